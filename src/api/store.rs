@@ -1,0 +1,364 @@
+//! The record store: every conversation's record as of the current simulated time, fed
+//! by the delivery dispatcher with each happening *before* the webhook announcing it is
+//! handed to the network, and read by the fake API. A cheap cloneable handle; the lock is
+//! never held across an await. Retention bounds memory: past the limit, the oldest ended
+//! records are evicted first.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::conversation::{ConvInfo, EndReason, Happening, HappeningKind, MemberInfo};
+use crate::ids::{CallId, ConversationId};
+use crate::sim::time::SimTime;
+
+/// A member as the record shows it.
+#[derive(Debug, Clone)]
+pub struct MemberRecord {
+    /// Who the member is.
+    pub info: MemberInfo,
+    /// When the call entered the conference.
+    pub begin_time: SimTime,
+    /// When it left, if it has.
+    pub end_time: Option<SimTime>,
+}
+
+/// One conversation's record.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Static facts.
+    pub info: Arc<ConvInfo>,
+    /// Members in order of joining.
+    pub members: Vec<MemberRecord>,
+    /// When it began (`begin` sent), if it did.
+    pub started_at: Option<SimTime>,
+    /// The call whose answer began it.
+    pub answered_call: Option<CallId>,
+    /// When it was released.
+    pub end_time: Option<SimTime>,
+    /// Why it ended (only for conversations that began).
+    pub end_reason: Option<EndReason>,
+    /// Sequence number of when it began, for newest-first listing.
+    started_seq: Option<u64>,
+}
+
+/// How many records to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// At most this many records; the oldest ended ones are evicted first.
+    pub max_records: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_records: 100_000,
+        }
+    }
+}
+
+/// Shared handle to the record store.
+#[derive(Debug, Clone, Default)]
+pub struct RecordStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    records: HashMap<ConversationId, Record>,
+    /// Ids in creation order (may hold ids already evicted out of order).
+    created: VecDeque<ConversationId>,
+    /// Ids of begun conversations in the order they began (may hold evicted ids).
+    begun: VecDeque<(u64, ConversationId)>,
+    next_started_seq: u64,
+    retention: Retention,
+    evicted: u64,
+}
+
+/// A page of begun conversations, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Number of begun conversations held.
+    pub total: usize,
+    /// The requested slice.
+    pub records: Vec<Record>,
+}
+
+impl RecordStore {
+    /// An empty store with the given retention.
+    pub fn new(retention: Retention) -> Self {
+        let inner = Inner {
+            retention,
+            ..Inner::default()
+        };
+        Self {
+            inner: Arc::new(Mutex::new(inner)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a record half-written in a way that
+        // matters more than losing the whole store; keep serving.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies one happening.
+    pub fn apply(&self, h: &Happening) {
+        let mut inner = self.lock();
+        let id = h.conv.id;
+        match &h.kind {
+            HappeningKind::Created => {
+                inner.records.insert(
+                    id,
+                    Record {
+                        info: h.conv.clone(),
+                        members: Vec::new(),
+                        started_at: None,
+                        answered_call: None,
+                        end_time: None,
+                        end_reason: None,
+                        started_seq: None,
+                    },
+                );
+                inner.created.push_back(id);
+                inner.enforce_retention();
+            }
+            HappeningKind::Joined(member) => {
+                if let Some(r) = inner.records.get_mut(&id) {
+                    r.members.push(MemberRecord {
+                        info: member.clone(),
+                        begin_time: h.at,
+                        end_time: None,
+                    });
+                }
+            }
+            HappeningKind::Left { call_id } => {
+                if let Some(r) = inner.records.get_mut(&id) {
+                    for m in r.members.iter_mut().filter(|m| m.info.call_id == *call_id) {
+                        m.end_time.get_or_insert(h.at);
+                    }
+                }
+            }
+            HappeningKind::Started { answered_call } => {
+                let seq = inner.next_started_seq;
+                inner.next_started_seq += 1;
+                if let Some(r) = inner.records.get_mut(&id) {
+                    r.started_at = Some(h.at);
+                    r.answered_call = Some(*answered_call);
+                    r.started_seq = Some(seq);
+                    inner.begun.push_back((seq, id));
+                }
+            }
+            HappeningKind::Released { reason, started_at } => {
+                if let Some(r) = inner.records.get_mut(&id) {
+                    r.end_time = Some(h.at);
+                    if started_at.is_some() {
+                        r.end_reason = Some(reason.clone());
+                    }
+                    for m in &mut r.members {
+                        m.end_time.get_or_insert(h.at);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The record of conversation `id`, if held.
+    pub fn get(&self, id: &ConversationId) -> Option<Record> {
+        self.lock().records.get(id).cloned()
+    }
+
+    /// Looks a record up by its id string.
+    pub fn get_str(&self, id: &str) -> Option<Record> {
+        let id = ConversationId(crate::ids::Hex32::parse(id)?);
+        self.get(&id)
+    }
+
+    /// Begun conversations, newest first: `size` of them from 0-based `offset`.
+    pub fn page(&self, offset: usize, size: usize) -> Page {
+        let mut inner = self.lock();
+        inner.compact_begun();
+        let total = inner.begun.len();
+        let records = inner
+            .begun
+            .iter()
+            .rev()
+            .skip(offset)
+            .take(size)
+            .filter_map(|(_, id)| inner.records.get(id).cloned())
+            .collect();
+        Page { total, records }
+    }
+
+    /// Number of records held.
+    pub fn len(&self) -> usize {
+        self.lock().records.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of records evicted by retention so far.
+    pub fn evicted(&self) -> u64 {
+        self.lock().evicted
+    }
+}
+
+impl Inner {
+    fn enforce_retention(&mut self) {
+        let max = self.retention.max_records.max(1);
+        let mut scanned = 0;
+        while self.records.len() > max && scanned < self.created.len() {
+            let Some(id) = self.created.pop_front() else {
+                break;
+            };
+            match self.records.get(&id) {
+                Some(r) if r.end_time.is_some() => {
+                    self.records.remove(&id);
+                    self.evicted += 1;
+                }
+                // Still live: keep it, look further.
+                Some(_) => {
+                    self.created.push_back(id);
+                    scanned += 1;
+                }
+                None => {}
+            }
+        }
+        if self.begun.len() > 2 * max {
+            self.compact_begun();
+        }
+    }
+
+    /// Drops entries of evicted records from the begun list.
+    fn compact_begun(&mut self) {
+        let records = &self.records;
+        self.begun
+            .retain(|(seq, id)| records.get(id).is_some_and(|r| r.started_seq == Some(*seq)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::ConvType;
+    use crate::ids::{Hex32, RecordFileId};
+
+    fn info(n: u8) -> Arc<ConvInfo> {
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(u64::from(n));
+        Arc::new(ConvInfo {
+            key: u64::from(n),
+            id: ConversationId(Hex32::random(&mut rng)),
+            kind: ConvType::Queue,
+            subaccount_id: None,
+            queue_id: None,
+            condition_id: None,
+            user_data: None,
+            record_file: RecordFileId(Hex32::random(&mut rng)),
+            initiator_call: CallId(Hex32::random(&mut rng)),
+            created_at: SimTime::from_millis(0),
+        })
+    }
+
+    fn happen(conv: &Arc<ConvInfo>, ms: i64, kind: HappeningKind) -> Happening {
+        Happening {
+            at: SimTime::from_millis(ms),
+            conv: conv.clone(),
+            kind,
+        }
+    }
+
+    fn member(call: CallId) -> MemberInfo {
+        MemberInfo {
+            call_id: call,
+            agent_name: None,
+            extension_id: None,
+            telnumber: "13800138000".into(),
+            mode: 1,
+        }
+    }
+
+    #[test]
+    fn a_record_follows_its_conversation_from_creation_to_release() {
+        let store = RecordStore::default();
+        let c = info(1);
+        store.apply(&happen(&c, 10, HappeningKind::Created));
+        store.apply(&happen(
+            &c,
+            20,
+            HappeningKind::Joined(member(c.initiator_call)),
+        ));
+        let r = store.get(&c.id).expect("created");
+        assert_eq!(r.members.len(), 1);
+        assert_eq!(r.members[0].begin_time, SimTime::from_millis(20));
+        store.apply(&happen(
+            &c,
+            30,
+            HappeningKind::Started {
+                answered_call: c.initiator_call,
+            },
+        ));
+        store.apply(&happen(
+            &c,
+            90,
+            HappeningKind::Released {
+                reason: EndReason::CustomerHangup,
+                started_at: Some(SimTime::from_millis(30)),
+            },
+        ));
+        let r = store.get(&c.id).expect("kept");
+        assert_eq!(r.end_time, Some(SimTime::from_millis(90)));
+        assert_eq!(r.end_reason, Some(EndReason::CustomerHangup));
+        assert_eq!(r.members[0].end_time, Some(SimTime::from_millis(90)));
+    }
+
+    #[test]
+    fn retention_evicts_the_oldest_ended_records_and_keeps_live_ones() {
+        let store = RecordStore::new(Retention { max_records: 2 });
+        let (a, b, c) = (info(1), info(2), info(3));
+        store.apply(&happen(&a, 1, HappeningKind::Created)); // stays live
+        store.apply(&happen(&b, 2, HappeningKind::Created));
+        store.apply(&happen(
+            &b,
+            3,
+            HappeningKind::Released {
+                reason: EndReason::CustomerHangup,
+                started_at: None,
+            },
+        ));
+        store.apply(&happen(&c, 4, HappeningKind::Created));
+        assert!(
+            store.get(&a.id).is_some(),
+            "live record kept although oldest"
+        );
+        assert!(store.get(&b.id).is_none(), "oldest ended record evicted");
+        assert!(store.get(&c.id).is_some());
+        assert_eq!(store.evicted(), 1);
+    }
+
+    #[test]
+    fn pages_list_begun_conversations_newest_first() {
+        let store = RecordStore::default();
+        let convs: Vec<_> = (1..=3).map(info).collect();
+        for (i, c) in convs.iter().enumerate() {
+            store.apply(&happen(c, i as i64, HappeningKind::Created));
+        }
+        for c in &convs[..2] {
+            store.apply(&happen(
+                c,
+                10,
+                HappeningKind::Started {
+                    answered_call: c.initiator_call,
+                },
+            ));
+        }
+        let page = store.page(0, 10);
+        assert_eq!(page.total, 2, "the never-begun conversation is not listed");
+        assert_eq!(page.records[0].info.id, convs[1].id);
+        assert_eq!(page.records[1].info.id, convs[0].id);
+        assert_eq!(store.page(1, 1).records[0].info.id, convs[0].id);
+    }
+}

@@ -1,0 +1,202 @@
+//! Command-line types (clap derive). Doc comments are the help text. Every `run` flag also
+//! reads an environment variable (`CCSIM_…`). Nothing here is validated beyond syntax:
+//! `plan` turns these into a `RunPlan`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::delivery::retry::SuccessRule;
+use crate::event::profile::ProfileName;
+use crate::units::{Probability, Span, Speed};
+
+const EXAMPLES: &str = "\
+Examples:
+  ccsim run                                   # the embedded default scenario, built-in receiver
+  ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
+  ccsim run --speed max --report report.json --events-log events.jsonl
+  ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
+
+Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
+
+/// ccsim: a mock 壹耘 (oneyun) call-center platform. It simulates conversations, POSTs
+/// their webhooks to your receiver exactly as the platform would, and measures delivery.
+#[derive(Debug, Parser)]
+#[command(name = "ccsim", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate conversations and deliver their webhooks (the embedded default scenario).
+    Run(RunArgs),
+    /// Receive webhooks, check them against the event contract, and print each one.
+    Listen(ListenArgs),
+}
+
+/// Flags of `ccsim run`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct RunArgs {
+    /// Where to POST webhooks. Default: a built-in receiver on a loopback port that checks
+    /// the event contract. `null` discards events in-process (engine benchmarks).
+    #[arg(long, env = "CCSIM_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Simulated seconds per wall-clock second, or `max` to run as fast as delivery allows.
+    /// Default: the scenario's speed (60 for the embedded default).
+    #[arg(long, env = "CCSIM_SPEED", value_name = "N|max")]
+    pub speed: Option<Speed>,
+
+    /// Seed of the random generator: the same seed gives the same ids, payloads and order.
+    /// Default: a random seed, printed in the summary.
+    #[arg(long, env = "CCSIM_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Where the simulated clock starts: RFC 3339 (2026-01-01T09:00:00+08:00) or epoch
+    /// milliseconds. Default: now.
+    #[arg(long, env = "CCSIM_START_TIME", value_name = "TIME", value_parser = parse_start_time)]
+    pub start_time: Option<i64>,
+
+    /// How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m).
+    #[arg(long, env = "CCSIM_DURATION", value_name = "DURATION")]
+    pub duration: Option<Span>,
+
+    /// Number of agents in the pool.
+    #[arg(long, env = "CCSIM_AGENTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub agents: Option<u32>,
+
+    /// Fidelity profile.
+    #[arg(long, env = "CCSIM_PROFILE", value_enum, default_value_t = ProfileName::Documented)]
+    pub profile: ProfileName,
+
+    /// Most webhook requests in flight at once.
+    #[arg(long, env = "CCSIM_CONCURRENCY", value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+
+    /// Per-attempt timeout.
+    #[arg(
+        long,
+        env = "CCSIM_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "5s"
+    )]
+    pub timeout: Span,
+
+    /// Retries after a failed attempt (the platform makes 3).
+    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Which responses count as delivered.
+    #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
+    pub success: SuccessRule,
+
+    /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
+    #[arg(
+        long,
+        env = "CCSIM_MAX_FAILURE_RATE",
+        value_name = "R",
+        default_value = "0"
+    )]
+    pub max_failure_rate: Probability,
+
+    /// Write the JSON report here (see docs/report.md).
+    #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+
+    /// Write one JSON line per event here (see docs/report.md).
+    #[arg(long, env = "CCSIM_EVENTS_LOG", value_name = "FILE.jsonl")]
+    pub events_log: Option<PathBuf>,
+
+    /// After an interrupt, how long in-flight attempts may finish.
+    #[arg(
+        long,
+        env = "CCSIM_GRACE",
+        value_name = "DURATION",
+        default_value = "2s"
+    )]
+    pub grace: Span,
+
+    /// No progress line and no summary (the report and exit code still tell).
+    #[arg(long, short, env = "CCSIM_QUIET")]
+    pub quiet: bool,
+}
+
+/// Flags of `ccsim listen`.
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CCSIM_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+}
+
+/// Parses `--start-time`: RFC 3339 or epoch milliseconds.
+fn parse_start_time(s: &str) -> Result<i64, String> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            format!(
+                "expected RFC 3339 (2026-01-01T09:00:00+08:00) or epoch milliseconds, got {s:?}"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn start_time_accepts_rfc3339_and_epoch_ms() {
+        assert_eq!(parse_start_time("1700000000000"), Ok(1_700_000_000_000));
+        assert_eq!(
+            parse_start_time("2023-11-14T22:13:20Z"),
+            Ok(1_700_000_000_000)
+        );
+        assert!(
+            parse_start_time("yesterday")
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_flag_and_the_expected_syntax() {
+        let err = Cli::try_parse_from(["ccsim", "run", "--speed", "fast"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--speed") && err.contains("expected a positive number or \"max\""),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["ccsim", "run", "--max-failure-rate", "2"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-failure-rate") && err.contains("between 0 and 1"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["ccsim", "run", "--timeout", "5"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--timeout") && err.contains("missing unit"),
+            "{err}"
+        );
+    }
+}

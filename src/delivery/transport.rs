@@ -1,0 +1,145 @@
+//! The only code that touches the network for webhooks: one HTTP attempt (POST with the
+//! platform's headers, a per-attempt timeout, the response body drained up to a limit so
+//! the keep-alive connection can be reused), or the in-process `null` sink.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+
+/// Content type the platform sends.
+pub const CONTENT_TYPE_JSON: &str = "application/json;charset=utf-8";
+/// Accept header the platform sends.
+pub const ACCEPT_TEXT: &str = "text/plain;charset=utf-8";
+/// How much of a response body is read before the connection is dropped.
+const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The receiver answered with this status.
+    Status(u16),
+    /// No answer within the per-attempt timeout.
+    Timeout,
+    /// The connection could not be made or broke.
+    Connection(String),
+}
+
+impl AttemptResult {
+    /// A short description for logs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            AttemptResult::Status(s) => format!("HTTP {s}"),
+            AttemptResult::Timeout => "timeout".to_string(),
+            AttemptResult::Connection(e) => e.clone(),
+        }
+    }
+}
+
+/// Extra headers of one request (signing).
+pub type ExtraHeaders = Vec<(&'static str, String)>;
+
+/// Where webhooks go.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// POST to a URL over HTTP(S), with pooled keep-alive connections.
+    Http {
+        /// Pooled client.
+        client: reqwest::Client,
+        /// Target URL.
+        url: reqwest::Url,
+        /// Per-attempt timeout.
+        timeout: Duration,
+    },
+    /// Discard every event in-process, as delivered (engine benchmarks).
+    Null,
+}
+
+impl Transport {
+    /// An HTTP transport with a pool sized for `concurrency`.
+    pub fn http(url: reqwest::Url, timeout: Duration, concurrency: usize) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .connect_timeout(timeout)
+            .tcp_nodelay(true)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("ccsim/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Transport::Http {
+            client,
+            url,
+            timeout,
+        })
+    }
+
+    /// Makes one attempt.
+    pub async fn attempt(&self, body: &Bytes, extra: &ExtraHeaders) -> AttemptResult {
+        match self {
+            Transport::Null => AttemptResult::Status(200),
+            Transport::Http {
+                client,
+                url,
+                timeout,
+            } => {
+                let mut req = client
+                    .post(url.clone())
+                    .header(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON))
+                    .header(ACCEPT, HeaderValue::from_static(ACCEPT_TEXT))
+                    .timeout(*timeout)
+                    .body(body.clone());
+                for (name, value) in extra {
+                    req = req.header(*name, value.as_str());
+                }
+                match req.send().await {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        let mut read = 0usize;
+                        // Drain a bounded body so the connection returns to the pool.
+                        while let Ok(Some(chunk)) = resp.chunk().await {
+                            read += chunk.len();
+                            if read > MAX_RESPONSE_BODY {
+                                break;
+                            }
+                        }
+                        AttemptResult::Status(status)
+                    }
+                    Err(e) if e.is_timeout() => AttemptResult::Timeout,
+                    Err(e) => AttemptResult::Connection(error_chain(&e)),
+                }
+            }
+        }
+    }
+}
+
+/// The error and its causes on one line (reqwest's own message is only the outer layer).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+/// Checks that something accepts TCP connections at the target, within `within`.
+pub async fn preflight(url: &reqwest::Url, within: Duration) -> Result<(), String> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("target {url} has no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| format!("target {url} has no port"))?;
+    match tokio::time::timeout(within, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("target {url} is unreachable: {e}")),
+        Err(_) => Err(format!(
+            "target {url} is unreachable: no answer within {}s",
+            within.as_secs()
+        )),
+    }
+}

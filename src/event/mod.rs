@@ -1,0 +1,200 @@
+//! Webhook events: their kinds, and the builder that turns the engine's happenings into
+//! serialized payloads as the fidelity profile says (seed-conversation-events.md;
+//! platform-behaviour §2). Empty fields are omitted; times are epoch milliseconds.
+
+pub mod profile;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::conversation::{ConvType, Happening, HappeningKind};
+use crate::ids::ConversationId;
+use profile::{AgentCallSource, BeginTimeSource, Profile};
+
+/// The kinds of webhook events ccsim sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    /// `callcenter.conversation.begin`
+    ConversationBegin,
+    /// `callcenter.conversation.parts_changed`
+    ConversationPartsChanged,
+    /// `callcenter.conversation.end`
+    ConversationEnd,
+}
+
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 3] = [
+        EventKind::ConversationBegin,
+        EventKind::ConversationPartsChanged,
+        EventKind::ConversationEnd,
+    ];
+
+    /// The `event` field value.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::ConversationBegin => "callcenter.conversation.begin",
+            EventKind::ConversationPartsChanged => "callcenter.conversation.parts_changed",
+            EventKind::ConversationEnd => "callcenter.conversation.end",
+        }
+    }
+
+    /// Parses an `event` field value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// One webhook ready to send: its body is serialized once and reused by every attempt.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The event kind.
+    pub kind: EventKind,
+    /// The conversation's engine key (per-conversation ordering).
+    pub conv_key: u64,
+    /// The conversation id.
+    pub conversation_id: ConversationId,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+/// The body of the three conversation events; `None` fields are omitted.
+#[derive(Serialize)]
+struct ConversationPayload<'a> {
+    action: &'static str,
+    event: &'static str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subaccount_id: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    begin_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_data: Option<&'a str>,
+}
+
+/// Drops values the platform would omit (`putIfNotEmpty`: null or blank).
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.filter(|v| !v.trim().is_empty())
+}
+
+/// Turns happenings into webhooks according to a profile.
+#[derive(Debug, Clone, Default)]
+pub struct EventBuilder {
+    profile: Profile,
+}
+
+impl EventBuilder {
+    /// A builder for `profile`.
+    pub fn new(profile: Profile) -> Self {
+        Self { profile }
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Appends the webhooks that announce `h` (none, one or more) to `out`.
+    pub fn build(&self, h: &Happening, out: &mut Vec<Webhook>) {
+        let conv = &*h.conv;
+        let p = &self.profile;
+        let mut payload = ConversationPayload {
+            action: "event_notify",
+            event: "",
+            id: conv.id.as_str(),
+            subaccount_id: non_empty(conv.subaccount_id.as_deref()),
+            kind: Some(conv.kind.as_str()),
+            begin_time: None,
+            end_time: None,
+            record_file: None,
+            queue_id: None,
+            end_reason: None,
+            agent_call_id: None,
+            user_data: non_empty(conv.user_data.as_deref()),
+        };
+        let kind = match &h.kind {
+            HappeningKind::Created => return,
+            HappeningKind::Left { .. } if !p.parts_changed_on_leave => return,
+            HappeningKind::Joined(_) | HappeningKind::Left { .. } => {
+                payload.kind = None;
+                if !p.parts_changed_subaccount {
+                    payload.subaccount_id = None;
+                }
+                EventKind::ConversationPartsChanged
+            }
+            HappeningKind::Started { answered_call } => {
+                let with_queue = match conv.kind {
+                    ConvType::Queue => true,
+                    ConvType::CallAgent => p.begin_queue_id_for_call_agent,
+                    ConvType::CallOut => false,
+                };
+                payload.queue_id = conv
+                    .queue_id
+                    .as_ref()
+                    .filter(|_| with_queue)
+                    .map(|q| q.as_str());
+                payload.agent_call_id = match (p.begin_agent_call, conv.kind) {
+                    (AgentCallSource::Answerer, _) => Some(answered_call.as_str()),
+                    (AgentCallSource::Initiator, ConvType::Queue) => None,
+                    (AgentCallSource::Initiator, _) => Some(conv.initiator_call.as_str()),
+                };
+                EventKind::ConversationBegin
+            }
+            HappeningKind::Released {
+                started_at: None, ..
+            } => return,
+            HappeningKind::Released {
+                reason,
+                started_at: Some(started_at),
+            } => {
+                payload.begin_time = Some(match p.begin_time {
+                    BeginTimeSource::Start => started_at.epoch_ms(),
+                    BeginTimeSource::Creation => conv.created_at.epoch_ms(),
+                });
+                payload.end_time = Some(h.at.epoch_ms());
+                if p.end_full {
+                    payload.record_file = Some(conv.record_file.as_str());
+                    payload.end_reason = non_empty(Some(reason.as_str()));
+                    if conv.kind == ConvType::Queue {
+                        payload.queue_id = conv.queue_id.as_ref().map(|q| q.as_str());
+                    }
+                    // The seed: "如果交谈由坐席外呼产生，该属性坐席呼叫的ID" (call_out only).
+                    if conv.kind == ConvType::CallOut {
+                        payload.agent_call_id = Some(conv.initiator_call.as_str());
+                    }
+                }
+                EventKind::ConversationEnd
+            }
+        };
+        payload.event = kind.name();
+        // Serializing a struct of strings and integers cannot fail.
+        let body = serde_json::to_vec(&payload).unwrap_or_default();
+        out.push(Webhook {
+            kind,
+            conv_key: conv.key,
+            conversation_id: conv.id,
+            body: Bytes::from(body),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

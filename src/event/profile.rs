@@ -1,0 +1,78 @@
+//! Fidelity profiles: one value object that says how the platform behaves, consulted by the
+//! event builder, the record store and the delivery layer. No `if profile` elsewhere.
+
+use serde::Serialize;
+
+/// Which behaviour to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileName {
+    /// What the published docs describe (the default).
+    #[default]
+    Documented,
+}
+
+/// Where `end.begin_time` (and the record's `begin_time`) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeginTimeSource {
+    /// The moment the conversation began (`begin` was sent): the docs' "交谈开始时间".
+    Start,
+    /// The moment the conversation was created, before `begin` (what the code does).
+    Creation,
+}
+
+/// Whose call `begin.agent_call_id` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentCallSource {
+    /// The initiating agent's call, for `call_out` and `call_agent` only (docs).
+    Initiator,
+    /// The call whose answer started the conversation, for every type (code).
+    Answerer,
+}
+
+/// The behaviour switches of one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// The profile's name.
+    pub name: ProfileName,
+    /// Send `parts_changed` when a member leaves, not only when one joins.
+    pub parts_changed_on_leave: bool,
+    /// `parts_changed` carries `subaccount_id`.
+    pub parts_changed_subaccount: bool,
+    /// `begin` carries `queue_id` for `call_agent` too (not only `queue`).
+    pub begin_queue_id_for_call_agent: bool,
+    /// Whose call `begin.agent_call_id` is.
+    pub begin_agent_call: AgentCallSource,
+    /// `end` carries `end_reason`, `record_file`, `queue_id` and `agent_call_id`.
+    pub end_full: bool,
+    /// Where `end.begin_time` comes from.
+    pub begin_time: BeginTimeSource,
+}
+
+impl Profile {
+    /// The profile called `name`.
+    pub fn named(name: ProfileName) -> Self {
+        match name {
+            ProfileName::Documented => Self::documented(),
+        }
+    }
+
+    /// What the published docs (the seed contract) describe.
+    pub fn documented() -> Self {
+        Self {
+            name: ProfileName::Documented,
+            parts_changed_on_leave: true,
+            parts_changed_subaccount: false,
+            begin_queue_id_for_call_agent: false,
+            begin_agent_call: AgentCallSource::Initiator,
+            end_full: true,
+            begin_time: BeginTimeSource::Start,
+        }
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self::documented()
+    }
+}

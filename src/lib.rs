@@ -1,0 +1,33 @@
+//! ccsim: a mock call-center event simulator standing in for the 壹耘 (oneyun) platform.
+//!
+//! Data flows one way: argv → [`plan`] → [`sim::engine`] (simulated time, ACD, lifecycles)
+//! → [`conversation::Happening`]s → [`api::store`] (updated before each announcing event)
+//! and [`event`] (payloads per [`event::profile`]) → [`delivery`] (schedule, order, retry,
+//! HTTP) → [`report::collector`] → report and exit code.
+//!
+//! Layout:
+//! - `cli`: clap types; `plan`: flags → validated `RunPlan`; `units`: durations, rates, speed.
+//! - `sim/`: time, distributions, agent pool + ACD, workload, engine, stats.
+//! - `conversation`, `ids`: domain facts and identifiers.
+//! - `event/`: webhook kinds, payload builder, fidelity profiles.
+//! - `delivery/`: dispatcher, clock mapping, transport, retry policy, signing.
+//! - `api/`: record store and authentication of the fake platform API.
+//! - `receiver/`: built-in receiver and event-contract checker.
+//! - `report/`: collector, events log, report and its renderers.
+
+pub mod api;
+pub mod cli;
+pub mod conversation;
+pub mod delivery;
+pub mod event;
+pub mod ids;
+pub mod plan;
+pub mod receiver;
+pub mod report;
+pub mod sim;
+pub mod units;
+
+mod progress;
+mod run;
+
+pub use run::{Exit, RunError, run, run_plan};

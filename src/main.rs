@@ -1,0 +1,69 @@
+//! The `ccsim` binary: parses the command line, wires interrupts to a cancellation token,
+//! calls [`ccsim::run`], and maps the result to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = ccsim::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(watch_signals(shutdown.clone()));
+        match ccsim::run(cli, shutdown).await {
+            Ok(exit) => ExitCode::from(exit as u8),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(e.exit() as u8)
+            }
+        }
+    })
+}
+
+/// First SIGINT/SIGTERM: cancel (drain, report, exit 3). Second: exit at once.
+async fn watch_signals(shutdown: CancellationToken) {
+    for _ in 0..2 {
+        if !wait_for_signal().await {
+            return;
+        }
+        if shutdown.is_cancelled() {
+            eprintln!("\nsecond interrupt: exiting now");
+            std::process::exit(ccsim::Exit::Interrupted as i32);
+        }
+        eprintln!(
+            "\ninterrupted: finishing in-flight deliveries, then writing the report (again to exit now)"
+        );
+        shutdown.cancel();
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return false;
+    };
+    tokio::select! {
+        _ = int.recv() => true,
+        _ = term.recv() => true,
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> bool {
+    tokio::signal::ctrl_c().await.is_ok()
+}

@@ -1,0 +1,364 @@
+//! The event contract checker: validates each webhook body against the seed contract
+//! (documented profile) and each conversation's sequence: `begin` before every later event,
+//! at most one `begin` and one `end`, `end` only after `begin` and last. Pure logic, fed
+//! by the built-in receiver.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::conversation::ConvType;
+use crate::event::EventKind;
+
+/// How many violation messages are kept verbatim (the count is always exact).
+const MAX_EXAMPLES: usize = 20;
+
+/// Where a conversation is in its sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    BeforeBegin,
+    Begun,
+    Ended,
+}
+
+#[derive(Debug)]
+struct ConvTrack {
+    phase: Phase,
+    kind: Option<String>,
+}
+
+/// The contract checker's result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContractSummary {
+    /// Events checked.
+    pub events: u64,
+    /// Conversations seen.
+    pub conversations: u64,
+    /// Violations found.
+    pub violations: u64,
+    /// Conversations that began but never ended (counted at the end of a complete run).
+    pub unterminated: u64,
+    /// The first violations, verbatim.
+    pub examples: Vec<String>,
+}
+
+impl ContractSummary {
+    /// Whether the contract held.
+    pub fn held(&self) -> bool {
+        self.violations == 0 && self.unterminated == 0
+    }
+}
+
+/// Checks events one by one.
+#[derive(Debug, Default)]
+pub struct ContractChecker {
+    convs: HashMap<String, ConvTrack>,
+    summary: ContractSummary,
+}
+
+fn is_hex32(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl ContractChecker {
+    /// A fresh checker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks one webhook body.
+    pub fn check(&mut self, body: &[u8]) {
+        self.summary.events += 1;
+        let problems = self.problems(body);
+        for p in problems {
+            self.summary.violations += 1;
+            if self.summary.examples.len() < MAX_EXAMPLES {
+                self.summary.examples.push(p);
+            }
+        }
+    }
+
+    /// The summary so far; `complete` says the run finished normally, so conversations
+    /// that began without ending count as violations.
+    pub fn summary(&self, complete: bool) -> ContractSummary {
+        let mut s = self.summary.clone();
+        s.conversations = self.convs.len() as u64;
+        if complete {
+            s.unterminated = self
+                .convs
+                .values()
+                .filter(|c| c.phase == Phase::Begun)
+                .count() as u64;
+        }
+        s
+    }
+
+    fn problems(&mut self, body: &[u8]) -> Vec<String> {
+        let value: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return vec![format!("body is not JSON: {e}")],
+        };
+        let Some(obj) = value.as_object() else {
+            return vec!["body is not a JSON object".to_string()];
+        };
+        let mut out = Vec::new();
+        if obj.get("action").and_then(Value::as_str) != Some("event_notify") {
+            out.push("action is not \"event_notify\"".to_string());
+        }
+        let Some(event) = obj.get("event").and_then(Value::as_str) else {
+            out.push("event field missing".to_string());
+            return out;
+        };
+        let Some(kind) = EventKind::parse(event) else {
+            out.push(format!("unknown event {event:?}"));
+            return out;
+        };
+        let Some(id) = obj
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| is_hex32(s))
+        else {
+            out.push(format!("{event}: id missing or not 32 lowercase hex"));
+            return out;
+        };
+        let id = id.to_string();
+        check_fields(kind, obj, &mut out);
+        let ctx = |msg: &str| format!("{event} {id}: {msg}");
+        let track = self.convs.entry(id.clone()).or_insert(ConvTrack {
+            phase: Phase::BeforeBegin,
+            kind: None,
+        });
+        if track.phase == Phase::Ended {
+            out.push(ctx("event after end"));
+        }
+        let this_type = obj.get("type").and_then(Value::as_str).map(str::to_string);
+        match kind {
+            EventKind::ConversationBegin => {
+                if track.phase != Phase::BeforeBegin {
+                    out.push(ctx("second begin"));
+                }
+                track.phase = Phase::Begun;
+                track.kind = this_type;
+            }
+            EventKind::ConversationEnd => {
+                if track.phase == Phase::BeforeBegin {
+                    out.push(ctx("end without begin"));
+                }
+                if track.kind.is_some() && this_type != track.kind {
+                    out.push(ctx("end type differs from begin type"));
+                }
+                track.phase = Phase::Ended;
+            }
+            EventKind::ConversationPartsChanged => {}
+        }
+        out.into_iter()
+            .map(|m| {
+                if m.starts_with(event) {
+                    m
+                } else {
+                    format!("{event} {id}: {m}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// Field rules of the documented profile (the seed).
+fn check_fields(kind: EventKind, obj: &Map<String, Value>, out: &mut Vec<String>) {
+    let allowed: &[&str] = match kind {
+        EventKind::ConversationBegin => &[
+            "action",
+            "event",
+            "id",
+            "subaccount_id",
+            "type",
+            "queue_id",
+            "agent_call_id",
+            "user_data",
+        ],
+        EventKind::ConversationPartsChanged => &["action", "event", "id", "user_data"],
+        EventKind::ConversationEnd => &[
+            "action",
+            "event",
+            "id",
+            "subaccount_id",
+            "type",
+            "begin_time",
+            "end_time",
+            "record_file",
+            "queue_id",
+            "end_reason",
+            "agent_call_id",
+            "user_data",
+        ],
+    };
+    for (k, v) in obj {
+        if !allowed.contains(&k.as_str()) {
+            out.push(format!("unexpected field {k:?}"));
+        }
+        if v.as_str().is_some_and(|s| s.trim().is_empty()) || v.is_null() {
+            out.push(format!("empty field {k:?} should be omitted"));
+        }
+    }
+    if kind == EventKind::ConversationPartsChanged {
+        return;
+    }
+    let conv_type = match obj
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(ConvType::parse)
+    {
+        Some(t) => t,
+        None => {
+            out.push("type missing or not queue/call_out/call_agent".to_string());
+            return;
+        }
+    };
+    let hex_field = |name: &str, out: &mut Vec<String>, required: bool| match obj.get(name) {
+        Some(Value::String(s)) if is_hex32(s) => {}
+        Some(_) => out.push(format!("{name} is not 32 lowercase hex")),
+        None if required => out.push(format!("{name} missing")),
+        None => {}
+    };
+    let forbid = |name: &str, out: &mut Vec<String>| {
+        if obj.contains_key(name) {
+            out.push(format!("{name} present for type {conv_type}"));
+        }
+    };
+    if conv_type == ConvType::Queue {
+        hex_field("queue_id", out, true);
+    } else {
+        forbid("queue_id", out);
+    }
+    match kind {
+        EventKind::ConversationBegin => {
+            if conv_type == ConvType::Queue {
+                forbid("agent_call_id", out);
+            } else {
+                hex_field("agent_call_id", out, true);
+            }
+        }
+        EventKind::ConversationEnd => {
+            if conv_type == ConvType::CallOut {
+                hex_field("agent_call_id", out, true);
+            } else {
+                forbid("agent_call_id", out);
+            }
+            hex_field("record_file", out, true);
+            if !obj.get("end_reason").is_some_and(Value::is_string) {
+                out.push("end_reason missing".to_string());
+            }
+            let time = |name: &str| obj.get(name).and_then(Value::as_i64);
+            match (time("begin_time"), time("end_time")) {
+                (Some(b), Some(e)) if e < b => out.push("end_time before begin_time".to_string()),
+                (Some(b), Some(_)) if b < 1_000_000_000_000 => {
+                    out.push("begin_time is not epoch milliseconds".to_string())
+                }
+                (Some(_), Some(_)) => {}
+                _ => out
+                    .push("begin_time and end_time must be integer epoch milliseconds".to_string()),
+            }
+        }
+        EventKind::ConversationPartsChanged => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+    const Q: &str = "fedcba9876543210fedcba9876543210";
+
+    fn feed(c: &mut ContractChecker, v: Value) {
+        c.check(v.to_string().as_bytes());
+    }
+
+    fn begin() -> Value {
+        json!({"action":"event_notify","event":"callcenter.conversation.begin","id":ID,"type":"queue","queue_id":Q})
+    }
+    fn parts() -> Value {
+        json!({"action":"event_notify","event":"callcenter.conversation.parts_changed","id":ID})
+    }
+    fn end() -> Value {
+        json!({"action":"event_notify","event":"callcenter.conversation.end","id":ID,"type":"queue",
+               "queue_id":Q,"begin_time":1_700_000_000_000i64,"end_time":1_700_000_060_000i64,
+               "record_file":Q,"end_reason":"customer_hangup"})
+    }
+
+    #[test]
+    fn a_well_formed_conversation_holds_the_contract() {
+        let mut c = ContractChecker::new();
+        for v in [parts(), parts(), begin(), parts(), end()] {
+            feed(&mut c, v);
+        }
+        let s = c.summary(true);
+        assert!(s.held(), "{:?}", s.examples);
+        assert_eq!((s.events, s.conversations), (5, 1));
+    }
+
+    #[test]
+    fn out_of_order_and_duplicate_events_are_violations() {
+        let mut c = ContractChecker::new();
+        feed(&mut c, end());
+        feed(&mut c, begin());
+        let s = c.summary(false);
+        assert!(
+            s.examples.iter().any(|e| e.contains("end without begin")),
+            "{:?}",
+            s.examples
+        );
+        assert!(
+            s.examples.iter().any(|e| e.contains("event after end")),
+            "{:?}",
+            s.examples
+        );
+    }
+
+    #[test]
+    fn a_begin_without_end_is_unterminated_only_for_a_complete_run() {
+        let mut c = ContractChecker::new();
+        feed(&mut c, begin());
+        assert!(c.summary(false).held());
+        assert_eq!(c.summary(true).unterminated, 1);
+    }
+
+    #[test]
+    fn field_rules_catch_missing_extra_and_empty_fields() {
+        let mut c = ContractChecker::new();
+        let mut b = begin();
+        b["agent_call_id"] = json!(Q);
+        b["user_data"] = json!("");
+        b["extra"] = json!(1);
+        feed(&mut c, b);
+        let mut e = end();
+        e.as_object_mut().expect("object").remove("record_file");
+        feed(&mut c, e);
+        let text = c.summary(false).examples.join("\n");
+        for want in [
+            "agent_call_id present for type queue",
+            "empty field \"user_data\"",
+            "unexpected field \"extra\"",
+            "record_file missing",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn garbage_bodies_are_reported_not_panicked_on() {
+        let mut c = ContractChecker::new();
+        c.check(b"not json");
+        c.check(b"[1,2]");
+        feed(
+            &mut c,
+            json!({"action":"event_notify","event":"callcenter.nope","id":ID}),
+        );
+        assert_eq!(c.summary(false).violations, 3);
+    }
+}

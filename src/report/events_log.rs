@@ -1,0 +1,76 @@
+//! `--events-log FILE.jsonl`: one JSON line per event with its payload, schedule, attempts
+//! and outcome, written as each event finishes, line-complete (documented in
+//! `docs/report.md`).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::delivery::transport::AttemptResult;
+use crate::delivery::{Completion, DeliveryOutcome};
+
+/// The log writer.
+pub struct EventsLog {
+    out: BufWriter<File>,
+    line: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    conversation_id: &'a str,
+    event: &'static str,
+    scheduled_at_ms: i64,
+    attempts: u32,
+    status: Option<u16>,
+    outcome: DeliveryOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl EventsLog {
+    /// Creates (truncates) the log file.
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        Ok(Self {
+            out: BufWriter::with_capacity(256 * 1024, File::create(path)?),
+            line: Vec::with_capacity(1024),
+        })
+    }
+
+    /// Appends one event's line.
+    pub fn write(&mut self, c: &Completion) -> std::io::Result<()> {
+        let (status, error) = match &c.last {
+            Some(AttemptResult::Status(s)) => (
+                Some(*s),
+                (c.outcome == DeliveryOutcome::Failed).then(|| format!("HTTP {s}")),
+            ),
+            Some(other) => (None, Some(other.describe())),
+            None => (None, None),
+        };
+        let line = Line {
+            seq: c.job.seq,
+            conversation_id: c.job.webhook.conversation_id.as_str(),
+            event: c.job.webhook.kind.name(),
+            scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
+            attempts: c.attempts,
+            status,
+            outcome: c.outcome,
+            error,
+        };
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &line).map_err(std::io::Error::other)?;
+        // Splice the payload in verbatim: it is already a JSON object.
+        self.line.pop();
+        self.line.extend_from_slice(b",\"payload\":");
+        self.line.extend_from_slice(&c.job.webhook.body);
+        self.line.extend_from_slice(b"}\n");
+        self.out.write_all(&self.line)
+    }
+
+    /// Flushes buffered lines to the file.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}

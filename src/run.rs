@@ -1,0 +1,254 @@
+//! The commands: `run` (simulate and deliver, then report) and `listen` (the receiver on
+//! its own). Owns the order of start-up and shut-down: receiver, preflight, delivery,
+//! report, exit code.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::store::{RecordStore, Retention};
+use crate::cli::{Cli, Command, ListenArgs};
+use crate::delivery::signing::Signer;
+use crate::delivery::transport::{Transport, preflight};
+use crate::delivery::{DeliveryConfig, Progress, run_delivery};
+use crate::event::EventBuilder;
+use crate::plan::{RunPlan, TargetSpec, UsageError};
+use crate::receiver::Receiver;
+use crate::report::Report;
+use crate::report::collector::Collector;
+use crate::report::events_log::EventsLog;
+use crate::sim::engine::Engine;
+use crate::units::Speed;
+
+/// Process exit codes (PRODUCT §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// A threshold was breached (failures, contract).
+    Thresholds = 1,
+    /// Bad usage or an invalid scenario.
+    Usage = 2,
+    /// Interrupted; a partial report was written.
+    Interrupted = 3,
+    /// The target was unreachable at start.
+    Unreachable = 4,
+}
+
+/// Why a command could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad input (exit 2).
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The target did not accept connections at start (exit 4).
+    #[error("{0}")]
+    Unreachable(String),
+    /// Anything else (exit 1).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl RunError {
+    /// The exit code for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            RunError::Usage(_) => Exit::Usage,
+            RunError::Unreachable(_) => Exit::Unreachable,
+            RunError::Other(_) => Exit::Thresholds,
+        }
+    }
+}
+
+/// Runs a parsed command line until done or `shutdown` fires.
+pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    match cli.command {
+        Command::Run(args) => {
+            let plan = RunPlan::from_args(&args)?;
+            let (report, exit) = run_plan(plan, shutdown).await?;
+            let _ = report;
+            Ok(exit)
+        }
+        Command::Listen(args) => listen(args, shutdown).await,
+    }
+}
+
+/// Runs a validated plan: simulate, deliver, report. Returns the report and exit code.
+pub async fn run_plan(
+    plan: RunPlan,
+    shutdown: CancellationToken,
+) -> Result<(Report, Exit), RunError> {
+    let servers = shutdown.child_token();
+    let _stop_servers = servers.clone().drop_guard();
+
+    let receiver = Receiver::new(false);
+    let (transport, target_desc, built_in) = match &plan.target {
+        TargetSpec::Null => (
+            Transport::Null,
+            "null (discarded in-process)".to_string(),
+            false,
+        ),
+        TargetSpec::BuiltIn => {
+            let addr = receiver
+                .clone()
+                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)), servers.clone())
+                .await
+                .context("cannot start the built-in receiver")?;
+            let url =
+                reqwest::Url::parse(&format!("http://{addr}/webhook")).context("receiver url")?;
+            let desc = format!("{url} (built-in receiver)");
+            (
+                Transport::http(url, plan.timeout, plan.concurrency)?,
+                desc,
+                true,
+            )
+        }
+        TargetSpec::Url(url) => {
+            preflight(url, std::time::Duration::from_secs(3))
+                .await
+                .map_err(RunError::Unreachable)?;
+            (
+                Transport::http(url.clone(), plan.timeout, plan.concurrency)?,
+                url.to_string(),
+                false,
+            )
+        }
+    };
+
+    let log = match &plan.events_log {
+        Some(path) => Some(EventsLog::create(path).map_err(|e| {
+            UsageError(format!(
+                "--events-log: cannot create {}: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    if let Some(path) = &plan.report {
+        std::fs::File::create(path)
+            .map_err(|e| UsageError(format!("--report: cannot create {}: {e}", path.display())))?;
+    }
+
+    let store = RecordStore::new(Retention::default());
+    let builder = EventBuilder::new(plan.profile.clone());
+    let config = DeliveryConfig {
+        transport,
+        concurrency: plan.concurrency,
+        max_backlog: (plan.concurrency * 16).max(4096),
+        retry: plan.retry,
+        success: plan.success,
+        signer: Signer::default(),
+        grace: plan.grace,
+    };
+    let mut collector = Collector::new(log);
+    let progress = Arc::new(Progress::default());
+    let show_progress = !plan.quiet;
+    let progress_task = show_progress.then(|| {
+        crate::progress::spawn(
+            progress.clone(),
+            std::io::stderr().is_terminal(),
+            servers.clone(),
+        )
+    });
+
+    let mut engine = Engine::new(plan.sim.clone());
+    let end = run_delivery(
+        || engine.next_happening(),
+        plan.sim.start,
+        plan.speed,
+        &builder,
+        &store,
+        &config,
+        &mut collector,
+        &progress,
+        &shutdown,
+    )
+    .await;
+    if let Some(task) = progress_task {
+        task.stop().await;
+    }
+    let stats = engine.finish().clone();
+    collector
+        .finish_log()
+        .context("cannot write the events log")?;
+
+    let mut report = collector.report(&stats, end.wall.as_secs_f64());
+    report.seed = plan.sim.seed;
+    report.profile = format!("{:?}", plan.profile.name).to_lowercase();
+    report.speed = match plan.speed {
+        Speed::Max => "max".into(),
+        Speed::Factor(f) => f.to_string(),
+    };
+    report.target = target_desc;
+    report.interrupted = end.interrupted;
+    report.thresholds.max_failure_rate = plan.max_failure_rate;
+    if report.thresholds.failure_rate > plan.max_failure_rate {
+        let t = &report.thresholds;
+        let breach = format!(
+            "failure rate {:.4} ({} of {} events) is above --max-failure-rate {}",
+            t.failure_rate, report.events.failed, report.events.emitted, t.max_failure_rate
+        );
+        report.thresholds.breached.push(breach);
+    }
+    if built_in {
+        let contract = receiver.summary(!end.interrupted);
+        if !contract.held() {
+            report.thresholds.breached.push(format!(
+                "event contract violated: {} violations, {} unterminated conversations",
+                contract.violations, contract.unterminated
+            ));
+        }
+        report.contract = Some(contract);
+    }
+
+    if let Some(path) = &plan.report {
+        let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
+        std::fs::write(path, json)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    if !plan.quiet {
+        println!("{}", report.render_text());
+    }
+    let exit = if end.interrupted {
+        Exit::Interrupted
+    } else if report.thresholds.breached.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Thresholds
+    };
+    Ok((report, exit))
+}
+
+/// `ccsim listen`: the built-in receiver on its own, printing every event.
+async fn listen(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    let receiver = Receiver::new(true);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| UsageError(format!("--addr: cannot listen on {}: {e}", args.addr)))?;
+    let addr = listener.local_addr().context("listener address")?;
+    eprintln!("listening on http://{addr}/ (ctrl-c to stop)");
+    receiver
+        .clone()
+        .serve(listener, shutdown)
+        .await
+        .context("receiver failed")?;
+    let summary = receiver.summary(false);
+    eprintln!(
+        "{} events in {} conversations; contract {}",
+        summary.events,
+        summary.conversations,
+        if summary.held() {
+            "held".to_string()
+        } else {
+            format!("violated ({} violations)", summary.violations)
+        }
+    );
+    for ex in &summary.examples {
+        eprintln!("  {ex}");
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,247 @@
+//! The agent pool: names, extensions, states, and the ACD's choice of agent.
+//!
+//! An agent is in at most one live conversation. The ACD only selects `idle` agents, the
+//! one idle for longest first (first-come first-served callers, longest-idle agents).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rand::Rng;
+
+use crate::conversation::MemberInfo;
+use crate::ids::{CallId, ExtensionId, Hex32};
+use crate::sim::time::SimTime;
+
+/// An agent's state (the platform's `CallCenterAgent` constants used here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentState {
+    /// Free: the ACD may select it.
+    Idle,
+    /// Selected or dialled; its phone is ringing.
+    Fetching,
+    /// On a call.
+    Talking,
+    /// Not taking calls (after-call work).
+    Busy,
+}
+
+/// Index of an agent in the pool.
+pub type AgentIdx = usize;
+
+/// One agent.
+#[derive(Debug)]
+pub struct Agent {
+    /// The agent's name (`agent-001`, …).
+    pub name: Arc<str>,
+    /// The agent's extension id (Hibernate-style 32 hex).
+    pub extension_id: ExtensionId,
+    /// The extension's SIP user (6–12 digits), the agent's `telnumber` in records.
+    pub sip_user: Arc<str>,
+    /// Current state.
+    pub state: AgentState,
+    /// Since when the agent has been in its current state.
+    pub since: SimTime,
+    /// Total simulated time spent fetching or talking, for occupancy.
+    pub busy_micros: u64,
+}
+
+/// The pool of agents and the idle queue the ACD selects from.
+#[derive(Debug)]
+pub struct AgentPool {
+    agents: Vec<Agent>,
+    /// Idle agents, longest idle first.
+    idle: VecDeque<AgentIdx>,
+}
+
+impl AgentPool {
+    /// A pool of agents with the given names, all idle at `start`.
+    pub fn new(names: &[Arc<str>], start: SimTime, rng: &mut impl Rng) -> Self {
+        let ip: u32 = 0x0a00_0000 | rng.random_range(0..0x00ff_ffff);
+        let jvm: u32 = rng.random();
+        let agents: Vec<Agent> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Agent {
+                name: name.clone(),
+                extension_id: ExtensionId(Hex32::hibernate(
+                    ip,
+                    jvm,
+                    start.epoch_ms() - 86_400_000 + i as i64 * 1_037,
+                    i as u16,
+                )),
+                sip_user: format!("{}", 8_001_000 + i).into(),
+                state: AgentState::Idle,
+                since: start,
+                busy_micros: 0,
+            })
+            .collect();
+        let idle = (0..agents.len()).collect();
+        Self { agents, idle }
+    }
+
+    /// Default agent names: `agent-001`, `agent-002`, ….
+    pub fn default_names(count: usize) -> Vec<Arc<str>> {
+        (1..=count)
+            .map(|i| Arc::from(format!("agent-{i:03}")))
+            .collect()
+    }
+
+    /// Number of agents.
+    pub fn len(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// Whether the pool has no agents.
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty()
+    }
+
+    /// The agent at `idx`.
+    pub fn get(&self, idx: AgentIdx) -> &Agent {
+        &self.agents[idx]
+    }
+
+    /// Finds an agent by name.
+    pub fn find(&self, name: &str) -> Option<AgentIdx> {
+        self.agents.iter().position(|a| &*a.name == name)
+    }
+
+    /// Number of idle agents.
+    pub fn idle_count(&self) -> usize {
+        self.idle.len()
+    }
+
+    /// ACD selection: takes the longest-idle agent and marks it `fetching`.
+    pub fn select_longest_idle(&mut self, now: SimTime) -> Option<AgentIdx> {
+        let idx = self.idle.pop_front()?;
+        self.set_state(idx, AgentState::Fetching, now);
+        Some(idx)
+    }
+
+    /// Takes a uniformly chosen idle agent (an application placing an agent's call) and
+    /// marks it `fetching`.
+    pub fn select_any_idle(&mut self, now: SimTime, rng: &mut impl Rng) -> Option<AgentIdx> {
+        if self.idle.is_empty() {
+            return None;
+        }
+        let pos = rng.random_range(0..self.idle.len());
+        let idx = self.idle.remove(pos)?;
+        self.set_state(idx, AgentState::Fetching, now);
+        Some(idx)
+    }
+
+    /// Takes the named agent if it is idle and marks it `fetching`.
+    pub fn select_named(&mut self, idx: AgentIdx, now: SimTime) -> bool {
+        match self.idle.iter().position(|&i| i == idx) {
+            Some(pos) => {
+                self.idle.remove(pos);
+                self.set_state(idx, AgentState::Fetching, now);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves an agent to `state`; `idle` agents join the back of the idle queue.
+    pub fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
+        let agent = &mut self.agents[idx];
+        if matches!(agent.state, AgentState::Fetching | AgentState::Talking) {
+            agent.busy_micros += now.since(agent.since).as_micros();
+        }
+        if agent.state == AgentState::Idle && state != AgentState::Idle {
+            self.idle.retain(|&i| i != idx);
+        }
+        if state == AgentState::Idle && agent.state != AgentState::Idle {
+            self.idle.push_back(idx);
+        }
+        agent.state = state;
+        agent.since = now;
+    }
+
+    /// The member record of a new call to this agent.
+    pub fn member(&self, idx: AgentIdx, call_id: CallId) -> MemberInfo {
+        let agent = &self.agents[idx];
+        MemberInfo {
+            call_id,
+            agent_name: Some(agent.name.clone()),
+            extension_id: Some(agent.extension_id),
+            telnumber: agent.sip_user.clone(),
+            mode: 1,
+        }
+    }
+
+    /// Total busy (fetching + talking) agent time up to `now`, in seconds.
+    pub fn busy_secs(&self, now: SimTime) -> f64 {
+        self.agents
+            .iter()
+            .map(|a| {
+                let live = if matches!(a.state, AgentState::Fetching | AgentState::Talking) {
+                    now.since(a.since).as_micros()
+                } else {
+                    0
+                };
+                (a.busy_micros + live) as f64 / 1e6
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    fn pool(n: usize) -> AgentPool {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        AgentPool::new(
+            &AgentPool::default_names(n),
+            SimTime::from_millis(0),
+            &mut rng,
+        )
+    }
+
+    #[test]
+    fn the_acd_selects_the_longest_idle_agent_and_marks_it_fetching() {
+        let mut p = pool(3);
+        let t = SimTime::from_millis(10);
+        assert_eq!(p.select_longest_idle(t), Some(0));
+        assert_eq!(p.get(0).state, AgentState::Fetching);
+        p.set_state(0, AgentState::Idle, t);
+        // Agent 0 became idle last, so 1 and 2 come first.
+        assert_eq!(p.select_longest_idle(t), Some(1));
+        assert_eq!(p.select_longest_idle(t), Some(2));
+        assert_eq!(p.select_longest_idle(t), Some(0));
+        assert_eq!(p.select_longest_idle(t), None);
+    }
+
+    #[test]
+    fn a_busy_agent_is_never_selected() {
+        let mut p = pool(2);
+        let t = SimTime::from_millis(0);
+        assert!(p.select_named(1, t));
+        assert!(!p.select_named(1, t), "already fetching");
+        p.set_state(1, AgentState::Talking, t);
+        assert_eq!(p.select_longest_idle(t), Some(0));
+        assert_eq!(p.select_longest_idle(t), None);
+    }
+
+    #[test]
+    fn busy_time_accumulates_while_fetching_and_talking() {
+        let mut p = pool(1);
+        p.select_longest_idle(SimTime::from_millis(0));
+        p.set_state(0, AgentState::Talking, SimTime::from_millis(1_000));
+        p.set_state(0, AgentState::Idle, SimTime::from_millis(3_000));
+        assert!((p.busy_secs(SimTime::from_millis(10_000)) - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn agents_get_hibernate_style_extension_ids_and_sip_users() {
+        let p = pool(2);
+        assert_eq!(&*p.get(0).name, "agent-001");
+        assert_eq!(p.get(0).extension_id.as_str().len(), 32);
+        assert_ne!(p.get(0).extension_id, p.get(1).extension_id);
+        assert_eq!(&*p.get(1).sip_user, "8001001");
+    }
+}

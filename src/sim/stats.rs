@@ -1,0 +1,98 @@
+//! Conversation counts kept by the engine: offered, began, ended and failed per type, each
+//! attempt's outcome, and the waits behind the contact-centre figures.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::conversation::{ConvType, Outcome};
+use crate::units::Span;
+
+/// Counts for one conversation type.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TypeStats {
+    /// Attempts (arrivals) of this type.
+    pub offered: u64,
+    /// Conversations that began (`begin` sent).
+    pub started: u64,
+    /// Conversations that ended after beginning (`end` sent).
+    pub ended: u64,
+    /// Attempts that never began (no begin, no end).
+    pub failed: u64,
+    /// Still live when the run was cut short.
+    pub unfinished: u64,
+    /// Each attempt's outcome.
+    pub by_outcome: BTreeMap<Outcome, u64>,
+    /// Calls that reached an agent through the ACD.
+    #[serde(skip)]
+    pub assigned: u64,
+    /// Calls that waited more than zero before the ACD found an agent.
+    #[serde(skip)]
+    pub waited: u64,
+    /// Sum of ACD waits, seconds.
+    #[serde(skip)]
+    pub wait_sum_s: f64,
+    /// Sum of times from arrival to answer for begun conversations, seconds.
+    #[serde(skip)]
+    pub answer_sum_s: f64,
+}
+
+/// Counts for the whole run.
+#[derive(Debug, Clone, Default)]
+pub struct SimStats {
+    /// Per conversation type.
+    pub by_type: BTreeMap<ConvType, TypeStats>,
+    /// Total agent time spent fetching or talking, seconds.
+    pub agent_busy_s: f64,
+    /// Number of agents.
+    pub agent_count: usize,
+    /// Simulated time covered, seconds.
+    pub simulated_s: f64,
+}
+
+impl SimStats {
+    fn of(&mut self, kind: ConvType) -> &mut TypeStats {
+        self.by_type.entry(kind).or_default()
+    }
+
+    /// A new attempt arrived.
+    pub fn offered(&mut self, kind: ConvType) {
+        self.of(kind).offered += 1;
+    }
+
+    /// The ACD found an agent after `waited`.
+    pub fn assigned(&mut self, kind: ConvType, waited: Span) {
+        let s = self.of(kind);
+        s.assigned += 1;
+        if waited > Span::ZERO {
+            s.waited += 1;
+        }
+        s.wait_sum_s += waited.as_secs_f64();
+    }
+
+    /// The conversation began, `to_answer` after it arrived.
+    pub fn began(&mut self, kind: ConvType, to_answer: Span) {
+        let s = self.of(kind);
+        s.started += 1;
+        s.answer_sum_s += to_answer.as_secs_f64();
+    }
+
+    /// The attempt finished with `outcome`.
+    pub fn finished(&mut self, kind: ConvType, outcome: Outcome) {
+        let s = self.of(kind);
+        *s.by_outcome.entry(outcome).or_default() += 1;
+        match outcome {
+            Outcome::Completed => s.ended += 1,
+            Outcome::Unfinished => s.unfinished += 1,
+            _ => s.failed += 1,
+        }
+    }
+
+    /// Attempts finished so far (all types).
+    pub fn finished_total(&self) -> u64 {
+        self.by_type
+            .values()
+            .map(|s| s.ended + s.failed + s.unfinished)
+            .sum()
+    }
+}
