@@ -16,6 +16,7 @@ Examples:
   ccsim run                                   # the embedded default scenario, built-in receiver
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --speed max --report report.json --events-log events.jsonl
+  ccsim load --rate 5/s --duration 10m --agents 50 --target http://127.0.0.1:3000/hook
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
 
 Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
@@ -35,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate conversations and deliver their webhooks (the embedded default scenario).
     Run(RunArgs),
+    /// Generate load from flags alone: a rate, a mix of types, agents and behaviour.
+    Load(crate::load::LoadArgs),
     /// Receive webhooks, check them against the event contract, and print each one.
     Listen(ListenArgs),
 }
@@ -122,6 +125,15 @@ pub struct RunArgs {
         default_value = "2s"
     )]
     pub grace: Span,
+
+    /// Service-level threshold: the share of calls answered within it is reported.
+    #[arg(
+        long,
+        env = "CCSIM_SL_THRESHOLD",
+        value_name = "DURATION",
+        default_value = "20s"
+    )]
+    pub sl_threshold: Span,
 
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]

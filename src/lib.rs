@@ -21,6 +21,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod event;
 pub mod ids;
+pub mod load;
 pub mod plan;
 pub mod receiver;
 pub mod report;

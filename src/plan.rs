@@ -11,7 +11,7 @@ use crate::event::profile::Profile;
 use crate::sim::agents::AgentPool;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{SimPlan, default_plan};
-use crate::units::Speed;
+use crate::units::{Span, Speed};
 
 /// Speed of the embedded default scenario.
 pub const DEFAULT_SPEED: Speed = Speed::Factor(60.0);
@@ -56,6 +56,8 @@ pub struct RunPlan {
     pub grace: Duration,
     /// Show progress and summary.
     pub quiet: bool,
+    /// Service-level threshold of the contact-centre figures.
+    pub sl_threshold: Span,
 }
 
 /// A mistake in the input: exit code 2.
@@ -117,6 +119,7 @@ impl RunPlan {
             events_log: args.events_log.clone(),
             grace: args.grace.as_std(),
             quiet: args.quiet,
+            sl_threshold: args.sl_threshold,
         })
     }
 }

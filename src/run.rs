@@ -69,8 +69,11 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
     match cli.command {
         Command::Run(args) => {
             let plan = RunPlan::from_args(&args)?;
-            let (report, exit) = run_plan(plan, shutdown).await?;
-            let _ = report;
+            let (_, exit) = run_plan(plan, shutdown).await?;
+            Ok(exit)
+        }
+        Command::Load(args) => {
+            let (_, exit) = run_plan(args.plan()?, shutdown).await?;
             Ok(exit)
         }
         Command::Listen(args) => listen(args, shutdown).await,
@@ -176,7 +179,7 @@ pub async fn run_plan(
         .finish_log()
         .context("cannot write the events log")?;
 
-    let mut report = collector.report(&stats, end.wall.as_secs_f64());
+    let mut report = collector.report(&stats, end.wall.as_secs_f64(), plan.sl_threshold);
     report.seed = plan.sim.seed;
     report.profile = format!("{:?}", plan.profile.name).to_lowercase();
     report.speed = match plan.speed {

@@ -4,10 +4,12 @@
 
 use hdrhistogram::Histogram;
 
+use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, Sink};
 use crate::sim::stats::SimStats;
+use crate::units::Span;
 
 /// Collects measurements during the run.
 pub struct Collector {
@@ -76,7 +78,7 @@ impl Collector {
     }
 
     /// Builds the report. `thresholds.breached` is left for the caller to fill.
-    pub fn report(&self, sim: &SimStats, wall_s: f64) -> Report {
+    pub fn report(&self, sim: &SimStats, wall_s: f64, sl_threshold: Span) -> Report {
         let mut conversations = Conversations::default();
         for (kind, ts) in &sim.by_type {
             conversations.offered += ts.offered;
@@ -111,6 +113,7 @@ impl Collector {
                 simulated_s: sim.simulated_s,
             },
             conversations,
+            contact_center: ContactCenter::from_stats(sim, sl_threshold),
             contract: None,
             thresholds: Thresholds {
                 max_failure_rate: 0.0,

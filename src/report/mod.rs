@@ -2,6 +2,7 @@
 //! `docs/report.md`), rendered as text for the terminal. Built by [`collector::Collector`].
 
 pub mod collector;
+pub mod contact_center;
 pub mod events_log;
 
 use std::collections::BTreeMap;
@@ -39,6 +40,8 @@ pub struct Report {
     pub throughput: Throughput,
     /// Conversation counts.
     pub conversations: Conversations,
+    /// Contact-centre figures.
+    pub contact_center: contact_center::ContactCenter,
     /// The built-in receiver's contract check (absent with `--target`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contract: Option<ContractSummary>,
@@ -204,6 +207,24 @@ impl Report {
                 ts.ended,
                 ts.failed,
                 outcomes.join(", ")
+            );
+        }
+        let cc = &self.contact_center;
+        let f = &cc.inbound;
+        if f.offered > 0 {
+            let _ = writeln!(
+                s,
+                "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {} agents",
+                f.offered,
+                f.answered,
+                f.abandoned,
+                f.timed_out,
+                100.0 * f.p_wait,
+                f.mean_wait_s,
+                100.0 * f.service_level,
+                cc.sl_threshold_s,
+                100.0 * cc.occupancy,
+                cc.agents
             );
         }
         if let Some(contract) = &self.contract {

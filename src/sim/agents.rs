@@ -114,7 +114,7 @@ impl AgentPool {
     /// ACD selection: takes the longest-idle agent and marks it `fetching`.
     pub fn select_longest_idle(&mut self, now: SimTime) -> Option<AgentIdx> {
         let idx = self.idle.pop_front()?;
-        self.set_state(idx, AgentState::Fetching, now);
+        self.transition(idx, AgentState::Fetching, now);
         Some(idx)
     }
 
@@ -126,7 +126,7 @@ impl AgentPool {
         }
         let pos = rng.random_range(0..self.idle.len());
         let idx = self.idle.remove(pos)?;
-        self.set_state(idx, AgentState::Fetching, now);
+        self.transition(idx, AgentState::Fetching, now);
         Some(idx)
     }
 
@@ -135,7 +135,7 @@ impl AgentPool {
         match self.idle.iter().position(|&i| i == idx) {
             Some(pos) => {
                 self.idle.remove(pos);
-                self.set_state(idx, AgentState::Fetching, now);
+                self.transition(idx, AgentState::Fetching, now);
                 true
             }
             None => false,
@@ -144,15 +144,21 @@ impl AgentPool {
 
     /// Moves an agent to `state`; `idle` agents join the back of the idle queue.
     pub fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
+        let current = self.agents[idx].state;
+        if current == AgentState::Idle && state != AgentState::Idle {
+            self.idle.retain(|&i| i != idx);
+        }
+        if state == AgentState::Idle && current != AgentState::Idle {
+            self.idle.push_back(idx);
+        }
+        self.transition(idx, state, now);
+    }
+
+    /// Changes the state and accounts busy time; the caller keeps the idle queue right.
+    fn transition(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
         let agent = &mut self.agents[idx];
         if matches!(agent.state, AgentState::Fetching | AgentState::Talking) {
             agent.busy_micros += now.since(agent.since).as_micros();
-        }
-        if agent.state == AgentState::Idle && state != AgentState::Idle {
-            self.idle.retain(|&i| i != idx);
-        }
-        if state == AgentState::Idle && agent.state != AgentState::Idle {
-            self.idle.push_back(idx);
         }
         agent.state = state;
         agent.since = now;

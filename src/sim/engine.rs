@@ -38,7 +38,8 @@ pub struct Engine {
     pool: AgentPool,
     convs: HashMap<u64, Conv>,
     next_key: u64,
-    /// Conversations waiting for an agent, first come first served.
+    /// Conversations waiting for an agent, first come first served. Entries of callers who
+    /// stopped waiting stay until they reach the front (lazy deletion keeps this O(1)).
     waiting: VecDeque<u64>,
     out: VecDeque<Happening>,
     plan: SimPlan,
@@ -390,6 +391,14 @@ impl Engine {
             )
         };
         self.waiting.push_back(key);
+        self.acd_dispatch();
+        let Some(conv) = self.convs.get(&key) else {
+            return;
+        };
+        if conv.waiting_since.is_none() {
+            return; // an agent was free
+        }
+        self.stats.queued(conv.kind);
         if let Some(p) = patience {
             self.after(
                 p,
@@ -408,7 +417,6 @@ impl Engine {
                 },
             );
         }
-        self.acd_dispatch();
     }
 
     /// Matches waiting conversations with idle agents, first come first served.
@@ -495,13 +503,11 @@ impl Engine {
                 // Never created: no record, no events.
                 let kind = conv.kind;
                 self.convs.remove(&key);
-                self.waiting.retain(|&k| k != key);
                 self.stats.finished(kind, outcome);
             }
             _ => {
                 // call_agent: agent A is alone in the conference and hangs up.
                 conv.failure = Some(outcome);
-                self.waiting.retain(|&k| k != key);
                 let delay = Span::from_millis(self.rng.random_range(500..3_000));
                 self.step_after(delay, key, Step::Hangup(0));
             }
@@ -735,9 +741,7 @@ impl Engine {
         let Some(mut conv) = self.convs.remove(&key) else {
             return;
         };
-        if conv.waiting_since.take().is_some() {
-            self.waiting.retain(|&k| k != key);
-        }
+        // A waiting entry of this conversation is now stale: the ACD skips it.
         for party in conv.parties.iter_mut().filter(|p| !p.left) {
             party.left = true;
             if let Role::Agent(a) = party.role {

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod dist;
 pub mod engine;
+pub mod erlang;
 pub mod stats;
 pub mod time;
 pub mod workload;

@@ -3,10 +3,35 @@
 
 use std::collections::BTreeMap;
 
+use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::conversation::{ConvType, Outcome};
 use crate::units::Span;
+
+/// Distribution of waits from arrival to answer, in milliseconds (1 ms to 1 day).
+#[derive(Debug, Clone)]
+pub struct WaitHistogram(Histogram<u64>);
+
+impl Default for WaitHistogram {
+    fn default() -> Self {
+        // Bounds and precision are constants that hdrhistogram accepts.
+        let h = Histogram::new_with_bounds(1, 86_400_000, 3).unwrap_or_else(|_| unreachable!());
+        Self(h)
+    }
+}
+
+impl WaitHistogram {
+    /// Records one wait.
+    pub fn record(&mut self, wait: Span) {
+        self.0.saturating_record((wait.as_micros() / 1000).max(1));
+    }
+
+    /// How many recorded waits were at most `limit`.
+    pub fn count_at_most(&self, limit: Span) -> u64 {
+        self.0.count_between(0, (limit.as_micros() / 1000).max(1))
+    }
+}
 
 /// Counts for one conversation type.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,7 +51,7 @@ pub struct TypeStats {
     /// Calls that reached an agent through the ACD.
     #[serde(skip)]
     pub assigned: u64,
-    /// Calls that waited more than zero before the ACD found an agent.
+    /// Calls that found no agent free and had to wait (answered or not).
     #[serde(skip)]
     pub waited: u64,
     /// Sum of ACD waits, seconds.
@@ -35,6 +60,9 @@ pub struct TypeStats {
     /// Sum of times from arrival to answer for begun conversations, seconds.
     #[serde(skip)]
     pub answer_sum_s: f64,
+    /// Times from arrival to answer for begun conversations.
+    #[serde(skip)]
+    pub answer_waits: WaitHistogram,
 }
 
 /// Counts for the whole run.
@@ -60,13 +88,15 @@ impl SimStats {
         self.of(kind).offered += 1;
     }
 
+    /// No agent was free on arrival: the call has to wait.
+    pub fn queued(&mut self, kind: ConvType) {
+        self.of(kind).waited += 1;
+    }
+
     /// The ACD found an agent after `waited`.
     pub fn assigned(&mut self, kind: ConvType, waited: Span) {
         let s = self.of(kind);
         s.assigned += 1;
-        if waited > Span::ZERO {
-            s.waited += 1;
-        }
         s.wait_sum_s += waited.as_secs_f64();
     }
 
@@ -75,6 +105,7 @@ impl SimStats {
         let s = self.of(kind);
         s.started += 1;
         s.answer_sum_s += to_answer.as_secs_f64();
+        s.answer_waits.record(to_answer);
     }
 
     /// The attempt finished with `outcome`.

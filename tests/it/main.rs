@@ -3,5 +3,6 @@
 
 mod binary;
 mod delivery;
+mod erlang;
 mod lifecycles;
 mod support;
