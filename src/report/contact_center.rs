@@ -106,6 +106,7 @@ mod tests {
             sim.offered(ConvType::Queue);
         }
         sim.assigned(ConvType::Queue, Span::ZERO);
+        sim.queued(ConvType::Queue);
         sim.assigned(ConvType::Queue, Span::from_millis(30_000));
         sim.began(ConvType::Queue, Span::from_millis(5_000));
         sim.began(ConvType::Queue, Span::from_millis(35_000));
