@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Memory over a long run: peak RSS of `ccsim load --speed max` delivering 100,000 and then
+# 1,000,000 conversations to nginx on loopback (targets: under 150 MB at 1M, and 1M/100k
+# at most 1.3).
+#   bash bench/memory.sh
+source "$(dirname "$0")/common.sh"
+need_apt nginx curl
+build_ccsim
+start_nginx
+run() { # $1 = simulated seconds at 1000 conversations/s
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --target "http://127.0.0.1:$NGINX_PORT/hook" \
+    --speed max --quiet --seed 1 --rate 1000/s --duration "$1s" --agents 8000 --handle-time 3s \
+    --ring-time 2s --report "$WORK/m.json" >/dev/null
+  local rss; rss=$(tail -1 "$WORK/rss")
+  printf '%8s conversations: peak RSS %6.1f MB (%s events delivered)\n' \
+    "$(json_get "$WORK/m.json" "['conversations']['offered']")" "$(python3 -c "print($rss/1024)")" \
+    "$(json_get "$WORK/m.json" "['events']['delivered']")" >&2
+  echo "$rss"
+}
+a=$(run 100); b=$(run 1000)
+printf 'peak RSS 1M / 100k: %s\n' "$(ratio "$b" "$a")"
