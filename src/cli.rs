@@ -37,6 +37,11 @@ pub enum Command {
     Run(RunArgs),
     /// Receive webhooks, check them against the event contract, and print each one.
     Listen(ListenArgs),
+    /// Serve the fake platform API alone until ctrl-c: the scenario is simulated at
+    /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
+    Serve(RunArgs),
+    /// Print the platform's signature headers, and a curl command, for one API request.
+    Sign(crate::api::args::SignArgs),
 }
 
 /// Flags of `ccsim run`.
@@ -126,6 +131,9 @@ pub struct RunArgs {
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub api: crate::api::args::ApiArgs,
 }
 
 /// Flags of `ccsim listen`.

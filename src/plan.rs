@@ -56,6 +56,8 @@ pub struct RunPlan {
     pub grace: Duration,
     /// Show progress and summary.
     pub quiet: bool,
+    /// The fake platform API.
+    pub api: crate::api::args::ApiPlan,
 }
 
 /// A mistake in the input: exit code 2.
@@ -117,6 +119,7 @@ impl RunPlan {
             events_log: args.events_log.clone(),
             grace: args.grace.as_std(),
             quiet: args.quiet,
+            api: crate::api::args::ApiPlan::from_args(&args.api)?,
         })
     }
 }
