@@ -329,3 +329,37 @@ async fn listen(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, R
     }
     Ok(Exit::Ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8700))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_api_lingers_for_its_time_then_stops() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        linger(Linger::For(Duration::from_secs(90)), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90));
+        linger(Linger::For(Duration::ZERO), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90), "zero: no linger");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ctrl_c_ends_an_endless_linger() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        let cancel = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            cancel.cancel();
+        });
+        linger(Linger::UntilStopped, addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+    }
+}

@@ -102,13 +102,19 @@ impl IntoResponse for ApiError {
 
 /// `{"code":…,"msg":…,"data":<data>}` with `data` already serialized, as a JSON response.
 pub fn envelope(code: Code, data: &[u8]) -> Response {
-    let mut body = Vec::with_capacity(48 + data.len());
+    envelope_with(code, |out| out.extend_from_slice(data))
+}
+
+/// `{"code":…,"msg":…,"data":<data>}` with `data` written by `write_data` straight into
+/// the one response buffer.
+pub fn envelope_with(code: Code, write_data: impl FnOnce(&mut Vec<u8>)) -> Response {
+    let mut body = Vec::with_capacity(1024);
     body.extend_from_slice(br#"{"code":""#);
     body.extend_from_slice(code.code.as_bytes());
     body.extend_from_slice(br#"","msg":""#);
     body.extend_from_slice(code.msg.as_bytes());
     body.extend_from_slice(br#"","data":"#);
-    body.extend_from_slice(data);
+    write_data(&mut body);
     body.push(b'}');
     json_response(body)
 }

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod auth;
 pub mod error;
+pub mod listener;
 pub mod render;
 pub mod server;
 pub mod store;

@@ -10,9 +10,10 @@
 //! - `GET /openapi.json`: the OpenAPI 3 document (`docs/openapi.json`).
 //!
 //! Anything else: 404 (no such path) or 405 (wrong method) with the platform envelope
-//! `000002`; bodies over [`BODY_LIMIT`] get 413; with auth, `/v1/…` requests are verified
-//! first (401 plain text). At most [`DEFAULT_CONCURRENCY`] requests are handled at once;
-//! the rest wait for a permit.
+//! `000002`; a declared body over [`BODY_LIMIT`] gets 413 (with auth, POST and PUT bodies
+//! are read up to the limit to be verified; other bodies are never read); with auth,
+//! `/v1/…` requests are verified first (401 plain text). At most [`DEFAULT_CONCURRENCY`]
+//! connections are served at once ([`LimitedListener`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,24 +21,25 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthPolicy};
 use super::error::{self, ApiError};
+use super::listener::LimitedListener;
 use super::render::Renderer;
 use super::store::RecordStore;
 use crate::event::profile::UnknownRecord;
 
 /// Largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// Most requests handled at once.
+/// Most connections (so requests) served at once.
 pub const DEFAULT_CONCURRENCY: usize = 1024;
 /// Largest page `size` (the platform's `PageSizeTooLargeException` limit).
 pub const MAX_PAGE_SIZE: u64 = 1000;
@@ -54,7 +56,6 @@ struct Inner {
     store: RecordStore,
     renderer: Renderer,
     auth: Option<AuthPolicy>,
-    permits: Semaphore,
 }
 
 impl ApiState {
@@ -65,7 +66,6 @@ impl ApiState {
                 store,
                 renderer,
                 auth,
-                permits: Semaphore::new(DEFAULT_CONCURRENCY),
             }),
         }
     }
@@ -76,9 +76,10 @@ impl ApiState {
     }
 }
 
-/// The API's router.
+/// The API's router. Without auth it has no middleware at all: the body limit is an
+/// extractor of every handler and the concurrency limit is the listener's.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(
             "/v1/account/{account}/callcenter/conversation/{id}",
             get(conversation),
@@ -88,11 +89,14 @@ pub fn router(state: ApiState) -> Router {
             get(conversations),
         )
         .route("/openapi.json", get(openapi))
-        .fallback(|| async { ApiError::NoRoute })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(state.clone(), limit))
-        .with_state(state)
+        .fallback(|_: WithinBodyLimit| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|_: WithinBodyLimit| async { ApiError::MethodNotAllowed });
+    let router = if state.inner.auth.is_some() {
+        router.layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` fires.
@@ -101,11 +105,7 @@ pub async fn serve(
     state: ApiState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    let listener = listener.tap_io(|tcp| {
-        // Small answers must not wait for Nagle; failing to set it only costs latency.
-        let _ = tcp.set_nodelay(true);
-    });
+    let listener = LimitedListener::new(listener, DEFAULT_CONCURRENCY);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
@@ -124,6 +124,7 @@ pub fn spawn(
 
 /// `GET …/callcenter/conversation/{id}`.
 async fn conversation(
+    _: WithinBodyLimit,
     State(state): State<ApiState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -133,7 +134,9 @@ async fn conversation(
         .and_then(|Path((_account, id))| state.inner.store.get_str(&id));
     let renderer = &state.inner.renderer;
     match record {
-        Some(record) => Ok(error::envelope(error::OK, &renderer.conversation(&record))),
+        Some(record) => Ok(error::envelope_with(error::OK, |out| {
+            renderer.write_conversation(&record, out)
+        })),
         None => match renderer.profile.unknown_record {
             UnknownRecord::NotFound => Err(ApiError::NoSuchConversation),
             UnknownRecord::NullData => Ok(error::envelope(error::OK, b"null")),
@@ -143,6 +146,7 @@ async fn conversation(
 
 /// `GET …/callcenter/conversation?page=&size=`.
 async fn conversations(
+    _: WithinBodyLimit,
     State(state): State<ApiState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -153,8 +157,9 @@ async fn conversations(
         usize::try_from(offset).unwrap_or(usize::MAX),
         usize::try_from(size).unwrap_or(usize::MAX),
     );
-    let body = state.inner.renderer.page(&page, page_no, size);
-    Ok(error::envelope(error::OK, &body))
+    Ok(error::envelope_with(error::OK, |out| {
+        state.inner.renderer.write_page(&page, page_no, size, out)
+    }))
 }
 
 /// `page`/`pageNo` (default 1) and `size`/`pageSize` (default 10, at most
@@ -188,7 +193,7 @@ pub fn page_params(pairs: &[(String, String)]) -> Result<(u64, u64), ApiError> {
 }
 
 /// `GET /openapi.json`.
-async fn openapi() -> Response {
+async fn openapi(_: WithinBodyLimit) -> Response {
     let mut response = OPENAPI.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -197,19 +202,26 @@ async fn openapi() -> Response {
     response
 }
 
-/// Outermost layer: refuses declared oversized bodies and bounds concurrency.
-async fn limit(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
+/// Extracting it refuses a request whose declared body is over [`BODY_LIMIT`] (413).
+pub struct WithinBodyLimit;
+
+impl<S: Send + Sync> FromRequestParts<S> for WithinBodyLimit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        if declared_length(&parts.headers).is_some_and(|n| n > BODY_LIMIT as u64) {
+            return Err(ApiError::TooLarge);
+        }
+        Ok(Self)
+    }
+}
+
+/// The `Content-Length` a request declares, if a valid one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return ApiError::TooLarge.into_response();
-    }
-    // The semaphore is never closed; without a permit the request would still be served.
-    let _permit = state.inner.permits.acquire().await.ok();
-    next.run(request).await
+        .and_then(|v| v.parse().ok())
 }
 
 /// Verifies `/v*/…` requests when auth is on (platform-behaviour §6.7).
@@ -219,6 +231,9 @@ async fn authenticate(State(state): State<ApiState>, request: Request, next: Nex
     };
     if !is_versioned(request.uri().path()) {
         return next.run(request).await;
+    }
+    if declared_length(request.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
+        return ApiError::TooLarge.into_response();
     }
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str();
