@@ -17,6 +17,8 @@ Examples:
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --speed max --report report.json --events-log events.jsonl
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
+  ccsim serve --api 127.0.0.1:8700            # the fake platform API alone, until ctrl-c
+  ccsim sign --uri /v1/account/X/callcenter/conversation/ID   # auth headers for curl
 
 Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
 

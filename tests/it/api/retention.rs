@@ -55,6 +55,13 @@ async fn a_long_run_keeps_the_store_within_its_retention() {
         "the run is long: {created} conversations"
     );
     assert!(store.len() <= RETAIN, "{} held at the end", store.len());
+    let listed = store.page(0, usize::MAX);
+    assert_eq!(
+        listed.total,
+        listed.records.len(),
+        "the list holds only kept records"
+    );
+    assert!(listed.total <= store.len());
     assert_eq!(store.evicted() as usize, created - store.len());
     assert!(most_held >= RETAIN, "the limit was reached ({most_held})");
 
