@@ -18,6 +18,8 @@ Examples:
   ccsim run --speed max --report report.json --events-log events.jsonl
   ccsim load --rate 5/s --duration 10m --agents 50 --target http://127.0.0.1:3000/hook
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
+  ccsim serve --api 127.0.0.1:8700            # the fake platform API alone, until ctrl-c
+  ccsim sign --uri /v1/account/X/callcenter/conversation/ID   # auth headers for curl
 
 Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
 
@@ -40,6 +42,11 @@ pub enum Command {
     Load(crate::load::LoadArgs),
     /// Receive webhooks, check them against the event contract, and print each one.
     Listen(ListenArgs),
+    /// Serve the fake platform API alone until ctrl-c: the scenario is simulated at
+    /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
+    Serve(RunArgs),
+    /// Print the platform's signature headers, and a curl command, for one API request.
+    Sign(crate::api::args::SignArgs),
 }
 
 /// Flags of `ccsim run`.
@@ -138,6 +145,9 @@ pub struct RunArgs {
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub api: crate::api::args::ApiArgs,
 }
 
 /// Flags of `ccsim listen`.

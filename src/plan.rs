@@ -58,6 +58,8 @@ pub struct RunPlan {
     pub quiet: bool,
     /// Service-level threshold of the contact-centre figures.
     pub sl_threshold: Span,
+    /// The fake platform API.
+    pub api: crate::api::args::ApiPlan,
 }
 
 /// A mistake in the input: exit code 2.
@@ -120,6 +122,7 @@ impl RunPlan {
             grace: args.grace.as_std(),
             quiet: args.quiet,
             sl_threshold: args.sl_threshold,
+            api: crate::api::args::ApiPlan::from_args(&args.api)?,
         })
     }
 }

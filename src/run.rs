@@ -1,6 +1,6 @@
-//! The commands: `run` (simulate and deliver, then report) and `listen` (the receiver on
-//! its own). Owns the order of start-up and shut-down: receiver, preflight, delivery,
-//! report, exit code.
+//! The commands: `run` (simulate and deliver, then report), `listen` (the receiver on
+//! its own), `serve` (the fake API on its own) and `sign`. Owns the order of start-up and
+//! shut-down: fake API, receiver, preflight, delivery, report, API linger, exit code.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -9,8 +9,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::store::{RecordStore, Retention};
-use crate::cli::{Cli, Command, ListenArgs};
+use crate::api::args::{ApiListen, Linger};
+use crate::api::render::Renderer;
+use crate::api::store::RecordStore;
+use crate::api::{ApiState, server};
+use crate::cli::{Cli, Command, ListenArgs, RunArgs};
 use crate::delivery::signing::Signer;
 use crate::delivery::transport::{Transport, preflight};
 use crate::delivery::{DeliveryConfig, Progress, run_delivery};
@@ -77,7 +80,28 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
             Ok(exit)
         }
         Command::Listen(args) => listen(args, shutdown).await,
+        Command::Serve(args) => serve(args, shutdown).await,
+        Command::Sign(args) => {
+            print!("{}", crate::api::args::sign(&args, chrono::Utc::now())?);
+            Ok(Exit::Ok)
+        }
     }
+}
+
+/// `ccsim serve`: the fake API alone, fed by the simulation without sending webhooks, until
+/// ctrl-c (which is its normal end, so exit 0).
+async fn serve(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    let mut plan = RunPlan::from_args(&args)?;
+    if matches!(plan.api.listen, ApiListen::Off) {
+        return Err(UsageError("--api off: `serve` has nothing else to do".into()).into());
+    }
+    plan.target = TargetSpec::Null;
+    plan.api.linger = Linger::UntilStopped;
+    let (_, exit) = run_plan(plan, shutdown).await?;
+    Ok(match exit {
+        Exit::Interrupted => Exit::Ok,
+        other => other,
+    })
 }
 
 /// Runs a validated plan: simulate, deliver, report. Returns the report and exit code.
@@ -87,6 +111,27 @@ pub async fn run_plan(
 ) -> Result<(Report, Exit), RunError> {
     let servers = shutdown.child_token();
     let _stop_servers = servers.clone().drop_guard();
+
+    // The API first: a busy port is a usage error before anything else starts.
+    let store = RecordStore::new(plan.api.retention);
+    let api_addr = match plan.api.bind().await? {
+        Some(listener) => {
+            let renderer = Renderer {
+                profile: plan.profile.clone(),
+                zone: plan.api.zone,
+            };
+            let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            let addr = server::spawn(listener, state, servers.clone())
+                .context("cannot start the fake platform API")?;
+            if !plan.quiet {
+                eprintln!(
+                    "fake platform API on http://{addr}/ (GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
+                );
+            }
+            Some(addr)
+        }
+        None => None,
+    };
 
     let receiver = Receiver::new(false);
     let (transport, target_desc, built_in) = match &plan.target {
@@ -136,7 +181,6 @@ pub async fn run_plan(
             .map_err(|e| UsageError(format!("--report: cannot create {}: {e}", path.display())))?;
     }
 
-    let store = RecordStore::new(Retention::default());
     let builder = EventBuilder::new(plan.profile.clone());
     let config = DeliveryConfig {
         transport,
@@ -187,6 +231,7 @@ pub async fn run_plan(
         Speed::Factor(f) => f.to_string(),
     };
     report.target = target_desc;
+    report.api = api_addr.map(|addr| addr.to_string());
     report.interrupted = end.interrupted;
     report.thresholds.max_failure_rate = plan.max_failure_rate;
     if report.thresholds.failure_rate > plan.max_failure_rate {
@@ -216,6 +261,9 @@ pub async fn run_plan(
     if !plan.quiet {
         println!("{}", report.render_text());
     }
+    if let Some(addr) = api_addr {
+        linger(plan.api.linger, addr, plan.quiet, &shutdown).await;
+    }
     let exit = if end.interrupted {
         Exit::Interrupted
     } else if report.thresholds.breached.is_empty() {
@@ -224,6 +272,35 @@ pub async fn run_plan(
         Exit::Thresholds
     };
     Ok((report, exit))
+}
+
+/// Keeps the API (already serving in the background) up after the run, until the linger
+/// time is over or `shutdown` fires.
+async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &CancellationToken) {
+    let wait = match linger {
+        Linger::For(d) if d.is_zero() => return,
+        Linger::For(d) => Some(d),
+        Linger::UntilStopped => None,
+    };
+    if shutdown.is_cancelled() {
+        return;
+    }
+    if !quiet {
+        let how_long = wait.map_or_else(
+            || "until ctrl-c".to_string(),
+            |d| format!("for {:.0?} (ctrl-c to stop)", d),
+        );
+        eprintln!("fake platform API still serving on http://{addr}/ {how_long}");
+    }
+    match wait {
+        Some(d) => {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(d) => {}
+            }
+        }
+        None => shutdown.cancelled().await,
+    }
 }
 
 /// `ccsim listen`: the built-in receiver on its own, printing every event.
@@ -254,4 +331,38 @@ async fn listen(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, R
         eprintln!("  {ex}");
     }
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8700))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_api_lingers_for_its_time_then_stops() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        linger(Linger::For(Duration::from_secs(90)), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90));
+        linger(Linger::For(Duration::ZERO), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90), "zero: no linger");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ctrl_c_ends_an_endless_linger() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        let cancel = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            cancel.cancel();
+        });
+        linger(Linger::UntilStopped, addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+    }
 }

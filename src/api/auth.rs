@@ -38,7 +38,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, TimeDelta, TimeZone as _, Utc};
-use hmac::digest::{Digest as _, Mac};
+use hmac::digest::{Digest as _, KeyInit, Mac};
 use md5::Md5;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
@@ -133,24 +133,15 @@ pub fn string_to_sign(
 /// Signs `string_to_sign` with `secret`: standard Base64 (with padding) of
 /// HMAC-SHA256 keyed by the secret's UTF-8 bytes.
 pub fn signature(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = <HmacSha256 as Mac>::new(&hmac_key(secret.as_bytes()));
-    mac.update(string_to_sign.as_bytes());
-    BASE64.encode(mac.finalize().into_bytes())
-}
-
-/// Normalises an HMAC-SHA256 key to one block, as RFC 2104 does: keys longer
-/// than the 64-byte block are hashed, then the key is zero-padded. HMAC under
-/// the normalised key equals HMAC under the original key, and the fixed-size
-/// key lets us use the infallible constructor instead of `new_from_slice`.
-fn hmac_key(key: &[u8]) -> hmac::digest::Key<HmacSha256> {
-    let mut block = hmac::digest::Key::<HmacSha256>::default();
-    if key.len() > block.len() {
-        let hashed = Sha256::digest(key);
-        block[..hashed.len()].copy_from_slice(&hashed);
-    } else {
-        block[..key.len()].copy_from_slice(key);
+    match <HmacSha256 as KeyInit>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(string_to_sign.as_bytes());
+            BASE64.encode(mac.finalize().into_bytes())
+        }
+        // HMAC accepts keys of any length, so this cannot happen; an empty signature
+        // never verifies because `verify` rejects an empty `Signature` header first.
+        Err(_) => String::new(),
     }
-    block
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

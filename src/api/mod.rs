@@ -1,5 +1,13 @@
-//! The fake platform API: the record store (fed by the dispatcher) and request
-//! authentication (the platform's HmacSHA256 scheme).
+//! The fake platform API (PRODUCT §4): the record store (fed by the dispatcher), request
+//! authentication (the platform's HmacSHA256 scheme), the JSON renderer, the axum router
+//! and its errors, and the flags that configure it.
 
+pub mod args;
 pub mod auth;
+pub mod error;
+pub mod listener;
+pub mod render;
+pub mod server;
 pub mod store;
+
+pub use server::{ApiState, router};

@@ -72,6 +72,8 @@ struct Inner {
     next_started_seq: u64,
     retention: Retention,
     evicted: u64,
+    /// Entries of `begun` whose record was evicted (compacted away lazily).
+    stale_begun: usize,
 }
 
 /// A page of begun conversations, newest first.
@@ -178,7 +180,9 @@ impl RecordStore {
     /// Begun conversations, newest first: `size` of them from 0-based `offset`.
     pub fn page(&self, offset: usize, size: usize) -> Page {
         let mut inner = self.lock();
-        inner.compact_begun();
+        if inner.stale_begun > 0 {
+            inner.compact_begun();
+        }
         let total = inner.begun.len();
         let records = inner
             .begun
@@ -217,6 +221,9 @@ impl Inner {
             };
             match self.records.get(&id) {
                 Some(r) if r.end_time.is_some() => {
+                    if r.started_seq.is_some() {
+                        self.stale_begun += 1;
+                    }
                     self.records.remove(&id);
                     self.evicted += 1;
                 }
@@ -238,6 +245,7 @@ impl Inner {
         let records = &self.records;
         self.begun
             .retain(|(seq, id)| records.get(id).is_some_and(|r| r.started_seq == Some(*seq)));
+        self.stale_begun = 0;
     }
 }
 

@@ -7,8 +7,9 @@ pub mod profile;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::conversation::{ConvType, Happening, HappeningKind};
-use crate::ids::ConversationId;
+use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
+use crate::ids::{CallId, ConversationId, QueueId};
+use crate::sim::time::SimTime;
 use profile::{AgentCallSource, BeginTimeSource, Profile};
 
 /// The kinds of webhook events ccsim sends.
@@ -95,6 +96,48 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
     s.filter(|v| !v.trim().is_empty())
 }
 
+/// The queue id `begin` carries (and the record shows) for `conv` under `profile`.
+pub fn begin_queue_id<'a>(profile: &Profile, conv: &'a ConvInfo) -> Option<&'a QueueId> {
+    let with_queue = match conv.kind {
+        ConvType::Queue => true,
+        ConvType::CallAgent => profile.begin_queue_id_for_call_agent,
+        ConvType::CallOut => false,
+    };
+    conv.queue_id.as_ref().filter(|_| with_queue)
+}
+
+/// The call `begin.agent_call_id` names (and the record shows) for `conv` under `profile`;
+/// `answered_call` is the call whose answer began it, `None` before it began.
+pub fn begin_agent_call<'a>(
+    profile: &Profile,
+    conv: &'a ConvInfo,
+    answered_call: Option<&'a CallId>,
+) -> Option<&'a CallId> {
+    match (profile.begin_agent_call, conv.kind) {
+        (AgentCallSource::Answerer, _) => answered_call,
+        (AgentCallSource::Initiator, ConvType::Queue) => None,
+        (AgentCallSource::Initiator, _) => Some(&conv.initiator_call),
+    }
+}
+
+/// The `begin_time` that `end` carries (and the record shows) for `conv` under `profile`;
+/// `started_at` is when it began, `None` before it began.
+pub fn begin_time(
+    profile: &Profile,
+    conv: &ConvInfo,
+    started_at: Option<SimTime>,
+) -> Option<SimTime> {
+    match profile.begin_time {
+        BeginTimeSource::Start => started_at,
+        BeginTimeSource::Creation => Some(conv.created_at),
+    }
+}
+
+/// The `end_reason` that `end` carries (and the record shows) under `profile`.
+pub fn end_reason<'a>(profile: &Profile, reason: &'a EndReason) -> Option<&'a str> {
+    non_empty(Some(reason.as_str())).filter(|_| profile.end_full)
+}
+
 /// Turns happenings into webhooks according to a profile.
 #[derive(Debug, Clone, Default)]
 pub struct EventBuilder {
@@ -141,21 +184,9 @@ impl EventBuilder {
                 EventKind::ConversationPartsChanged
             }
             HappeningKind::Started { answered_call } => {
-                let with_queue = match conv.kind {
-                    ConvType::Queue => true,
-                    ConvType::CallAgent => p.begin_queue_id_for_call_agent,
-                    ConvType::CallOut => false,
-                };
-                payload.queue_id = conv
-                    .queue_id
-                    .as_ref()
-                    .filter(|_| with_queue)
-                    .map(|q| q.as_str());
-                payload.agent_call_id = match (p.begin_agent_call, conv.kind) {
-                    (AgentCallSource::Answerer, _) => Some(answered_call.as_str()),
-                    (AgentCallSource::Initiator, ConvType::Queue) => None,
-                    (AgentCallSource::Initiator, _) => Some(conv.initiator_call.as_str()),
-                };
+                payload.queue_id = begin_queue_id(p, conv).map(QueueId::as_str);
+                payload.agent_call_id =
+                    begin_agent_call(p, conv, Some(answered_call)).map(CallId::as_str);
                 EventKind::ConversationBegin
             }
             HappeningKind::Released {
@@ -165,14 +196,11 @@ impl EventBuilder {
                 reason,
                 started_at: Some(started_at),
             } => {
-                payload.begin_time = Some(match p.begin_time {
-                    BeginTimeSource::Start => started_at.epoch_ms(),
-                    BeginTimeSource::Creation => conv.created_at.epoch_ms(),
-                });
+                payload.begin_time = begin_time(p, conv, Some(*started_at)).map(SimTime::epoch_ms);
                 payload.end_time = Some(h.at.epoch_ms());
                 if p.end_full {
                     payload.record_file = Some(conv.record_file.as_str());
-                    payload.end_reason = non_empty(Some(reason.as_str()));
+                    payload.end_reason = end_reason(p, reason);
                     if conv.kind == ConvType::Queue {
                         payload.queue_id = conv.queue_id.as_ref().map(|q| q.as_str());
                     }

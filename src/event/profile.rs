@@ -1,5 +1,5 @@
 //! Fidelity profiles: one value object that says how the platform behaves, consulted by the
-//! event builder, the record store and the delivery layer. No `if profile` elsewhere.
+//! event builder, the record API and the delivery layer. No `if profile` elsewhere.
 
 use serde::Serialize;
 
@@ -30,6 +30,24 @@ pub enum AgentCallSource {
     Answerer,
 }
 
+/// How the record API writes a member's `begin_time` and `end_time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberTimeFormat {
+    /// `"YYYY-MM-DD HH:MM:SS"` in the API's zone (`--api-tz`), as the docs example shows.
+    LocalDateTime,
+    /// Epoch milliseconds as a JSON number (what the code's Jackson defaults produce).
+    EpochMs,
+}
+
+/// What the record endpoint answers for an id it does not hold (unknown or expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownRecord {
+    /// `{"code":"040501","msg":"交谈不存在","data":null}`.
+    NotFound,
+    /// `{"code":"000000","msg":"请求成功","data":null}` (what the code does).
+    NullData,
+}
+
 /// The behaviour switches of one profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -45,8 +63,15 @@ pub struct Profile {
     pub begin_agent_call: AgentCallSource,
     /// `end` carries `end_reason`, `record_file`, `queue_id` and `agent_call_id`.
     pub end_full: bool,
-    /// Where `end.begin_time` comes from.
+    /// Where `end.begin_time` (and the record's `begin_time`) comes from.
     pub begin_time: BeginTimeSource,
+    /// How the record API writes member times.
+    pub member_time: MemberTimeFormat,
+    /// Agent members show `telnumber` in the record (the docs example shows it only for
+    /// non-agents; the code fills it for everyone).
+    pub agent_telnumber: bool,
+    /// What the record endpoint answers for an id it does not hold.
+    pub unknown_record: UnknownRecord,
 }
 
 impl Profile {
@@ -67,6 +92,9 @@ impl Profile {
             begin_agent_call: AgentCallSource::Initiator,
             end_full: true,
             begin_time: BeginTimeSource::Start,
+            member_time: MemberTimeFormat::LocalDateTime,
+            agent_telnumber: false,
+            unknown_record: UnknownRecord::NotFound,
         }
     }
 }

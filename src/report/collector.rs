@@ -98,6 +98,7 @@ impl Collector {
             profile: String::new(),
             speed: String::new(),
             target: String::new(),
+            api: None,
             interrupted: false,
             events: self.counts.clone(),
             latency_ms: percentiles(&self.latency),

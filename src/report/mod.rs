@@ -26,6 +26,9 @@ pub struct Report {
     pub speed: String,
     /// Where events went.
     pub target: String,
+    /// The fake platform API's bound address (absent with `--api off`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
     /// Event counts.
@@ -148,6 +151,9 @@ impl Report {
             self.ccsim_version, self.profile, self.seed, self.speed
         );
         let _ = writeln!(s, "target: {}", self.target);
+        if let Some(api) = &self.api {
+            let _ = writeln!(s, "api:    http://{api}/ (fake platform API)");
+        }
         if self.interrupted {
             let _ = writeln!(s, "INTERRUPTED: partial results");
         }

@@ -65,6 +65,8 @@ fn an_unreachable_target_exits_4_with_a_clear_message() {
         &format!("http://127.0.0.1:{port}/hook"),
         "--speed",
         "max",
+        "--api",
+        "127.0.0.1:0",
     ]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(
@@ -86,6 +88,8 @@ fn a_full_run_against_the_built_in_receiver_prints_a_summary_and_exits_0() {
         "max",
         "--seed",
         "5",
+        "--api",
+        "127.0.0.1:0",
         "--report",
         report.to_str().expect("utf-8"),
     ]);

@@ -1,6 +1,8 @@
-//! End-to-end tests: the real `run_plan()` (and the real binary) against test receivers on
-//! 127.0.0.1:0.
+//! End-to-end tests: one binary driving the public library — the fake API's router
+//! in-process, and the real `run_plan()` (and the real binary) against test servers on
+//! 127.0.0.1 port 0.
 
+mod api;
 mod binary;
 mod delivery;
 mod erlang;

@@ -111,7 +111,8 @@ async fn accept(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> StatusCo
 
 /// A plan built from `ccsim run` arguments, exactly as the binary builds it.
 pub fn plan_from_args(args: &[&str]) -> RunPlan {
-    let mut argv = vec!["ccsim", "run", "--quiet"];
+    // Port 0: tests run in parallel, each with its own fake API.
+    let mut argv = vec!["ccsim", "run", "--quiet", "--api", "127.0.0.1:0"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).expect("valid arguments");
     let Command::Run(run) = cli.command else {

@@ -1,0 +1,464 @@
+//! The fake API's command-line flags (flattened into `ccsim run`/`serve`) and the
+//! `ccsim sign` helper, turned into a validated [`ApiPlan`] that `run.rs` starts the server
+//! from. Kept apart from `cli.rs` so the API's flags live with the API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use std::{fmt, io::Read as _};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use clap::Args;
+use tokio::net::TcpListener;
+
+use super::auth::{self, ApiCredentials, AuthPolicy};
+use super::store::Retention;
+use crate::plan::UsageError;
+use crate::units::Span;
+
+/// How long a signed request stays valid (the docs' 5 minutes).
+pub const SIGNATURE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// Flags of the fake platform API (`ccsim run`, `ccsim serve`).
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Where the fake platform API listens for the whole run, or `off`.
+    #[arg(
+        long = "api",
+        env = "CCSIM_API",
+        value_name = "ADDR|off",
+        default_value = "127.0.0.1:8700"
+    )]
+    pub api: ApiAddr,
+
+    /// Keep serving the API this long after the last delivery (ctrl-c ends it early), so a
+    /// receiver that works asynchronously can still read records.
+    #[arg(
+        long,
+        env = "CCSIM_API_LINGER",
+        value_name = "DURATION",
+        default_value = "0s"
+    )]
+    pub api_linger: Span,
+
+    /// Require the platform's HmacSHA256 signature headers (AppID, CertID, Signature,
+    /// Timestamp) on every /v1/ request; needs --api-secret.
+    #[arg(long, env = "CCSIM_API_AUTH")]
+    pub api_auth: bool,
+
+    /// Records kept at most; past it the oldest ended conversations are forgotten (their
+    /// ids then answer like unknown ones).
+    #[arg(long, env = "CCSIM_RETAIN_CONVERSATIONS", value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub retain_conversations: u64,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// The API client's identity and secret, shared by `--api-auth` and `ccsim sign`.
+#[derive(Debug, Clone, Args)]
+pub struct CredentialArgs {
+    /// Application id (the `AppID` header).
+    #[arg(
+        long,
+        env = "CCSIM_APP_ID",
+        value_name = "ID",
+        default_value = "ccsim-app"
+    )]
+    pub app_id: String,
+
+    /// Authentication account id (the `CertID` header).
+    #[arg(
+        long,
+        env = "CCSIM_CERT_ID",
+        value_name = "ID",
+        default_value = "ccsim-cert"
+    )]
+    pub cert_id: String,
+
+    /// Shared secret of the HmacSHA256 signature (never printed).
+    #[arg(
+        long,
+        env = "CCSIM_API_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub api_secret: Option<Secret>,
+
+    /// Zone the `Timestamp` header is written in (the platform's is China Standard Time).
+    #[arg(long, env = "CCSIM_API_TZ", value_name = "OFFSET", default_value = "+08:00",
+          value_parser = auth::parse_utc_offset)]
+    pub api_tz: FixedOffset,
+}
+
+impl CredentialArgs {
+    /// The credentials, or an error naming the missing secret for `what`.
+    fn credentials(&self, what: &str) -> Result<ApiCredentials, UsageError> {
+        let secret = self.api_secret.as_ref().ok_or_else(|| {
+            UsageError(format!(
+                "{what}: needs a secret: pass --api-secret or set CCSIM_API_SECRET"
+            ))
+        })?;
+        if secret.0.is_empty() {
+            return Err(UsageError(format!("{what}: --api-secret is empty")));
+        }
+        Ok(ApiCredentials::new(
+            &self.app_id,
+            &self.cert_id,
+            secret.0.clone(),
+        ))
+    }
+}
+
+/// A secret from the command line or environment; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// `--api`: an address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiAddr {
+    /// No API.
+    Off,
+    /// Listen here.
+    At(SocketAddr),
+}
+
+impl FromStr for ApiAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Self::Off);
+        }
+        s.parse().map(Self::At).map_err(|_| {
+            format!("expected an address like 127.0.0.1:8700 (port 0 = any free port) or `off`, got {s:?}")
+        })
+    }
+}
+
+/// Where the API listens.
+#[derive(Debug, Clone)]
+pub enum ApiListen {
+    /// No API.
+    Off,
+    /// Bind this address at start.
+    Addr(SocketAddr),
+    /// A listener bound by the caller (tests learn its port before the run); taken once.
+    Bound(Arc<Mutex<Option<std::net::TcpListener>>>),
+}
+
+/// How long the API outlives the run's deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linger {
+    /// This long (zero: stop with the run), or until ctrl-c.
+    For(Duration),
+    /// Until ctrl-c (`ccsim serve`).
+    UntilStopped,
+}
+
+/// The validated API part of a run.
+#[derive(Debug, Clone)]
+pub struct ApiPlan {
+    /// Where to listen.
+    pub listen: ApiListen,
+    /// How long to keep serving after the last delivery.
+    pub linger: Linger,
+    /// Request authentication, if on.
+    pub auth: Option<AuthPolicy>,
+    /// Zone of local times in records and of the `Timestamp` header.
+    pub zone: FixedOffset,
+    /// Record retention.
+    pub retention: Retention,
+}
+
+impl Default for ApiPlan {
+    /// No API, default retention.
+    fn default() -> Self {
+        Self {
+            listen: ApiListen::Off,
+            linger: Linger::For(Duration::ZERO),
+            auth: None,
+            zone: auth::DEFAULT_ZONE,
+            retention: Retention::default(),
+        }
+    }
+}
+
+impl ApiPlan {
+    /// Validates the API flags.
+    pub fn from_args(args: &ApiArgs) -> Result<Self, UsageError> {
+        let zone = args.credentials.api_tz;
+        let auth = if args.api_auth {
+            let credentials = args.credentials.credentials("--api-auth")?;
+            Some(AuthPolicy {
+                zone,
+                ..AuthPolicy::new(credentials, SIGNATURE_EXPIRY)
+            })
+        } else {
+            None
+        };
+        Ok(Self {
+            listen: match args.api {
+                ApiAddr::Off => ApiListen::Off,
+                ApiAddr::At(addr) => ApiListen::Addr(addr),
+            },
+            linger: Linger::For(args.api_linger.as_std()),
+            auth,
+            zone,
+            retention: Retention {
+                max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
+            },
+        })
+    }
+
+    /// Serve on `listener`, already bound by the caller (tests use port 0 and read it).
+    pub fn with_listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listen = ApiListen::Bound(Arc::new(Mutex::new(Some(listener))));
+        self
+    }
+
+    /// The listener to serve on, `None` when the API is off. A busy port is a usage error
+    /// naming the address.
+    pub async fn bind(&self) -> Result<Option<TcpListener>, UsageError> {
+        match &self.listen {
+            ApiListen::Off => Ok(None),
+            ApiListen::Addr(addr) => TcpListener::bind(addr).await.map(Some).map_err(|e| {
+                UsageError(format!(
+                    "--api: cannot listen on {addr}: {e} (choose another with --api ADDR, or --api off)"
+                ))
+            }),
+            ApiListen::Bound(slot) => {
+                let taken = slot
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .take();
+                let std = taken.ok_or_else(|| {
+                    UsageError("--api: the listener given to the plan was already used".into())
+                })?;
+                std.set_nonblocking(true)
+                    .and_then(|()| TcpListener::from_std(std))
+                    .map(Some)
+                    .map_err(|e| UsageError(format!("--api: cannot use the given listener: {e}")))
+            }
+        }
+    }
+}
+
+/// Flags of `ccsim sign`.
+#[derive(Debug, Clone, Args)]
+pub struct SignArgs {
+    /// HTTP method of the request.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+
+    /// Request path, e.g. /v1/account/X/callcenter/conversation/ID (a query string is
+    /// allowed; it is not signed).
+    #[arg(long, value_name = "URI")]
+    pub uri: String,
+
+    /// File holding the request body, `-` for stdin (signed for POST and PUT only).
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<PathBuf>,
+
+    /// Content-Type the request will carry (signed for POST and PUT only).
+    #[arg(
+        long,
+        value_name = "TYPE",
+        default_value = "application/json;charset=UTF-8"
+    )]
+    pub content_type: String,
+
+    /// Base URL of the API, for the printed curl command.
+    #[arg(
+        long,
+        env = "CCSIM_API_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8700"
+    )]
+    pub base_url: String,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// `ccsim sign`: the four headers for a request signed at `now`, and a curl command.
+pub fn sign(args: &SignArgs, now: DateTime<Utc>) -> Result<String, UsageError> {
+    let credentials = args.credentials.credentials("sign")?;
+    let method = args.method.to_ascii_uppercase();
+    if !args.uri.starts_with('/') {
+        return Err(UsageError(format!(
+            "--uri: expected a path starting with /, like /v1/account/X/callcenter/conversation/ID, got {:?}",
+            args.uri
+        )));
+    }
+    let body = match &args.body {
+        None => Vec::new(),
+        Some(path) if path.as_os_str() == "-" => {
+            let mut body = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut body)
+                .map_err(|e| UsageError(format!("--body: cannot read stdin: {e}")))?;
+            body
+        }
+        Some(path) => std::fs::read(path)
+            .map_err(|e| UsageError(format!("--body: cannot read {}: {e}", path.display())))?,
+    };
+    let headers = auth::sign_request(
+        &credentials,
+        &method,
+        &args.uri,
+        &args.content_type,
+        &body,
+        now,
+        args.credentials.api_tz,
+    );
+    let mut out = String::new();
+    let mut curl = format!("curl -sS -X {method}");
+    for (name, value) in headers.pairs() {
+        out.push_str(&format!("{name}: {value}\n"));
+        curl.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
+    }
+    if let Some(path) = &args.body {
+        curl.push_str(&format!(
+            " -H {} --data-binary {}",
+            shell_quote(&format!("Content-Type: {}", args.content_type)),
+            shell_quote(&format!("@{}", path.display()))
+        ));
+    }
+    let url = format!("{}{}", args.base_url.trim_end_matches('/'), args.uri);
+    curl.push_str(&format!(" {}", shell_quote(&url)));
+    out.push_str(&format!(
+        "\n# valid for {} minutes:\n{curl}\n",
+        SIGNATURE_EXPIRY.as_secs() / 60
+    ));
+    Ok(out)
+}
+
+/// Quotes `s` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        api: ApiArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ApiArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("ccsim").chain(args.iter().copied())).map(|c| c.api)
+    }
+
+    #[test]
+    fn api_defaults_to_loopback_port_8700_without_auth() {
+        let args = parse(&[]).expect("defaults parse");
+        assert_eq!(
+            args.api,
+            ApiAddr::At(SocketAddr::from(([127, 0, 0, 1], 8700)))
+        );
+        let plan = ApiPlan::from_args(&args).expect("valid");
+        assert!(plan.auth.is_none());
+        assert_eq!(plan.zone, auth::DEFAULT_ZONE);
+        assert_eq!(plan.retention.max_records, 100_000);
+        assert_eq!(plan.linger, Linger::For(Duration::ZERO));
+    }
+
+    #[test]
+    fn api_off_disables_the_server() {
+        let plan = ApiPlan::from_args(&parse(&["--api", "off"]).expect("parses")).expect("valid");
+        assert!(matches!(plan.listen, ApiListen::Off));
+    }
+
+    #[test]
+    fn a_bad_api_address_names_the_flag_and_the_syntax() {
+        let err = parse(&["--api", "localhost"]).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(
+            err.contains("--api") && err.contains("127.0.0.1:8700"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn auth_without_a_secret_is_a_usage_error() {
+        let err = ApiPlan::from_args(&parse(&["--api-auth"]).expect("parses"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("--api-secret"), "{err}");
+    }
+
+    #[test]
+    fn the_secret_never_appears_in_debug_output() {
+        let args = parse(&["--api-auth", "--api-secret", "hunter2-xyz"]).expect("parses");
+        let plan = ApiPlan::from_args(&args).expect("valid");
+        for debug in [format!("{args:?}"), format!("{plan:?}")] {
+            assert!(!debug.contains("hunter2"), "{debug}");
+        }
+        assert_eq!(plan.auth.map(|a| a.max_age), Some(SIGNATURE_EXPIRY));
+    }
+
+    #[test]
+    fn sign_prints_the_four_headers_and_a_curl_command() {
+        #[derive(Parser)]
+        struct SignCli {
+            #[command(flatten)]
+            sign: SignArgs,
+        }
+        let args = SignCli::try_parse_from([
+            "ccsim",
+            "--uri",
+            "/api/v1/calls?page=1&size=20",
+            "--app-id",
+            "app-001",
+            "--cert-id",
+            "cert-001",
+            "--api-secret",
+            "test-secret",
+        ])
+        .expect("parses")
+        .sign;
+        // 2016-07-01 12:10:00 +08:00, the auth module's Python vector.
+        let at = DateTime::from_timestamp(1_467_346_200, 0).unwrap_or_default();
+        let out = sign(&args, at).expect("signs");
+        // The auth module's Python vector for GET /api/v1/calls.
+        assert!(
+            out.starts_with(
+                "AppID: app-001\nCertID: cert-001\nSignature: px8JHuClBjj6Kz6RKJlefqBpmqtYUX5UVmcFiyshLSQ=\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("Timestamp: 20160701121000\n"), "{out}");
+        assert!(
+            out.contains("'http://127.0.0.1:8700/api/v1/calls?page=1&size=20'"),
+            "{out}"
+        );
+        assert!(!out.contains("test-secret"), "{out}");
+    }
+
+    #[test]
+    fn shell_quoting_survives_single_quotes() {
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,203 @@
+//! Renders records as the platform's JSON: the conversation object with its members
+//! (platform-docs/callcenter-conversation.md; platform-behaviour §6.2–§6.3) and the page
+//! object of the list (§6.5). Every choice that differs between fidelity profiles is read
+//! from the [`Profile`], and the fields the events also carry (`begin_time`, `end_reason`,
+//! `queue_id`, `agent_call_id`) come from the same functions the event builder uses, so
+//! the record and the events cannot disagree. Called by the API handlers.
+
+use std::fmt;
+
+use chrono::{Datelike as _, FixedOffset, NaiveDateTime, Timelike as _};
+use serde::{Serialize, Serializer};
+
+use super::store::{MemberRecord, Page, Record};
+use crate::event::profile::{MemberTimeFormat, Profile};
+use crate::event::{begin_agent_call, begin_queue_id, begin_time, end_reason};
+use crate::ids::{CallId, ExtensionId, QueueId};
+use crate::sim::time::SimTime;
+
+/// How records are written: the profile and the zone of local times.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    /// Fidelity profile.
+    pub profile: Profile,
+    /// Zone of `"YYYY-MM-DD HH:MM:SS"` member times (`--api-tz`).
+    pub zone: FixedOffset,
+}
+
+/// The conversation object, keys in the platform's order; `None` is `null`.
+#[derive(Serialize)]
+struct ConversationView<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    subaccount_id: Option<&'a str>,
+    queue_id: Option<&'a str>,
+    condition_id: Option<&'a str>,
+    begin_time: Option<i64>,
+    end_time: Option<i64>,
+    end_reason: Option<&'a str>,
+    agent_call_id: Option<&'a str>,
+    members: Option<Vec<MemberView<'a>>>,
+}
+
+/// A member; the keys a member does not have are omitted, as in the docs example.
+#[derive(Serialize)]
+struct MemberView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telnumber: Option<&'a str>,
+    call_id: &'a str,
+    mode: u8,
+    begin_time: MemberTime,
+    end_time: Option<MemberTime>,
+}
+
+/// A member time in the profile's format.
+struct MemberTime {
+    at: SimTime,
+    format: MemberTimeFormat,
+    zone: FixedOffset,
+}
+
+impl Serialize for MemberTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.format {
+            MemberTimeFormat::EpochMs => s.serialize_i64(self.at.epoch_ms()),
+            MemberTimeFormat::LocalDateTime => {
+                s.collect_str(&LocalDateTime(local(self.at, self.zone)))
+            }
+        }
+    }
+}
+
+/// `at` as wall-clock time in `zone`; out-of-range instants become the epoch.
+fn local(at: SimTime, zone: FixedOffset) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(at.epoch_ms())
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .naive_local()
+}
+
+/// Writes `YYYY-MM-DD HH:MM:SS` (without chrono's format-string interpreter, which is
+/// several times slower on this hot path).
+struct LocalDateTime(NaiveDateTime);
+
+impl fmt::Display for LocalDateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+/// `"YYYY-MM-DD HH:MM:SS"` of `at` in `zone`.
+pub fn local_date_time(at: SimTime, zone: FixedOffset) -> String {
+    LocalDateTime(local(at, zone)).to_string()
+}
+
+/// The page object, keys in the platform's order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageView<'a> {
+    page_size: u64,
+    start_index: u64,
+    total_count: u64,
+    total_page_count: u64,
+    current_page_no: u64,
+    result: Option<Vec<ConversationView<'a>>>,
+}
+
+impl Renderer {
+    /// Appends the conversation object of `record` to `out` as JSON.
+    pub fn write_conversation(&self, record: &Record, out: &mut Vec<u8>) {
+        write_json(out, &self.view(record, true));
+    }
+
+    /// Appends the page object for page `page_no` (1-based) of `size` to `out` as JSON.
+    pub fn write_page(&self, page: &Page, page_no: u64, size: u64, out: &mut Vec<u8>) {
+        let total = page.total as u64;
+        let result: Vec<_> = page.records.iter().map(|r| self.view(r, false)).collect();
+        write_json(
+            out,
+            &PageView {
+                page_size: size,
+                start_index: page_no
+                    .saturating_sub(1)
+                    .saturating_mul(size)
+                    .saturating_add(1),
+                total_count: total,
+                total_page_count: total.div_ceil(size.max(1)),
+                current_page_no: page_no,
+                result: (!result.is_empty()).then_some(result),
+            },
+        );
+    }
+
+    fn view<'a>(&self, record: &'a Record, with_members: bool) -> ConversationView<'a> {
+        let p = &self.profile;
+        let conv = &*record.info;
+        ConversationView {
+            id: conv.id.as_str(),
+            kind: conv.kind.as_str(),
+            subaccount_id: conv.subaccount_id.as_deref(),
+            queue_id: begin_queue_id(p, conv).map(QueueId::as_str),
+            condition_id: conv.condition_id.as_deref(),
+            begin_time: begin_time(p, conv, record.started_at).map(SimTime::epoch_ms),
+            end_time: record.end_time.map(SimTime::epoch_ms),
+            end_reason: record.end_reason.as_ref().and_then(|r| end_reason(p, r)),
+            agent_call_id: begin_agent_call(p, conv, record.answered_call.as_ref())
+                .map(CallId::as_str),
+            members: with_members.then(|| record.members.iter().map(|m| self.member(m)).collect()),
+        }
+    }
+
+    fn member<'a>(&self, m: &'a MemberRecord) -> MemberView<'a> {
+        let time = |at| MemberTime {
+            at,
+            format: self.profile.member_time,
+            zone: self.zone,
+        };
+        let agent = m.info.is_agent();
+        MemberView {
+            name: m.info.agent_name.as_deref(),
+            extension_id: m.info.extension_id.as_ref().map(ExtensionId::as_str),
+            telnumber: (!agent || self.profile.agent_telnumber).then_some(&*m.info.telnumber),
+            call_id: m.info.call_id.as_str(),
+            mode: m.info.mode,
+            begin_time: time(m.begin_time),
+            end_time: m.end_time.map(time),
+        }
+    }
+}
+
+/// Serializes a view of strings, integers and options into `out`; writing those to a
+/// `Vec` cannot fail.
+fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::auth::{DEFAULT_ZONE, parse_utc_offset};
+
+    #[test]
+    fn local_date_times_are_written_in_the_api_zone() {
+        let at = SimTime::from_millis(1_700_000_000_999); // 2023-11-14T22:13:20.999Z
+        assert_eq!(local_date_time(at, DEFAULT_ZONE), "2023-11-15 06:13:20");
+        let utc = parse_utc_offset("Z").expect("valid offset");
+        assert_eq!(local_date_time(at, utc), "2023-11-14 22:13:20");
+    }
+}

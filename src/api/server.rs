@@ -1,0 +1,339 @@
+//! The fake platform API server (PRODUCT §4): an axum router over the [`RecordStore`]
+//! that the delivery dispatcher feeds, so a receiver that calls it on `parts_changed` or
+//! `end` reads a record that already agrees with the event. Started by `run` (for the
+//! whole run, see `run.rs`) and by `serve`; tests drive [`router`] in-process.
+//!
+//! Endpoints:
+//! - `GET /v1/account/{account}/callcenter/conversation/{id}`: one record.
+//! - `GET /v1/account/{account}/callcenter/conversation?page=&size=`: begun records,
+//!   newest first (`pageNo`/`pageSize` too).
+//! - `GET /openapi.json`: the OpenAPI 3 document (`docs/openapi.json`).
+//!
+//! Anything else: 404 (no such path) or 405 (wrong method) with the platform envelope
+//! `000002`; a declared body over [`BODY_LIMIT`] gets 413 (with auth, POST and PUT bodies
+//! are read up to the limit to be verified; other bodies are never read); with auth,
+//! `/v1/…` requests are verified first (401 plain text). At most [`DEFAULT_CONCURRENCY`]
+//! connections are served at once ([`LimitedListener`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::{self, AuthPolicy};
+use super::error::{self, ApiError};
+use super::listener::LimitedListener;
+use super::render::Renderer;
+use super::store::RecordStore;
+use crate::event::profile::UnknownRecord;
+
+/// Largest request body accepted (64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Most connections (so requests) served at once.
+pub const DEFAULT_CONCURRENCY: usize = 1024;
+/// Largest page `size` (the platform's `PageSizeTooLargeException` limit).
+pub const MAX_PAGE_SIZE: u64 = 1000;
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+/// What the handlers share: a cheap handle.
+#[derive(Clone)]
+pub struct ApiState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: RecordStore,
+    renderer: Renderer,
+    auth: Option<AuthPolicy>,
+}
+
+impl ApiState {
+    /// State serving `store`, rendered by `renderer`, checking requests with `auth` if set.
+    pub fn new(store: RecordStore, renderer: Renderer, auth: Option<AuthPolicy>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                renderer,
+                auth,
+            }),
+        }
+    }
+
+    /// The store served.
+    pub fn store(&self) -> &RecordStore {
+        &self.inner.store
+    }
+}
+
+/// The API's router. Without auth it has no middleware at all: the body limit is an
+/// extractor of every handler and the concurrency limit is the listener's.
+pub fn router(state: ApiState) -> Router {
+    let router = Router::new()
+        .route(
+            "/v1/account/{account}/callcenter/conversation/{id}",
+            get(conversation),
+        )
+        .route(
+            "/v1/account/{account}/callcenter/conversation",
+            get(conversations),
+        )
+        .route("/openapi.json", get(openapi))
+        .fallback(|_: WithinBodyLimit| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|_: WithinBodyLimit| async { ApiError::MethodNotAllowed });
+    let router = if state.inner.auth.is_some() {
+        router.layer(middleware::from_fn_with_state(state.clone(), authenticate))
+    } else {
+        router
+    };
+    router.with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` fires.
+pub async fn serve(
+    listener: TcpListener,
+    state: ApiState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let listener = LimitedListener::new(listener, DEFAULT_CONCURRENCY);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
+/// Serves in the background on `listener`; returns the bound address.
+pub fn spawn(
+    listener: TcpListener,
+    state: ApiState,
+    shutdown: CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    let addr = listener.local_addr()?;
+    tokio::spawn(serve(listener, state, shutdown));
+    Ok(addr)
+}
+
+/// `GET …/callcenter/conversation/{id}`.
+async fn conversation(
+    _: WithinBodyLimit,
+    State(state): State<ApiState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    // An undecodable path names no conversation we hold.
+    let record = path
+        .ok()
+        .and_then(|Path((_account, id))| state.inner.store.get_str(&id));
+    let renderer = &state.inner.renderer;
+    match record {
+        Some(record) => Ok(error::envelope_with(error::OK, |out| {
+            renderer.write_conversation(&record, out)
+        })),
+        None => match renderer.profile.unknown_record {
+            UnknownRecord::NotFound => Err(ApiError::NoSuchConversation),
+            UnknownRecord::NullData => Ok(error::envelope(error::OK, b"null")),
+        },
+    }
+}
+
+/// `GET …/callcenter/conversation?page=&size=`.
+async fn conversations(
+    _: WithinBodyLimit,
+    State(state): State<ApiState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|_| ApiError::BadParameter)?;
+    let (page_no, size) = page_params(&pairs)?;
+    let offset = (page_no - 1).saturating_mul(size);
+    let page = state.inner.store.page(
+        usize::try_from(offset).unwrap_or(usize::MAX),
+        usize::try_from(size).unwrap_or(usize::MAX),
+    );
+    Ok(error::envelope_with(error::OK, |out| {
+        state.inner.renderer.write_page(&page, page_no, size, out)
+    }))
+}
+
+/// `page`/`pageNo` (default 1) and `size`/`pageSize` (default 10, at most
+/// [`MAX_PAGE_SIZE`]): positive Java `int`s; an empty value means the default, as Spring's
+/// `defaultValue` does.
+pub fn page_params(pairs: &[(String, String)]) -> Result<(u64, u64), ApiError> {
+    let mut page = None;
+    let mut size = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "page" | "pageNo" => page = Some(value.as_str()),
+            "size" | "pageSize" => size = Some(value.as_str()),
+            _ => {}
+        }
+    }
+    let number = |value: Option<&str>, default: u64| match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<i32>()
+            .ok()
+            .and_then(|n| u64::try_from(n).ok())
+            .filter(|n| *n >= 1)
+            .ok_or(ApiError::BadParameter),
+    };
+    let page = number(page, 1)?;
+    let size = number(size, 10)?;
+    if size > MAX_PAGE_SIZE {
+        return Err(ApiError::BadParameter);
+    }
+    Ok((page, size))
+}
+
+/// `GET /openapi.json`.
+async fn openapi(_: WithinBodyLimit) -> Response {
+    let mut response = OPENAPI.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Extracting it refuses a request whose declared body is over [`BODY_LIMIT`] (413).
+pub struct WithinBodyLimit;
+
+impl<S: Send + Sync> FromRequestParts<S> for WithinBodyLimit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        if declared_length(&parts.headers).is_some_and(|n| n > BODY_LIMIT as u64) {
+            return Err(ApiError::TooLarge);
+        }
+        Ok(Self)
+    }
+}
+
+/// The `Content-Length` a request declares, if a valid one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Verifies `/v*/…` requests when auth is on (platform-behaviour §6.7).
+async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let Some(policy) = &state.inner.auth else {
+        return next.run(request).await;
+    };
+    if !is_versioned(request.uri().path()) {
+        return next.run(request).await;
+    }
+    if declared_length(request.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
+        return ApiError::TooLarge.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str();
+    // Only POST and PUT sign their body; others keep it unread.
+    let (body, bytes) = if method == "POST" || method == "PUT" {
+        match to_bytes(body, BODY_LIMIT).await {
+            Ok(bytes) => (Body::from(bytes.clone()), bytes),
+            Err(_) => return ApiError::TooLarge.into_response(),
+        }
+    } else {
+        (body, Bytes::new())
+    };
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let verdict = auth::verify(
+        policy,
+        method,
+        parts.uri.path(),
+        &bytes,
+        header,
+        chrono::Utc::now(),
+    );
+    match verdict {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) => ApiError::Auth(e).into_response(),
+    }
+}
+
+/// Whether `path` is under `/v<digits>/`, the scope of the platform's auth filter.
+fn is_versioned(path: &str) -> bool {
+    path.strip_prefix("/v")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(version, _)| {
+            !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
+        query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn page_parameters_default_to_page_one_of_ten() {
+        assert_eq!(page_params(&[]), Ok((1, 10)));
+        assert_eq!(
+            page_params(&pairs(&[("page", ""), ("size", "")])),
+            Ok((1, 10))
+        );
+    }
+
+    #[test]
+    fn page_parameters_accept_both_spellings() {
+        assert_eq!(
+            page_params(&pairs(&[("page", "3"), ("size", "5")])),
+            Ok((3, 5))
+        );
+        assert_eq!(
+            page_params(&pairs(&[("pageNo", "2"), ("pageSize", "1000")])),
+            Ok((2, 1000))
+        );
+    }
+
+    #[test]
+    fn bad_page_parameters_are_rejected() {
+        for (key, value) in [
+            ("page", "abc"),
+            ("page", "0"),
+            ("page", "-1"),
+            ("page", "2147483648"),
+            ("size", "1001"),
+            ("size", "0"),
+            ("pageSize", "1.5"),
+        ] {
+            assert_eq!(
+                page_params(&pairs(&[(key, value)])),
+                Err(ApiError::BadParameter),
+                "{key}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_versioned_paths_are_authenticated() {
+        assert!(is_versioned("/v1/account/x"));
+        assert!(is_versioned("/v22/"));
+        assert!(!is_versioned("/openapi.json"));
+        assert!(!is_versioned("/v/x"));
+        assert!(!is_versioned("/vx/x"));
+        assert!(!is_versioned("/v1"));
+    }
+}

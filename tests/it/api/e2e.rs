@@ -1,0 +1,245 @@
+//! The point of the fake API, end to end: the real `run_plan` at `--speed max` delivers to
+//! a test receiver that, inside its handler and before answering, reads the record from
+//! the fake API and checks it agrees with the event it is handling.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::IntoFuture as _;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use ccsim::Exit;
+use ccsim::cli::{Cli, Command};
+use ccsim::plan::RunPlan;
+use clap::Parser as _;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+/// What the receiver found.
+#[derive(Default)]
+struct Findings {
+    /// Checks made per event name.
+    checks: BTreeMap<String, u64>,
+    /// Inconsistencies, described.
+    problems: Vec<String>,
+    /// Conversation types seen in `begin` events.
+    types: BTreeSet<String>,
+    /// `parts_changed` events received per conversation so far.
+    parts: HashMap<String, usize>,
+}
+
+#[derive(Clone)]
+struct Checker {
+    client: reqwest::Client,
+    api: String,
+    findings: Arc<Mutex<Findings>>,
+}
+
+fn findings(checker: &Checker) -> std::sync::MutexGuard<'_, Findings> {
+    checker.findings.lock().expect("findings lock")
+}
+
+/// The webhook handler: reads the record synchronously, then answers 200.
+async fn hook(State(checker): State<Checker>, body: Bytes) -> &'static str {
+    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let name = event["event"].as_str().unwrap_or_default().to_string();
+    let id = event["id"].as_str().unwrap_or_default().to_string();
+    let parts_so_far = {
+        let mut f = findings(&checker);
+        if name.ends_with(".begin") {
+            f.types
+                .insert(event["type"].as_str().unwrap_or_default().into());
+        }
+        let parts = f.parts.entry(id.clone()).or_default();
+        if name.ends_with(".parts_changed") {
+            *parts += 1;
+        }
+        *parts
+    };
+    let url = format!(
+        "{}/v1/account/test/callcenter/conversation/{id}",
+        checker.api
+    );
+    let answer = match checker.client.get(&url).send().await {
+        Ok(response) => {
+            let bytes = response.bytes().await.unwrap_or_default();
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        }
+        Err(e) => json!({"transport error": e.to_string()}),
+    };
+    let problems = check(&event, &answer, parts_so_far);
+    let mut f = findings(&checker);
+    *f.checks.entry(name).or_default() += 1;
+    f.problems.extend(problems);
+    "success"
+}
+
+/// Inconsistencies between `event` and the record `answer` read while handling it;
+/// `parts_so_far` counts this conversation's `parts_changed` events including this one.
+fn check(event: &Value, answer: &Value, parts_so_far: usize) -> Vec<String> {
+    let name = event["event"].as_str().unwrap_or_default();
+    let id = event["id"].as_str().unwrap_or_default();
+    let mut problems = Vec::new();
+    let mut expect = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(format!("{name} {id}: {what}; record {answer}"));
+        }
+    };
+    let data = &answer["data"];
+    expect(
+        answer["code"] == "000000" && data.is_object(),
+        "record exists",
+    );
+    expect(data["id"] == event["id"], "same id");
+    let empty = Vec::new();
+    let members = data["members"].as_array().unwrap_or(&empty);
+    let call_ids: Vec<&Value> = members.iter().map(|m| &m["call_id"]).collect();
+    let ended = members.iter().filter(|m| !m["end_time"].is_null()).count();
+    for m in members {
+        let ordered = m["end_time"].is_null() || m["end_time"].as_str() >= m["begin_time"].as_str();
+        expect(ordered, "a member's end_time is not before its begin_time");
+    }
+    let field = |key: &str| event.get(key).cloned().unwrap_or(Value::Null);
+    match name {
+        "callcenter.conversation.begin" => {
+            expect(!data["begin_time"].is_null(), "begin_time set once begun");
+            for key in ["type", "queue_id", "agent_call_id"] {
+                expect(data[key] == field(key), &format!("same {key} as begin"));
+            }
+            if let Some(agent_call) = event.get("agent_call_id") {
+                expect(
+                    call_ids.contains(&agent_call),
+                    "begin.agent_call_id is a member's call",
+                );
+            }
+        }
+        "callcenter.conversation.parts_changed" => {
+            // Every join adds a member and every leave sets one's end_time, each announced
+            // by one parts_changed: the record shows at least as many changes.
+            expect(
+                members.len() + ended >= parts_so_far,
+                &format!(
+                    "{} joins + {ended} leaves cover {parts_so_far} parts_changed",
+                    members.len()
+                ),
+            );
+        }
+        "callcenter.conversation.end" => {
+            for key in ["end_time", "end_reason", "begin_time"] {
+                expect(data[key] == field(key), &format!("same {key} as end"));
+            }
+            expect(ended == members.len(), "every member has left at end");
+        }
+        other => expect(false, &format!("unexpected event {other:?}")),
+    }
+    problems
+}
+
+#[tokio::test]
+async fn records_read_while_handling_each_event_agree_with_it_at_max_speed() {
+    let api_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the API port");
+    let api_addr = api_listener.local_addr().expect("API address");
+    let checker = Checker {
+        client: reqwest::Client::new(),
+        api: format!("http://{api_addr}"),
+        findings: Arc::default(),
+    };
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the receiver");
+    let receiver_addr = receiver.local_addr().expect("receiver address");
+    let stop = CancellationToken::new();
+    let app = axum::Router::new()
+        .route("/hook", post(hook))
+        .with_state(checker.clone());
+    let served = tokio::spawn(
+        axum::serve(receiver, app)
+            .with_graceful_shutdown(stop.clone().cancelled_owned())
+            .into_future(),
+    );
+
+    let target = format!("http://{receiver_addr}/hook");
+    let cli = Cli::try_parse_from([
+        "ccsim",
+        "run",
+        "--speed",
+        "max",
+        "--seed",
+        "42",
+        "--duration",
+        "40m",
+        "--agents",
+        "6",
+        "--target",
+        &target,
+        "--quiet",
+    ])
+    .expect("valid flags");
+    let Command::Run(args) = cli.command else {
+        panic!("parsed as run")
+    };
+    let mut plan = RunPlan::from_args(&args).expect("valid plan");
+    plan.api = plan.api.with_listener(api_listener);
+    let (report, exit) = ccsim::run_plan(plan, CancellationToken::new())
+        .await
+        .expect("the run completes");
+    stop.cancel();
+    let _ = served.await;
+
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(report.api, Some(api_addr.to_string()));
+    assert_eq!(report.events.delivered, report.events.emitted);
+    let f = findings(&checker);
+    assert_eq!(f.problems, Vec::<String>::new(), "inconsistent records");
+    for kind in ["begin", "parts_changed", "end"] {
+        let n = f
+            .checks
+            .get(&format!("callcenter.conversation.{kind}"))
+            .copied()
+            .unwrap_or(0);
+        assert!(n > 0, "no {kind} checked: {:?}", f.checks);
+    }
+    let checked: u64 = f.checks.values().sum();
+    assert_eq!(checked, report.events.emitted, "every event was checked");
+    assert_eq!(
+        f.types.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["call_agent", "call_out", "queue"]
+    );
+}
+
+#[test]
+fn the_consistency_check_catches_a_stale_record() {
+    let end = json!({
+        "event": "callcenter.conversation.end", "id": "a", "begin_time": 1, "end_time": 9,
+        "end_reason": "agent_hangup"
+    });
+    let live = json!({"code": "000000", "data": {
+        "id": "a", "begin_time": 1, "end_time": null, "end_reason": null,
+        "members": [{"call_id": "c", "begin_time": "2026-01-01 00:00:00", "end_time": null}]
+    }});
+    assert_eq!(
+        check(&end, &live, 0).len(),
+        3,
+        "end_time, end_reason, open member"
+    );
+
+    let parts = json!({"event": "callcenter.conversation.parts_changed", "id": "a"});
+    assert_eq!(
+        check(&parts, &live, 2).len(),
+        1,
+        "one member cannot cover two joins"
+    );
+    assert!(check(&parts, &live, 1).is_empty());
+
+    let begin = json!({
+        "event": "callcenter.conversation.begin", "id": "a", "type": "call_out",
+        "agent_call_id": "x"
+    });
+    assert!(
+        !check(&begin, &live, 0).is_empty(),
+        "agent_call_id x is no member"
+    );
+    let missing = json!({"code": "040501", "msg": "交谈不存在", "data": null});
+    assert!(!check(&parts, &missing, 1).is_empty());
+}

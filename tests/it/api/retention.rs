@@ -1,0 +1,76 @@
+//! Bounded memory: a long simulation applied to a store with a small retention keeps the
+//! store within the limit plus the conversations still live, and forgotten ids answer like
+//! unknown ones.
+
+use std::collections::HashSet;
+
+use ccsim::api::store::{RecordStore, Retention};
+use ccsim::conversation::HappeningKind;
+use ccsim::sim::agents::AgentPool;
+use ccsim::sim::engine::Engine;
+use ccsim::sim::time::SimTime;
+use ccsim::sim::workload::default_plan;
+use ccsim::units::Span;
+use serde_json::json;
+
+use super::*;
+
+#[tokio::test]
+async fn a_long_run_keeps_the_store_within_its_retention() {
+    const RETAIN: usize = 50;
+    let mut plan = default_plan(11, SimTime::from_millis(T0));
+    plan.workload.duration = Span::from_millis(6 * 3600 * 1000);
+    plan.agents = AgentPool::default_names(8);
+    let mut engine = Engine::new(plan);
+    let store = RecordStore::new(Retention {
+        max_records: RETAIN,
+    });
+    let mut live = HashSet::new();
+    let mut first_ended = None;
+    let (mut created, mut most_held) = (0usize, 0usize);
+    while let Some(h) = engine.next_happening() {
+        store.apply(&h);
+        match &h.kind {
+            HappeningKind::Created => {
+                created += 1;
+                live.insert(h.conv.id);
+            }
+            HappeningKind::Released { .. } => {
+                live.remove(&h.conv.id);
+                first_ended.get_or_insert(h.conv.id);
+            }
+            _ => {}
+        }
+        // Live records are never evicted, so only they may push the store past the limit.
+        assert!(
+            store.len() <= RETAIN + live.len(),
+            "{} records held with {} live",
+            store.len(),
+            live.len()
+        );
+        most_held = most_held.max(store.len());
+    }
+    assert!(
+        created > 10 * RETAIN,
+        "the run is long: {created} conversations"
+    );
+    assert!(store.len() <= RETAIN, "{} held at the end", store.len());
+    let listed = store.page(0, usize::MAX);
+    assert_eq!(
+        listed.total,
+        listed.records.len(),
+        "the list holds only kept records"
+    );
+    assert!(listed.total <= store.len());
+    assert_eq!(store.evicted() as usize, created - store.len());
+    assert!(most_held >= RETAIN, "the limit was reached ({most_held})");
+
+    // The oldest ended conversation was forgotten: it answers like an unknown id.
+    let forgotten = first_ended.expect("some conversation ended");
+    assert!(store.get(&forgotten).is_none());
+    let answer = get(app(store, None), &record_uri(forgotten.as_str())).await;
+    assert_eq!(
+        answer.json(),
+        json!({"code": "040501", "msg": "交谈不存在", "data": null})
+    );
+}
