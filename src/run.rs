@@ -74,6 +74,8 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
             Ok(exit)
         }
         Command::Listen(args) => listen(args, shutdown).await,
+        Command::Validate(args) => Ok(crate::scenario::args::validate(&args)),
+        Command::Schema(args) => Ok(crate::scenario::args::schema(&args)),
     }
 }
 
