@@ -19,6 +19,9 @@ use crate::ids::Hex32;
 use crate::sim::dist::Dist;
 use crate::units::Span;
 
+/// Most agents a pool may have (as `--agents`).
+pub const MAX_AGENTS: u32 = 100_000;
+
 /// One problem in a scenario file: `FILE:LINE:COLUMN: message`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {
@@ -125,7 +128,7 @@ impl Reader<'_> {
             (false, false) => format!("{prefix}.{inner}"),
         };
         let span = e.span.clone().unwrap_or(node.span.clone());
-        self.at(&span, &path, &e.message);
+        self.at(&span, &path, plain(&e.message));
     }
 
     fn hex(&mut self, field: &Option<Located<String>>, path: &str) {
@@ -139,6 +142,28 @@ impl Reader<'_> {
             );
         }
     }
+}
+
+/// serde's messages in the file's words: tables and lists, not structs and sequences.
+fn plain(message: &str) -> String {
+    let mut m = message.to_string();
+    if let Some(i) = m.find("expected struct ") {
+        m.replace_range(i.., "expected a table");
+    }
+    if let Some(i) = m.find("expected enum ") {
+        m.replace_range(i.., "expected a string");
+    }
+    for (from, to) in [
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("invalid type: map", "invalid type: table"),
+        ("invalid type: sequence", "invalid type: list"),
+    ] {
+        m = m.replace(from, to);
+    }
+    m
 }
 
 /// The syntax of a file, from its extension.
@@ -281,6 +306,12 @@ fn check_agents(r: &mut Reader<'_>, a: &AgentsFile) {
                 &count.span,
                 "agents.count",
                 "expected at least 1 agent, got 0",
+            );
+        } else if count.value > MAX_AGENTS {
+            r.at(
+                &count.span,
+                "agents.count",
+                format!("expected at most {MAX_AGENTS} agents, got {}", count.value),
             );
         } else if (count.value as usize) < names.len() {
             r.at(

@@ -107,15 +107,19 @@ fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| SyntaxError {
         offset: e.span().map(|s| s.start),
         line_col: None,
-        message: first_line(e.message()),
+        message: toml_message(e.message()),
     })?;
     Ok(toml_table(doc.as_table(), 0..0))
 }
 
-fn first_line(message: &str) -> String {
-    let m = message.trim();
-    let line = m.lines().next().unwrap_or(m).trim();
-    let mut s = line.to_string();
+/// toml_edit's message on one line: `invalid string; expected `"`, `'``.
+fn toml_message(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut s = lines.join("; ");
     if let Some(first) = s.get(..1) {
         let lower = first.to_lowercase();
         s.replace_range(..1, &lower);
