@@ -17,6 +17,8 @@ Examples:
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --speed max --report report.json --events-log events.jsonl
   ccsim load --rate 5/s --duration 10m --agents 50 --target http://127.0.0.1:3000/hook
+  ccsim run scenarios/queue-happy-path.toml --speed max --seed 1
+  ccsim validate scenarios/*.toml               # every problem as FILE:LINE:COLUMN: message
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
   ccsim serve --api 127.0.0.1:8700            # the fake platform API alone, until ctrl-c
   ccsim sign --uri /v1/account/X/callcenter/conversation/ID   # auth headers for curl
@@ -47,12 +49,21 @@ pub enum Command {
     Serve(RunArgs),
     /// Print the platform's signature headers, and a curl command, for one API request.
     Sign(crate::api::args::SignArgs),
+    /// Check scenario files and print every problem as FILE:LINE:COLUMN: message.
+    Validate(crate::scenario::args::ValidateArgs),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    Schema(crate::scenario::args::SchemaArgs),
 }
 
 /// Flags of `ccsim run`.
 #[derive(Debug, Clone, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct RunArgs {
+    /// Scenario files (.toml or .json), merged into one run (see docs/scenarios.md). None:
+    /// the embedded default scenario. Flags override the files' settings.
+    #[arg(value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+
     /// Where to POST webhooks. Default: a built-in receiver on a loopback port that checks
     /// the event contract. `null` discards events in-process (engine benchmarks).
     #[arg(long, env = "CCSIM_TARGET", value_name = "URL")]
@@ -81,9 +92,9 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_AGENTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub agents: Option<u32>,
 
-    /// Fidelity profile.
-    #[arg(long, env = "CCSIM_PROFILE", value_enum, default_value_t = ProfileName::Documented)]
-    pub profile: ProfileName,
+    /// Fidelity profile. Default: the scenario's, else documented.
+    #[arg(long, env = "CCSIM_PROFILE", value_enum)]
+    pub profile: Option<ProfileName>,
 
     /// Most webhook requests in flight at once.
     #[arg(long, env = "CCSIM_CONCURRENCY", value_name = "N", default_value_t = 64,

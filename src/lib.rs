@@ -6,7 +6,9 @@
 //! HTTP) → [`report::collector`] → report and exit code.
 //!
 //! Layout:
-//! - `cli`: clap types; `plan`: flags → validated `RunPlan`; `units`: durations, rates, speed.
+//! - `cli`: clap types; `plan`: flags + scenario files → validated `RunPlan`; `units`:
+//!   durations, rates, speed.
+//! - `scenario/`: scenario files (TOML/JSON) → positions, validation, `SimPlan`; `validate`, `schema`.
 //! - `sim/`: time, distributions, agent pool + ACD, workload, engine, stats.
 //! - `conversation`, `ids`: domain facts and identifiers.
 //! - `event/`: webhook kinds, payload builder, fidelity profiles.
@@ -25,6 +27,7 @@ pub mod load;
 pub mod plan;
 pub mod receiver;
 pub mod report;
+pub mod scenario;
 pub mod sim;
 pub mod units;
 

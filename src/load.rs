@@ -207,6 +207,7 @@ impl LoadArgs {
                 .duration
                 .unwrap_or(Span::from_millis(DEFAULT_DURATION_S * 1000)),
             rates,
+            ramp: Vec::new(),
             behaviour: Behaviour {
                 handle_time,
                 patience: self.patience.0.map(|mean| Dist::Exponential { mean }),
@@ -224,6 +225,13 @@ impl LoadArgs {
     /// The plan of `ccsim load`: `run`'s plan with this workload, at real-time speed unless
     /// `--speed` says otherwise.
     pub fn plan(&self) -> Result<RunPlan, UsageError> {
+        if let Some(file) = self.run.scenarios.first() {
+            return Err(UsageError(format!(
+                "ccsim load takes its workload from flags, not from {}: use `ccsim run {}`",
+                file.display(),
+                file.display()
+            )));
+        }
         let mut plan = RunPlan::from_args(&self.run)?;
         plan.sim.workload = self.workload();
         plan.sim.agents =

@@ -1,6 +1,7 @@
-//! Turns raw input (flags, environment, later scenario files) into one validated
-//! [`RunPlan`]. Every cross-field check happens here, with an error naming the flag; the
-//! engine and the delivery layer never see clap types.
+//! Turns raw input (flags, environment, scenario files) into one validated [`RunPlan`].
+//! Every cross-field check happens here, with an error naming the flag or the file
+//! position; the engine and the delivery layer never see clap or file types. Flags
+//! override the scenario's settings.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,12 +9,13 @@ use std::time::Duration;
 use crate::cli::RunArgs;
 use crate::delivery::retry::{RetryPolicy, SuccessRule};
 use crate::event::profile::Profile;
-use crate::sim::agents::AgentPool;
+use crate::scenario::{self, Overrides, Problem};
 use crate::sim::time::SimTime;
-use crate::sim::workload::{SimPlan, default_plan};
+use crate::sim::workload::SimPlan;
 use crate::units::{Span, Speed};
 
-/// Speed of the embedded default scenario.
+/// Speed of the embedded default scenario (`scenarios/default.toml` sets it; files without
+/// `speed` run in real time).
 pub const DEFAULT_SPEED: Speed = Speed::Factor(60.0);
 
 /// Where webhooks go.
@@ -85,18 +87,20 @@ pub fn parse_target(s: &str) -> Result<TargetSpec, UsageError> {
 impl RunPlan {
     /// Builds the plan of `ccsim run` from its flags.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
-        let seed = args.seed.unwrap_or_else(random_seed);
-        let start = args
-            .start_time
-            .map(SimTime::from_millis)
-            .unwrap_or_else(SimTime::now_wall);
-        let mut sim = default_plan(seed, start);
-        if let Some(d) = args.duration {
-            sim.workload.duration = d;
-        }
-        if let Some(n) = args.agents {
-            sim.agents = AgentPool::default_names(n as usize);
-        }
+        let overrides = Overrides {
+            start_time: args.start_time,
+            agents: args.agents,
+            duration: args.duration,
+        };
+        let now = SimTime::now_wall();
+        let loaded = if args.scenarios.is_empty() {
+            scenario::default_scenario(&overrides, now)
+        } else {
+            scenario::load_paths(&args.scenarios, &overrides, now)
+        };
+        let scenario = loaded.map_err(|p| problems_error(&p))?;
+        let mut sim = scenario.sim;
+        sim.seed = args.seed.or(scenario.seed).unwrap_or_else(random_seed);
         let target = match &args.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
@@ -106,8 +110,8 @@ impl RunPlan {
         }
         Ok(Self {
             sim,
-            speed: args.speed.unwrap_or(DEFAULT_SPEED),
-            profile: Profile::named(args.profile),
+            speed: args.speed.or(scenario.speed).unwrap_or_default(),
+            profile: Profile::named(args.profile.or(scenario.profile).unwrap_or_default()),
             target,
             concurrency: args.concurrency as usize,
             timeout: args.timeout.as_std(),
@@ -125,6 +129,17 @@ impl RunPlan {
             api: crate::api::args::ApiPlan::from_args(&args.api)?,
         })
     }
+}
+
+/// Every problem of the scenario files, one per line.
+fn problems_error(problems: &[Problem]) -> UsageError {
+    let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    UsageError(format!(
+        "invalid scenario ({} problem{}):\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        lines.join("\n")
+    ))
 }
 
 /// A seed for runs that did not ask for one: wall-clock nanoseconds mixed with the pid,

@@ -85,6 +85,8 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
             print!("{}", crate::api::args::sign(&args, chrono::Utc::now())?);
             Ok(Exit::Ok)
         }
+        Command::Validate(args) => Ok(crate::scenario::args::validate(&args)),
+        Command::Schema(args) => Ok(crate::scenario::args::schema(&args)),
     }
 }
 

@@ -49,8 +49,10 @@ pub struct Agent {
 #[derive(Debug)]
 pub struct AgentPool {
     agents: Vec<Agent>,
-    /// Idle agents, longest idle first.
+    /// Idle agents the ACD may select, longest idle first.
     idle: VecDeque<AgentIdx>,
+    /// Agents kept out of the ACD (scripted conversations name them).
+    reserved: Vec<bool>,
 }
 
 impl AgentPool {
@@ -76,7 +78,12 @@ impl AgentPool {
             })
             .collect();
         let idle = (0..agents.len()).collect();
-        Self { agents, idle }
+        let reserved = vec![false; agents.len()];
+        Self {
+            agents,
+            idle,
+            reserved,
+        }
     }
 
     /// Default agent names: `agent-001`, `agent-002`, ….
@@ -132,13 +139,18 @@ impl AgentPool {
 
     /// Takes the named agent if it is idle and marks it `fetching`.
     pub fn select_named(&mut self, idx: AgentIdx, now: SimTime) -> bool {
-        match self.idle.iter().position(|&i| i == idx) {
-            Some(pos) => {
-                self.idle.remove(pos);
-                self.transition(idx, AgentState::Fetching, now);
-                true
-            }
-            None => false,
+        if self.agents.get(idx).map(|a| a.state) != Some(AgentState::Idle) {
+            return false;
+        }
+        self.set_state(idx, AgentState::Fetching, now);
+        true
+    }
+
+    /// Keeps an agent out of the ACD: only [`AgentPool::select_named`] takes it.
+    pub fn reserve(&mut self, idx: AgentIdx) {
+        if let Some(r) = self.reserved.get_mut(idx) {
+            *r = true;
+            self.idle.retain(|&i| i != idx);
         }
     }
 
@@ -148,7 +160,7 @@ impl AgentPool {
         if current == AgentState::Idle && state != AgentState::Idle {
             self.idle.retain(|&i| i != idx);
         }
-        if state == AgentState::Idle && current != AgentState::Idle {
+        if state == AgentState::Idle && current != AgentState::Idle && !self.reserved[idx] {
             self.idle.push_back(idx);
         }
         self.transition(idx, state, now);
@@ -231,6 +243,22 @@ mod tests {
         p.set_state(1, AgentState::Talking, t);
         assert_eq!(p.select_longest_idle(t), Some(0));
         assert_eq!(p.select_longest_idle(t), None);
+    }
+
+    #[test]
+    fn a_reserved_agent_is_taken_only_by_name() {
+        let mut p = pool(2);
+        let t = SimTime::from_millis(0);
+        p.reserve(0);
+        assert_eq!(p.select_longest_idle(t), Some(1));
+        assert_eq!(p.select_longest_idle(t), None);
+        assert!(p.select_named(0, t));
+        p.set_state(0, AgentState::Idle, t);
+        assert_eq!(
+            p.idle_count(),
+            0,
+            "a reserved agent never rejoins the ACD queue"
+        );
     }
 
     #[test]

@@ -24,10 +24,13 @@ use crate::conversation::{
 };
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
 use crate::sim::agents::{AgentIdx, AgentPool, AgentState};
+use crate::sim::script::{PartyRef, ScriptAction, ScriptError, ScriptStep};
 use crate::sim::stats::SimStats;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{Behaviour, Mechanics, SimPlan};
 use crate::units::Span;
+
+mod scripted;
 
 /// The simulation engine. Pull happenings with [`Engine::next`].
 pub struct Engine {
@@ -46,6 +49,21 @@ pub struct Engine {
     mech: Mechanics,
     arrivals_end: SimTime,
     stats: SimStats,
+    /// Where each scripted conversation is in its life.
+    script_slots: Vec<ScriptSlot>,
+    /// Steps the platform could not have produced.
+    script_errors: Vec<ScriptError>,
+}
+
+/// Where a scripted conversation is in its life.
+#[derive(Debug, Clone, Copy)]
+enum ScriptSlot {
+    /// Its first step has not happened yet.
+    Pending,
+    /// Live under this key.
+    Live(u64),
+    /// Over since this instant.
+    Over(SimTime),
 }
 
 /// A timed action in the priority queue, ordered by (time, insertion order).
@@ -83,6 +101,8 @@ enum Action {
     AgentFree(AgentIdx),
     /// A step of one conversation's lifecycle.
     Step { key: u64, step: Step },
+    /// Step `step` of scripted conversation `conv`.
+    Script { conv: usize, step: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +144,20 @@ struct Party {
     role: Role,
     joined: bool,
     left: bool,
+    /// Whether the party's own leg is answered (the customer's IVR call always is).
+    answered: bool,
+}
+
+impl Party {
+    fn new(member: MemberInfo, role: Role) -> Self {
+        Self {
+            member,
+            role,
+            joined: false,
+            left: false,
+            answered: role == Role::Customer,
+        }
+    }
 }
 
 /// Behaviour drawn once per conversation, so a conversation's course is fixed at arrival.
@@ -136,6 +170,21 @@ struct Draws {
     callee_ring: Span,
     talk: Span,
     customer_hangs_up: bool,
+}
+
+impl Draws {
+    /// Scripted conversations draw nothing: their timeline says what happens.
+    fn scripted() -> Self {
+        Self {
+            patience: None,
+            initiator_answers: false,
+            initiator_ring: Span::ZERO,
+            callee_answers: false,
+            callee_ring: Span::ZERO,
+            talk: Span::ZERO,
+            customer_hangs_up: false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -152,6 +201,12 @@ struct Conv {
     started_at: Option<SimTime>,
     failure: Option<Outcome>,
     draws: Draws,
+    /// Index of the scripted conversation this is, if scripted.
+    script: Option<usize>,
+    /// A scripted `end_reason`.
+    end_reason: Option<Arc<str>>,
+    /// A scripted sub-account (the plan's otherwise).
+    subaccount_id: Option<Arc<str>>,
 }
 
 impl Engine {
@@ -163,7 +218,13 @@ impl Engine {
     /// A new engine with non-default platform mechanics (tests use zero delays).
     pub fn with_mechanics(plan: SimPlan, mech: Mechanics) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
-        let pool = AgentPool::new(&plan.agents, plan.start, &mut rng);
+        let mut pool = AgentPool::new(&plan.agents, plan.start, &mut rng);
+        // Agents named by scripts are theirs: the generated workload's ACD never selects them.
+        for name in plan.scripted.iter().flat_map(|c| c.agent_names()) {
+            if let Some(idx) = pool.find(name) {
+                pool.reserve(idx);
+            }
+        }
         let arrivals_end = plan.start + plan.workload.duration;
         let mut engine = Self {
             now: plan.start,
@@ -179,12 +240,46 @@ impl Engine {
             plan,
             mech,
             arrivals_end,
+            script_slots: Vec::new(),
+            script_errors: Vec::new(),
         };
-        let types: Vec<ConvType> = engine.plan.workload.rates.iter().map(|(t, _)| *t).collect();
-        for kind in types {
+        for kind in engine.plan.workload.types() {
             engine.schedule_next_arrival(kind);
         }
+        let steps: Vec<(usize, usize, SimTime)> = engine
+            .plan
+            .scripted
+            .iter()
+            .enumerate()
+            .flat_map(|(c, conv)| {
+                conv.steps
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (c, i, s.at))
+            })
+            .collect();
+        engine.script_slots = vec![ScriptSlot::Pending; engine.plan.scripted.len()];
+        for (conv, step, at) in steps {
+            engine.at(at.max(engine.plan.start), Action::Script { conv, step });
+        }
         engine
+    }
+
+    /// Runs only the scripted conversations of `plan` to their end and returns every step
+    /// the platform could not have produced. Scripted agents are reserved for scripts, so
+    /// the generated workload cannot change this outcome.
+    pub fn check_scripts(plan: &SimPlan) -> Vec<ScriptError> {
+        let mut plan = plan.clone();
+        plan.workload.rates.clear();
+        plan.workload.ramp.clear();
+        let mut engine = Engine::new(plan);
+        while engine.next_happening().is_some() {}
+        engine.script_errors
+    }
+
+    /// Steps the platform could not have produced, so far.
+    pub fn script_errors(&self) -> &[ScriptError] {
+        &self.script_errors
     }
 
     /// The next happening in time order, or `None` when the simulation is over.
@@ -241,26 +336,28 @@ impl Engine {
     }
 
     fn schedule_next_arrival(&mut self, kind: ConvType) {
-        let Some(rate) = self
-            .plan
-            .workload
-            .rates
-            .iter()
-            .find(|(t, _)| *t == kind)
-            .map(|r| r.1)
-        else {
-            return;
-        };
-        let per_s = rate.per_second();
-        if per_s <= 0.0 {
-            return;
-        }
-        // Poisson process: exponential inter-arrival times.
-        let u: f64 = self.rng.random::<f64>();
-        let gap = Span::from_secs_f64(-(1.0 - u).ln() / per_s);
-        let at = self.now + gap;
-        if at < self.arrivals_end {
-            self.at(at, Action::Arrive(kind));
+        // A Poisson process whose rate is constant within each ramp stage: exponential
+        // gaps, redrawn from a stage's end when a gap crosses it (memorylessness makes this
+        // exact).
+        let mut from = self.now;
+        while from < self.arrivals_end {
+            let offset = from.since(self.plan.start);
+            let (per_s, stage_end) = self.plan.workload.rate_at(kind, offset);
+            let stage_end = stage_end.map_or(self.arrivals_end, |e| self.plan.start + e);
+            let stage_end = stage_end.min(self.arrivals_end);
+            if per_s > 0.0 {
+                let u: f64 = self.rng.random::<f64>();
+                let gap = Span::from_secs_f64(-(1.0 - u).ln() / per_s);
+                let at = from + gap;
+                if at < stage_end {
+                    self.at(at, Action::Arrive(kind));
+                    return;
+                }
+            }
+            if stage_end <= from {
+                return;
+            }
+            from = stage_end;
         }
     }
 
@@ -276,6 +373,7 @@ impl Engine {
                 self.acd_dispatch();
             }
             Action::Step { key, step } => self.step(key, step),
+            Action::Script { conv, step } => self.script_step(conv, step),
         }
     }
 
@@ -334,23 +432,16 @@ impl Engine {
             started_at: None,
             failure: None,
             draws,
+            script: None,
+            end_reason: None,
+            subaccount_id: None,
         };
         match kind {
             ConvType::Queue => {
                 let call_id = CallId(Hex32::random(&mut self.rng));
                 let telnumber: Arc<str> = phone_number(&mut self.rng).into();
-                conv.parties.push(Party {
-                    member: MemberInfo {
-                        call_id,
-                        agent_name: None,
-                        extension_id: None,
-                        telnumber,
-                        mode: 1,
-                    },
-                    role: Role::Customer,
-                    joined: false,
-                    left: false,
-                });
+                conv.parties
+                    .push(Party::new(external(call_id, telnumber), Role::Customer));
                 self.convs.insert(key, conv);
                 self.enqueue(key);
             }
@@ -360,12 +451,10 @@ impl Engine {
                     return;
                 };
                 let call_id = CallId(Hex32::random(&mut self.rng));
-                conv.parties.push(Party {
-                    member: self.pool.member(agent, call_id),
-                    role: Role::Agent(agent),
-                    joined: false,
-                    left: false,
-                });
+                conv.parties.push(Party::new(
+                    self.pool.member(agent, call_id),
+                    Role::Agent(agent),
+                ));
                 let (answers, ring) = (conv.draws.initiator_answers, conv.draws.initiator_ring);
                 self.convs.insert(key, conv);
                 let fetch_timeout = self.behaviour().fetch_timeout;
@@ -438,34 +527,43 @@ impl Engine {
         }
     }
 
-    fn assign(&mut self, key: u64, agent: AgentIdx) {
-        let call_id = CallId(Hex32::random(&mut self.rng));
+    /// The ACD hands the waiting call `key` to `agent` (already `fetching`): the agent's
+    /// call is added and, for `queue`, the conversation is created. Returns the party index.
+    fn offer_agent(&mut self, key: u64, agent: AgentIdx, call_id: Option<CallId>) -> Option<usize> {
+        let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
         let member = self.pool.member(agent, call_id);
+        let now = self.now;
+        let conv = self.convs.get_mut(&key)?;
+        let waited_since = conv.waiting_since.take().unwrap_or(now);
+        let kind = conv.kind;
+        conv.parties.push(Party::new(member, Role::Agent(agent)));
+        let party = conv.parties.len() - 1;
+        self.stats.assigned(kind, now.since(waited_since));
+        if kind == ConvType::Queue {
+            self.create(key);
+        }
+        Some(party)
+    }
+
+    fn assign(&mut self, key: u64, agent: AgentIdx) {
         let dial = self.mech.agent_dial.sample(&mut self.rng);
         let conf_start = self.mech.conf_start.sample(&mut self.rng);
         let fetch_timeout = self.behaviour().fetch_timeout;
         let now = self.now;
-        let Some(conv) = self.convs.get_mut(&key) else {
+        let Some(party) = self.offer_agent(key, agent, None) else {
             return;
         };
-        let waited_since = conv.waiting_since.take().unwrap_or(now);
+        let Some(conv) = self.convs.get(&key) else {
+            return;
+        };
         let kind = conv.kind;
-        conv.parties.push(Party {
-            member,
-            role: Role::Agent(agent),
-            joined: false,
-            left: false,
-        });
-        let party = conv.parties.len() - 1;
         let (answers, ring, patience, arrived) = (
             conv.draws.callee_answers,
             conv.draws.callee_ring,
             conv.draws.patience,
             conv.arrived_at,
         );
-        self.stats.assigned(kind, now.since(waited_since));
         if kind == ConvType::Queue {
-            self.create(key);
             self.step_after(conf_start, key, Step::InitiatorEnter);
         }
         self.step_after(dial, key, Step::Ring(party));
@@ -502,14 +600,20 @@ impl Engine {
             ConvType::Queue => {
                 // Never created: no record, no events.
                 let kind = conv.kind;
-                self.convs.remove(&key);
+                if let Some(conv) = self.convs.remove(&key) {
+                    self.retire(&conv);
+                }
                 self.stats.finished(kind, outcome);
             }
             _ => {
-                // call_agent: agent A is alone in the conference and hangs up.
+                // call_agent: agent A is alone in the conference and hangs up (a script
+                // says when).
                 conv.failure = Some(outcome);
-                let delay = Span::from_millis(self.rng.random_range(500..3_000));
-                self.step_after(delay, key, Step::Hangup(0));
+                let scripted = conv.script.is_some();
+                if !scripted {
+                    let delay = Span::from_millis(self.rng.random_range(500..3_000));
+                    self.step_after(delay, key, Step::Hangup(0));
+                }
             }
         }
     }
@@ -517,10 +621,13 @@ impl Engine {
     /// Creates the conversation (conference): its record exists from now on.
     fn create(&mut self, key: u64) {
         let now = self.now;
-        let subaccount_id = self.plan.subaccount_id.clone();
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
+        let subaccount_id = conv
+            .subaccount_id
+            .clone()
+            .or_else(|| self.plan.subaccount_id.clone());
         let info = Arc::new(ConvInfo {
             key,
             id: conv.id,
@@ -557,40 +664,51 @@ impl Engine {
         }
         match step {
             Step::InitiatorAnswer => self.initiator_answer(key),
-            Step::InitiatorNoAnswer => {
-                if let Some(conv) = self.convs.remove(&key) {
-                    if let Role::Agent(a) = conv.parties[0].role {
-                        self.pool.set_state(a, AgentState::Idle, self.now);
-                    }
-                    self.stats.finished(conv.kind, Outcome::InitiatorNoAnswer);
-                    self.acd_dispatch();
-                }
-            }
+            Step::InitiatorNoAnswer => self.initiator_no_answer(key),
             Step::InitiatorEnter => self.join(key, 0),
             Step::Ring(p) => self.join(key, p),
             Step::Answer(p) => self.answer(key, p),
-            Step::RingTimeout(p) => {
-                let failure = match self.convs[&key].parties[p].role {
-                    Role::External => Outcome::CalleeNoAnswer,
-                    _ => Outcome::AgentNoAnswer,
-                };
-                if let Some(conv) = self.convs.get_mut(&key) {
-                    conv.failure.get_or_insert(failure);
-                }
-                self.leave(key, p);
-            }
-            Step::Hangup(p) => {
-                if let Some(conv) = self.convs.get_mut(&key)
-                    && conv.started_at.is_none()
-                    && conv.kind == ConvType::Queue
-                    && p == 0
-                {
-                    conv.failure.get_or_insert(Outcome::AbandonedRinging);
-                }
-                self.leave(key, p);
-            }
+            Step::RingTimeout(p) => self.ring_timeout(key, p),
+            Step::Hangup(p) => self.hangup(key, p),
             Step::MaxDuration => self.release(key, EndReason::MaxDuration),
         }
+    }
+
+    /// The initiating agent never answers its own leg: no conversation at all.
+    fn initiator_no_answer(&mut self, key: u64) {
+        if let Some(conv) = self.convs.remove(&key) {
+            if let Role::Agent(a) = conv.parties[0].role {
+                self.pool.set_state(a, AgentState::Idle, self.now);
+            }
+            self.retire(&conv);
+            self.stats.finished(conv.kind, Outcome::InitiatorNoAnswer);
+            self.acd_dispatch();
+        }
+    }
+
+    /// Party `p` rang too long (or the dial failed): it is removed.
+    fn ring_timeout(&mut self, key: u64, p: usize) {
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        let failure = match conv.parties[p].role {
+            Role::External => Outcome::CalleeNoAnswer,
+            _ => Outcome::AgentNoAnswer,
+        };
+        conv.failure.get_or_insert(failure);
+        self.leave(key, p);
+    }
+
+    /// Party `p` hangs up; a queued customer doing so before anyone answered abandons.
+    fn hangup(&mut self, key: u64, p: usize) {
+        if let Some(conv) = self.convs.get_mut(&key)
+            && conv.started_at.is_none()
+            && conv.kind == ConvType::Queue
+            && p == 0
+        {
+            conv.failure.get_or_insert(Outcome::AbandonedRinging);
+        }
+        self.leave(key, p);
     }
 
     fn initiator_answer(&mut self, key: u64) {
@@ -613,18 +731,8 @@ impl Engine {
             let Some(conv) = self.convs.get_mut(&key) else {
                 return;
             };
-            conv.parties.push(Party {
-                member: MemberInfo {
-                    call_id,
-                    agent_name: None,
-                    extension_id: None,
-                    telnumber,
-                    mode: 1,
-                },
-                role: Role::External,
-                joined: false,
-                left: false,
-            });
+            conv.parties
+                .push(Party::new(external(call_id, telnumber), Role::External));
             let (answers, ring) = (conv.draws.callee_answers, conv.draws.callee_ring);
             let ring_at = conf_start + dial;
             self.step_after(ring_at, key, Step::Ring(1));
@@ -653,8 +761,15 @@ impl Engine {
         let kind = conv.kind;
         self.emit(key, HappeningKind::Joined(member));
         if kind == ConvType::CallAgent && p == 0 {
-            // Agent A is in: the ACD now looks for agent B.
-            self.enqueue(key);
+            // Agent A is in: the ACD now looks for agent B (a script names B itself).
+            let scripted = self.convs.get(&key).is_some_and(|c| c.script.is_some());
+            if scripted {
+                if let Some(conv) = self.convs.get_mut(&key) {
+                    conv.waiting_since = Some(self.now);
+                }
+            } else {
+                self.enqueue(key);
+            }
         }
     }
 
@@ -667,6 +782,7 @@ impl Engine {
         if conv.parties[p].left {
             return;
         }
+        conv.parties[p].answered = true;
         if let Role::Agent(a) = conv.parties[p].role {
             self.pool.set_state(a, AgentState::Talking, now);
         }
@@ -691,7 +807,11 @@ impl Engine {
         let talk = conv.draws.talk;
         let created = conv.info.as_ref().map_or(now, |i| i.created_at);
         self.stats.began(conv.kind, now.since(conv.arrived_at));
+        let scripted = conv.script.is_some();
         self.emit(key, HappeningKind::Started { answered_call });
+        if scripted {
+            return; // the timeline says how it ends; the cap was set at creation
+        }
         let cap = created + max_duration;
         if now + talk >= cap {
             self.at(
@@ -742,6 +862,11 @@ impl Engine {
             return;
         };
         // A waiting entry of this conversation is now stale: the ACD skips it.
+        self.retire(&conv);
+        let reason = match &conv.end_reason {
+            Some(custom) => EndReason::Custom(custom.clone()),
+            None => reason,
+        };
         for party in conv.parties.iter_mut().filter(|p| !p.left) {
             party.left = true;
             if let Role::Agent(a) = party.role {
@@ -776,6 +901,17 @@ impl Engine {
         } else {
             self.pool.set_state(agent, AgentState::Idle, now);
         }
+    }
+}
+
+/// The member record of a customer's or external callee's call.
+fn external(call_id: CallId, telnumber: Arc<str>) -> MemberInfo {
+    MemberInfo {
+        call_id,
+        agent_name: None,
+        extension_id: None,
+        telnumber,
+        mode: 1,
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::conversation::ConvType;
 use crate::sim::dist::Dist;
+use crate::sim::script::ScriptedConversation;
 use crate::sim::time::SimTime;
 use crate::units::{Probability, Rate, Span};
 
@@ -22,6 +23,8 @@ pub struct SimPlan {
     pub subaccount_id: Option<Arc<str>>,
     /// The generated workload.
     pub workload: Workload,
+    /// Scripted conversations (their agents are reserved for them).
+    pub scripted: Vec<ScriptedConversation>,
 }
 
 /// A generated workload: Poisson arrivals per type for a simulated duration.
@@ -29,10 +32,66 @@ pub struct SimPlan {
 pub struct Workload {
     /// How long arrivals keep coming (simulated); live conversations then run to their end.
     pub duration: Span,
-    /// Arrival rate per conversation type.
+    /// Arrival rate per conversation type (after the ramp, if any).
     pub rates: Vec<(ConvType, Rate)>,
+    /// Rate stages from the start: each holds its rates for its length; `rates` apply after
+    /// the last stage.
+    pub ramp: Vec<RateStage>,
     /// How callers, callees and agents behave.
     pub behaviour: Behaviour,
+}
+
+/// One stage of a ramp: constant arrival rates for a while.
+#[derive(Debug, Clone)]
+pub struct RateStage {
+    /// How long the stage lasts.
+    pub length: Span,
+    /// Arrival rate per type during the stage (types not listed: none).
+    pub rates: Vec<(ConvType, Rate)>,
+}
+
+impl Workload {
+    /// No generated conversations at all.
+    pub fn none() -> Self {
+        Self {
+            duration: Span::ZERO,
+            rates: Vec::new(),
+            ramp: Vec::new(),
+            behaviour: Behaviour::default(),
+        }
+    }
+
+    /// The types that arrive at some point.
+    pub fn types(&self) -> Vec<ConvType> {
+        ConvType::ALL
+            .into_iter()
+            .filter(|t| {
+                self.rates
+                    .iter()
+                    .chain(self.ramp.iter().flat_map(|s| &s.rates))
+                    .any(|(k, r)| k == t && r.per_second() > 0.0)
+            })
+            .collect()
+    }
+
+    /// The arrival rate of `kind` (per second) at `offset` from the start, and the offset
+    /// where that rate ends (`None`: it holds to the end).
+    pub fn rate_at(&self, kind: ConvType, offset: Span) -> (f64, Option<Span>) {
+        let find = |rates: &[(ConvType, Rate)]| {
+            rates
+                .iter()
+                .find(|(t, _)| *t == kind)
+                .map_or(0.0, |(_, r)| r.per_second())
+        };
+        let mut end = Span::ZERO;
+        for stage in &self.ramp {
+            end = end + stage.length;
+            if offset < end {
+                return (find(&stage.rates), Some(end));
+            }
+        }
+        (find(&self.rates), None)
+    }
 }
 
 /// How callers, callees and agents behave: the distributions the engine draws from.
@@ -136,36 +195,23 @@ fn prob(p: f64) -> Probability {
     Probability::new(p).unwrap_or_default()
 }
 
-/// The embedded default run: a small contact centre with all three conversation types and
-/// failure paths (abandonment, queue timeouts, unanswered agents and callees), short enough
-/// to finish in a few seconds of wall time at speed 60.
+/// The embedded default run (`scenarios/default.toml`): a small contact centre with all
+/// three conversation types and failure paths. The file is checked by a test, so the empty
+/// fallback is never used.
 pub fn default_plan(seed: u64, start: SimTime) -> SimPlan {
-    SimPlan {
-        seed,
-        start,
-        agents: crate::sim::agents::AgentPool::default_names(4),
-        subaccount_id: None,
-        workload: Workload {
-            duration: secs(8 * 60),
-            rates: vec![
-                (ConvType::Queue, rate_per_min(2.5)),
-                (ConvType::CallOut, rate_per_min(0.6)),
-                (ConvType::CallAgent, rate_per_min(0.4)),
-            ],
-            behaviour: Behaviour {
-                handle_time: Dist::Lognormal {
-                    median: secs(60),
-                    p95: secs(240),
-                },
-                patience: Some(Dist::Exponential { mean: secs(90) }),
-                queue_timeout: Some(secs(120)),
-                agent_answer: prob(0.85),
-                ..Behaviour::default()
-            },
+    let overrides = crate::scenario::Overrides {
+        start_time: Some(start.epoch_ms()),
+        ..Default::default()
+    };
+    match crate::scenario::default_scenario(&overrides, start) {
+        Ok(s) => SimPlan { seed, ..s.sim },
+        Err(_) => SimPlan {
+            seed,
+            start,
+            agents: crate::sim::agents::AgentPool::default_names(4),
+            subaccount_id: None,
+            workload: Workload::none(),
+            scripted: Vec::new(),
         },
     }
-}
-
-fn rate_per_min(n: f64) -> Rate {
-    Rate::from_per_second(n / 60.0)
 }

@@ -51,9 +51,11 @@ fn simulate(
         start: SimTime::from_millis(1_700_000_000_000),
         agents: AgentPool::default_names(agents),
         subaccount_id: None,
+        scripted: Vec::new(),
         workload: Workload {
             duration: Span::from_secs_f64(calls as f64 / lambda),
             rates: vec![(ConvType::Queue, Rate::from_per_second(lambda))],
+            ramp: Vec::new(),
             behaviour,
         },
     };

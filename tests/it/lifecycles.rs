@@ -46,9 +46,11 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         start: SimTime::from_millis(START_MS),
         agents: AgentPool::default_names(agents),
         subaccount_id: None,
+        scripted: Vec::new(),
         workload: Workload {
             duration: Span::from_millis(20 * 60 * 1000),
             rates: vec![(kind, Rate::from_per_second(1.0 / 60.0))],
+            ramp: Vec::new(),
             behaviour,
         },
     }

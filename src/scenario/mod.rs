@@ -1,0 +1,112 @@
+//! Scenario files (PRODUCT §5; format in `docs/scenarios.md`, schema in
+//! `docs/scenario.schema.json`): scripted conversations and generated workloads in TOML or
+//! JSON, read into one validated [`Scenario`] whose `SimPlan` the engine runs. Called by
+//! `plan` (for `ccsim run`) and by `ccsim validate` / `ccsim schema` ([`args`]).
+//!
+//! Pipeline: text → [`node`] (span-carrying tree, both syntaxes) → [`de`] (serde with
+//! positions) → [`model`] structs → `load` (per-file checks) → `build` (merge files,
+//! cross-file checks, every timeline checked by the engine itself). Every problem is
+//! reported as `FILE:LINE:COLUMN: field: message`; nothing stops at the first one.
+
+pub mod args;
+mod build;
+pub mod de;
+mod load;
+pub mod model;
+pub mod node;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use build::{Overrides, Scenario};
+pub use load::Problem;
+
+use crate::event::profile::ProfileName;
+use crate::sim::time::SimTime;
+
+/// The embedded default scenario of `ccsim run` without files.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+
+/// The JSON Schema of the format (`ccsim schema`).
+pub const SCHEMA: &str = include_str!("../../docs/scenario.schema.json");
+
+/// Reads and checks files given as (name, text); the name's extension picks the syntax.
+/// Several files merge into one run.
+pub fn load_texts(
+    files: &[(String, String)],
+    overrides: &Overrides,
+    now: SimTime,
+) -> Result<Scenario, Vec<Problem>> {
+    let mut parsed = Vec::new();
+    let mut problems = Vec::new();
+    for (name, text) in files {
+        let source = Arc::new(load::Source {
+            name: name.clone(),
+            text: text.clone(),
+        });
+        let Some(syntax) = load::syntax_of(name) else {
+            problems
+                .push(source.problem(&(0..0), "unknown file type: expected a .toml or .json file"));
+            continue;
+        };
+        let (file, mut found) = load::read(source, syntax);
+        problems.append(&mut found);
+        parsed.push(file);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    build::build(&parsed, overrides, now)
+}
+
+/// Reads and checks files from disk (merged into one run).
+pub fn load_paths<P: AsRef<Path>>(
+    paths: &[P],
+    overrides: &Overrides,
+    now: SimTime,
+) -> Result<Scenario, Vec<Problem>> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let name = path.as_ref().display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => files.push((name, text)),
+            Err(e) => problems.push(Problem {
+                file: name,
+                line: 1,
+                column: 1,
+                message: format!("cannot read the file: {e}"),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    load_texts(&files, overrides, now)
+}
+
+/// The embedded default scenario (`scenarios/default.toml`).
+pub fn default_scenario(overrides: &Overrides, now: SimTime) -> Result<Scenario, Vec<Problem>> {
+    let files = [(
+        "scenarios/default.toml".to_string(),
+        DEFAULT_SCENARIO.to_string(),
+    )];
+    load_texts(&files, overrides, now)
+}
+
+/// The profile called `name` in files (`documented`, …).
+pub(crate) fn profile_named(name: &str) -> Option<ProfileName> {
+    <ProfileName as clap::ValueEnum>::from_str(name, false).ok()
+}
+
+/// Every profile name, quoted.
+pub(crate) fn profile_names() -> Vec<String> {
+    <ProfileName as clap::ValueEnum>::value_variants()
+        .iter()
+        .filter_map(clap::ValueEnum::to_possible_value)
+        .map(|p| format!("{:?}", p.get_name()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

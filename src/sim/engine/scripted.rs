@@ -1,0 +1,441 @@
+//! Scripted conversations in the engine: each timeline step is a scheduled action that
+//! drives the same lifecycle functions as generated conversations (offer, create, join,
+//! answer, leave, release), after checking that the platform could produce it. A step it
+//! could not produce is recorded as a [`ScriptError`] and skipped.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn script_step(&mut self, s: usize, i: usize) {
+        let Some(step) = self
+            .plan
+            .scripted
+            .get(s)
+            .and_then(|c| c.steps.get(i))
+            .cloned()
+        else {
+            return;
+        };
+        if let Err(why) = self.apply_script(s, &step) {
+            self.script_errors.push(ScriptError {
+                conversation: s,
+                step: i,
+                message: format!("{}: {why}", step.action.name()),
+            });
+        }
+    }
+
+    /// A scripted conversation ended (released, or removed before it was created).
+    pub(super) fn retire(&mut self, conv: &Conv) {
+        if let Some(slot) = conv.script.and_then(|s| self.script_slots.get_mut(s)) {
+            *slot = ScriptSlot::Over(self.now);
+        }
+    }
+
+    fn offset(&self, at: SimTime) -> Span {
+        at.since(self.plan.start)
+    }
+
+    fn apply_script(&mut self, s: usize, step: &ScriptStep) -> Result<(), String> {
+        use ScriptAction as A;
+        let slot = self
+            .script_slots
+            .get(s)
+            .copied()
+            .unwrap_or(ScriptSlot::Pending);
+        let key = match (slot, &step.action) {
+            (ScriptSlot::Pending, A::Enqueue | A::Dial) => return self.script_begin(s, step),
+            (ScriptSlot::Pending, _) => {
+                return Err(
+                    "the conversation has not started: its first step must be enqueue (queue) \
+                     or dial (call_out, call_agent)"
+                        .into(),
+                );
+            }
+            (ScriptSlot::Over(at), _) => {
+                return Err(format!(
+                    "the conversation was already over at {}",
+                    self.offset(at)
+                ));
+            }
+            (ScriptSlot::Live(_), A::Enqueue | A::Dial) => {
+                return Err("only the first step may be enqueue or dial".into());
+            }
+            (ScriptSlot::Live(key), _) => key,
+        };
+        let Some(conv) = self.convs.get(&key) else {
+            return Err("the conversation is already over".into());
+        };
+        let kind = conv.kind;
+        let created = conv.info.is_some();
+        let waiting = conv.waiting_since.is_some();
+        match &step.action {
+            A::Enqueue | A::Dial => Ok(()),
+            A::Select(name) => {
+                if !waiting {
+                    return Err(match kind {
+                        ConvType::Queue => {
+                            "the call is not waiting for an agent (one was already selected)"
+                        }
+                        ConvType::CallAgent => {
+                            "the call is not waiting for an agent (the initiating agent must \
+                             answer first, and only one agent is selected)"
+                        }
+                        ConvType::CallOut => {
+                            "call_out has no ACD step: the callee is dialled when the agent answers"
+                        }
+                    }
+                    .into());
+                }
+                let agent = self.take_agent(name)?;
+                self.offer_agent(key, agent, step.call_id);
+                if kind == ConvType::Queue {
+                    self.join(key, 0); // the customer enters the new conference
+                    self.cap_duration(key);
+                }
+                Ok(())
+            }
+            A::InviteAgent(name) => {
+                if !created {
+                    return Err(self.not_created(kind));
+                }
+                let agent = self.take_agent(name)?;
+                let call_id = step
+                    .call_id
+                    .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+                let member = self.pool.member(agent, call_id);
+                if let Some(conv) = self.convs.get_mut(&key) {
+                    conv.parties.push(Party::new(member, Role::Agent(agent)));
+                }
+                Ok(())
+            }
+            A::InviteOut(number) => {
+                if !created {
+                    return Err(self.not_created(kind));
+                }
+                let call_id = step
+                    .call_id
+                    .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+                if let Some(conv) = self.convs.get_mut(&key) {
+                    let member = external(call_id, number.clone());
+                    conv.parties.push(Party::new(member, Role::External));
+                }
+                Ok(())
+            }
+            A::Ring(who) => {
+                let p = self.party(key, who)?;
+                let party = &self.convs[&key].parties[p];
+                if p == 0 {
+                    return Err(match kind {
+                        ConvType::Queue => "the customer's call is already connected".into(),
+                        _ => format!(
+                            "{who} placed the call; its own leg does not enter the conversation \
+                             while ringing (use answer or no_answer)"
+                        ),
+                    });
+                }
+                if party.left {
+                    return Err(format!("{who} has already left"));
+                }
+                if party.joined {
+                    return Err(format!("{who} is already ringing or in the conversation"));
+                }
+                self.enter(key, p)
+            }
+            A::Answer(who) => {
+                let p = self.party(key, who)?;
+                if p == 0 && kind != ConvType::Queue && !created {
+                    self.script_initiator_answer(key);
+                    return Ok(());
+                }
+                let party = &self.convs[&key].parties[p];
+                if party.left {
+                    return Err(format!("{who} has already left"));
+                }
+                if party.answered {
+                    return Err(format!("{who} already answered"));
+                }
+                if !party.joined {
+                    self.enter(key, p)?; // rings and answers at once
+                }
+                self.answer(key, p);
+                Ok(())
+            }
+            A::NoAnswer(who) => {
+                let p = self.party(key, who)?;
+                if p == 0 && kind != ConvType::Queue && !created {
+                    self.initiator_no_answer(key);
+                    return Ok(());
+                }
+                let party = &self.convs[&key].parties[p];
+                if party.answered {
+                    return Err(format!("{who} already answered"));
+                }
+                if party.left {
+                    return Err(format!("{who} has already left"));
+                }
+                self.ring_timeout(key, p);
+                Ok(())
+            }
+            A::Hangup(who) | A::Leave(who) => {
+                if matches!(step.action, A::Leave(_)) && !matches!(who, PartyRef::Agent(_)) {
+                    return Err(format!(
+                        "leave is an agent's exit from the conversation; use hangup for {who}"
+                    ));
+                }
+                if kind == ConvType::Queue && *who == PartyRef::Customer && waiting {
+                    self.give_up(key, GiveUpCause::Patience); // abandons while waiting
+                    return Ok(());
+                }
+                let p = self.party(key, who)?;
+                let party = &self.convs[&key].parties[p];
+                if party.left {
+                    return Err(format!("{who} has already left"));
+                }
+                if p == 0 && !party.answered {
+                    return Err(format!(
+                        "{who} has not answered its own call yet (use no_answer)"
+                    ));
+                }
+                if !party.joined || !party.answered {
+                    return Err(format!("{who} has not answered (use no_answer)"));
+                }
+                self.hangup(key, p);
+                Ok(())
+            }
+            A::Timeout => {
+                if !waiting {
+                    return Err("the call is not waiting for an agent".into());
+                }
+                self.give_up(key, GiveUpCause::Timeout);
+                Ok(())
+            }
+            A::Dismiss => {
+                if !created {
+                    return Err(self.not_created(kind));
+                }
+                self.release(key, EndReason::Dismissed);
+                Ok(())
+            }
+            A::MaxDuration => {
+                if !created {
+                    return Err(self.not_created(kind));
+                }
+                self.release(key, EndReason::MaxDuration);
+                Ok(())
+            }
+        }
+    }
+
+    /// The first step: the conversation exists in the engine from now on.
+    fn script_begin(&mut self, s: usize, step: &ScriptStep) -> Result<(), String> {
+        let Some(sc) = self.plan.scripted.get(s).cloned() else {
+            return Err("no such conversation".into());
+        };
+        let kind = sc.kind;
+        match (&step.action, kind) {
+            (ScriptAction::Enqueue, ConvType::Queue) => {}
+            (ScriptAction::Dial, ConvType::CallOut | ConvType::CallAgent) => {}
+            (ScriptAction::Enqueue, _) => {
+                return Err(format!(
+                    "a {kind} conversation starts with dial, not enqueue"
+                ));
+            }
+            _ => return Err("a queue conversation starts with enqueue, not dial".into()),
+        }
+        let initiator = match kind {
+            ConvType::Queue => None,
+            _ => {
+                let name = sc.agent.clone().unwrap_or_else(|| Arc::from(""));
+                Some(self.take_agent(&name)?)
+            }
+        };
+        let rng = &mut self.rng;
+        let id = sc.id.unwrap_or_else(|| ConversationId(Hex32::random(rng)));
+        let record_file = sc
+            .record_file
+            .unwrap_or_else(|| RecordFileId(Hex32::random(rng)));
+        let queue_id = match kind {
+            ConvType::CallOut => None,
+            _ => Some(sc.queue_id.unwrap_or_else(|| QueueId(Hex32::random(rng)))),
+        };
+        let call_id = step.call_id.unwrap_or_else(|| CallId(Hex32::random(rng)));
+        let first = match initiator {
+            Some(agent) => Party::new(self.pool.member(agent, call_id), Role::Agent(agent)),
+            None => {
+                let number = sc
+                    .customer
+                    .clone()
+                    .unwrap_or_else(|| phone_number(&mut self.rng).into());
+                Party::new(external(call_id, number), Role::Customer)
+            }
+        };
+        let key = self.next_key;
+        self.next_key += 1;
+        self.stats.offered(kind);
+        self.convs.insert(
+            key,
+            Conv {
+                kind,
+                id,
+                queue_id,
+                record_file,
+                user_data: sc.user_data.clone(),
+                arrived_at: self.now,
+                info: None,
+                parties: vec![first],
+                waiting_since: (kind == ConvType::Queue).then_some(self.now),
+                started_at: None,
+                failure: None,
+                draws: Draws::scripted(),
+                script: Some(s),
+                end_reason: sc.end_reason.clone(),
+                subaccount_id: sc.subaccount_id.clone(),
+            },
+        );
+        if let Some(slot) = self.script_slots.get_mut(s) {
+            *slot = ScriptSlot::Live(key);
+        }
+        Ok(())
+    }
+
+    /// The initiating agent answers its own leg: the conversation is created, the agent
+    /// enters it, and (call_out) the callee is dialled.
+    fn script_initiator_answer(&mut self, key: u64) {
+        let now = self.now;
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        conv.parties[0].answered = true;
+        let (kind, s) = (conv.kind, conv.script);
+        if let Role::Agent(a) = conv.parties[0].role {
+            self.pool.set_state(a, AgentState::Talking, now);
+        }
+        self.create(key);
+        self.cap_duration(key);
+        if kind == ConvType::CallOut {
+            let sc = s.and_then(|s| self.plan.scripted.get(s));
+            let (number, call_id) = (
+                sc.and_then(|c| c.callee.clone()),
+                sc.and_then(|c| c.callee_call_id),
+            );
+            let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+            let number = number.unwrap_or_else(|| phone_number(&mut self.rng).into());
+            if let Some(conv) = self.convs.get_mut(&key) {
+                conv.parties
+                    .push(Party::new(external(call_id, number), Role::External));
+            }
+        }
+        self.join(key, 0);
+    }
+
+    /// The conference's `max_seconds`: released at creation + the maximum duration.
+    fn cap_duration(&mut self, key: u64) {
+        let step = Step::MaxDuration;
+        self.after(self.mech.max_duration, Action::Step { key, step });
+    }
+
+    /// Party `p` enters the conference, unless it is full (`040502`).
+    fn enter(&mut self, key: u64, p: usize) -> Result<(), String> {
+        let max = self.mech.max_members;
+        let members = self.convs[&key]
+            .parties
+            .iter()
+            .filter(|x| x.joined && !x.left)
+            .count();
+        if members >= max {
+            return Err(format!(
+                "the conversation already has {members} members; the platform allows at most \
+                 {max} (error 040502)"
+            ));
+        }
+        self.join(key, p);
+        Ok(())
+    }
+
+    fn not_created(&self, kind: ConvType) -> String {
+        let when = match kind {
+            ConvType::Queue => "when the ACD selects an agent",
+            _ => "when the initiating agent answers",
+        };
+        format!("the conversation does not exist on the platform yet (it is created {when})")
+    }
+
+    /// The agent called `name`, taken from idle to `fetching`.
+    fn take_agent(&mut self, name: &str) -> Result<AgentIdx, String> {
+        let Some(agent) = self.pool.find(name) else {
+            return Err(format!("agent {name:?} is not in the agent pool"));
+        };
+        if self.pool.select_named(agent, self.now) {
+            return Ok(agent);
+        }
+        let state = match self.pool.get(agent).state {
+            AgentState::Idle => "idle but reserved",
+            AgentState::Fetching => "being called",
+            AgentState::Talking => "talking",
+            AgentState::Busy => "in after-call work",
+        };
+        let mut whereabouts: Vec<String> = self
+            .convs
+            .values()
+            .filter(|c| {
+                c.parties
+                    .iter()
+                    .any(|p| p.role == Role::Agent(agent) && !p.left)
+            })
+            .map(|c| match c.script {
+                Some(s) => format!("conversations[{s}]"),
+                None => "a generated conversation".to_string(),
+            })
+            .collect();
+        whereabouts.sort();
+        let place = match whereabouts.first() {
+            Some(w) => format!(" in {w}"),
+            None => String::new(),
+        };
+        Err(format!(
+            "agent {name:?} is busy ({state}{place}) at {}; an agent is in at most one \
+             conversation",
+            self.offset(self.now)
+        ))
+    }
+
+    /// The index of the party a step names.
+    fn party(&self, key: u64, who: &PartyRef) -> Result<usize, String> {
+        let conv = &self.convs[&key];
+        let kind = conv.kind;
+        let found = match who {
+            PartyRef::Customer => {
+                if kind != ConvType::Queue {
+                    return Err(format!("a {kind} conversation has no customer"));
+                }
+                Some(0)
+            }
+            PartyRef::Callee => {
+                if kind != ConvType::CallOut {
+                    return Err(format!(
+                        "a {kind} conversation has no callee (invited numbers are named by number)"
+                    ));
+                }
+                let callee = conv.parties.iter().position(|p| p.role == Role::External);
+                if callee.is_none() {
+                    return Err("the callee is dialled only when the agent answers".into());
+                }
+                callee
+            }
+            PartyRef::Agent(name) => {
+                let Some(agent) = self.pool.find(name) else {
+                    return Err(format!("agent {name:?} is not in the agent pool"));
+                };
+                conv.parties
+                    .iter()
+                    .rposition(|p| p.role == Role::Agent(agent))
+            }
+            PartyRef::Number(n) => conv
+                .parties
+                .iter()
+                .rposition(|p| p.role == Role::External && *p.member.telnumber == **n),
+        };
+        found.ok_or_else(|| format!("{who} was never offered this call"))
+    }
+}

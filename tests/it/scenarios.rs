@@ -1,0 +1,413 @@
+//! Every example in `scenarios/` runs here: through the engine and the event builder (the
+//! exact webhook sequence of each conversation and its key fields), and the CI smoke
+//! example through the whole `run_plan` pipeline to the built-in receiver on 127.0.0.1:0.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde_json::Value;
+
+use ccsim::cli::{Cli, Command};
+use ccsim::event::EventBuilder;
+use ccsim::event::profile::Profile;
+use ccsim::plan::RunPlan;
+use ccsim::scenario::{Overrides, load_paths};
+use ccsim::sim::engine::Engine;
+use ccsim::sim::time::SimTime;
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+/// What a run of an example produced.
+struct Outcome {
+    /// One line per conversation that sent webhooks, in order of its first webhook:
+    /// `type: event event … end(reason)`.
+    lines: Vec<String>,
+    /// The line of each conversation that sent webhooks, by id.
+    by_id: BTreeMap<String, String>,
+    /// Every payload, in emission order.
+    payloads: Vec<Value>,
+    /// Attempts by outcome, over all types (`completed`, `queue_timeout`, …).
+    outcomes: BTreeMap<String, u64>,
+}
+
+fn run(name: &str, seed: Option<u64>) -> Outcome {
+    let scenario = load_paths(
+        &[example(name)],
+        &Overrides::default(),
+        SimTime::from_millis(0),
+    )
+    .unwrap_or_else(|p| panic!("{name} is invalid: {p:?}"));
+    let mut sim = scenario.sim;
+    if let Some(seed) = seed {
+        sim.seed = seed;
+    }
+    let builder = EventBuilder::new(Profile::documented());
+    let mut engine = Engine::new(sim);
+    let mut webhooks = Vec::new();
+    let mut kinds: BTreeMap<String, String> = BTreeMap::new();
+    while let Some(h) = engine.next_happening() {
+        kinds.insert(h.conv.id.to_string(), h.conv.kind.to_string());
+        builder.build(&h, &mut webhooks);
+    }
+    assert!(
+        engine.script_errors().is_empty(),
+        "{:?}",
+        engine.script_errors()
+    );
+    let payloads: Vec<Value> = webhooks
+        .iter()
+        .map(|w| serde_json::from_slice(&w.body).expect("json body"))
+        .collect();
+    let mut order: Vec<String> = Vec::new();
+    let mut by_conv: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &payloads {
+        let id = p["id"].as_str().expect("id").to_string();
+        let event = p["event"].as_str().expect("event");
+        let short = event
+            .trim_start_matches("callcenter.conversation.")
+            .to_string();
+        let short = match p["end_reason"].as_str() {
+            Some(reason) => format!("{short}({reason})"),
+            None => short,
+        };
+        if !by_conv.contains_key(&id) {
+            order.push(id.clone());
+        }
+        by_conv.entry(id).or_default().push(short);
+    }
+    let by_id: BTreeMap<String, String> = order
+        .iter()
+        .map(|id| {
+            let kind = kinds.get(id).map_or("?", String::as_str);
+            (id.clone(), format!("{kind}: {}", by_conv[id].join(" ")))
+        })
+        .collect();
+    let lines = order.iter().map(|id| by_id[id].clone()).collect();
+    let stats = engine.finish();
+    let mut outcomes = BTreeMap::new();
+    for t in stats.by_type.values() {
+        for (o, n) in &t.by_outcome {
+            let key = serde_json::to_string(o)
+                .expect("outcome")
+                .trim_matches('"')
+                .to_string();
+            *outcomes.entry(key).or_insert(0) += n;
+        }
+    }
+    Outcome {
+        lines,
+        by_id,
+        payloads,
+        outcomes,
+    }
+}
+
+fn outcomes(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+fn first<'a>(o: &'a Outcome, event: &str) -> &'a Value {
+    o.payloads
+        .iter()
+        .find(|p| p["event"] == format!("callcenter.conversation.{event}"))
+        .unwrap_or_else(|| panic!("no {event}"))
+}
+
+const HAPPY: &str = "parts_changed parts_changed begin parts_changed";
+
+#[test]
+fn the_queue_happy_path_sends_its_documented_sequence_with_the_fixed_ids() {
+    let o = run("queue-happy-path.toml", None);
+    assert_eq!(o.lines, [format!("queue: {HAPPY} end(customer_hangup)")]);
+    let begin = first(&o, "begin");
+    assert_eq!(begin["id"], "0123456789abcdef0123456789abcdef");
+    assert_eq!(begin["queue_id"], "00000000000000000000000000000001");
+    assert_eq!(begin["user_data"], "ticket=42");
+    let end = first(&o, "end");
+    // start 2026-01-05T01:00:00Z + 10 s + 40 s + 2 s + 5 s = begin; + 3 min = end.
+    assert_eq!(end["begin_time"], 1_767_574_857_000i64);
+    assert_eq!(end["end_time"], 1_767_575_037_000i64);
+    assert_eq!(o.outcomes, outcomes(&[("completed", 1)]));
+}
+
+#[test]
+fn the_call_out_happy_path_in_json_names_the_agents_call_and_ends_by_agent_hangup() {
+    let o = run("call-out-happy-path.json", None);
+    assert_eq!(o.lines, [format!("call_out: {HAPPY} end(agent_hangup)")]);
+    let begin = first(&o, "begin");
+    assert_eq!(begin["id"], "c0000000000000000000000000000001");
+    assert!(begin.get("queue_id").is_none(), "call_out has no queue");
+    let end = first(&o, "end");
+    assert_eq!(end["agent_call_id"], begin["agent_call_id"]);
+    assert_eq!(end["user_data"], "campaign=renewals");
+}
+
+#[test]
+fn the_call_agent_happy_path_begins_when_agent_b_answers() {
+    let o = run("call-agent-happy-path.toml", None);
+    assert_eq!(o.lines, [format!("call_agent: {HAPPY} end(agent_hangup)")]);
+    assert_eq!(first(&o, "begin")["id"], "ca000000000000000000000000000001");
+}
+
+#[test]
+fn a_queue_timeout_sends_nothing_for_the_waiting_call() {
+    let o = run("queue-timeout.toml", None);
+    assert_eq!(o.lines, [format!("queue: {HAPPY} end(customer_hangup)")]);
+    assert_eq!(
+        o.outcomes,
+        outcomes(&[("completed", 1), ("queue_timeout", 1)])
+    );
+}
+
+#[test]
+fn an_agent_who_does_not_answer_leaves_parts_changed_but_no_begin_or_end() {
+    let o = run("agent-no-answer.toml", None);
+    assert_eq!(
+        o.lines,
+        ["queue: parts_changed parts_changed parts_changed"]
+    );
+    assert_eq!(o.outcomes, outcomes(&[("agent_no_answer", 1)]));
+}
+
+#[test]
+fn call_out_failures_send_no_begin_and_an_unanswered_agent_creates_nothing() {
+    let o = run("call-out-failures.toml", None);
+    assert_eq!(
+        o.lines,
+        ["call_out: parts_changed parts_changed parts_changed"]
+    );
+    assert_eq!(
+        o.outcomes,
+        outcomes(&[("callee_no_answer", 1), ("initiator_no_answer", 1)])
+    );
+}
+
+#[test]
+fn a_customer_abandoning_while_waiting_sends_nothing() {
+    let o = run("abandon-waiting.toml", None);
+    assert_eq!(o.lines, [format!("queue: {HAPPY} end(agent_hangup)")]);
+    assert_eq!(
+        o.outcomes,
+        outcomes(&[("abandoned_waiting", 1), ("completed", 1)])
+    );
+}
+
+#[test]
+fn a_customer_abandoning_while_the_agent_rings_sends_no_begin_or_end() {
+    let o = run("abandon-ringing.toml", None);
+    assert_eq!(
+        o.lines,
+        ["queue: parts_changed parts_changed parts_changed"]
+    );
+    assert_eq!(o.outcomes, outcomes(&[("abandoned_ringing", 1)]));
+}
+
+#[test]
+fn an_invited_agent_joins_without_a_second_begin_and_the_conversation_outlives_the_customer() {
+    let o = run("invite-agent.toml", None);
+    assert_eq!(
+        o.lines,
+        [
+            "queue: parts_changed parts_changed begin parts_changed parts_changed parts_changed end(agent_hangup)"
+        ]
+    );
+    assert_eq!(first(&o, "end")["user_data"], "vip=true");
+}
+
+#[test]
+fn an_invited_number_joins_and_leaves_while_the_conversation_goes_on() {
+    let o = run("invite-out.toml", None);
+    assert_eq!(
+        o.lines,
+        [
+            "queue: parts_changed parts_changed begin parts_changed parts_changed parts_changed end(agent_hangup)"
+        ]
+    );
+}
+
+#[test]
+fn an_agent_exit_leaves_the_conversation_running_until_the_customer_hangs_up() {
+    let o = run("agent-exit.toml", None);
+    assert_eq!(
+        o.lines,
+        [
+            "queue: parts_changed parts_changed begin parts_changed parts_changed parts_changed end(customer_hangup)"
+        ]
+    );
+}
+
+#[test]
+fn an_api_dismissal_ends_with_dismissed_or_the_scripted_reason() {
+    let o = run("api-dismiss.toml", None);
+    assert_eq!(
+        o.lines,
+        [
+            "queue: parts_changed parts_changed begin end(dismissed)",
+            "queue: parts_changed parts_changed begin end(transferred)",
+        ]
+    );
+}
+
+#[test]
+fn the_maximum_duration_ends_conversations_at_six_hours_or_the_scripted_limit() {
+    let o = run("max-duration.toml", None);
+    assert_eq!(
+        o.lines,
+        [
+            "queue: parts_changed parts_changed begin end(max_duration)",
+            "queue: parts_changed parts_changed begin end(max_duration)",
+        ]
+    );
+    let ends: Vec<&Value> = o
+        .payloads
+        .iter()
+        .filter(|p| p["event"] == "callcenter.conversation.end")
+        .collect();
+    let start = 1_767_574_800_000i64; // 2026-01-05T09:00:00+08:00
+    // The scripted limit first (10 min in), then the platform's 6 h after creation (2 s in).
+    assert_eq!(ends[0]["end_time"], start + 600_000);
+    assert_eq!(ends[1]["end_time"], start + 2_000 + 6 * 3_600_000);
+}
+
+/// Every conversation's webhooks follow the contract: parts_changed first; then either no
+/// begin and no end, or one begin and one end, the end last.
+fn assert_contract_shapes(o: &Outcome) {
+    for line in &o.lines {
+        let events: Vec<&str> = line.split_once(": ").expect("line").1.split(' ').collect();
+        assert!(events[0] == "parts_changed", "{line}");
+        let begins = events.iter().filter(|e| **e == "begin").count();
+        let ends = events.iter().filter(|e| e.starts_with("end")).count();
+        assert_eq!(begins, ends, "{line}");
+        assert!(begins <= 1, "{line}");
+        if ends == 1 {
+            assert!(
+                events.last().is_some_and(|e| e.starts_with("end")),
+                "{line}"
+            );
+        }
+    }
+}
+
+fn count_events(o: &Outcome) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for p in &o.payloads {
+        let e = p["event"].as_str().expect("event");
+        *counts
+            .entry(e.trim_start_matches("callcenter.conversation.").to_string())
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
+    let o = run("ramp.toml", None);
+    assert_contract_shapes(&o);
+    let scripted = format!("call_out: {HAPPY} end(customer_hangup)");
+    assert!(o.lines.contains(&scripted), "the scripted call is there");
+    // The sub-account applies to generated and scripted conversations alike.
+    assert!(
+        o.payloads
+            .iter()
+            .filter(|p| p["event"] == "callcenter.conversation.begin")
+            .all(|p| p["subaccount_id"] == "8a2d9fed5a117dbb015a1201db300004")
+    );
+    let offered: u64 = o.outcomes.values().sum();
+    assert_eq!(offered, 436, "deterministic by seed");
+    assert_eq!(
+        count_events(&o),
+        BTreeMap::from([
+            ("begin".to_string(), 361),
+            ("end".to_string(), 361),
+            ("parts_changed".to_string(), 1182)
+        ])
+    );
+}
+
+#[test]
+fn the_default_scenario_runs_all_three_types_with_failure_paths() {
+    let o = run("default.toml", Some(1));
+    assert_contract_shapes(&o);
+    for kind in ["queue", "call_out", "call_agent"] {
+        assert!(
+            o.lines.iter().any(|l| l.starts_with(kind)),
+            "{kind} present"
+        );
+    }
+    assert!(o.outcomes.get("completed").is_some_and(|n| *n > 0));
+    assert!(
+        o.outcomes.keys().any(|k| k != "completed"),
+        "some failure path: {:?}",
+        o.outcomes
+    );
+}
+
+#[test]
+fn the_ci_smoke_example_is_deterministic() {
+    let o = run("ci-smoke.json", None);
+    assert_contract_shapes(&o);
+    let scripted: Vec<&str> = [
+        "5c000000000000000000000000000001",
+        "5c000000000000000000000000000002",
+        "5c000000000000000000000000000003",
+    ]
+    .iter()
+    .map(|id| o.by_id[*id].as_str())
+    .collect();
+    assert_eq!(
+        scripted,
+        [
+            format!("queue: {HAPPY} end(customer_hangup)").as_str(),
+            &format!("call_out: {HAPPY} end(agent_hangup)"),
+            "call_agent: parts_changed parts_changed parts_changed",
+        ]
+    );
+    let again = run("ci-smoke.json", None);
+    assert_eq!(o.payloads, again.payloads);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ci_smoke_example_runs_end_to_end_through_the_built_in_receiver() {
+    let path = example("ci-smoke.json");
+    let cli = Cli::try_parse_from([
+        "ccsim",
+        "run",
+        path.to_str().expect("utf-8 path"),
+        "--quiet",
+    ])
+    .expect("valid command line");
+    let Command::Run(args) = cli.command else {
+        panic!("run")
+    };
+    let plan = RunPlan::from_args(&args).expect("valid plan");
+    assert_eq!(plan.sim.seed, 15, "the file's seed");
+    let (report, exit) = ccsim::run_plan(plan, tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("runs");
+    assert_eq!(exit, ccsim::Exit::Ok, "{:?}", report.thresholds.breached);
+    let expected = run("ci-smoke.json", None).payloads.len() as u64;
+    assert_eq!(report.events.emitted, expected);
+    assert_eq!(report.events.delivered, expected);
+    assert!(report.contract.as_ref().is_some_and(|c| c.held()));
+}
+
+#[test]
+fn every_example_in_the_folder_is_run_by_a_test_here() {
+    let source = include_str!("scenarios.rs");
+    let mut names: Vec<String> = std::fs::read_dir(example(""))
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        assert!(
+            source.contains(&format!("\"{name}\"")),
+            "{name} has no test"
+        );
+    }
+}
