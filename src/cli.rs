@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::delivery::retry::SuccessRule;
+use crate::delivery::args::{DeliveryArgs, SecretList, SecretsParser};
 use crate::event::profile::ProfileName;
 use crate::units::{Probability, Span, Speed};
 
@@ -16,7 +16,10 @@ Examples:
   ccsim run                                   # the embedded default scenario, built-in receiver
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --speed max --report report.json --events-log events.jsonl
+  ccsim run --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --retry-backoff exponential
+  ccsim replay events.jsonl --target http://127.0.0.1:3000/hook --only-failed --speed max
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
+  ccsim listen --fail-rate 0.3 --delay 100ms  # ... that fails 30% of requests, slowly
 
 Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
 
@@ -37,6 +40,8 @@ pub enum Command {
     Run(RunArgs),
     /// Receive webhooks, check them against the event contract, and print each one.
     Listen(ListenArgs),
+    /// Re-send the events of an events log (`--events-log`) in their original order.
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// Flags of `ccsim run`.
@@ -75,27 +80,9 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_PROFILE", value_enum, default_value_t = ProfileName::Documented)]
     pub profile: ProfileName,
 
-    /// Most webhook requests in flight at once.
-    #[arg(long, env = "CCSIM_CONCURRENCY", value_name = "N", default_value_t = 64,
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub concurrency: u32,
-
-    /// Per-attempt timeout.
-    #[arg(
-        long,
-        env = "CCSIM_TIMEOUT",
-        value_name = "DURATION",
-        default_value = "5s"
-    )]
-    pub timeout: Span,
-
-    /// Retries after a failed attempt (the platform makes 3).
-    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
-    pub retries: u32,
-
-    /// Which responses count as delivered.
-    #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
-    pub success: SuccessRule,
+    /// Delivery: concurrency, timeout, retries, signing, ordering, robustness.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 
     /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
     #[arg(
@@ -114,15 +101,6 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_EVENTS_LOG", value_name = "FILE.jsonl")]
     pub events_log: Option<PathBuf>,
 
-    /// After an interrupt, how long in-flight attempts may finish.
-    #[arg(
-        long,
-        env = "CCSIM_GRACE",
-        value_name = "DURATION",
-        default_value = "2s"
-    )]
-    pub grace: Span,
-
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
@@ -134,6 +112,39 @@ pub struct ListenArgs {
     /// Address to listen on.
     #[arg(long, env = "CCSIM_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
     pub addr: SocketAddr,
+
+    /// Verify Standard Webhooks signatures with these secrets (repeat, or separate with
+    /// spaces or commas); requests that do not verify are answered 401 and reported.
+    #[arg(long, env = "CCSIM_SECRET", value_name = "whsec_…", hide_env_values = true,
+          value_parser = SecretsParser)]
+    pub secret: Vec<SecretList>,
+
+    /// On every parts_changed, fetch the conversation record from this fake platform API
+    /// and print its members.
+    #[arg(long, env = "CCSIM_LISTEN_API", value_name = "URL")]
+    pub api: Option<reqwest::Url>,
+
+    /// Account id in the record path `{api}/v1/account/{account}/callcenter/conversation/{id}`.
+    #[arg(
+        long,
+        env = "CCSIM_ACCOUNT",
+        value_name = "ID",
+        default_value = "ccsim"
+    )]
+    pub account: String,
+
+    /// Answer this share of requests with HTTP 500, to watch a sender retry.
+    #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
+    pub fail_rate: Probability,
+
+    /// Wait this long before answering each request.
+    #[arg(
+        long,
+        env = "CCSIM_DELAY",
+        value_name = "DURATION",
+        default_value = "0"
+    )]
+    pub delay: Span,
 }
 
 /// Parses `--start-time`: RFC 3339 or epoch milliseconds.

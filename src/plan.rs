@@ -3,10 +3,9 @@
 //! engine and the delivery layer never see clap types.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::cli::RunArgs;
-use crate::delivery::retry::{RetryPolicy, SuccessRule};
+use crate::delivery::args::DeliveryOptions;
 use crate::event::profile::Profile;
 use crate::sim::agents::AgentPool;
 use crate::sim::time::SimTime;
@@ -38,22 +37,14 @@ pub struct RunPlan {
     pub profile: Profile,
     /// Where events go.
     pub target: TargetSpec,
-    /// Most attempts in flight.
-    pub concurrency: usize,
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Retries.
-    pub retry: RetryPolicy,
-    /// What counts as delivered.
-    pub success: SuccessRule,
+    /// How to deliver (everything but the target).
+    pub delivery: DeliveryOptions,
     /// Failure-rate threshold.
     pub max_failure_rate: f64,
     /// JSON report path.
     pub report: Option<PathBuf>,
     /// Events log path.
     pub events_log: Option<PathBuf>,
-    /// Grace period after an interrupt.
-    pub grace: Duration,
     /// Show progress and summary.
     pub quiet: bool,
 }
@@ -97,25 +88,16 @@ impl RunPlan {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
         };
-        if args.timeout.as_micros() == 0 {
-            return Err(UsageError("--timeout: must be more than 0s".into()));
-        }
+        let delivery = args.delivery.options()?;
         Ok(Self {
             sim,
             speed: args.speed.unwrap_or(DEFAULT_SPEED),
             profile: Profile::named(args.profile),
             target,
-            concurrency: args.concurrency as usize,
-            timeout: args.timeout.as_std(),
-            retry: RetryPolicy {
-                retries: args.retries,
-                ..RetryPolicy::default()
-            },
-            success: args.success,
+            delivery,
             max_failure_rate: args.max_failure_rate.get(),
             report: args.report.clone(),
             events_log: args.events_log.clone(),
-            grace: args.grace.as_std(),
             quiet: args.quiet,
         })
     }

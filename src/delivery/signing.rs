@@ -208,6 +208,11 @@ impl Signer {
         Self { secrets }
     }
 
+    /// The configured secrets (for a receiver that verifies what this signer signs).
+    pub fn secrets(&self) -> &[WebhookSecret] {
+        &self.secrets
+    }
+
     /// Whether any secret is configured, i.e. whether to send the three headers at all.
     pub fn is_enabled(&self) -> bool {
         !self.secrets.is_empty()

@@ -20,6 +20,9 @@ pub struct EventsLog {
 #[derive(Serialize)]
 struct Line<'a> {
     seq: u64,
+    webhook_id: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
     conversation_id: &'a str,
     event: &'static str,
     scheduled_at_ms: i64,
@@ -51,6 +54,8 @@ impl EventsLog {
         };
         let line = Line {
             seq: c.job.seq,
+            webhook_id: &c.job.webhook_id,
+            duplicate: c.job.duplicate,
             conversation_id: c.job.webhook.conversation_id.as_str(),
             event: c.job.webhook.kind.name(),
             scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
