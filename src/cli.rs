@@ -16,7 +16,7 @@ Examples:
   ccsim run                                   # the embedded default scenario, built-in receiver
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --speed max --report report.json --events-log events.jsonl
-  ccsim run --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --retry-backoff exponential
+  ccsim run --secret $WEBHOOK_SECRET --retry-backoff exponential --duplicate-rate 0.05
   ccsim replay events.jsonl --target http://127.0.0.1:3000/hook --only-failed --speed max
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
   ccsim listen --fail-rate 0.3 --delay 100ms  # ... that fails 30% of requests, slowly

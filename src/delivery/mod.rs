@@ -179,48 +179,50 @@ struct Lane {
 struct Queues<'a> {
     config: &'a DeliveryConfig,
     lanes: HashMap<u64, Lane>,
-    held: HashMap<u64, Job>,
+    held: HashMap<u64, Vec<Job>>,
     ready: VecDeque<Job>,
     backlog: usize,
 }
 
 impl Queues<'_> {
-    /// Takes a freshly emitted event: holds it for a swap, or queues it (after a held
-    /// one's successor, the held one follows it).
-    fn admit(&mut self, job: Job, sink: &mut dyn Sink, progress: &Progress) {
-        self.grow(progress);
-        let key = job.webhook.conv_key;
-        if let Some(held) = self.held.remove(&key) {
-            sink.reordered(&held, &job);
-            self.enqueue(job, sink, progress);
-            self.enqueue(held, sink, progress);
-            return;
-        }
-        let robust = &self.config.robustness;
-        // An end is last: nothing would come to swap with. Holding is also bounded so
-        // held events can never fill the backlog.
-        if job.webhook.kind != EventKind::ConversationEnd
-            && self.held.len() < self.config.max_backlog / 2
-            && robust.reorder(self.config.seed, job.seq)
-        {
-            self.held.insert(key, job);
-        } else {
-            self.enqueue(job, sink, progress);
-        }
+    /// Backlog room that admitting event `seq` takes: itself and its duplicate, if it
+    /// gets one.
+    fn room_needed(&self, seq: u64) -> usize {
+        1 + usize::from(self.config.robustness.duplicate(self.config.seed, seq))
     }
 
-    /// Queues `job` (and its duplicate, if it gets one) in its lane or the ready queue.
-    fn enqueue(&mut self, job: Job, sink: &mut dyn Sink, progress: &Progress) {
-        let dup = (!job.duplicate && self.config.robustness.duplicate(self.config.seed, job.seq))
-            .then(|| Job {
+    /// Takes a freshly emitted event and its duplicate, if it gets one: holds them for a
+    /// swap, or queues them (after a held group's successor, the held group follows it).
+    fn admit(&mut self, job: Job, sink: &mut dyn Sink, progress: &Progress) {
+        let mut group = Vec::with_capacity(2);
+        if self.config.robustness.duplicate(self.config.seed, job.seq) {
+            let dup = Job {
                 duplicate: true,
                 ..job.clone()
-            });
-        self.push(job);
-        if let Some(dup) = dup {
+            };
             sink.duplicated(&dup);
+            group.push(dup);
+        }
+        group.insert(0, job);
+        for _ in &group {
             self.grow(progress);
-            self.push(dup);
+        }
+        let first = &group[0];
+        let key = first.webhook.conv_key;
+        if let Some(held) = self.held.remove(&key) {
+            sink.reordered(&held[0], first);
+            group.into_iter().chain(held).for_each(|j| self.push(j));
+            return;
+        }
+        // An end is last: nothing would come to swap with. Holding is also bounded so
+        // held events can never fill the backlog.
+        if first.webhook.kind != EventKind::ConversationEnd
+            && self.held.len() < self.config.max_backlog / 2
+            && self.config.robustness.reorder(self.config.seed, first.seq)
+        {
+            self.held.insert(key, group);
+        } else {
+            group.into_iter().for_each(|j| self.push(j));
         }
     }
 
@@ -256,19 +258,17 @@ impl Queues<'_> {
     }
 
     /// Releases every held event (the source is exhausted: no successor will come).
-    fn release_held(&mut self, sink: &mut dyn Sink, progress: &Progress) {
-        let mut held: Vec<Job> = self.held.drain().map(|(_, j)| j).collect();
-        held.sort_by_key(|j| j.seq);
-        for job in held {
-            self.enqueue(job, sink, progress);
-        }
+    fn release_held(&mut self) {
+        let mut held: Vec<Job> = self.held.drain().flat_map(|(_, g)| g).collect();
+        held.sort_by_key(|j| (j.seq, j.duplicate));
+        held.into_iter().for_each(|j| self.push(j));
     }
 
     /// Everything not in flight, for cancellation.
     fn drain_waiting(&mut self) -> Vec<Job> {
         let mut jobs: Vec<Job> = self.ready.drain(..).collect();
         jobs.extend(self.lanes.drain().flat_map(|(_, l)| l.waiting));
-        jobs.extend(self.held.drain().map(|(_, j)| j));
+        jobs.extend(self.held.drain().flat_map(|(_, g)| g));
         jobs.sort_by_key(|j| (j.seq, j.duplicate));
         jobs
     }
@@ -321,27 +321,29 @@ pub async fn run_delivery(
     let mut in_flight: HashMap<(u64, bool), Job> = HashMap::new();
     let mut seq = 0u64;
     let mut scratch: Vec<Released> = Vec::new();
+    let mut pending: VecDeque<(SimTime, Instant, Released)> = VecDeque::new();
     let mut grace_deadline: Option<Instant> = None;
     let mut exhausted = false;
 
     loop {
-        // Release every batch that is due, while the backlog has room.
+        // Release every batch that is due and admit its events while the backlog has
+        // room; what does not fit waits in `pending` (at most one batch).
         let mut wake: Option<Instant> = None;
         if grace_deadline.is_none() {
-            while queues.backlog < max_backlog {
-                let Some(at) = source.next_at() else { break };
-                let due = clock.deadline(at);
-                if let Some(due) = due
-                    && due > Instant::now()
-                {
-                    wake = Some(due);
-                    break;
-                }
-                scratch.clear();
-                source.release(&mut scratch);
-                let scheduled = due.unwrap_or_else(Instant::now);
-                for Released { seq: keep, webhook } in scratch.drain(..) {
-                    seq = keep.unwrap_or(seq + 1);
+            loop {
+                if let Some((at, scheduled, r)) = pending.front() {
+                    let next_seq = r.seq.unwrap_or(seq + 1);
+                    let needed = queues.room_needed(next_seq);
+                    // An empty backlog always takes the next event, so a bound smaller
+                    // than one event and its duplicate cannot stall the run.
+                    if queues.backlog > 0 && queues.backlog + needed > max_backlog {
+                        break;
+                    }
+                    let (at, scheduled) = (*at, *scheduled);
+                    let Some((_, _, Released { webhook, .. })) = pending.pop_front() else {
+                        break;
+                    };
+                    seq = next_seq;
                     let job = Job {
                         seq,
                         webhook_id: format!("msg_{}_{seq}", webhook.conversation_id).into(),
@@ -353,11 +355,23 @@ pub async fn run_delivery(
                     sink.emitted(&job);
                     progress.emitted.fetch_add(1, Ordering::Relaxed);
                     queues.admit(job, sink, progress);
+                    continue;
                 }
+                let Some(at) = source.next_at() else { break };
+                let due = clock.deadline(at);
+                if let Some(due) = due
+                    && due > Instant::now()
+                {
+                    wake = Some(due);
+                    break;
+                }
+                let scheduled = due.unwrap_or_else(Instant::now);
+                source.release(&mut scratch);
+                pending.extend(scratch.drain(..).map(|r| (at, scheduled, r)));
             }
-            if !exhausted && source.next_at().is_none() {
+            if !exhausted && pending.is_empty() && source.next_at().is_none() {
                 exhausted = true;
-                queues.release_held(sink, progress);
+                queues.release_held();
             }
         }
 

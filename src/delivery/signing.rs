@@ -810,7 +810,9 @@ mod tests {
     /// Pipes signatures through `tests/verify_standardwebhooks.py`, which checks them with
     /// the official Python library. Run with
     /// `cargo test -- --ignored signatures_verify_with_the_official_python_library`
-    /// after `pip install standardwebhooks` (set `PYTHON` to pick the interpreter).
+    /// after `pip install standardwebhooks` (set `CCSIM_PYTHON` to pick the interpreter).
+    /// The integration test `every_signed_request_verifies_with_the_official_python_library`
+    /// runs in CI with real captured requests.
     #[test]
     #[ignore = "needs python3 with the standardwebhooks package (pip install standardwebhooks)"]
     fn signatures_verify_with_the_official_python_library() {
@@ -866,7 +868,7 @@ mod tests {
 
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/verify_standardwebhooks.py");
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let python = std::env::var("CCSIM_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         let mut child = Command::new(&python)
             .arg(&script)
             .stdin(Stdio::piped())
