@@ -5,22 +5,11 @@ use std::time::Duration;
 
 use ccsim::Exit;
 
-use super::support::{Behaviour, SECRET, TestReceiver, assert_accounting, run};
+use super::support::{Behaviour, SECRET, TestReceiver, assert_accounting, seeded_run};
 
 /// A small deterministic run (10 events) against `url`, plus `extra` flags.
 async fn small_run(url: &str, extra: &[&str]) -> super::support::Outcome {
-    let mut args = vec![
-        "--target",
-        url,
-        "--seed",
-        "3",
-        "--duration",
-        "20s",
-        "--speed",
-        "max",
-    ];
-    args.extend_from_slice(extra);
-    run(&args).await
+    seeded_run("20s", Some(url), extra).await
 }
 
 /// Asserts every event failed after `attempts` attempts with an error containing `error`.
@@ -129,22 +118,18 @@ async fn a_very_slow_receiver_still_gets_everything_delivered_once() {
 #[tokio::test]
 async fn a_slow_receiver_never_has_more_events_queued_or_in_flight_than_the_backlog_bound() {
     let rx = TestReceiver::start(Behaviour::Slow(Duration::from_millis(20))).await;
-    let o = run(&[
-        "--target",
-        &rx.url,
-        "--seed",
-        "3",
-        "--duration",
+    let o = seeded_run(
         "2m",
-        "--speed",
-        "max",
-        "--concurrency",
-        "2",
-        "--max-backlog",
-        "3",
-        "--duplicate-rate",
-        "0.3",
-    ])
+        Some(&rx.url),
+        &[
+            "--concurrency",
+            "2",
+            "--max-backlog",
+            "3",
+            "--duplicate-rate",
+            "0.3",
+        ],
+    )
     .await;
     assert_accounting(&o);
     let e = &o.report.events;

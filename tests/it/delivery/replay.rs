@@ -8,7 +8,7 @@ use ccsim::report::Report;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use super::support::{Behaviour, SECRET, TestReceiver, assert_accounting, read_log, run};
+use super::support::{Behaviour, SECRET, TestReceiver, assert_accounting, read_log, seeded_run};
 
 async fn replay(args: &[&str]) -> (Report, Exit) {
     let argv = ["ccsim", "replay", "-q"].iter().chain(args);
@@ -28,20 +28,11 @@ async fn failed_run(dir: &std::path::Path) -> (Vec<serde_json::Value>, std::path
         retry_after: None,
     })
     .await;
-    let o = run(&[
-        "--target",
-        &down.url,
-        "--seed",
-        "3",
-        "--duration",
+    let o = seeded_run(
         "1m",
-        "--speed",
-        "max",
-        "--retries",
-        "0",
-        "--secret",
-        SECRET,
-    ])
+        Some(&down.url),
+        &["--retries", "0", "--secret", SECRET],
+    )
     .await;
     assert_accounting(&o);
     assert_eq!(o.report.events.failed, o.report.events.emitted);
@@ -97,7 +88,7 @@ async fn replaying_the_failed_events_of_a_log_delivers_them_in_order_with_the_sa
 #[tokio::test]
 async fn only_failed_skips_delivered_events_and_the_built_in_receiver_takes_a_replay() {
     let dir = super::support::tempdir();
-    let o = run(&["--seed", "3", "--duration", "1m", "--speed", "max"]).await;
+    let o = seeded_run("1m", None, &[]).await;
     let path = dir.path().join("events.jsonl");
     let text: String = o.log.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, text).unwrap();

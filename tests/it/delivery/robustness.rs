@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use ccsim::Exit;
 
-use super::support::{Behaviour, Captured, SECRET, TestReceiver, assert_accounting, run};
+use super::support::{Behaviour, Captured, SECRET, TestReceiver, assert_accounting, seeded_run};
 
 /// (conversation id, seq) of a signed request, from its webhook-id `msg_<conv>_<seq>`.
 fn conv_seq(req: &Captured) -> (String, u64) {
@@ -26,23 +26,14 @@ fn arrivals(captured: &[Captured]) -> HashMap<String, Vec<u64>> {
     out
 }
 
-const RUN: [&str; 6] = ["--seed", "3", "--duration", "2m", "--speed", "max"];
-
-fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    RUN.iter().copied().chain(extra.iter().copied()).collect()
-}
-
 #[tokio::test]
 async fn a_duplicate_is_a_second_send_of_the_same_body_and_webhook_id_counted_apart() {
     let rx = TestReceiver::start(Behaviour::ok()).await;
-    let o = run(&args(&[
-        "--target",
-        &rx.url,
-        "--secret",
-        SECRET,
-        "--duplicate-rate",
-        "1",
-    ]))
+    let o = seeded_run(
+        "2m",
+        Some(&rx.url),
+        &["--secret", SECRET, "--duplicate-rate", "1"],
+    )
     .await;
     assert_accounting(&o);
     let e = &o.report.events;
@@ -69,7 +60,7 @@ async fn per_conversation_ordering_keeps_each_conversation_in_order_through_retr
         retry_after: None,
     })
     .await;
-    let o = run(&args(&["--target", &rx.url, "--secret", SECRET])).await;
+    let o = seeded_run("2m", Some(&rx.url), &["--secret", SECRET]).await;
     assert_accounting(&o);
     for (conv, seqs) in arrivals(&rx.captured()) {
         assert!(seqs.is_sorted(), "{conv}: {seqs:?}");
@@ -79,14 +70,11 @@ async fn per_conversation_ordering_keeps_each_conversation_in_order_through_retr
 #[tokio::test]
 async fn reordering_swaps_events_within_a_conversation_and_is_counted() {
     let rx = TestReceiver::start(Behaviour::ok()).await;
-    let o = run(&args(&[
-        "--target",
-        &rx.url,
-        "--secret",
-        SECRET,
-        "--reorder-rate",
-        "0.5",
-    ]))
+    let o = seeded_run(
+        "2m",
+        Some(&rx.url),
+        &["--secret", SECRET, "--reorder-rate", "0.5"],
+    )
     .await;
     assert_accounting(&o);
     let e = &o.report.events;
@@ -114,7 +102,7 @@ async fn the_built_in_receiver_accepts_the_disorder_that_was_asked_for() {
             "0.3",
         ],
     ] {
-        let o = run(&args(extra)).await;
+        let o = seeded_run("2m", None, extra).await;
         assert_accounting(&o);
         let contract = o.report.contract.as_ref().unwrap();
         assert!(contract.held(), "{extra:?}: {contract:?}");
@@ -130,9 +118,11 @@ async fn the_built_in_receiver_accepts_the_disorder_that_was_asked_for() {
 #[tokio::test]
 async fn jitter_delays_first_attempts_and_is_counted_without_breaking_order() {
     let rx = TestReceiver::start(Behaviour::ok()).await;
-    let o = run(&args(&[
-        "--target", &rx.url, "--secret", SECRET, "--jitter", "1ms..5ms",
-    ]))
+    let o = seeded_run(
+        "2m",
+        Some(&rx.url),
+        &["--secret", SECRET, "--jitter", "1ms..5ms"],
+    )
     .await;
     assert_accounting(&o);
     assert_eq!(o.report.events.jittered, o.report.events.emitted);
@@ -143,7 +133,7 @@ async fn jitter_delays_first_attempts_and_is_counted_without_breaking_order() {
 
 #[tokio::test]
 async fn the_same_seed_makes_the_same_robustness_choices() {
-    let flags = args(&[
+    let flags = [
         "--target",
         "null",
         "--start-time",
@@ -154,9 +144,9 @@ async fn the_same_seed_makes_the_same_robustness_choices() {
         "0.3",
         "--jitter",
         "0..1ms",
-    ]);
-    let a = run(&flags).await;
-    let b = run(&flags).await;
+    ];
+    let a = seeded_run("2m", None, &flags).await;
+    let b = seeded_run("2m", None, &flags).await;
     let key = |o: &super::support::Outcome| {
         let e = &o.report.events;
         let mut lines: Vec<String> = o

@@ -12,7 +12,7 @@ use ccsim::receiver::Receiver;
 use tokio_util::sync::CancellationToken;
 
 use super::support::{
-    Behaviour, Captured, OTHER_SECRET, SECRET, TestReceiver, assert_accounting, run,
+    Behaviour, Captured, OTHER_SECRET, SECRET, TestReceiver, assert_accounting, seeded_run,
 };
 
 fn official_verify(secret: &str, req: &Captured) -> Result<(), String> {
@@ -35,19 +35,7 @@ async fn signed_run_with_one_retry_each() -> (TestReceiver, super::support::Outc
     })
     .await;
     let secrets = format!("{SECRET} {OTHER_SECRET}");
-    let o = run(&[
-        "--target",
-        &rx.url,
-        "--seed",
-        "3",
-        "--duration",
-        "20s",
-        "--speed",
-        "max",
-        "--secret",
-        &secrets,
-    ])
-    .await;
+    let o = seeded_run("20s", Some(&rx.url), &["--secret", &secrets]).await;
     (rx, o)
 }
 
@@ -190,17 +178,7 @@ async fn every_signed_request_verifies_with_the_official_python_library() {
 #[tokio::test]
 async fn unsigned_requests_carry_no_webhook_headers_like_the_platform() {
     let rx = TestReceiver::start(Behaviour::ok()).await;
-    let o = run(&[
-        "--target",
-        &rx.url,
-        "--seed",
-        "3",
-        "--duration",
-        "20s",
-        "--speed",
-        "max",
-    ])
-    .await;
+    let o = seeded_run("20s", Some(&rx.url), &[]).await;
     assert_accounting(&o);
     for req in rx.captured() {
         assert!(req.header("webhook-id").is_none() && req.header("webhook-signature").is_none());
@@ -213,17 +191,7 @@ async fn unsigned_requests_carry_no_webhook_headers_like_the_platform() {
 
 #[tokio::test]
 async fn the_built_in_receiver_verifies_the_signatures_of_a_signed_run() {
-    let o = run(&[
-        "--seed",
-        "3",
-        "--duration",
-        "1m",
-        "--speed",
-        "max",
-        "--secret",
-        SECRET,
-    ])
-    .await;
+    let o = seeded_run("1m", None, &["--secret", SECRET]).await;
     assert_eq!(o.exit, Exit::Ok);
     let contract = o.report.contract.as_ref().unwrap();
     assert!(contract.held(), "{contract:?}");

@@ -301,6 +301,17 @@ pub async fn run(args: &[&str]) -> Outcome {
     }
 }
 
+/// A deterministic run of seed 3 at full speed with arrivals for `duration` (20s gives
+/// 10 events, 1m 19, 2m 28), to `target` (default: the built-in receiver), plus `extra`.
+pub async fn seeded_run(duration: &str, target: Option<&str>, extra: &[&str]) -> Outcome {
+    let mut args = vec!["--seed", "3", "--duration", duration, "--speed", "max"];
+    if let Some(url) = target {
+        args.extend(["--target", url]);
+    }
+    args.extend_from_slice(extra);
+    run(&args).await
+}
+
 /// The lines of an events log, each parsed (a torn line fails the test).
 pub fn read_log(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
