@@ -124,30 +124,13 @@ fn python_with_standardwebhooks() -> Option<String> {
     None
 }
 
-#[tokio::test]
-async fn every_signed_request_verifies_with_the_official_python_library() {
-    let Some(python) = python_with_standardwebhooks() else {
-        return;
-    };
-    let (rx, o) = signed_run_with_one_retry_each().await;
-    let mut input = String::new();
-    let captured = rx.captured();
-    for req in &captured {
-        for secret in [SECRET, OTHER_SECRET] {
-            let line = serde_json::json!({
-                "secret": secret,
-                "id": req.header("webhook-id").unwrap(),
-                "timestamp": req.header("webhook-timestamp").unwrap().parse::<i64>().unwrap(),
-                "body": String::from_utf8(req.body.clone()).unwrap(),
-                "signature": req.header("webhook-signature").unwrap(),
-            });
-            input.push_str(&line.to_string());
-            input.push('\n');
-        }
-    }
+/// Pipes JSON lines {secret, id, timestamp, body, signature} through
+/// `tests/verify_standardwebhooks.py` and asserts they all verify.
+fn python_verifies_all(python: &str, lines: &[serde_json::Value]) {
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_standardwebhooks.py");
-    let mut child = Command::new(&python)
+    let mut child = Command::new(python)
         .arg(&script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -167,12 +150,68 @@ async fn every_signed_request_verifies_with_the_official_python_library() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "{text}");
-    let expected = 2 * captured.len();
+    let expected = format!("{} passed, 0 failed", lines.len());
+    assert!(text.contains(&expected), "{text}");
+}
+
+fn python_line(secret: &str, id: &str, timestamp: i64, body: &str, sig: &str) -> serde_json::Value {
+    serde_json::json!({"secret": secret, "id": id, "timestamp": timestamp, "body": body, "signature": sig})
+}
+
+#[tokio::test]
+async fn every_signed_request_verifies_with_the_official_python_library() {
+    let Some(python) = python_with_standardwebhooks() else {
+        return;
+    };
+    let (rx, o) = signed_run_with_one_retry_each().await;
+    let captured = rx.captured();
     assert_eq!(captured.len() as u64, 2 * o.report.events.emitted);
-    assert!(
-        text.contains(&format!("{expected} passed, 0 failed")),
-        "{text}"
-    );
+    let mut lines = Vec::new();
+    for req in &captured {
+        for secret in [SECRET, OTHER_SECRET] {
+            lines.push(python_line(
+                secret,
+                req.header("webhook-id").unwrap(),
+                req.header("webhook-timestamp").unwrap().parse().unwrap(),
+                std::str::from_utf8(&req.body).unwrap(),
+                req.header("webhook-signature").unwrap(),
+            ));
+        }
+    }
+    python_verifies_all(&python, &lines);
+}
+
+#[test]
+fn the_spec_vector_and_awkward_bodies_verify_with_the_official_python_library() {
+    let Some(python) = python_with_standardwebhooks() else {
+        return;
+    };
+    // The Standard Webhooks spec's own test vector.
+    let mut lines = vec![python_line(
+        SECRET,
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1_614_265_330,
+        "{\"test\": 2432232314}",
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    )];
+    let rotation = ccsim::delivery::signing::Signer::new(vec![
+        SECRET.parse().unwrap(),
+        OTHER_SECRET.parse().unwrap(),
+    ]);
+    let ts = chrono::Utc::now().timestamp();
+    let bodies = [
+        "{\"event\":\"call.ended\",\"note\":\"Zoë said \\\"hi\\\"\\n\",\"user_data\":\"工单\"}\n",
+        "",
+        "plain text",
+    ];
+    for (i, body) in bodies.into_iter().enumerate() {
+        let id = format!("msg_{i}");
+        let sig = rotation.sign(&id, ts, body.as_bytes());
+        for secret in [SECRET, OTHER_SECRET] {
+            lines.push(python_line(secret, &id, ts, body, &sig));
+        }
+    }
+    python_verifies_all(&python, &lines);
 }
 
 #[tokio::test]
