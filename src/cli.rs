@@ -84,6 +84,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 
+    /// Report, events log, failure threshold, quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output and threshold flags shared by the commands that send (`run`, `replay`).
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
     /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
     #[arg(
         long,

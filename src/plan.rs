@@ -95,10 +95,10 @@ impl RunPlan {
             profile: Profile::named(args.profile),
             target,
             delivery,
-            max_failure_rate: args.max_failure_rate.get(),
-            report: args.report.clone(),
-            events_log: args.events_log.clone(),
-            quiet: args.quiet,
+            max_failure_rate: args.output.max_failure_rate.get(),
+            report: args.output.report.clone(),
+            events_log: args.output.events_log.clone(),
+            quiet: args.output.quiet,
         })
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::OutputArgs;
 use crate::delivery::args::DeliveryArgs;
 use crate::delivery::source::ReplaySource;
 use crate::delivery::{DeliveryConfig, DeliveryOutcome, Released};
@@ -24,7 +25,7 @@ use crate::report::Report;
 use crate::run::{Exit, Outputs, RunError, Target, send, speed_text};
 use crate::sim::stats::SimStats;
 use crate::sim::time::SimTime;
-use crate::units::{Probability, Speed};
+use crate::units::Speed;
 
 /// Flags of `ccsim replay`.
 #[derive(Debug, Clone, Args)]
@@ -53,26 +54,9 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 
-    /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
-    #[arg(
-        long,
-        env = "CCSIM_MAX_FAILURE_RATE",
-        value_name = "R",
-        default_value = "0"
-    )]
-    pub max_failure_rate: Probability,
-
-    /// Write the JSON report here (see docs/report.md).
-    #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
-
-    /// Write one JSON line per re-sent event here (see docs/report.md).
-    #[arg(long, env = "CCSIM_EVENTS_LOG", value_name = "FILE.jsonl")]
-    pub events_log: Option<PathBuf>,
-
-    /// No progress line and no summary (the report and exit code still tell).
-    #[arg(long, short, env = "CCSIM_QUIET")]
-    pub quiet: bool,
+    /// Report, events log, failure threshold, quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The fields of an events-log line that replay needs.
@@ -161,10 +145,10 @@ pub async fn replay(
     };
     let target = Target::start(&target, &options, rules, &servers).await?;
     let outputs = Outputs {
-        report: args.report.clone(),
-        events_log: args.events_log.clone(),
-        max_failure_rate: args.max_failure_rate.get(),
-        quiet: args.quiet,
+        report: args.output.report.clone(),
+        events_log: args.output.events_log.clone(),
+        max_failure_rate: args.output.max_failure_rate.get(),
+        quiet: args.output.quiet,
     };
     let log = outputs.open()?;
     let start = entries.first().map(|(at, _)| *at).unwrap_or_default();

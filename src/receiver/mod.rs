@@ -47,7 +47,7 @@ impl ApiLookup {
     pub fn new(base: &reqwest::Url, account: &str) -> Self {
         Self {
             client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(2))
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),
@@ -274,11 +274,11 @@ async fn accept(
     }
     if rx.print {
         println!("{}", describe(&body));
+        // Inline, so the record prints under its event; bounded by the lookup timeout.
         if let Some(api) = &rx.api
             && let Some(id) = parts_changed_id(&body)
         {
-            let api = api.clone();
-            tokio::spawn(async move { println!("{}", api.members_line(&id).await) });
+            println!("{}", api.members_line(&id).await);
         }
     }
     (StatusCode::OK, "success")

@@ -3,6 +3,7 @@
 
 mod faults;
 mod interrupt;
+mod listen;
 mod replay;
 mod robustness;
 mod signing;
