@@ -185,25 +185,18 @@ struct Queues<'a> {
 }
 
 impl Queues<'_> {
-    /// Backlog room that admitting event `seq` takes: itself and its duplicate, if it
-    /// gets one.
-    fn room_needed(&self, seq: u64) -> usize {
-        1 + usize::from(self.config.robustness.duplicate(self.config.seed, seq))
-    }
-
-    /// Takes a freshly emitted event and its duplicate, if it gets one: holds them for a
-    /// swap, or queues them (after a held group's successor, the held group follows it).
-    fn admit(&mut self, job: Job, sink: &mut dyn Sink, progress: &Progress) {
-        let mut group = Vec::with_capacity(2);
-        if self.config.robustness.duplicate(self.config.seed, job.seq) {
-            let dup = Job {
-                duplicate: true,
-                ..job.clone()
-            };
-            sink.duplicated(&dup);
-            group.push(dup);
+    /// Takes a freshly emitted event and, with `duplicate`, a second send of it: holds
+    /// them for a swap, or queues them (after a held group's successor, the held group
+    /// follows it).
+    fn admit(&mut self, job: Job, duplicate: bool, sink: &mut dyn Sink, progress: &Progress) {
+        let dup = duplicate.then(|| Job {
+            duplicate: true,
+            ..job.clone()
+        });
+        if let Some(dup) = &dup {
+            sink.duplicated(dup);
         }
-        group.insert(0, job);
+        let group: Vec<Job> = std::iter::once(job).chain(dup).collect();
         for _ in &group {
             self.grow(progress);
         }
@@ -287,7 +280,6 @@ impl Queues<'_> {
 /// Runs the whole delivery phase: releases `source`'s events when due, sends them, and
 /// reports to `sink` until the source is exhausted and every send has an outcome, or
 /// `cancel` fires.
-#[allow(clippy::too_many_arguments)]
 pub async fn run_delivery(
     source: &mut dyn Source,
     sim_start: SimTime,
@@ -333,7 +325,8 @@ pub async fn run_delivery(
             loop {
                 if let Some((at, scheduled, r)) = pending.front() {
                     let next_seq = r.seq.unwrap_or(seq + 1);
-                    let needed = queues.room_needed(next_seq);
+                    let duplicate = config.robustness.duplicate(config.seed, next_seq);
+                    let needed = 1 + usize::from(duplicate);
                     // An empty backlog always takes the next event, so a bound smaller
                     // than one event and its duplicate cannot stall the run.
                     if queues.backlog > 0 && queues.backlog + needed > max_backlog {
@@ -354,7 +347,7 @@ pub async fn run_delivery(
                     };
                     sink.emitted(&job);
                     progress.emitted.fetch_add(1, Ordering::Relaxed);
-                    queues.admit(job, sink, progress);
+                    queues.admit(job, duplicate, sink, progress);
                     continue;
                 }
                 let Some(at) = source.next_at() else { break };
