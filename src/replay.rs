@@ -150,7 +150,6 @@ pub async fn replay(
         max_failure_rate: args.output.max_failure_rate.get(),
         quiet: args.output.quiet,
     };
-    let log = outputs.open()?;
     let start = entries.first().map(|(at, _)| *at).unwrap_or_default();
     let config = DeliveryConfig::new(target.transport.clone(), &options, args.seed);
     let mut source = ReplaySource::new(entries);
@@ -159,7 +158,6 @@ pub async fn replay(
         start,
         args.speed,
         &config,
-        log,
         &outputs,
         &shutdown,
         &servers,

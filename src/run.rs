@@ -101,7 +101,6 @@ pub async fn run_plan(
         max_failure_rate: plan.max_failure_rate,
         quiet: plan.quiet,
     };
-    let log = outputs.open()?;
 
     let store = RecordStore::new(Retention::default());
     let builder = EventBuilder::new(plan.profile.clone());
@@ -113,7 +112,6 @@ pub async fn run_plan(
         plan.sim.start,
         plan.speed,
         &config,
-        log,
         &outputs,
         &shutdown,
         &servers,
@@ -280,19 +278,18 @@ impl Outputs {
     }
 }
 
-/// The sending phase: delivers `source` with a progress line, into a collector.
-#[allow(clippy::too_many_arguments)]
+/// The sending phase: opens the outputs, delivers `source` with a progress line, into a
+/// collector.
 pub(crate) async fn send(
     source: &mut dyn Source,
     sim_start: SimTime,
     speed: Speed,
     config: &DeliveryConfig,
-    log: Option<EventsLog>,
     outputs: &Outputs,
     shutdown: &CancellationToken,
     servers: &CancellationToken,
 ) -> Result<Sent, RunError> {
-    let mut collector = Collector::new(log);
+    let mut collector = Collector::new(outputs.open()?);
     let progress = Arc::new(Progress::default());
     let progress_task = (!outputs.quiet).then(|| {
         crate::progress::spawn(

@@ -3,7 +3,7 @@
 //! signatures (`--secret`) and prints the record's members from the API (`--api`).
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 
 use axum::Json;
 use axum::extract::Path;
@@ -29,12 +29,12 @@ async fn fake_api() -> String {
     format!("http://{addr}")
 }
 
-#[tokio::test]
-async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_shows_members() {
-    let api = fake_api().await;
+/// Starts `ccsim listen --addr 127.0.0.1:0 ARGS`; returns it, its stderr after the
+/// first line, and the URL that line announces.
+fn spawn_listen(args: &[&str]) -> (Child, BufReader<ChildStderr>, String) {
     let mut child = Command::new(binary())
-        .args(["listen", "--addr", "127.0.0.1:0", "--fail-rate", "0.3"])
-        .args(["--delay", "1ms", "--secret", SECRET, "--api", &api])
+        .args(["listen", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -47,6 +47,22 @@ async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_show
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
+    (child, stderr, url)
+}
+
+#[tokio::test]
+async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_shows_members() {
+    let api = fake_api().await;
+    let (mut child, mut stderr, url) = spawn_listen(&[
+        "--fail-rate",
+        "0.3",
+        "--delay",
+        "1ms",
+        "--secret",
+        SECRET,
+        "--api",
+        &api,
+    ]);
 
     let o = seeded_run("20s", Some(&url), &["--secret", SECRET, "--retries", "20"]).await;
     let e = &o.report.events;
@@ -88,20 +104,7 @@ async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_show
 
 #[tokio::test]
 async fn listen_answers_401_to_unsigned_requests_when_given_a_secret_and_says_so() {
-    let mut child = Command::new(binary())
-        .args(["listen", "--addr", "127.0.0.1:0", "--secret", SECRET])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let url = first
-        .strip_prefix("listening on ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let (mut child, mut stderr, url) = spawn_listen(&["--secret", SECRET]);
     let o = seeded_run("20s", Some(&url), &["--retries", "0"]).await;
     assert_eq!(o.report.events.failed, o.report.events.emitted);
     assert_eq!(
