@@ -15,7 +15,7 @@ pub mod signing;
 pub mod source;
 pub mod transport;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -296,7 +296,6 @@ pub async fn run_delivery(
         retry: config.retry,
         success: config.success,
         signer: config.signer.clone(),
-        robustness: config.robustness,
         seed: config.seed,
     });
     let concurrency = config.concurrency.max(1);
@@ -314,6 +313,8 @@ pub async fn run_delivery(
     let mut seq = 0u64;
     let mut scratch: Vec<Released> = Vec::new();
     let mut pending: VecDeque<(SimTime, Instant, Released)> = VecDeque::new();
+    let mut jittering: BTreeMap<(Instant, u64, bool), Job> = BTreeMap::new();
+    let mut jittered: VecDeque<Job> = VecDeque::new();
     let mut grace_deadline: Option<Instant> = None;
     let mut exhausted = false;
 
@@ -368,14 +369,35 @@ pub async fn run_delivery(
             }
         }
 
-        // Launch what may go.
+        // Launch what may go. A send with --jitter waits for it first, outside the
+        // concurrency limit (its lane stays busy meanwhile).
+        let now = Instant::now();
+        while let Some(entry) = jittering.first_entry()
+            && entry.key().0 <= now
+        {
+            jittered.push_back(entry.remove());
+        }
         while tasks.len() < concurrency {
-            let Some(job) = queues.ready.pop_front() else {
+            let job = if let Some(job) = jittered.pop_front() {
+                job
+            } else if let Some(job) = queues.ready.pop_front() {
+                let jitter = config.robustness.jitter(config.seed, job.seq);
+                if !jitter.is_zero() {
+                    jittering.insert((now + jitter, job.seq, job.duplicate), job);
+                    continue;
+                }
+                job
+            } else {
                 break;
             };
+            let jitter = config.robustness.jitter(config.seed, job.seq);
             in_flight.insert((job.seq, job.duplicate), job.clone());
-            tasks.spawn(deliver(attempt_ctx.clone(), job));
+            tasks.spawn(deliver(attempt_ctx.clone(), job, jitter));
         }
+        let timer = [wake, jittering.keys().next().map(|k| k.0)]
+            .into_iter()
+            .flatten()
+            .min();
         progress
             .in_flight
             .store(tasks.len() as u64, Ordering::Relaxed);
@@ -390,7 +412,11 @@ pub async fn run_delivery(
                 grace_deadline = Some(Instant::now() + config.grace);
                 // Nothing new is sent: everything not yet in flight is cancelled.
                 let now = Instant::now();
-                for job in queues.drain_waiting() {
+                let mut waiting = queues.drain_waiting();
+                waiting.extend(std::mem::take(&mut jittering).into_values());
+                waiting.extend(jittered.drain(..));
+                waiting.sort_by_key(|j| (j.seq, j.duplicate));
+                for job in waiting {
                     queues.finished(job.webhook.conv_key, progress);
                     finish(sink, progress, cancelled(job, now));
                 }
@@ -406,7 +432,7 @@ pub async fn run_delivery(
                     queues.backlog -= 1;
                 }
             }
-            _ = sleep_until_opt(wake), if wake.is_some() => {}
+            _ = sleep_until_opt(timer), if timer.is_some() => {}
             _ = sleep_until_opt(grace_deadline), if grace_deadline.is_some() => {
                 tasks.abort_all();
                 let now = Instant::now();
@@ -464,17 +490,13 @@ struct AttemptContext {
     retry: RetryPolicy,
     success: SuccessRule,
     signer: Signer,
-    robustness: Robustness,
     seed: u64,
 }
 
-/// Delivers one send: waits its jitter, then attempts until success or the retries run
-/// out, waiting between attempts as the retry policy (or the receiver's Retry-After) says.
-async fn deliver(ctx: Arc<AttemptContext>, job: Job) -> Completion {
-    let jitter = ctx.robustness.jitter(ctx.seed, job.seq);
-    if !jitter.is_zero() {
-        tokio::time::sleep(jitter).await;
-    }
+/// Delivers one send (that already waited `jitter`): attempts until success or the
+/// retries run out, waiting between attempts as the retry policy (or the receiver's
+/// Retry-After) says.
+async fn deliver(ctx: Arc<AttemptContext>, job: Job, jitter: Duration) -> Completion {
     let first_sent = Instant::now();
     let max = ctx.retry.max_attempts();
     // Retry jitter differs between runs of different seeds and between duplicates.
