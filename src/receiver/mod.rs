@@ -352,6 +352,20 @@ mod tests {
         assert_eq!(describe_record("x", &json!([1])), "  record x: error ? ");
     }
 
+    #[tokio::test]
+    async fn an_unreachable_api_is_reported_on_the_line_not_fatal() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url =
+            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let line = ApiLookup::new(&url, "acc").members_line("abc").await;
+        assert!(
+            line.starts_with("  record abc: cannot fetch http://127.0.0.1:")
+                && line.contains("/v1/account/acc/callcenter/conversation/abc"),
+            "{line}"
+        );
+    }
+
     #[test]
     fn the_fail_rate_fails_about_that_share_of_requests() {
         let rx = Receiver::new(false).with_faults(Faults {
