@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::delivery::retry::SuccessRule;
+use crate::delivery::args::{DeliveryArgs, SecretList, SecretsParser};
 use crate::event::profile::ProfileName;
 use crate::units::{Probability, Span, Speed};
 
@@ -19,6 +19,9 @@ Examples:
   ccsim load --rate 5/s --duration 10m --agents 50 --target http://127.0.0.1:3000/hook
   ccsim run scenarios/queue-happy-path.toml --speed max --seed 1
   ccsim validate scenarios/*.toml               # every problem as FILE:LINE:COLUMN: message
+  ccsim run --secret $WEBHOOK_SECRET --retry-backoff exponential --duplicate-rate 0.05
+  ccsim replay events.jsonl --target http://127.0.0.1:3000/hook --only-failed --speed max
+  ccsim listen --fail-rate 0.3 --delay 100ms  # ... that fails 30% of requests, slowly
   ccsim listen --addr 127.0.0.1:9000          # a receiver that checks and prints events
   ccsim serve --api 127.0.0.1:8700            # the fake platform API alone, until ctrl-c
   ccsim sign --uri /v1/account/X/callcenter/conversation/ID   # auth headers for curl
@@ -53,6 +56,8 @@ pub enum Command {
     Validate(crate::scenario::args::ValidateArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
     Schema(crate::scenario::args::SchemaArgs),
+    /// Re-send the events of an events log (`--events-log`) in their original order.
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// Flags of `ccsim run`.
@@ -96,28 +101,31 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_PROFILE", value_enum)]
     pub profile: Option<ProfileName>,
 
-    /// Most webhook requests in flight at once.
-    #[arg(long, env = "CCSIM_CONCURRENCY", value_name = "N", default_value_t = 64,
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub concurrency: u32,
+    /// Delivery: concurrency, timeout, retries, signing, ordering, robustness.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 
-    /// Per-attempt timeout.
+    /// Report, events log, failure threshold, quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Service-level threshold: the share of calls answered within it is reported.
     #[arg(
         long,
-        env = "CCSIM_TIMEOUT",
+        env = "CCSIM_SL_THRESHOLD",
         value_name = "DURATION",
-        default_value = "5s"
+        default_value = "20s"
     )]
-    pub timeout: Span,
+    pub sl_threshold: Span,
 
-    /// Retries after a failed attempt (the platform makes 3).
-    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
-    pub retries: u32,
+    /// The fake platform API: address, linger, auth, retention.
+    #[command(flatten)]
+    pub api: crate::api::args::ApiArgs,
+}
 
-    /// Which responses count as delivered.
-    #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
-    pub success: SuccessRule,
-
+/// Output and threshold flags shared by the commands that send (`run`, `replay`).
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
     /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
     #[arg(
         long,
@@ -135,30 +143,9 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_EVENTS_LOG", value_name = "FILE.jsonl")]
     pub events_log: Option<PathBuf>,
 
-    /// After an interrupt, how long in-flight attempts may finish.
-    #[arg(
-        long,
-        env = "CCSIM_GRACE",
-        value_name = "DURATION",
-        default_value = "2s"
-    )]
-    pub grace: Span,
-
-    /// Service-level threshold: the share of calls answered within it is reported.
-    #[arg(
-        long,
-        env = "CCSIM_SL_THRESHOLD",
-        value_name = "DURATION",
-        default_value = "20s"
-    )]
-    pub sl_threshold: Span,
-
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
-
-    #[command(flatten)]
-    pub api: crate::api::args::ApiArgs,
 }
 
 /// Flags of `ccsim listen`.
@@ -167,6 +154,39 @@ pub struct ListenArgs {
     /// Address to listen on.
     #[arg(long, env = "CCSIM_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
     pub addr: SocketAddr,
+
+    /// Verify Standard Webhooks signatures with these secrets (repeat, or separate with
+    /// spaces or commas); requests that do not verify are answered 401 and reported.
+    #[arg(long, env = "CCSIM_SECRET", value_name = "whsec_…", hide_env_values = true,
+          value_parser = SecretsParser)]
+    pub secret: Vec<SecretList>,
+
+    /// On every parts_changed, fetch the conversation record from this fake platform API
+    /// and print its members.
+    #[arg(long, env = "CCSIM_LISTEN_API", value_name = "URL")]
+    pub api: Option<reqwest::Url>,
+
+    /// Account id in the record path `{api}/v1/account/{account}/callcenter/conversation/{id}`.
+    #[arg(
+        long,
+        env = "CCSIM_ACCOUNT",
+        value_name = "ID",
+        default_value = "ccsim"
+    )]
+    pub account: String,
+
+    /// Answer this share of requests with HTTP 500, to watch a sender retry.
+    #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
+    pub fail_rate: Probability,
+
+    /// Wait this long before answering each request.
+    #[arg(
+        long,
+        env = "CCSIM_DELAY",
+        value_name = "DURATION",
+        default_value = "0"
+    )]
+    pub delay: Span,
 }
 
 /// Parses `--start-time`: RFC 3339 or epoch milliseconds.

@@ -12,7 +12,9 @@
 //! - `sim/`: time, distributions, agent pool + ACD, workload, engine, stats.
 //! - `conversation`, `ids`: domain facts and identifiers.
 //! - `event/`: webhook kinds, payload builder, fidelity profiles.
-//! - `delivery/`: dispatcher, clock mapping, transport, retry policy, signing.
+//! - `delivery/`: dispatcher, sources, clock mapping, transport, retry policy, signing,
+//!   robustness options, and the delivery flags (`args`).
+//! - `replay`: `ccsim replay`, re-sending an events log.
 //! - `api/`: record store and authentication of the fake platform API.
 //! - `receiver/`: built-in receiver and event-contract checker.
 //! - `report/`: collector, events log, report and its renderers.
@@ -26,6 +28,7 @@ pub mod ids;
 pub mod load;
 pub mod plan;
 pub mod receiver;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -4,10 +4,9 @@
 //! override the scenario's settings.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::cli::RunArgs;
-use crate::delivery::retry::{RetryPolicy, SuccessRule};
+use crate::delivery::args::DeliveryOptions;
 use crate::event::profile::Profile;
 use crate::scenario::{self, Overrides, Problem};
 use crate::sim::time::SimTime;
@@ -40,22 +39,14 @@ pub struct RunPlan {
     pub profile: Profile,
     /// Where events go.
     pub target: TargetSpec,
-    /// Most attempts in flight.
-    pub concurrency: usize,
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Retries.
-    pub retry: RetryPolicy,
-    /// What counts as delivered.
-    pub success: SuccessRule,
+    /// How to deliver (everything but the target).
+    pub delivery: DeliveryOptions,
     /// Failure-rate threshold.
     pub max_failure_rate: f64,
     /// JSON report path.
     pub report: Option<PathBuf>,
     /// Events log path.
     pub events_log: Option<PathBuf>,
-    /// Grace period after an interrupt.
-    pub grace: Duration,
     /// Show progress and summary.
     pub quiet: bool,
     /// Service-level threshold of the contact-centre figures.
@@ -105,26 +96,17 @@ impl RunPlan {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
         };
-        if args.timeout.as_micros() == 0 {
-            return Err(UsageError("--timeout: must be more than 0s".into()));
-        }
+        let delivery = args.delivery.options()?;
         Ok(Self {
             sim,
             speed: args.speed.or(scenario.speed).unwrap_or_default(),
             profile: Profile::named(args.profile.or(scenario.profile).unwrap_or_default()),
             target,
-            concurrency: args.concurrency as usize,
-            timeout: args.timeout.as_std(),
-            retry: RetryPolicy {
-                retries: args.retries,
-                ..RetryPolicy::default()
-            },
-            success: args.success,
-            max_failure_rate: args.max_failure_rate.get(),
-            report: args.report.clone(),
-            events_log: args.events_log.clone(),
-            grace: args.grace.as_std(),
-            quiet: args.quiet,
+            delivery,
+            max_failure_rate: args.output.max_failure_rate.get(),
+            report: args.output.report.clone(),
+            events_log: args.output.events_log.clone(),
+            quiet: args.output.quiet,
             sl_threshold: args.sl_threshold,
             api: crate::api::args::ApiPlan::from_args(&args.api)?,
         })

@@ -48,11 +48,12 @@ pub fn spawn(progress: Arc<Progress>, terminal: bool, parent: CancellationToken)
             let rate = (emitted - last_emitted) as f64 / period.as_secs_f64();
             last_emitted = emitted;
             let line = format!(
-                "[{:>6.1}s] emitted {emitted}  delivered {}  failed {}  in flight {}  {rate:.0} events/s",
+                "[{:>6.1}s] emitted {emitted}  delivered {}  failed {}  in flight {}  backlog {}  {rate:.0} events/s",
                 start.elapsed().as_secs_f64(),
                 progress.delivered.load(Ordering::Relaxed),
                 progress.failed.load(Ordering::Relaxed),
                 progress.in_flight.load(Ordering::Relaxed),
+                progress.backlog.load(Ordering::Relaxed),
             );
             let mut err = std::io::stderr().lock();
             let _ = if terminal {

@@ -1,10 +1,13 @@
-//! The commands: `run` (simulate and deliver, then report), `listen` (the receiver on
-//! its own), `serve` (the fake API on its own) and `sign`. Owns the order of start-up and
-//! shut-down: fake API, receiver, preflight, delivery, report, API linger, exit code.
+//! The commands: `run` and `load` (simulate and deliver, then report), `serve` (the fake
+//! API alone), `listen` (the receiver alone), `sign`, `validate`, `schema`; `replay` lives
+//! in `replay.rs` and shares the sending phase. Owns the order of start-up and shut-down:
+//! fake API, receiver, preflight, delivery, report, linger, exit code.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -14,16 +17,19 @@ use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
 use crate::cli::{Cli, Command, ListenArgs, RunArgs};
-use crate::delivery::signing::Signer;
+use crate::delivery::args::DeliveryOptions;
+use crate::delivery::source::SimSource;
 use crate::delivery::transport::{Transport, preflight};
-use crate::delivery::{DeliveryConfig, Progress, run_delivery};
+use crate::delivery::{DeliveryConfig, DeliveryEnd, Progress, Source, run_delivery};
 use crate::event::EventBuilder;
 use crate::plan::{RunPlan, TargetSpec, UsageError};
-use crate::receiver::Receiver;
-use crate::report::Report;
+use crate::receiver::contract::ContractRules;
+use crate::receiver::{ApiLookup, Faults, Receiver};
 use crate::report::collector::Collector;
 use crate::report::events_log::EventsLog;
+use crate::report::{DeliverySummary, Report};
 use crate::sim::engine::Engine;
+use crate::sim::time::SimTime;
 use crate::units::Speed;
 
 /// Process exit codes (PRODUCT §8).
@@ -87,6 +93,10 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
         }
         Command::Validate(args) => Ok(crate::scenario::args::validate(&args)),
         Command::Schema(args) => Ok(crate::scenario::args::schema(&args)),
+        Command::Replay(args) => {
+            let (_, exit) = crate::replay::replay(args, shutdown).await?;
+            Ok(exit)
+        }
     }
 }
 
@@ -135,145 +145,238 @@ pub async fn run_plan(
         None => None,
     };
 
-    let receiver = Receiver::new(false);
-    let (transport, target_desc, built_in) = match &plan.target {
-        TargetSpec::Null => (
-            Transport::Null,
-            "null (discarded in-process)".to_string(),
-            false,
-        ),
-        TargetSpec::BuiltIn => {
-            let addr = receiver
-                .clone()
-                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)), servers.clone())
-                .await
-                .context("cannot start the built-in receiver")?;
-            let url =
-                reqwest::Url::parse(&format!("http://{addr}/webhook")).context("receiver url")?;
-            let desc = format!("{url} (built-in receiver)");
-            (
-                Transport::http(url, plan.timeout, plan.concurrency)?,
-                desc,
-                true,
-            )
-        }
-        TargetSpec::Url(url) => {
-            preflight(url, std::time::Duration::from_secs(3))
-                .await
-                .map_err(RunError::Unreachable)?;
-            (
-                Transport::http(url.clone(), plan.timeout, plan.concurrency)?,
-                url.to_string(),
-                false,
-            )
-        }
+    let rules = ContractRules::for_delivery(&plan.delivery);
+    let target = Target::start(&plan.target, &plan.delivery, rules, &servers).await?;
+    let outputs = Outputs {
+        report: plan.report.clone(),
+        events_log: plan.events_log.clone(),
+        max_failure_rate: plan.max_failure_rate,
+        quiet: plan.quiet,
     };
-
-    let log = match &plan.events_log {
-        Some(path) => Some(EventsLog::create(path).map_err(|e| {
-            UsageError(format!(
-                "--events-log: cannot create {}: {e}",
-                path.display()
-            ))
-        })?),
-        None => None,
-    };
-    if let Some(path) = &plan.report {
-        std::fs::File::create(path)
-            .map_err(|e| UsageError(format!("--report: cannot create {}: {e}", path.display())))?;
-    }
 
     let builder = EventBuilder::new(plan.profile.clone());
-    let config = DeliveryConfig {
-        transport,
-        concurrency: plan.concurrency,
-        max_backlog: (plan.concurrency * 16).max(4096),
-        retry: plan.retry,
-        success: plan.success,
-        signer: Signer::default(),
-        grace: plan.grace,
-    };
-    let mut collector = Collector::new(log);
+    let config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
+    let mut engine = Engine::new(plan.sim.clone());
+    let mut source = SimSource::new(|| engine.next_happening(), &store, &builder);
+    let sent = send(
+        &mut source,
+        plan.sim.start,
+        plan.speed,
+        &config,
+        &outputs,
+        &shutdown,
+        &servers,
+    )
+    .await?;
+    drop(source);
+    let stats = engine.finish().clone();
+    let mut report = sent
+        .collector
+        .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);
+    report.seed = plan.sim.seed;
+    report.profile = format!("{:?}", plan.profile.name).to_lowercase();
+    report.speed = speed_text(plan.speed);
+    report.api = api_addr.map(|addr| addr.to_string());
+    let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
+    if let Some(addr) = api_addr {
+        linger(plan.api.linger, addr, plan.quiet, &shutdown).await;
+    }
+    Ok(result)
+}
+
+/// `--speed` as the report shows it.
+pub(crate) fn speed_text(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "max".into(),
+        Speed::Factor(f) => f.to_string(),
+    }
+}
+
+/// Where a sending command delivers: the transport, its description, and the built-in
+/// receiver when it is the target.
+pub(crate) struct Target {
+    pub(crate) transport: Transport,
+    desc: String,
+    built_in: Option<Receiver>,
+}
+
+impl Target {
+    /// Starts the built-in receiver (checking the contract with `rules`, and the
+    /// signatures the options make) or checks that the URL is reachable.
+    pub(crate) async fn start(
+        spec: &TargetSpec,
+        options: &DeliveryOptions,
+        rules: ContractRules,
+        servers: &CancellationToken,
+    ) -> Result<Self, RunError> {
+        Ok(match spec {
+            TargetSpec::Null => Target {
+                transport: Transport::Null,
+                desc: "null (discarded in-process)".to_string(),
+                built_in: None,
+            },
+            TargetSpec::BuiltIn => {
+                let receiver = Receiver::new(false)
+                    .with_rules(rules)
+                    .with_secrets(options.signer.secrets().to_vec());
+                let addr = receiver
+                    .clone()
+                    .spawn(SocketAddr::from(([127, 0, 0, 1], 0)), servers.clone())
+                    .await
+                    .context("cannot start the built-in receiver")?;
+                let url = reqwest::Url::parse(&format!("http://{addr}/webhook"))
+                    .context("receiver url")?;
+                Target {
+                    desc: format!("{url} (built-in receiver)"),
+                    transport: Transport::http(url, options.timeout, options.concurrency)?,
+                    built_in: Some(receiver),
+                }
+            }
+            TargetSpec::Url(url) => {
+                preflight(url, std::time::Duration::from_secs(3))
+                    .await
+                    .map_err(RunError::Unreachable)?;
+                Target {
+                    transport: Transport::http(url.clone(), options.timeout, options.concurrency)?,
+                    desc: url.to_string(),
+                    built_in: None,
+                }
+            }
+        })
+    }
+}
+
+/// The report, the events log and the threshold of a sending command.
+pub(crate) struct Outputs {
+    pub(crate) report: Option<PathBuf>,
+    pub(crate) events_log: Option<PathBuf>,
+    pub(crate) max_failure_rate: f64,
+    pub(crate) quiet: bool,
+}
+
+/// What the sending phase produced.
+pub(crate) struct Sent {
+    pub(crate) collector: Collector,
+    pub(crate) end: DeliveryEnd,
+    progress: Arc<Progress>,
+}
+
+impl Outputs {
+    /// Creates the events log and the report file up front, so a bad path fails at start.
+    pub(crate) fn open(&self) -> Result<Option<EventsLog>, RunError> {
+        let log = match &self.events_log {
+            Some(path) => Some(EventsLog::create(path).map_err(|e| {
+                UsageError(format!(
+                    "--events-log: cannot create {}: {e}",
+                    path.display()
+                ))
+            })?),
+            None => None,
+        };
+        if let Some(path) = &self.report {
+            std::fs::File::create(path).map_err(|e| {
+                UsageError(format!("--report: cannot create {}: {e}", path.display()))
+            })?;
+        }
+        Ok(log)
+    }
+
+    /// Completes the report (target, delivery, thresholds, contract), writes and prints
+    /// it, and decides the exit code.
+    pub(crate) fn finish(
+        &self,
+        mut report: Report,
+        target: &Target,
+        options: &DeliveryOptions,
+        sent: &Sent,
+    ) -> Result<(Report, Exit), RunError> {
+        report.target = target.desc.clone();
+        report.interrupted = sent.end.interrupted;
+        report.delivery = DeliverySummary {
+            ordering: options.ordering.as_str().into(),
+            signing_secrets: options.signer.secrets().len(),
+            max_backlog: options.max_backlog as u64,
+            peak_backlog: sent.progress.peak_backlog.load(Ordering::Relaxed),
+        };
+        report.thresholds.max_failure_rate = self.max_failure_rate;
+        if report.thresholds.failure_rate > self.max_failure_rate {
+            let t = &report.thresholds;
+            let breach = format!(
+                "failure rate {:.4} ({} of {} events) is above --max-failure-rate {}",
+                t.failure_rate, report.events.failed, report.events.emitted, t.max_failure_rate
+            );
+            report.thresholds.breached.push(breach);
+        }
+        if let Some(receiver) = &target.built_in {
+            let contract = receiver.summary(!sent.end.interrupted);
+            if !contract.held() {
+                report.thresholds.breached.push(format!(
+                    "event contract violated: {} violations, {} unterminated conversations, {} bad signatures",
+                    contract.violations, contract.unterminated, contract.bad_signatures
+                ));
+            }
+            report.contract = Some(contract);
+        }
+        if let Some(path) = &self.report {
+            let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
+            std::fs::write(path, json)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        }
+        if !self.quiet {
+            println!("{}", report.render_text());
+        }
+        let exit = if sent.end.interrupted {
+            Exit::Interrupted
+        } else if report.thresholds.breached.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::Thresholds
+        };
+        Ok((report, exit))
+    }
+}
+
+/// The sending phase: opens the outputs, delivers `source` with a progress line, into a
+/// collector.
+pub(crate) async fn send(
+    source: &mut dyn Source,
+    sim_start: SimTime,
+    speed: Speed,
+    config: &DeliveryConfig,
+    outputs: &Outputs,
+    shutdown: &CancellationToken,
+    servers: &CancellationToken,
+) -> Result<Sent, RunError> {
+    let mut collector = Collector::new(outputs.open()?);
     let progress = Arc::new(Progress::default());
-    let show_progress = !plan.quiet;
-    let progress_task = show_progress.then(|| {
+    let progress_task = (!outputs.quiet).then(|| {
         crate::progress::spawn(
             progress.clone(),
             std::io::stderr().is_terminal(),
             servers.clone(),
         )
     });
-
-    let mut engine = Engine::new(plan.sim.clone());
     let end = run_delivery(
-        || engine.next_happening(),
-        plan.sim.start,
-        plan.speed,
-        &builder,
-        &store,
-        &config,
+        source,
+        sim_start,
+        speed,
+        config,
         &mut collector,
         &progress,
-        &shutdown,
+        shutdown,
     )
     .await;
     if let Some(task) = progress_task {
         task.stop().await;
     }
-    let stats = engine.finish().clone();
     collector
         .finish_log()
         .context("cannot write the events log")?;
-
-    let mut report = collector.report(&stats, end.wall.as_secs_f64(), plan.sl_threshold);
-    report.seed = plan.sim.seed;
-    report.profile = format!("{:?}", plan.profile.name).to_lowercase();
-    report.speed = match plan.speed {
-        Speed::Max => "max".into(),
-        Speed::Factor(f) => f.to_string(),
-    };
-    report.target = target_desc;
-    report.api = api_addr.map(|addr| addr.to_string());
-    report.interrupted = end.interrupted;
-    report.thresholds.max_failure_rate = plan.max_failure_rate;
-    if report.thresholds.failure_rate > plan.max_failure_rate {
-        let t = &report.thresholds;
-        let breach = format!(
-            "failure rate {:.4} ({} of {} events) is above --max-failure-rate {}",
-            t.failure_rate, report.events.failed, report.events.emitted, t.max_failure_rate
-        );
-        report.thresholds.breached.push(breach);
-    }
-    if built_in {
-        let contract = receiver.summary(!end.interrupted);
-        if !contract.held() {
-            report.thresholds.breached.push(format!(
-                "event contract violated: {} violations, {} unterminated conversations",
-                contract.violations, contract.unterminated
-            ));
-        }
-        report.contract = Some(contract);
-    }
-
-    if let Some(path) = &plan.report {
-        let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
-        std::fs::write(path, json)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    }
-    if !plan.quiet {
-        println!("{}", report.render_text());
-    }
-    if let Some(addr) = api_addr {
-        linger(plan.api.linger, addr, plan.quiet, &shutdown).await;
-    }
-    let exit = if end.interrupted {
-        Exit::Interrupted
-    } else if report.thresholds.breached.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Thresholds
-    };
-    Ok((report, exit))
+    Ok(Sent {
+        collector,
+        end,
+        progress,
+    })
 }
 
 /// Keeps the API (already serving in the background) up after the run, until the linger
@@ -307,7 +410,20 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
 
 /// `ccsim listen`: the built-in receiver on its own, printing every event.
 async fn listen(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let receiver = Receiver::new(true);
+    let mut receiver = Receiver::new(true)
+        .with_secrets(
+            args.secret
+                .iter()
+                .flat_map(|l| l.0.iter().cloned())
+                .collect(),
+        )
+        .with_faults(Faults {
+            fail_rate: args.fail_rate.get(),
+            delay: args.delay.as_std(),
+        });
+    if let Some(api) = &args.api {
+        receiver = receiver.with_api(ApiLookup::new(api, &args.account));
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| UsageError(format!("--addr: cannot listen on {}: {e}", args.addr)))?;
@@ -320,13 +436,18 @@ async fn listen(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, R
         .context("receiver failed")?;
     let summary = receiver.summary(false);
     eprintln!(
-        "{} events in {} conversations; contract {}",
+        "{} events in {} conversations; contract {}{}",
         summary.events,
         summary.conversations,
         if summary.held() {
             "held".to_string()
         } else {
             format!("violated ({} violations)", summary.violations)
+        },
+        if summary.bad_signatures > 0 {
+            format!("; {} bad signatures", summary.bad_signatures)
+        } else {
+            String::new()
         }
     );
     for ex in &summary.examples {

@@ -17,9 +17,10 @@ message's own timestamp; old test vectors (like the spec's) verify too. Everythi
 else — secret decoding, the signed content, signature parsing and comparison — is the
 library's own code.
 
-Needs ``pip install standardwebhooks``. The Rust test
-``signatures_verify_with_the_official_python_library`` in src/delivery/signing.rs
-(ignored by default) pipes a set of signatures through this script.
+Needs ``pip install standardwebhooks``. The Rust tests in tests/it/delivery/signing.rs
+pipe requests captured from real runs (and the spec's test vector) through this script,
+with the interpreter named by ``CCSIM_PYTHON``; ``.ci/run`` installs the library and sets
+it.
 """
 
 import json

@@ -1,16 +1,21 @@
-//! Webhook delivery: the dispatcher releases the engine's happenings at their scheduled
-//! wall-clock time (or as fast as possible at `--speed max`), applies each to the record
-//! store *before* the webhooks announcing it are handed to the network, keeps each
-//! conversation's events in order, bounds concurrency and backlog, retries, and reports
-//! every event's outcome to the collector. On cancellation it stops scheduling, cancels
-//! what has not been sent, and gives in-flight attempts a grace period.
+//! Webhook delivery: the dispatcher releases a [`Source`]'s events at their scheduled
+//! wall-clock time (or as fast as possible at `--speed max`); for a simulation the source
+//! applies each happening to the record store *before* the webhooks announcing it are
+//! handed to the network. It orders each conversation's events (or not, with
+//! `--ordering none`), applies the receiver-robustness options (duplicates, reordering,
+//! jitter), bounds concurrency and backlog, retries, and reports every send's outcome to
+//! the collector. On cancellation it stops scheduling, cancels what has not been sent,
+//! and gives in-flight attempts a grace period.
 
+pub mod args;
 pub mod clock;
 pub mod retry;
+pub mod robustness;
 pub mod signing;
+pub mod source;
 pub mod transport;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,13 +24,14 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::store::RecordStore;
-use crate::conversation::Happening;
-use crate::event::{EventBuilder, Webhook};
+use crate::event::{EventKind, Webhook};
 use crate::sim::time::SimTime;
+use args::{DeliveryOptions, OrderingMode};
 use clock::SimClock;
 use retry::{RetryPolicy, SuccessRule};
+use robustness::Robustness;
 use signing::Signer;
+pub use source::{Released, Source};
 use transport::{AttemptResult, ExtraHeaders, Transport};
 
 /// How to deliver.
@@ -46,13 +52,42 @@ pub struct DeliveryConfig {
     pub signer: Signer,
     /// How long in-flight attempts may finish after an interrupt.
     pub grace: Duration,
+    /// Per-conversation ordering or none.
+    pub ordering: OrderingMode,
+    /// Duplicates, reordering, jitter.
+    pub robustness: Robustness,
+    /// Seed of the robustness decisions and retry jitter.
+    pub seed: u64,
+}
+
+impl DeliveryConfig {
+    /// The configuration for `options`, sending through `transport`, decided by `seed`.
+    pub fn new(transport: Transport, options: &DeliveryOptions, seed: u64) -> Self {
+        Self {
+            transport,
+            concurrency: options.concurrency,
+            max_backlog: options.max_backlog,
+            retry: options.retry,
+            success: options.success,
+            signer: options.signer.clone(),
+            grace: options.grace,
+            ordering: options.ordering,
+            robustness: options.robustness,
+            seed,
+        }
+    }
 }
 
 /// One webhook on its way.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// Emission order within the run (1-based).
+    /// Emission order within the run (1-based); a duplicate shares its original's.
     pub seq: u64,
+    /// The Standard Webhooks `webhook-id`: the same for every attempt and duplicate of
+    /// one event, deterministic by seed (`msg_<conversation id>_<seq>`).
+    pub webhook_id: Arc<str>,
+    /// Whether this is the extra send of a duplicated event (`--duplicate-rate`).
+    pub duplicate: bool,
     /// The webhook.
     pub webhook: Webhook,
     /// When it was due on the wall clock (latency is measured from here).
@@ -62,7 +97,7 @@ pub struct Job {
 }
 
 /// What became of an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryOutcome {
     /// The receiver accepted it.
@@ -73,7 +108,7 @@ pub enum DeliveryOutcome {
     Cancelled,
 }
 
-/// One event's final account.
+/// One send's final account.
 #[derive(Debug, Clone)]
 pub struct Completion {
     /// The event.
@@ -84,6 +119,8 @@ pub struct Completion {
     pub outcome: DeliveryOutcome,
     /// Result of the last attempt, if any.
     pub last: Option<AttemptResult>,
+    /// The `--jitter` delay waited before the first attempt.
+    pub jitter: Duration,
     /// When the first attempt started (None if never sent).
     pub first_sent: Option<Instant>,
     /// When the outcome was known.
@@ -94,7 +131,11 @@ pub struct Completion {
 pub trait Sink {
     /// An event was emitted (released by the scheduler).
     fn emitted(&mut self, job: &Job);
-    /// An event reached its final outcome.
+    /// A duplicate send of an emitted event was added (`--duplicate-rate`).
+    fn duplicated(&mut self, _job: &Job) {}
+    /// `held` was swapped with the later `next` of the same conversation.
+    fn reordered(&mut self, _held: &Job, _next: &Job) {}
+    /// A send (an event or a duplicate) reached its final outcome.
     fn completed(&mut self, completion: &Completion);
 }
 
@@ -111,6 +152,10 @@ pub struct Progress {
     pub in_flight: AtomicU64,
     /// Conversations finished (engine).
     pub conversations: AtomicU64,
+    /// Sends emitted but not finished (queued, held or in flight).
+    pub backlog: AtomicU64,
+    /// The largest `backlog` seen.
+    pub peak_backlog: AtomicU64,
 }
 
 /// How the delivery phase ended.
@@ -129,24 +174,121 @@ struct Lane {
     waiting: VecDeque<Job>,
 }
 
-/// Runs the whole delivery phase: pulls happenings from `source`, applies them to the
-/// store, sends their webhooks, and reports to `sink` until the source is exhausted and
-/// every event has an outcome, or `cancel` fires.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_delivery<I>(
-    mut source: I,
+/// The queues between release and launch: lanes (per-conversation ordering), events
+/// held back for a swap (`--reorder-rate`), and the ready queue.
+struct Queues<'a> {
+    config: &'a DeliveryConfig,
+    lanes: HashMap<u64, Lane>,
+    held: HashMap<u64, Vec<Job>>,
+    ready: VecDeque<Job>,
+    backlog: usize,
+}
+
+impl Queues<'_> {
+    /// Takes a freshly emitted event and, with `duplicate`, a second send of it: holds
+    /// them for a swap, or queues them (after a held group's successor, the held group
+    /// follows it).
+    fn admit(&mut self, job: Job, duplicate: bool, sink: &mut dyn Sink, progress: &Progress) {
+        let dup = duplicate.then(|| Job {
+            duplicate: true,
+            ..job.clone()
+        });
+        if let Some(dup) = &dup {
+            sink.duplicated(dup);
+        }
+        let group: Vec<Job> = std::iter::once(job).chain(dup).collect();
+        for _ in &group {
+            self.grow(progress);
+        }
+        let first = &group[0];
+        let key = first.webhook.conv_key;
+        if let Some(held) = self.held.remove(&key) {
+            sink.reordered(&held[0], first);
+            group.into_iter().chain(held).for_each(|j| self.push(j));
+            return;
+        }
+        // An end is last: nothing would come to swap with. Holding is also bounded so
+        // held events can never fill the backlog.
+        if first.webhook.kind != EventKind::ConversationEnd
+            && self.held.len() < self.config.max_backlog / 2
+            && self.config.robustness.reorder(self.config.seed, first.seq)
+        {
+            self.held.insert(key, group);
+        } else {
+            group.into_iter().for_each(|j| self.push(j));
+        }
+    }
+
+    fn push(&mut self, job: Job) {
+        match self.config.ordering {
+            OrderingMode::None => self.ready.push_back(job),
+            OrderingMode::PerConversation => {
+                let lane = self.lanes.entry(job.webhook.conv_key).or_default();
+                if lane.busy {
+                    lane.waiting.push_back(job);
+                } else {
+                    lane.busy = true;
+                    self.ready.push_back(job);
+                }
+            }
+        }
+    }
+
+    /// A send of conversation `key` finished: its lane may go on.
+    fn finished(&mut self, key: u64, progress: &Progress) {
+        self.backlog -= 1;
+        progress
+            .backlog
+            .store(self.backlog as u64, Ordering::Relaxed);
+        if let Some(lane) = self.lanes.get_mut(&key) {
+            match lane.waiting.pop_front() {
+                Some(next) => self.ready.push_back(next),
+                None => {
+                    self.lanes.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Releases every held event (the source is exhausted: no successor will come).
+    fn release_held(&mut self) {
+        let mut held: Vec<Job> = self.held.drain().flat_map(|(_, g)| g).collect();
+        held.sort_by_key(|j| (j.seq, j.duplicate));
+        held.into_iter().for_each(|j| self.push(j));
+    }
+
+    /// Everything not in flight, for cancellation.
+    fn drain_waiting(&mut self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self.ready.drain(..).collect();
+        jobs.extend(self.lanes.drain().flat_map(|(_, l)| l.waiting));
+        jobs.extend(self.held.drain().flat_map(|(_, g)| g));
+        jobs.sort_by_key(|j| (j.seq, j.duplicate));
+        jobs
+    }
+
+    fn grow(&mut self, progress: &Progress) {
+        self.backlog += 1;
+        progress
+            .backlog
+            .store(self.backlog as u64, Ordering::Relaxed);
+        progress
+            .peak_backlog
+            .fetch_max(self.backlog as u64, Ordering::Relaxed);
+    }
+}
+
+/// Runs the whole delivery phase: releases `source`'s events when due, sends them, and
+/// reports to `sink` until the source is exhausted and every send has an outcome, or
+/// `cancel` fires.
+pub async fn run_delivery(
+    source: &mut dyn Source,
     sim_start: SimTime,
     speed: crate::units::Speed,
-    builder: &EventBuilder,
-    store: &RecordStore,
     config: &DeliveryConfig,
     sink: &mut dyn Sink,
     progress: &Progress,
     cancel: &CancellationToken,
-) -> DeliveryEnd
-where
-    I: FnMut() -> Option<Happening>,
-{
+) -> DeliveryEnd {
     let wall_start = Instant::now();
     let clock = SimClock::new(sim_start, wall_start, speed);
     let attempt_ctx = Arc::new(AttemptContext {
@@ -154,72 +296,113 @@ where
         retry: config.retry,
         success: config.success,
         signer: config.signer.clone(),
+        seed: config.seed,
     });
     let concurrency = config.concurrency.max(1);
-    let max_backlog = config.max_backlog.max(concurrency);
+    let max_backlog = config.max_backlog.max(1);
 
-    let mut lookahead = source();
-    let mut lanes: HashMap<u64, Lane> = HashMap::new();
-    let mut ready: VecDeque<Job> = VecDeque::new();
+    let mut queues = Queues {
+        config,
+        lanes: HashMap::new(),
+        held: HashMap::new(),
+        ready: VecDeque::new(),
+        backlog: 0,
+    };
     let mut tasks: JoinSet<Completion> = JoinSet::new();
-    let mut in_flight: HashMap<u64, Job> = HashMap::new();
-    let mut backlog = 0usize;
+    let mut in_flight: HashMap<(u64, bool), Job> = HashMap::new();
     let mut seq = 0u64;
-    let mut scratch: Vec<Webhook> = Vec::new();
+    let mut scratch: Vec<Released> = Vec::new();
+    let mut pending: VecDeque<(SimTime, Instant, Released)> = VecDeque::new();
+    let mut jittering: BTreeMap<(Instant, u64, bool), Job> = BTreeMap::new();
+    let mut jittered: VecDeque<Job> = VecDeque::new();
     let mut grace_deadline: Option<Instant> = None;
+    let mut exhausted = false;
 
     loop {
-        // Release every happening that is due, while the backlog has room.
+        // Release every batch that is due and admit its events while the backlog has
+        // room; what does not fit waits in `pending` (at most one batch).
         let mut wake: Option<Instant> = None;
         if grace_deadline.is_none() {
-            while backlog < max_backlog {
-                let Some(h) = lookahead.as_ref() else { break };
-                let due = clock.deadline(h.at);
+            loop {
+                if let Some((at, scheduled, r)) = pending.front() {
+                    let next_seq = r.seq.unwrap_or(seq + 1);
+                    let duplicate = config.robustness.duplicate(config.seed, next_seq);
+                    let needed = 1 + usize::from(duplicate);
+                    // An empty backlog always takes the next event, so a bound smaller
+                    // than one event and its duplicate cannot stall the run.
+                    if queues.backlog > 0 && queues.backlog + needed > max_backlog {
+                        break;
+                    }
+                    let (at, scheduled) = (*at, *scheduled);
+                    let Some((_, _, Released { webhook, .. })) = pending.pop_front() else {
+                        break;
+                    };
+                    seq = next_seq;
+                    let job = Job {
+                        seq,
+                        webhook_id: format!("msg_{}_{seq}", webhook.conversation_id).into(),
+                        duplicate: false,
+                        webhook,
+                        scheduled,
+                        scheduled_sim: at,
+                    };
+                    sink.emitted(&job);
+                    progress.emitted.fetch_add(1, Ordering::Relaxed);
+                    queues.admit(job, duplicate, sink, progress);
+                    continue;
+                }
+                let Some(at) = source.next_at() else { break };
+                let due = clock.deadline(at);
                 if let Some(due) = due
                     && due > Instant::now()
                 {
                     wake = Some(due);
                     break;
                 }
-                let Some(h) = lookahead.take() else { break };
-                lookahead = source();
-                store.apply(&h);
-                scratch.clear();
-                builder.build(&h, &mut scratch);
                 let scheduled = due.unwrap_or_else(Instant::now);
-                for webhook in scratch.drain(..) {
-                    seq += 1;
-                    let job = Job {
-                        seq,
-                        webhook,
-                        scheduled,
-                        scheduled_sim: h.at,
-                    };
-                    sink.emitted(&job);
-                    progress.emitted.fetch_add(1, Ordering::Relaxed);
-                    backlog += 1;
-                    let lane = lanes.entry(job.webhook.conv_key).or_default();
-                    if lane.busy {
-                        lane.waiting.push_back(job);
-                    } else {
-                        lane.busy = true;
-                        ready.push_back(job);
-                    }
-                }
+                source.release(&mut scratch);
+                pending.extend(scratch.drain(..).map(|r| (at, scheduled, r)));
+            }
+            if !exhausted && pending.is_empty() && source.next_at().is_none() {
+                exhausted = true;
+                queues.release_held();
             }
         }
 
-        // Launch what may go.
-        while tasks.len() < concurrency {
-            let Some(job) = ready.pop_front() else { break };
-            in_flight.insert(job.seq, job.clone());
-            tasks.spawn(deliver(attempt_ctx.clone(), job));
+        // Launch what may go. A send with --jitter waits for it first, outside the
+        // concurrency limit (its lane stays busy meanwhile).
+        let now = Instant::now();
+        while let Some(entry) = jittering.first_entry()
+            && entry.key().0 <= now
+        {
+            jittered.push_back(entry.remove());
         }
+        while tasks.len() < concurrency {
+            let job = if let Some(job) = jittered.pop_front() {
+                job
+            } else if let Some(job) = queues.ready.pop_front() {
+                let jitter = config.robustness.jitter(config.seed, job.seq);
+                if !jitter.is_zero() {
+                    jittering.insert((now + jitter, job.seq, job.duplicate), job);
+                    continue;
+                }
+                job
+            } else {
+                break;
+            };
+            let jitter = config.robustness.jitter(config.seed, job.seq);
+            in_flight.insert((job.seq, job.duplicate), job.clone());
+            tasks.spawn(deliver(attempt_ctx.clone(), job, jitter));
+        }
+        let timer = [wake, jittering.keys().next().map(|k| k.0)]
+            .into_iter()
+            .flatten()
+            .min();
         progress
             .in_flight
             .store(tasks.len() as u64, Ordering::Relaxed);
 
-        if backlog == 0 && (lookahead.is_none() || grace_deadline.is_some()) {
+        if queues.backlog == 0 && (exhausted || grace_deadline.is_some()) {
             break;
         }
 
@@ -229,32 +412,33 @@ where
                 grace_deadline = Some(Instant::now() + config.grace);
                 // Nothing new is sent: everything not yet in flight is cancelled.
                 let now = Instant::now();
-                let waiting = ready.drain(..).chain(lanes.drain().flat_map(|(_, l)| l.waiting));
+                let mut waiting = queues.drain_waiting();
+                waiting.extend(std::mem::take(&mut jittering).into_values());
+                waiting.extend(jittered.drain(..));
+                waiting.sort_by_key(|j| (j.seq, j.duplicate));
                 for job in waiting {
-                    backlog -= 1;
+                    queues.finished(job.webhook.conv_key, progress);
                     finish(sink, progress, cancelled(job, now));
                 }
             }
             joined = tasks.join_next(), if !tasks.is_empty() => {
                 let Some(Ok(done)) = joined else { continue };
-                in_flight.remove(&done.job.seq);
-                backlog -= 1;
+                in_flight.remove(&(done.job.seq, done.job.duplicate));
                 let key = done.job.webhook.conv_key;
                 finish(sink, progress, done);
-                if let Some(lane) = lanes.get_mut(&key) {
-                    match lane.waiting.pop_front() {
-                        Some(next) => ready.push_back(next),
-                        None => {
-                            lanes.remove(&key);
-                        }
-                    }
+                if grace_deadline.is_none() {
+                    queues.finished(key, progress);
+                } else {
+                    queues.backlog -= 1;
                 }
             }
-            _ = sleep_until_opt(wake), if wake.is_some() => {}
+            _ = sleep_until_opt(timer), if timer.is_some() => {}
             _ = sleep_until_opt(grace_deadline), if grace_deadline.is_some() => {
                 tasks.abort_all();
                 let now = Instant::now();
-                for (_, job) in in_flight.drain() {
+                let mut left: Vec<Job> = in_flight.drain().map(|(_, j)| j).collect();
+                left.sort_by_key(|j| (j.seq, j.duplicate));
+                for job in left {
                     finish(sink, progress, cancelled(job, now));
                 }
                 tasks.detach_all();
@@ -263,6 +447,7 @@ where
         }
     }
     progress.in_flight.store(0, Ordering::Relaxed);
+    progress.backlog.store(0, Ordering::Relaxed);
     DeliveryEnd {
         interrupted: grace_deadline.is_some(),
         wall: wall_start.elapsed(),
@@ -282,17 +467,20 @@ fn cancelled(job: Job, now: Instant) -> Completion {
         attempts: 0,
         outcome: DeliveryOutcome::Cancelled,
         last: None,
+        jitter: Duration::ZERO,
         first_sent: None,
         done: now,
     }
 }
 
 fn finish(sink: &mut dyn Sink, progress: &Progress, done: Completion) {
-    match done.outcome {
-        DeliveryOutcome::Delivered => progress.delivered.fetch_add(1, Ordering::Relaxed),
-        DeliveryOutcome::Failed => progress.failed.fetch_add(1, Ordering::Relaxed),
-        DeliveryOutcome::Cancelled => 0,
-    };
+    if !done.job.duplicate {
+        match done.outcome {
+            DeliveryOutcome::Delivered => progress.delivered.fetch_add(1, Ordering::Relaxed),
+            DeliveryOutcome::Failed => progress.failed.fetch_add(1, Ordering::Relaxed),
+            DeliveryOutcome::Cancelled => 0,
+        };
+    }
     sink.completed(&done);
 }
 
@@ -302,40 +490,47 @@ struct AttemptContext {
     retry: RetryPolicy,
     success: SuccessRule,
     signer: Signer,
+    seed: u64,
 }
 
-/// Delivers one event: attempts until success or the retries run out.
-async fn deliver(ctx: Arc<AttemptContext>, job: Job) -> Completion {
+/// Delivers one send (that already waited `jitter`): attempts until success or the
+/// retries run out, waiting between attempts as the retry policy (or the receiver's
+/// Retry-After) says.
+async fn deliver(ctx: Arc<AttemptContext>, job: Job, jitter: Duration) -> Completion {
     let first_sent = Instant::now();
     let max = ctx.retry.max_attempts();
-    let msg_id = format!("msg_{}_{}", job.webhook.conversation_id, job.seq);
+    // Retry jitter differs between runs of different seeds and between duplicates.
+    let retry_key = job.seq ^ ctx.seed.rotate_left(32) ^ u64::from(job.duplicate);
     let mut last = None;
+    let mut attempts = 0;
+    let mut outcome = DeliveryOutcome::Failed;
     for attempt in 1..=max {
+        attempts = attempt;
         let mut extra = ExtraHeaders::new();
         if ctx.signer.is_enabled() {
             let ts = chrono::Utc::now().timestamp();
-            extra.push((signing::HEADER_ID, msg_id.clone()));
+            extra.push((signing::HEADER_ID, job.webhook_id.to_string()));
             extra.push((signing::HEADER_TIMESTAMP, ts.to_string()));
             extra.push((
                 signing::HEADER_SIGNATURE,
-                ctx.signer.sign(&msg_id, ts, &job.webhook.body),
+                ctx.signer.sign(&job.webhook_id, ts, &job.webhook.body),
             ));
         }
-        let result = ctx.transport.attempt(&job.webhook.body, &extra).await;
-        let ok = matches!(result, AttemptResult::Status(s) if ctx.success.accepts(s));
-        last = Some(result);
-        if ok {
-            return Completion {
-                job,
-                attempts: attempt,
-                outcome: DeliveryOutcome::Delivered,
-                last,
-                first_sent: Some(first_sent),
-                done: Instant::now(),
-            };
+        let got = ctx.transport.attempt(&job.webhook.body, &extra).await;
+        let status = match got.result {
+            AttemptResult::Status(s) => Some(s),
+            _ => None,
+        };
+        last = Some(got.result);
+        if status.is_some_and(|s| ctx.success.accepts(s)) {
+            outcome = DeliveryOutcome::Delivered;
+            break;
         }
         if attempt < max {
-            let wait = ctx.retry.delay(job.seq, attempt);
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            let wait = ctx
+                .retry
+                .wait(retry_key, attempt, status, got.retry_after, now_ms);
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
@@ -343,9 +538,10 @@ async fn deliver(ctx: Arc<AttemptContext>, job: Job) -> Completion {
     }
     Completion {
         job,
-        attempts: max,
-        outcome: DeliveryOutcome::Failed,
+        attempts,
+        outcome,
         last,
+        jitter,
         first_sent: Some(first_sent),
         done: Instant::now(),
     }

@@ -208,6 +208,11 @@ impl Signer {
         Self { secrets }
     }
 
+    /// The configured secrets (for a receiver that verifies what this signer signs).
+    pub fn secrets(&self) -> &[WebhookSecret] {
+        &self.secrets
+    }
+
     /// Whether any secret is configured, i.e. whether to send the three headers at all.
     pub fn is_enabled(&self) -> bool {
         !self.secrets.is_empty()
@@ -799,89 +804,6 @@ mod tests {
             VerifyError::MissingSignature
                 .to_string()
                 .starts_with("missing webhook-signature")
-        );
-    }
-
-    /// Pipes signatures through `tests/verify_standardwebhooks.py`, which checks them with
-    /// the official Python library. Run with
-    /// `cargo test -- --ignored signatures_verify_with_the_official_python_library`
-    /// after `pip install standardwebhooks` (set `PYTHON` to pick the interpreter).
-    #[test]
-    #[ignore = "needs python3 with the standardwebhooks package (pip install standardwebhooks)"]
-    fn signatures_verify_with_the_official_python_library() {
-        use std::io::Write as _;
-        use std::process::{Command, Stdio};
-
-        fn json_string(s: &str) -> String {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
-        }
-
-        let ts = now_s();
-        let rotation = Signer::new(vec![secret(SPEC_SECRET), secret(OTHER_SECRET)]);
-        let bodies = [
-            "{\"event\":\"call.ended\",\"note\":\"Zoë said \\\"hi\\\"\\n\"}\n",
-            "",
-            "plain text",
-        ];
-        let mut lines = vec![(
-            SPEC_SECRET,
-            SPEC_ID.to_owned(),
-            SPEC_TIMESTAMP,
-            "{\"test\": 2432232314}",
-            SPEC_SIGNATURE.to_owned(),
-        )];
-        for (i, body) in bodies.into_iter().enumerate() {
-            let id = format!("msg_{i}");
-            let sig = rotation.sign(&id, ts, body.as_bytes());
-            lines.push((SPEC_SECRET, id.clone(), ts, body, sig.clone()));
-            lines.push((OTHER_SECRET, id, ts, body, sig));
-        }
-        let input: String = lines
-            .iter()
-            .map(|(secret, id, ts, body, sig)| {
-                format!(
-                    "{{\"secret\":{},\"id\":{},\"timestamp\":{ts},\"body\":{},\"signature\":{}}}\n",
-                    json_string(secret),
-                    json_string(id),
-                    json_string(body),
-                    json_string(sig)
-                )
-            })
-            .collect();
-
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/verify_standardwebhooks.py");
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let mut child = Command::new(&python)
-            .arg(&script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stdout}{stderr}");
-        assert!(
-            stdout.contains(&format!("{} passed, 0 failed", lines.len())),
-            "{stdout}{stderr}"
         );
     }
 }

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+
+use super::retry::RetryAfter;
 
 /// Content type the platform sends.
 pub const CONTENT_TYPE_JSON: &str = "application/json;charset=utf-8";
@@ -32,6 +34,24 @@ impl AttemptResult {
             AttemptResult::Status(s) => format!("HTTP {s}"),
             AttemptResult::Timeout => "timeout".to_string(),
             AttemptResult::Connection(e) => e.clone(),
+        }
+    }
+}
+
+/// One attempt's result with what the receiver asked of the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// What happened.
+    pub result: AttemptResult,
+    /// The response's `Retry-After`, when it had a valid one.
+    pub retry_after: Option<RetryAfter>,
+}
+
+impl From<AttemptResult> for Attempt {
+    fn from(result: AttemptResult) -> Self {
+        Self {
+            result,
+            retry_after: None,
         }
     }
 }
@@ -75,9 +95,9 @@ impl Transport {
     }
 
     /// Makes one attempt.
-    pub async fn attempt(&self, body: &Bytes, extra: &ExtraHeaders) -> AttemptResult {
+    pub async fn attempt(&self, body: &Bytes, extra: &ExtraHeaders) -> Attempt {
         match self {
-            Transport::Null => AttemptResult::Status(200),
+            Transport::Null => AttemptResult::Status(200).into(),
             Transport::Http {
                 client,
                 url,
@@ -95,6 +115,11 @@ impl Transport {
                 match req.send().await {
                     Ok(mut resp) => {
                         let status = resp.status().as_u16();
+                        let retry_after = resp
+                            .headers()
+                            .get(RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(RetryAfter::parse);
                         let mut read = 0usize;
                         // Drain a bounded body so the connection returns to the pool.
                         while let Ok(Some(chunk)) = resp.chunk().await {
@@ -103,10 +128,13 @@ impl Transport {
                                 break;
                             }
                         }
-                        AttemptResult::Status(status)
+                        Attempt {
+                            result: AttemptResult::Status(status),
+                            retry_after,
+                        }
                     }
-                    Err(e) if e.is_timeout() => AttemptResult::Timeout,
-                    Err(e) => AttemptResult::Connection(error_chain(&e)),
+                    Err(e) if e.is_timeout() => AttemptResult::Timeout.into(),
+                    Err(e) => AttemptResult::Connection(error_chain(&e)).into(),
                 }
             }
         }

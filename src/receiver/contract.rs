@@ -2,6 +2,12 @@
 //! (documented profile) and each conversation's sequence: `begin` before every later event,
 //! at most one `begin` and one `end`, `end` only after `begin` and last. Pure logic, fed
 //! by the built-in receiver.
+//!
+//! The sequence rules are switchable ([`ContractRules`]): when the sender reorders on
+//! purpose (`--ordering none`, `--reorder-rate`) only order-free rules apply (at most one
+//! `begin` and one `end`, matching types, both present at the end of a complete run), and
+//! when it duplicates on purpose (`--duplicate-rate`) a byte-identical repeat of an event
+//! already seen is counted as a duplicate rather than checked again.
 
 use std::collections::HashMap;
 
@@ -26,6 +32,40 @@ enum Phase {
 struct ConvTrack {
     phase: Phase,
     kind: Option<String>,
+    begins: u32,
+    ends: u32,
+    /// Hashes of the bodies seen (only kept when duplicates are allowed).
+    seen: Vec<u64>,
+}
+
+/// Which rules apply: what the sender promised about order and duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractRules {
+    /// A conversation's events arrive in order (`begin` first, `end` last).
+    pub ordered: bool,
+    /// An identical repeat of an event is expected and not a violation.
+    pub allow_duplicates: bool,
+}
+
+impl ContractRules {
+    /// The rules a receiver may expect from these delivery options: order only with
+    /// per-conversation ordering and no reordering; duplicates when they are asked for.
+    pub fn for_delivery(options: &crate::delivery::args::DeliveryOptions) -> Self {
+        Self {
+            ordered: options.ordering == crate::delivery::args::OrderingMode::PerConversation
+                && !options.robustness.reorders(),
+            allow_duplicates: options.robustness.duplicates(),
+        }
+    }
+}
+
+impl Default for ContractRules {
+    fn default() -> Self {
+        Self {
+            ordered: true,
+            allow_duplicates: false,
+        }
+    }
 }
 
 /// The contract checker's result.
@@ -37,8 +77,13 @@ pub struct ContractSummary {
     pub conversations: u64,
     /// Violations found.
     pub violations: u64,
-    /// Conversations that began but never ended (counted at the end of a complete run).
+    /// Conversations that began but never ended (counted at the end of a complete run);
+    /// with order-free rules, also those that ended without a `begin`.
     pub unterminated: u64,
+    /// Identical repeats of an event, when duplicates are allowed.
+    pub duplicates: u64,
+    /// Requests whose Standard Webhooks signature did not verify (receiver with secrets).
+    pub bad_signatures: u64,
     /// The first violations, verbatim.
     pub examples: Vec<String>,
 }
@@ -46,7 +91,7 @@ pub struct ContractSummary {
 impl ContractSummary {
     /// Whether the contract held.
     pub fn held(&self) -> bool {
-        self.violations == 0 && self.unterminated == 0
+        self.violations == 0 && self.unterminated == 0 && self.bad_signatures == 0
     }
 }
 
@@ -55,6 +100,7 @@ impl ContractSummary {
 pub struct ContractChecker {
     convs: HashMap<String, ConvTrack>,
     summary: ContractSummary,
+    rules: ContractRules,
 }
 
 fn is_hex32(s: &str) -> bool {
@@ -64,20 +110,49 @@ fn is_hex32(s: &str) -> bool {
 }
 
 impl ContractChecker {
-    /// A fresh checker.
+    /// A fresh checker with the strict rules (ordered, no duplicates).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A fresh checker with these rules.
+    pub fn with_rules(rules: ContractRules) -> Self {
+        Self {
+            rules,
+            ..Self::default()
+        }
+    }
+
     /// Checks one webhook body.
     pub fn check(&mut self, body: &[u8]) {
+        self.check_event(body, None);
+    }
+
+    /// Checks one webhook body that came with this `webhook-id` (signed requests): when
+    /// duplicates are allowed, a repeat of an id is the duplicate; without an id, a
+    /// byte-identical `begin` or `end` is (`parts_changed` bodies repeat legitimately).
+    pub fn check_event(&mut self, body: &[u8], webhook_id: Option<&str>) {
         self.summary.events += 1;
-        let problems = self.problems(body);
+        let problems = self.problems(body, webhook_id);
         for p in problems {
-            self.summary.violations += 1;
-            if self.summary.examples.len() < MAX_EXAMPLES {
-                self.summary.examples.push(p);
-            }
+            self.violation(p);
+        }
+    }
+
+    /// Records a request whose signature did not verify.
+    pub fn bad_signature(&mut self, why: String) {
+        self.summary.bad_signatures += 1;
+        self.example(why);
+    }
+
+    fn violation(&mut self, p: String) {
+        self.summary.violations += 1;
+        self.example(p);
+    }
+
+    fn example(&mut self, p: String) {
+        if self.summary.examples.len() < MAX_EXAMPLES {
+            self.summary.examples.push(p);
         }
     }
 
@@ -90,13 +165,13 @@ impl ContractChecker {
             s.unterminated = self
                 .convs
                 .values()
-                .filter(|c| c.phase == Phase::Begun)
+                .filter(|c| c.phase == Phase::Begun || (c.ends > 0 && c.begins == 0))
                 .count() as u64;
         }
         s
     }
 
-    fn problems(&mut self, body: &[u8]) -> Vec<String> {
+    fn problems(&mut self, body: &[u8], webhook_id: Option<&str>) -> Vec<String> {
         let value: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => return vec![format!("body is not JSON: {e}")],
@@ -125,32 +200,66 @@ impl ContractChecker {
             return out;
         };
         let id = id.to_string();
-        check_fields(kind, obj, &mut out);
-        let ctx = |msg: &str| format!("{event} {id}: {msg}");
+        let rules = self.rules;
         let track = self.convs.entry(id.clone()).or_insert(ConvTrack {
             phase: Phase::BeforeBegin,
             kind: None,
+            begins: 0,
+            ends: 0,
+            seen: Vec::new(),
         });
-        if track.phase == Phase::Ended {
+        let dedup_key = match webhook_id {
+            Some(id) => Some(id.as_bytes()),
+            None if kind == EventKind::ConversationPartsChanged => None,
+            None => Some(body),
+        };
+        if rules.allow_duplicates
+            && let Some(key) = dedup_key
+        {
+            let mut h = std::hash::DefaultHasher::new();
+            std::hash::Hasher::write(&mut h, key);
+            let hash = std::hash::Hasher::finish(&h);
+            if track.seen.contains(&hash) {
+                self.summary.duplicates += 1;
+                return out;
+            }
+            track.seen.push(hash);
+        }
+        check_fields(kind, obj, &mut out);
+        let ctx = |msg: &str| format!("{event} {id}: {msg}");
+        if rules.ordered && track.phase == Phase::Ended {
             out.push(ctx("event after end"));
         }
         let this_type = obj.get("type").and_then(Value::as_str).map(str::to_string);
         match kind {
             EventKind::ConversationBegin => {
-                if track.phase != Phase::BeforeBegin {
+                if track.begins > 0 || (rules.ordered && track.phase != Phase::BeforeBegin) {
                     out.push(ctx("second begin"));
                 }
-                track.phase = Phase::Begun;
+                if track.kind.is_some() && this_type != track.kind {
+                    out.push(ctx("begin type differs from end type"));
+                }
+                track.begins += 1;
+                if track.phase == Phase::BeforeBegin {
+                    track.phase = Phase::Begun;
+                }
                 track.kind = this_type;
             }
             EventKind::ConversationEnd => {
-                if track.phase == Phase::BeforeBegin {
+                if rules.ordered && track.phase == Phase::BeforeBegin {
                     out.push(ctx("end without begin"));
+                }
+                if track.ends > 0 && !(rules.ordered && track.phase == Phase::Ended) {
+                    out.push(ctx("second end"));
                 }
                 if track.kind.is_some() && this_type != track.kind {
                     out.push(ctx("end type differs from begin type"));
                 }
+                track.ends += 1;
                 track.phase = Phase::Ended;
+                if track.kind.is_none() {
+                    track.kind = this_type;
+                }
             }
             EventKind::ConversationPartsChanged => {}
         }
@@ -348,6 +457,64 @@ mod tests {
         ] {
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn order_free_rules_accept_reordered_events_but_not_a_second_begin_or_end() {
+        let rules = ContractRules {
+            ordered: false,
+            allow_duplicates: false,
+        };
+        let mut c = ContractChecker::with_rules(rules);
+        for v in [end(), parts(), begin()] {
+            feed(&mut c, v);
+        }
+        let s = c.summary(true);
+        assert!(s.held(), "{:?}", s.examples);
+        feed(&mut c, begin());
+        feed(&mut c, end());
+        let s = c.summary(true);
+        assert_eq!(s.violations, 2, "{:?}", s.examples);
+        let mut c = ContractChecker::with_rules(rules);
+        feed(&mut c, end());
+        assert_eq!(c.summary(true).unterminated, 1, "an end without begin");
+    }
+
+    #[test]
+    fn identical_repeats_are_duplicates_only_when_allowed() {
+        let lenient = ContractRules {
+            ordered: true,
+            allow_duplicates: true,
+        };
+        let mut c = ContractChecker::with_rules(lenient);
+        for v in [begin(), begin(), parts(), parts(), end(), end()] {
+            feed(&mut c, v);
+        }
+        let s = c.summary(true);
+        assert!(s.held(), "{:?}", s.examples);
+        assert_eq!(
+            (s.events, s.duplicates),
+            (6, 2),
+            "parts_changed bodies may repeat"
+        );
+        let mut by_id = ContractChecker::with_rules(lenient);
+        by_id.check_event(parts().to_string().as_bytes(), Some("msg_1"));
+        by_id.check_event(parts().to_string().as_bytes(), Some("msg_1"));
+        by_id.check_event(parts().to_string().as_bytes(), Some("msg_2"));
+        assert_eq!(by_id.summary(false).duplicates, 1);
+        let mut strict = ContractChecker::new();
+        feed(&mut strict, begin());
+        feed(&mut strict, begin());
+        assert_eq!(strict.summary(false).violations, 1);
+    }
+
+    #[test]
+    fn bad_signatures_break_the_contract() {
+        let mut c = ContractChecker::new();
+        c.bad_signature("bad signature".into());
+        let s = c.summary(false);
+        assert!(!s.held());
+        assert_eq!(s.bad_signatures, 1);
     }
 
     #[test]

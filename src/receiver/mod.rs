@@ -1,35 +1,173 @@
 //! The built-in receiver (`ccsim listen`, and the default target of `run` without
 //! `--target`): an axum server that accepts webhooks with HTTP 200, checks each against the
-//! event contract, and can print each event as a line.
+//! event contract, and optionally prints each event as a line, verifies Standard Webhooks
+//! signatures (`--secret`), fetches the conversation record on `parts_changed` (`--api`)
+//! and simulates faults (`--fail-rate`, `--delay`) so a sender's retries can be seen.
 
 pub mod contract;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use contract::{ContractChecker, ContractSummary};
+use crate::delivery::signing::{self, WebhookSecret};
+use contract::{ContractChecker, ContractRules, ContractSummary};
+
+/// How far a `webhook-timestamp` may be from now, like the official libraries.
+const SIGNATURE_TOLERANCE_S: i64 = 300;
+
+/// Faults the receiver simulates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Faults {
+    /// Share of requests answered with HTTP 500 (not checked: the sender will retry).
+    pub fail_rate: f64,
+    /// Wait before answering each request.
+    pub delay: Duration,
+}
+
+/// Where `parts_changed` records are fetched (`ccsim listen --api`).
+#[derive(Debug, Clone)]
+pub struct ApiLookup {
+    client: reqwest::Client,
+    base: String,
+    account: String,
+}
+
+impl ApiLookup {
+    /// Looks records up at `{base}/v1/account/{account}/callcenter/conversation/{id}`.
+    pub fn new(base: &reqwest::Url, account: &str) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .no_proxy()
+                .build()
+                .unwrap_or_default(),
+            base: base.as_str().trim_end_matches('/').to_string(),
+            account: account.to_string(),
+        }
+    }
+
+    /// One line describing the record's members, or why it could not be fetched.
+    pub async fn members_line(&self, id: &str) -> String {
+        let url = format!(
+            "{}/v1/account/{}/callcenter/conversation/{id}",
+            self.base, self.account
+        );
+        let resp = match self.client.get(&url).send().await {
+            Ok(r) => r,
+            Err(e) => return format!("  record {id}: cannot fetch {url}: {e}"),
+        };
+        let status = resp.status();
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return format!("  record {id}: HTTP {status}, cannot read the body: {e}"),
+        };
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) => describe_record(id, &v),
+            Err(e) => format!("  record {id}: HTTP {status}, body is not JSON: {e}"),
+        }
+    }
+}
+
+/// Describes a record envelope `{"code","msg","data":{…,"members":[…]}}` in one line.
+pub fn describe_record(id: &str, v: &serde_json::Value) -> String {
+    let code = v.get("code").and_then(|c| c.as_str()).unwrap_or("?");
+    if code != "000000" {
+        let msg = v.get("msg").and_then(|c| c.as_str()).unwrap_or("");
+        return format!("  record {id}: error {code} {msg}");
+    }
+    let Some(data) = v.get("data").filter(|d| d.is_object()) else {
+        return format!("  record {id}: not found (data is null)");
+    };
+    let members = data
+        .get("members")
+        .and_then(|m| m.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let text = |m: &serde_json::Value, k: &str| match m.get(k) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let list: Vec<String> = members
+        .iter()
+        .map(|m| {
+            let who = text(m, "name")
+                .map(|n| format!("agent {n}"))
+                .or_else(|| text(m, "telnumber"))
+                .unwrap_or_else(|| "?".into());
+            let call = text(m, "call_id").unwrap_or_default();
+            let mode = text(m, "mode").unwrap_or_else(|| "?".into());
+            let state = if text(m, "end_time").is_some() {
+                "left"
+            } else {
+                "present"
+            };
+            format!("{who} (call {call}, mode {mode}, {state})")
+        })
+        .collect();
+    format!(
+        "  record {id}: {} members: {}",
+        list.len(),
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    )
+}
 
 /// The receiver's shared state: the contract checker behind a short-lived lock.
 #[derive(Clone, Default)]
 pub struct Receiver {
     checker: Arc<Mutex<ContractChecker>>,
     print: bool,
+    secrets: Arc<[WebhookSecret]>,
+    faults: Faults,
+    requests: Arc<AtomicU64>,
+    api: Option<ApiLookup>,
 }
 
 impl Receiver {
     /// A receiver; with `print`, every event is printed as a line on stdout.
     pub fn new(print: bool) -> Self {
         Self {
-            checker: Arc::default(),
             print,
+            ..Self::default()
         }
+    }
+
+    /// Checks the contract with these rules.
+    pub fn with_rules(mut self, rules: ContractRules) -> Self {
+        self.checker = Arc::new(Mutex::new(ContractChecker::with_rules(rules)));
+        self
+    }
+
+    /// Verifies Standard Webhooks signatures with these secrets (none: no check).
+    pub fn with_secrets(mut self, secrets: Vec<WebhookSecret>) -> Self {
+        self.secrets = secrets.into();
+        self
+    }
+
+    /// Simulates these faults.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Fetches and prints the record on every `parts_changed`.
+    pub fn with_api(mut self, api: ApiLookup) -> Self {
+        self.api = Some(api);
+        self
     }
 
     /// The contract summary so far.
@@ -70,16 +208,88 @@ impl Receiver {
         tokio::spawn(self.serve(listener, shutdown));
         Ok(bound)
     }
+
+    /// Whether request number `n` is failed on purpose: a deterministic spread at the
+    /// asked rate (splitmix64 of the request counter).
+    fn fails(&self, n: u64) -> bool {
+        if self.faults.fail_rate <= 0.0 {
+            return false;
+        }
+        let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        ((z >> 11) as f64 / (1u64 << 53) as f64) < self.faults.fail_rate
+    }
+
+    /// Checks the request's signature; the reason when it does not verify.
+    fn signature_problem(&self, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+        if self.secrets.is_empty() {
+            return None;
+        }
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let Some(id) = header(signing::HEADER_ID) else {
+            return Some("request without webhook-id header".into());
+        };
+        let Some(ts) = header(signing::HEADER_TIMESTAMP).and_then(|t| t.parse::<i64>().ok()) else {
+            return Some(format!("{id}: webhook-timestamp missing or not an integer"));
+        };
+        let sig = header(signing::HEADER_SIGNATURE).unwrap_or("");
+        let now = chrono::Utc::now().timestamp();
+        signing::verify(&self.secrets, id, ts, body, sig, now, SIGNATURE_TOLERANCE_S)
+            .err()
+            .map(|e| format!("{id}: bad signature: {e}"))
+    }
 }
 
-async fn accept(State(rx): State<Receiver>, body: Bytes) -> &'static str {
+async fn accept(
+    State(rx): State<Receiver>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let n = rx.requests.fetch_add(1, Ordering::Relaxed);
+    if !rx.faults.delay.is_zero() {
+        tokio::time::sleep(rx.faults.delay).await;
+    }
+    if rx.fails(n) {
+        if rx.print {
+            println!("{} -> 500 (simulated failure)", describe(&body));
+        }
+        return (StatusCode::INTERNAL_SERVER_ERROR, "simulated failure");
+    }
+    if let Some(problem) = rx.signature_problem(&headers, &body) {
+        if rx.print {
+            println!("{} -> 401 ({problem})", describe(&body));
+        }
+        if let Ok(mut checker) = rx.checker.lock() {
+            checker.bad_signature(problem);
+        }
+        return (StatusCode::UNAUTHORIZED, "bad signature");
+    }
+    let webhook_id = headers
+        .get(signing::HEADER_ID)
+        .and_then(|v| v.to_str().ok());
     if let Ok(mut checker) = rx.checker.lock() {
-        checker.check(&body);
+        checker.check_event(&body, webhook_id);
     }
     if rx.print {
         println!("{}", describe(&body));
+        // Inline, so the record prints under its event; bounded by the lookup timeout.
+        if let Some(api) = &rx.api
+            && let Some(id) = parts_changed_id(&body)
+        {
+            println!("{}", api.members_line(&id).await);
+        }
     }
-    "success"
+    (StatusCode::OK, "success")
+}
+
+/// The conversation id of a `parts_changed` event body.
+fn parts_changed_id(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    (v.get("event")?.as_str()? == crate::event::EventKind::ConversationPartsChanged.name())
+        .then(|| v.get("id")?.as_str().map(str::to_string))
+        .flatten()
 }
 
 /// A readable one-line description of an event body.
@@ -104,4 +314,77 @@ pub fn describe(body: &[u8]) -> String {
         }
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_record_is_described_by_its_members() {
+        let v = json!({"code":"000000","msg":"请求成功","data":{"id":"x","members":[
+            {"name":"a1","telnumber":"8001","call_id":"c1","mode":1,"begin_time":1,"end_time":null},
+            {"telnumber":"13800000000","call_id":"c2","mode":1,"begin_time":1,"end_time":2}
+        ]}});
+        assert_eq!(
+            describe_record("x", &v),
+            "  record x: 2 members: agent a1 (call c1, mode 1, present), \
+             13800000000 (call c2, mode 1, left)"
+        );
+    }
+
+    #[test]
+    fn missing_records_and_error_envelopes_are_described_not_panicked_on() {
+        let none = json!({"code":"000000","msg":"请求成功","data":null});
+        assert_eq!(
+            describe_record("x", &none),
+            "  record x: not found (data is null)"
+        );
+        let err = json!({"code":"010000","msg":"应用不存在","data":null});
+        assert_eq!(
+            describe_record("x", &err),
+            "  record x: error 010000 应用不存在"
+        );
+        let empty = json!({"code":"000000","data":{"members":null}});
+        assert_eq!(describe_record("x", &empty), "  record x: 0 members: none");
+        assert_eq!(describe_record("x", &json!([1])), "  record x: error ? ");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_api_is_reported_on_the_line_not_fatal() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url =
+            reqwest::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        drop(listener);
+        let line = ApiLookup::new(&url, "acc").members_line("abc").await;
+        assert!(
+            line.starts_with("  record abc: cannot fetch http://127.0.0.1:")
+                && line.contains("/v1/account/acc/callcenter/conversation/abc"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_fail_rate_fails_about_that_share_of_requests() {
+        let rx = Receiver::new(false).with_faults(Faults {
+            fail_rate: 0.3,
+            delay: Duration::ZERO,
+        });
+        let failed = (0..10_000).filter(|&n| rx.fails(n)).count();
+        assert!((2_700..3_300).contains(&failed), "{failed}");
+        assert!(!(0..100).any(|n| Receiver::new(false).fails(n)));
+    }
+
+    #[test]
+    fn only_parts_changed_bodies_name_a_record_to_fetch() {
+        let parts = br#"{"event":"callcenter.conversation.parts_changed","id":"abc"}"#;
+        assert_eq!(parts_changed_id(parts).as_deref(), Some("abc"));
+        assert_eq!(
+            parts_changed_id(br#"{"event":"callcenter.conversation.end","id":"abc"}"#),
+            None
+        );
+        assert_eq!(parts_changed_id(b"junk"), None);
+    }
 }

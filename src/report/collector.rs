@@ -100,6 +100,7 @@ impl Collector {
             target: String::new(),
             api: None,
             interrupted: false,
+            delivery: super::DeliverySummary::default(),
             events: self.counts.clone(),
             latency_ms: percentiles(&self.latency),
             service_time_ms: percentiles(&self.service),
@@ -126,6 +127,14 @@ impl Collector {
 }
 
 impl Sink for Collector {
+    fn duplicated(&mut self, _job: &Job) {
+        self.counts.duplicated += 1;
+    }
+
+    fn reordered(&mut self, _held: &Job, _next: &Job) {
+        self.counts.reordered += 1;
+    }
+
     fn emitted(&mut self, job: &Job) {
         self.counts.emitted += 1;
         *self
@@ -136,6 +145,20 @@ impl Sink for Collector {
     }
 
     fn completed(&mut self, c: &Completion) {
+        self.counts.retries += u64::from(c.attempts.saturating_sub(1));
+        if !c.jitter.is_zero() {
+            self.counts.jittered += 1;
+        }
+        if c.job.duplicate {
+            let d = &mut self.counts.duplicate_outcomes;
+            match c.outcome {
+                DeliveryOutcome::Delivered => d.delivered += 1,
+                DeliveryOutcome::Failed => d.failed += 1,
+                DeliveryOutcome::Cancelled => d.cancelled += 1,
+            }
+            self.write_log(c);
+            return;
+        }
         let kind = self
             .counts
             .outcomes_by_kind
@@ -168,13 +191,20 @@ impl Sink for Collector {
                 self.counts.cancelled += 1;
             }
         }
-        self.counts.retries += u64::from(c.attempts.saturating_sub(1));
         if let Some(sent) = c.first_sent {
+            // The --jitter wait is asked for, not lateness.
+            let sent = sent.checked_sub(c.jitter).unwrap_or(sent);
             record(
                 &mut self.lateness,
                 sent.saturating_duration_since(c.job.scheduled),
             );
         }
+        self.write_log(c);
+    }
+}
+
+impl Collector {
+    fn write_log(&mut self, c: &Completion) {
         if let Some(log) = &mut self.log
             && let Err(e) = log.write(c)
         {

@@ -15,14 +15,22 @@ use crate::delivery::{Completion, DeliveryOutcome};
 pub struct EventsLog {
     out: BufWriter<File>,
     line: Vec<u8>,
+    /// A wall-clock reading and the monotonic instant it was taken at, to turn the
+    /// dispatcher's instants into epoch milliseconds.
+    anchor: (tokio::time::Instant, i64),
 }
 
 #[derive(Serialize)]
 struct Line<'a> {
     seq: u64,
+    webhook_id: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
     conversation_id: &'a str,
     event: &'static str,
     scheduled_at_ms: i64,
+    sent_at_ms: Option<i64>,
+    latency_ms: f64,
     attempts: u32,
     status: Option<u16>,
     outcome: DeliveryOutcome,
@@ -36,6 +44,10 @@ impl EventsLog {
         Ok(Self {
             out: BufWriter::with_capacity(256 * 1024, File::create(path)?),
             line: Vec::with_capacity(1024),
+            anchor: (
+                tokio::time::Instant::now(),
+                chrono::Utc::now().timestamp_millis(),
+            ),
         })
     }
 
@@ -51,9 +63,20 @@ impl EventsLog {
         };
         let line = Line {
             seq: c.job.seq,
+            webhook_id: &c.job.webhook_id,
+            duplicate: c.job.duplicate,
             conversation_id: c.job.webhook.conversation_id.as_str(),
             event: c.job.webhook.kind.name(),
             scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
+            sent_at_ms: c.first_sent.map(|t| {
+                let since = t.saturating_duration_since(self.anchor.0).as_millis();
+                self.anchor.1 + i64::try_from(since).unwrap_or(i64::MAX / 2)
+            }),
+            latency_ms: c
+                .done
+                .saturating_duration_since(c.job.scheduled)
+                .as_secs_f64()
+                * 1e3,
             attempts: c.attempts,
             status,
             outcome: c.outcome,

@@ -31,6 +31,8 @@ pub struct Report {
     pub api: Option<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// How events were delivered.
+    pub delivery: DeliverySummary,
     /// Event counts.
     pub events: EventCounts,
     /// Latency from each event's scheduled send time to its outcome (delivered events).
@@ -52,7 +54,9 @@ pub struct Report {
     pub thresholds: Thresholds,
 }
 
-/// Event counts. Always `emitted = delivered + failed + cancelled`.
+/// Event counts. Always `emitted = delivered + failed + cancelled`, counting each event
+/// once; the extra sends of `--duplicate-rate` are counted apart, with
+/// `duplicated = duplicate_outcomes.delivered + .failed + .cancelled`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EventCounts {
     /// Events released by the scheduler.
@@ -63,14 +67,35 @@ pub struct EventCounts {
     pub failed: u64,
     /// Not sent because the run was interrupted.
     pub cancelled: u64,
-    /// Attempts beyond the first, over all events.
+    /// Attempts beyond the first, over all sends (duplicates included).
     pub retries: u64,
+    /// Extra sends made by `--duplicate-rate` (not part of `emitted`).
+    pub duplicated: u64,
+    /// Outcomes of those extra sends.
+    pub duplicate_outcomes: KindOutcomes,
+    /// Swaps made by `--reorder-rate` (each moves one event after its successor).
+    pub reordered: u64,
+    /// Sends that waited a nonzero `--jitter` before their first attempt.
+    pub jittered: u64,
     /// Emitted events per event name.
     pub by_kind: BTreeMap<&'static str, u64>,
     /// Outcomes per event name.
     pub outcomes_by_kind: BTreeMap<&'static str, KindOutcomes>,
     /// Last-attempt errors of failed events, by description.
     pub errors: BTreeMap<String, u64>,
+}
+
+/// The delivery settings that shape the results, and the backlog they produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeliverySummary {
+    /// `per-conversation` or `none`.
+    pub ordering: String,
+    /// Number of Standard Webhooks secrets each request was signed with (0: unsigned).
+    pub signing_secrets: usize,
+    /// The backlog bound: most sends emitted but not finished.
+    pub max_backlog: u64,
+    /// The largest backlog reached (never above `max_backlog`).
+    pub peak_backlog: u64,
 }
 
 /// Outcomes of one event kind.
@@ -172,6 +197,14 @@ impl Report {
         }
         for (err, n) in &e.errors {
             let _ = writeln!(s, "  failure: {err} ×{n}");
+        }
+        if e.duplicated + e.reordered + e.jittered > 0 {
+            let d = &e.duplicate_outcomes;
+            let _ = writeln!(
+                s,
+                "robustness  duplicated {} (delivered {}, failed {}, cancelled {})  reordered {}  jittered {}",
+                e.duplicated, d.delivered, d.failed, d.cancelled, e.reordered, e.jittered
+            );
         }
         let l = &self.latency_ms;
         let _ = writeln!(

@@ -1,11 +1,12 @@
 //! End-to-end tests: one binary driving the public library — the fake API's router
-//! in-process, scenario files, and the real `run_plan()` (and the real binary) against test
-//! servers on 127.0.0.1 port 0.
+//! in-process, scenario files, and the real `run_plan()` (and the real binary where exit
+//! codes and signals matter) against test servers on 127.0.0.1 port 0.
 
 mod api;
 mod binary;
 mod delivery;
 mod erlang;
 mod lifecycles;
+mod retries;
 mod scenarios;
 mod support;

@@ -1,0 +1,421 @@
+//! The delivery flags shared by `ccsim run` and `ccsim replay` (`#[command(flatten)]`), and
+//! their validation into [`DeliveryOptions`]: concurrency, timeout, retries and backoff,
+//! success rule, grace, signing secrets, ordering mode and the receiver-robustness options.
+//! Secrets are parsed straight into [`WebhookSecret`]s, so no `Debug` of the arguments can
+//! print one.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::retry::{Backoff, RetryPolicy, SuccessRule};
+use super::robustness::{Jitter, Robustness};
+use super::signing::{Signer, WebhookSecret};
+use crate::plan::UsageError;
+use crate::units::{Probability, Span};
+
+/// How a conversation's events are ordered on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderingMode {
+    /// A conversation's next event waits until the previous one is delivered or given up.
+    #[default]
+    PerConversation,
+    /// Every event is sent on its own, concurrently, like the platform: retries reorder.
+    None,
+}
+
+impl OrderingMode {
+    /// The flag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderingMode::PerConversation => "per-conversation",
+            OrderingMode::None => "none",
+        }
+    }
+}
+
+/// Spacing of retries, as chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BackoffKind {
+    /// Retry at once, like the platform.
+    #[default]
+    Immediate,
+    /// Exponential from `--retry-base`, capped at `--retry-cap`, with full jitter.
+    Exponential,
+}
+
+/// One `--secret` value: one or more secrets separated by spaces or commas.
+#[derive(Clone)]
+pub struct SecretList(pub Vec<WebhookSecret>);
+
+impl std::fmt::Debug for SecretList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretList({} redacted)", self.0.len())
+    }
+}
+
+/// The clap parser of `--secret`: unlike clap's own errors, its errors never echo the
+/// value given.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretsParser;
+
+impl clap::builder::TypedValueParser for SecretsParser {
+    type Value = SecretList;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SecretList, clap::Error> {
+        let flag = arg.map_or_else(|| "--secret".to_string(), |a| a.to_string());
+        let fail = |msg: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '{flag}': {msg}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| fail("the secret is not valid UTF-8".into()))?;
+        parse_secrets(text).map_err(fail)
+    }
+}
+
+/// Parses one `--secret` value (never echoing it in errors).
+pub fn parse_secrets(s: &str) -> Result<SecretList, String> {
+    let mut out = Vec::new();
+    for (i, part) in s
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let secret = part
+            .parse::<WebhookSecret>()
+            .map_err(|e| format!("secret {}: {e}", i + 1))?;
+        out.push(secret);
+    }
+    if out.is_empty() {
+        return Err("expected at least one whsec_<base64> secret".into());
+    }
+    Ok(SecretList(out))
+}
+
+/// Delivery flags.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Most webhook requests in flight at once.
+    #[arg(long, env = "CCSIM_CONCURRENCY", value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+
+    /// Most events emitted but not finished (queued or in flight); beyond it the scheduler
+    /// waits, and the wait shows as schedule lateness. Default: max(16 × concurrency, 4096).
+    #[arg(long, env = "CCSIM_MAX_BACKLOG", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_backlog: Option<u32>,
+
+    /// Per-attempt timeout.
+    #[arg(
+        long,
+        env = "CCSIM_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "5s"
+    )]
+    pub timeout: Span,
+
+    /// Retries after a failed attempt (the platform makes 3).
+    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Spacing of retries: at once (the platform), or exponential with full jitter.
+    #[arg(
+        long,
+        env = "CCSIM_RETRY_BACKOFF",
+        value_enum,
+        default_value = "immediate"
+    )]
+    pub retry_backoff: BackoffKind,
+
+    /// Exponential backoff: the ceiling of the first retry's wait (doubling after).
+    #[arg(
+        long,
+        env = "CCSIM_RETRY_BASE",
+        value_name = "DURATION",
+        default_value = "100ms"
+    )]
+    pub retry_base: Span,
+
+    /// Longest wait before a retry, for the backoff and for a receiver's Retry-After
+    /// (honoured on 429 and 503).
+    #[arg(
+        long,
+        env = "CCSIM_RETRY_CAP",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
+    pub retry_cap: Span,
+
+    /// Which responses count as delivered.
+    #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
+    pub success: SuccessRule,
+
+    /// After an interrupt, how long in-flight attempts may finish.
+    #[arg(
+        long,
+        env = "CCSIM_GRACE",
+        value_name = "DURATION",
+        default_value = "5s"
+    )]
+    pub grace: Span,
+
+    /// Sign every request with Standard Webhooks headers (webhook-id, webhook-timestamp,
+    /// webhook-signature). Repeat, or separate with spaces or commas, to sign with several
+    /// secrets during a key rotation.
+    #[arg(long, env = "CCSIM_SECRET", value_name = "whsec_…", hide_env_values = true,
+          value_parser = SecretsParser)]
+    pub secret: Vec<SecretList>,
+
+    /// Ordering on the wire: `per-conversation` waits for each event of a conversation
+    /// before sending its next; `none` sends every event independently (platform-like).
+    #[arg(
+        long,
+        env = "CCSIM_ORDERING",
+        value_enum,
+        default_value = "per-conversation"
+    )]
+    pub ordering: OrderingMode,
+
+    /// Share of events delivered twice (identical body and webhook-id), to test
+    /// idempotent receivers.
+    #[arg(
+        long,
+        env = "CCSIM_DUPLICATE_RATE",
+        value_name = "R",
+        default_value = "0"
+    )]
+    pub duplicate_rate: Probability,
+
+    /// Share of events swapped with the next event of the same conversation.
+    #[arg(
+        long,
+        env = "CCSIM_REORDER_RATE",
+        value_name = "R",
+        default_value = "0"
+    )]
+    pub reorder_rate: Probability,
+
+    /// Random extra delay before each event's first attempt: `MAX` or `MIN..MAX`
+    /// (e.g. `200ms`, `0..200ms`, `50ms..200ms`); deterministic by seed.
+    #[arg(
+        long,
+        env = "CCSIM_JITTER",
+        value_name = "[MIN..]MAX",
+        default_value = "0"
+    )]
+    pub jitter: Jitter,
+}
+
+/// Validated delivery options (everything but the target).
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    /// Most attempts in flight.
+    pub concurrency: usize,
+    /// Most events emitted but not finished.
+    pub max_backlog: usize,
+    /// Per-attempt timeout.
+    pub timeout: Duration,
+    /// Retries and their spacing.
+    pub retry: RetryPolicy,
+    /// What counts as delivered.
+    pub success: SuccessRule,
+    /// Grace period after an interrupt.
+    pub grace: Duration,
+    /// Standard Webhooks signing (disabled without secrets).
+    pub signer: Signer,
+    /// Ordering mode.
+    pub ordering: OrderingMode,
+    /// Duplicates, reordering, jitter.
+    pub robustness: Robustness,
+}
+
+impl DeliveryArgs {
+    /// Validates the flags.
+    pub fn options(&self) -> Result<DeliveryOptions, UsageError> {
+        if self.timeout.as_micros() == 0 {
+            return Err(UsageError("--timeout: must be more than 0s".into()));
+        }
+        let backoff = match self.retry_backoff {
+            BackoffKind::Immediate => Backoff::Immediate,
+            BackoffKind::Exponential => {
+                if self.retry_base.as_micros() == 0 {
+                    return Err(UsageError(
+                        "--retry-base: must be more than 0s with --retry-backoff exponential"
+                            .into(),
+                    ));
+                }
+                if self.retry_cap < self.retry_base {
+                    return Err(UsageError(format!(
+                        "--retry-cap: {} is less than --retry-base {}",
+                        self.retry_cap, self.retry_base
+                    )));
+                }
+                Backoff::Exponential {
+                    base: self.retry_base.as_std(),
+                    cap: self.retry_cap.as_std(),
+                }
+            }
+        };
+        let concurrency = self.concurrency as usize;
+        let max_backlog = match self.max_backlog {
+            Some(n) => (n as usize).max(1),
+            None => (concurrency * 16).max(4096),
+        };
+        let secrets: Vec<WebhookSecret> = self
+            .secret
+            .iter()
+            .flat_map(|l| l.0.iter().cloned())
+            .collect();
+        Ok(DeliveryOptions {
+            concurrency,
+            max_backlog,
+            timeout: self.timeout.as_std(),
+            retry: RetryPolicy {
+                retries: self.retries,
+                backoff,
+                max_retry_after: self.retry_cap.as_std(),
+            },
+            success: self.success,
+            grace: self.grace.as_std(),
+            signer: Signer::new(secrets),
+            ordering: self.ordering,
+            robustness: Robustness {
+                duplicate_rate: self.duplicate_rate.get(),
+                reorder_rate: self.reorder_rate.get(),
+                jitter: self.jitter,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+    }
+
+    const A: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const B: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    fn options(args: &[&str]) -> Result<DeliveryOptions, String> {
+        let cli = Cli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.delivery.options().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_defaults_are_the_platforms_behaviour() {
+        let o = options(&[]).unwrap();
+        assert_eq!(o.retry, RetryPolicy::default());
+        assert_eq!(o.grace, Duration::from_secs(5));
+        assert_eq!(o.ordering, OrderingMode::PerConversation);
+        assert!(!o.signer.is_enabled());
+        assert_eq!(o.max_backlog, 4096);
+        assert!(!o.robustness.is_active());
+    }
+
+    #[test]
+    fn secrets_may_be_repeated_or_separated_by_spaces_or_commas() {
+        let o = options(&["--secret", A, "--secret", &format!("{A} {B},{A}")]).unwrap();
+        let sig = o.signer.sign("msg_1", 1, b"{}");
+        assert_eq!(sig.split(' ').count(), 4, "{sig}");
+    }
+
+    #[test]
+    fn a_bad_secret_is_reported_without_echoing_it() {
+        let err = options(&["--secret", "whsec_s3cr3t!!"]).unwrap_err();
+        assert!(
+            err.contains("--secret") && err.contains("invalid base64"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t"), "{err}");
+        let err = options(&["--secret", " , "]).unwrap_err();
+        assert!(err.contains("expected at least one whsec_"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_of_the_arguments_never_contains_a_secret() {
+        let cli = Cli::try_parse_from(["t", "--secret", A]).unwrap();
+        let text = format!("{cli:?} {:?}", cli.delivery.options().unwrap());
+        assert!(!text.contains("MfKQ9r8G"), "{text}");
+    }
+
+    #[test]
+    fn exponential_backoff_takes_base_and_cap_and_checks_them() {
+        let o = options(&[
+            "--retry-backoff",
+            "exponential",
+            "--retry-base",
+            "50ms",
+            "--retry-cap",
+            "2s",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.retry.backoff,
+            Backoff::Exponential {
+                base: Duration::from_millis(50),
+                cap: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(o.retry.max_retry_after, Duration::from_secs(2));
+        let err = options(&[
+            "--retry-backoff",
+            "exponential",
+            "--retry-base",
+            "2s",
+            "--retry-cap",
+            "1s",
+        ])
+        .unwrap_err();
+        assert_eq!(err, "--retry-cap: 1s is less than --retry-base 2s");
+        let err = options(&["--retry-backoff", "exponential", "--retry-base", "0"]).unwrap_err();
+        assert!(
+            err.starts_with("--retry-base: must be more than 0s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn robustness_flags_are_validated_and_carried() {
+        let o = options(&[
+            "--duplicate-rate",
+            "10%",
+            "--reorder-rate",
+            "0.2",
+            "--jitter",
+            "0..200ms",
+            "--ordering",
+            "none",
+        ])
+        .unwrap();
+        assert_eq!(o.ordering, OrderingMode::None);
+        assert_eq!(o.robustness.duplicate_rate, 0.1);
+        assert_eq!(o.robustness.reorder_rate, 0.2);
+        assert_eq!(o.robustness.jitter.max, Duration::from_millis(200));
+        let err = options(&["--duplicate-rate", "2"]).unwrap_err();
+        assert!(
+            err.contains("--duplicate-rate") && err.contains("between 0 and 1"),
+            "{err}"
+        );
+        let err = options(&["--timeout", "0"]).unwrap_err();
+        assert_eq!(err, "--timeout: must be more than 0s");
+    }
+}
