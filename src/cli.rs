@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::delivery::args::{DeliveryArgs, SecretList, SecretsParser};
 use crate::event::profile::ProfileName;
-use crate::units::{Probability, Span, Speed};
+use crate::units::{Probability, Rate, Span, Speed};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -135,6 +135,14 @@ pub struct OutputArgs {
     )]
     pub max_failure_rate: Probability,
 
+    /// Exit 1 when the p99 latency (from the scheduled send time) exceeds this.
+    #[arg(long, env = "CCSIM_MAX_P99", value_name = "DURATION")]
+    pub max_p99: Option<Span>,
+
+    /// Exit 1 when fewer events than this are delivered per wall-clock second.
+    #[arg(long, env = "CCSIM_MIN_THROUGHPUT", value_name = "N/s")]
+    pub min_throughput: Option<Rate>,
+
     /// Write the JSON report here (see docs/report.md).
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -146,6 +154,17 @@ pub struct OutputArgs {
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
+}
+
+impl OutputArgs {
+    /// The thresholds these flags ask for.
+    pub fn thresholds(&self) -> crate::report::ThresholdSpec {
+        crate::report::ThresholdSpec {
+            max_failure_rate: self.max_failure_rate.get(),
+            max_p99: self.max_p99,
+            min_throughput: self.min_throughput,
+        }
+    }
 }
 
 /// Flags of `ccsim listen`.

@@ -112,7 +112,7 @@ impl Outcome {
 }
 
 /// The static facts of one conversation, shared by all its happenings.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConvInfo {
     /// Engine-internal key, dense and unique within a run (used for per-conversation ordering).
     pub key: u64,

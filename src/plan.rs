@@ -42,7 +42,7 @@ pub struct RunPlan {
     /// How to deliver (everything but the target).
     pub delivery: DeliveryOptions,
     /// Failure-rate threshold.
-    pub max_failure_rate: f64,
+    pub thresholds: crate::report::ThresholdSpec,
     /// JSON report path.
     pub report: Option<PathBuf>,
     /// Events log path.
@@ -103,7 +103,7 @@ impl RunPlan {
             profile: Profile::named(args.profile.or(scenario.profile).unwrap_or_default()),
             target,
             delivery,
-            max_failure_rate: args.output.max_failure_rate.get(),
+            thresholds: args.output.thresholds(),
             report: args.output.report.clone(),
             events_log: args.output.events_log.clone(),
             quiet: args.output.quiet,

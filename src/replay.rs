@@ -147,7 +147,7 @@ pub async fn replay(
     let outputs = Outputs {
         report: args.output.report.clone(),
         events_log: args.output.events_log.clone(),
-        max_failure_rate: args.output.max_failure_rate.get(),
+        thresholds: args.output.thresholds(),
         quiet: args.output.quiet,
     };
     let start = entries.first().map(|(at, _)| *at).unwrap_or_default();

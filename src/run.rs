@@ -150,7 +150,7 @@ pub async fn run_plan(
     let outputs = Outputs {
         report: plan.report.clone(),
         events_log: plan.events_log.clone(),
-        max_failure_rate: plan.max_failure_rate,
+        thresholds: plan.thresholds,
         quiet: plan.quiet,
     };
 
@@ -250,7 +250,7 @@ impl Target {
 pub(crate) struct Outputs {
     pub(crate) report: Option<PathBuf>,
     pub(crate) events_log: Option<PathBuf>,
-    pub(crate) max_failure_rate: f64,
+    pub(crate) thresholds: crate::report::ThresholdSpec,
     pub(crate) quiet: bool,
 }
 
@@ -298,15 +298,7 @@ impl Outputs {
             max_backlog: options.max_backlog as u64,
             peak_backlog: sent.progress.peak_backlog.load(Ordering::Relaxed),
         };
-        report.thresholds.max_failure_rate = self.max_failure_rate;
-        if report.thresholds.failure_rate > self.max_failure_rate {
-            let t = &report.thresholds;
-            let breach = format!(
-                "failure rate {:.4} ({} of {} events) is above --max-failure-rate {}",
-                t.failure_rate, report.events.failed, report.events.emitted, t.max_failure_rate
-            );
-            report.thresholds.breached.push(breach);
-        }
+        self.thresholds.apply(&mut report);
         if let Some(receiver) = &target.built_in {
             let contract = receiver.summary(!sent.end.interrupted);
             if !contract.held() {

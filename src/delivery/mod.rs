@@ -83,9 +83,6 @@ impl DeliveryConfig {
 pub struct Job {
     /// Emission order within the run (1-based); a duplicate shares its original's.
     pub seq: u64,
-    /// The Standard Webhooks `webhook-id`: the same for every attempt and duplicate of
-    /// one event, deterministic by seed (`msg_<conversation id>_<seq>`).
-    pub webhook_id: Arc<str>,
     /// Whether this is the extra send of a duplicated event (`--duplicate-rate`).
     pub duplicate: bool,
     /// The webhook.
@@ -94,6 +91,15 @@ pub struct Job {
     pub scheduled: Instant,
     /// When it was due in simulated time.
     pub scheduled_sim: SimTime,
+}
+
+impl Job {
+    /// The Standard Webhooks `webhook-id`: the same for every attempt and duplicate of one
+    /// event, deterministic by seed (`msg_<conversation id>_<seq>`). Formatted on demand:
+    /// only signing and the events log need it.
+    pub fn webhook_id(&self) -> String {
+        format!("msg_{}_{}", self.webhook.conversation_id, self.seq)
+    }
 }
 
 /// What became of an event.
@@ -340,7 +346,6 @@ pub async fn run_delivery(
                     seq = next_seq;
                     let job = Job {
                         seq,
-                        webhook_id: format!("msg_{}_{seq}", webhook.conversation_id).into(),
                         duplicate: false,
                         webhook,
                         scheduled,
@@ -432,7 +437,7 @@ pub async fn run_delivery(
                     queues.backlog -= 1;
                 }
             }
-            _ = sleep_until_opt(timer), if timer.is_some() => {}
+            _ = sleep_precise(timer), if timer.is_some() => {}
             _ = sleep_until_opt(grace_deadline), if grace_deadline.is_some() => {
                 tasks.abort_all();
                 let now = Instant::now();
@@ -451,6 +456,31 @@ pub async fn run_delivery(
     DeliveryEnd {
         interrupted: grace_deadline.is_some(),
         wall: wall_start.elapsed(),
+    }
+}
+
+/// How long before a deadline the dispatcher stops sleeping and starts yielding.
+const SPIN_WINDOW: Duration = Duration::from_micros(1_500);
+
+/// Waits until `deadline` with sub-millisecond accuracy: tokio's timer wheel has 1 ms
+/// resolution, so sleep until just before the deadline, then yield to the runtime until it
+/// is due. If the clock does not move (paused time in tests), fall back to a plain sleep.
+async fn sleep_precise(deadline: Option<Instant>) {
+    let Some(deadline) = deadline else {
+        return std::future::pending().await;
+    };
+    if let Some(coarse) = deadline.checked_sub(SPIN_WINDOW)
+        && coarse > Instant::now()
+    {
+        tokio::time::sleep_until(coarse).await;
+    }
+    let spin_start = std::time::Instant::now();
+    while Instant::now() < deadline {
+        if spin_start.elapsed() > 2 * SPIN_WINDOW {
+            tokio::time::sleep_until(deadline).await;
+            return;
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -501,19 +531,20 @@ async fn deliver(ctx: Arc<AttemptContext>, job: Job, jitter: Duration) -> Comple
     let max = ctx.retry.max_attempts();
     // Retry jitter differs between runs of different seeds and between duplicates.
     let retry_key = job.seq ^ ctx.seed.rotate_left(32) ^ u64::from(job.duplicate);
+    let webhook_id = ctx.signer.is_enabled().then(|| job.webhook_id());
     let mut last = None;
     let mut attempts = 0;
     let mut outcome = DeliveryOutcome::Failed;
     for attempt in 1..=max {
         attempts = attempt;
         let mut extra = ExtraHeaders::new();
-        if ctx.signer.is_enabled() {
+        if let Some(id) = &webhook_id {
             let ts = chrono::Utc::now().timestamp();
-            extra.push((signing::HEADER_ID, job.webhook_id.to_string()));
+            extra.push((signing::HEADER_ID, id.clone()));
             extra.push((signing::HEADER_TIMESTAMP, ts.to_string()));
             extra.push((
                 signing::HEADER_SIGNATURE,
-                ctx.signer.sign(&job.webhook_id, ts, &job.webhook.body),
+                ctx.signer.sign(id, ts, &job.webhook.body),
             ));
         }
         let got = ctx.transport.attempt(&job.webhook.body, &extra).await;

@@ -65,30 +65,87 @@ pub struct Webhook {
     pub body: Bytes,
 }
 
-/// The body of the three conversation events; `None` fields are omitted.
-#[derive(Serialize)]
+/// The body of the three conversation events; `None` fields are omitted. Keys are written
+/// in the seed's order.
 struct ConversationPayload<'a> {
     action: &'static str,
     event: &'static str,
     id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     subaccount_id: Option<&'a str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     begin_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     end_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     record_file: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     queue_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     end_reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     agent_call_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_data: Option<&'a str>,
+}
+
+impl ConversationPayload<'_> {
+    /// The JSON body. Written by hand (this is the hot path at high event rates): the same
+    /// bytes serde_json would produce for the struct with `None` fields skipped.
+    fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(384);
+        out.push(b'{');
+        let mut first = true;
+        let mut key = |out: &mut Vec<u8>, k: &str| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"\":");
+        };
+        let strings: [(&str, Option<&str>); 5] = [
+            ("action", Some(self.action)),
+            ("event", Some(self.event)),
+            ("id", Some(self.id)),
+            ("subaccount_id", self.subaccount_id),
+            ("type", self.kind),
+        ];
+        for (k, v) in strings {
+            if let Some(v) = v {
+                key(&mut out, k);
+                write_json_str(&mut out, v);
+            }
+        }
+        for (k, v) in [("begin_time", self.begin_time), ("end_time", self.end_time)] {
+            if let Some(v) = v {
+                key(&mut out, k);
+                out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            }
+        }
+        let strings: [(&str, Option<&str>); 5] = [
+            ("record_file", self.record_file),
+            ("queue_id", self.queue_id),
+            ("end_reason", self.end_reason),
+            ("agent_call_id", self.agent_call_id),
+            ("user_data", self.user_data),
+        ];
+        for (k, v) in strings {
+            if let Some(v) = v {
+                key(&mut out, k);
+                write_json_str(&mut out, v);
+            }
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// Writes `s` as a JSON string: copied as is when nothing needs escaping (ids, names),
+/// through serde_json's escaper otherwise.
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, s).is_err() {
+        // Writing a &str into a Vec cannot fail; keep the body valid JSON regardless.
+        out.extend_from_slice(b"\"\"");
+    }
 }
 
 /// Drops values the platform would omit (`putIfNotEmpty`: null or blank).
@@ -213,8 +270,7 @@ impl EventBuilder {
             }
         };
         payload.event = kind.name();
-        // Serializing a struct of strings and integers cannot fail.
-        let body = serde_json::to_vec(&payload).unwrap_or_default();
+        let body = payload.to_json();
         out.push(Webhook {
             kind,
             conv_key: conv.key,

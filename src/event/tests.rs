@@ -189,3 +189,29 @@ fn payload_keys_follow_the_seed_order() {
     let pos = |k: &str| text.find(&format!("\"{k}\"")).expect(k);
     assert!(pos("action") < pos("event") && pos("event") < pos("id") && pos("id") < pos("type"));
 }
+
+#[test]
+fn hand_written_json_escapes_like_serde_json() {
+    for tricky in [
+        "plain",
+        "quote \" and \\ backslash",
+        "tab\tnew\nline\u{1}",
+        "中文 user data",
+        "",
+    ] {
+        let c = Arc::new(ConvInfo {
+            user_data: Some(Arc::from(format!("x{tricky}"))),
+            subaccount_id: Some(Arc::from(format!("s{tricky}"))),
+            ..(*conv(ConvType::Queue, None)).clone()
+        });
+        let got = build(at(
+            1,
+            &c,
+            HappeningKind::Started {
+                answered_call: CallId(hex('e')),
+            },
+        ));
+        assert_eq!(got[0]["user_data"], format!("x{tricky}"));
+        assert_eq!(got[0]["subaccount_id"], format!("s{tricky}"));
+    }
+}

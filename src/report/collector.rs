@@ -87,11 +87,6 @@ impl Collector {
             conversations.failed += ts.failed;
             conversations.by_type.insert(kind.as_str(), ts.clone());
         }
-        let failure_rate = if self.counts.emitted == 0 {
-            0.0
-        } else {
-            self.counts.failed as f64 / self.counts.emitted as f64
-        };
         Report {
             ccsim_version: env!("CARGO_PKG_VERSION"),
             seed: 0,
@@ -117,11 +112,7 @@ impl Collector {
             conversations,
             contact_center: ContactCenter::from_stats(sim, sl_threshold),
             contract: None,
-            thresholds: Thresholds {
-                max_failure_rate: 0.0,
-                failure_rate,
-                breached: Vec::new(),
-            },
+            thresholds: Thresholds::default(),
         }
     }
 }

@@ -63,7 +63,7 @@ impl EventsLog {
         };
         let line = Line {
             seq: c.job.seq,
-            webhook_id: &c.job.webhook_id,
+            webhook_id: &c.job.webhook_id(),
             duplicate: c.job.duplicate,
             conversation_id: c.job.webhook.conversation_id.as_str(),
             event: c.job.webhook.kind.name(),

@@ -4,6 +4,9 @@
 pub mod collector;
 pub mod contact_center;
 pub mod events_log;
+pub mod thresholds;
+
+pub use thresholds::{ThresholdSpec, Thresholds};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -152,17 +155,6 @@ pub struct Conversations {
     pub failed: u64,
     /// Per type.
     pub by_type: BTreeMap<&'static str, TypeStats>,
-}
-
-/// Threshold evaluation.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Thresholds {
-    /// `--max-failure-rate`.
-    pub max_failure_rate: f64,
-    /// failed / emitted.
-    pub failure_rate: f64,
-    /// Human-readable descriptions of each breached threshold.
-    pub breached: Vec<String>,
 }
 
 impl Report {

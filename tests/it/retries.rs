@@ -145,3 +145,30 @@ async fn the_events_log_and_report_account_for_every_event() {
     }
     assert_eq!(file["events"]["emitted"], report.events.emitted);
 }
+
+#[tokio::test]
+async fn latency_and_throughput_thresholds_fail_the_run_and_say_which() {
+    let rx = TestReceiver::start(Answer::Ok).await;
+    // No delivery takes under a microsecond, and none reaches a billion events a second.
+    let (report, exit) = run_sim(
+        sim(),
+        &rx.url,
+        &["--max-p99", "1us", "--min-throughput", "1000000000/s"],
+    )
+    .await;
+    assert_eq!(exit, ccsim::Exit::Thresholds);
+    let breached = &report.thresholds.breached;
+    assert_eq!(breached.len(), 2, "{breached:?}");
+    assert!(breached[0].contains("above --max-p99 1us"), "{breached:?}");
+    assert!(
+        breached[1].contains("below --min-throughput"),
+        "{breached:?}"
+    );
+    let (report, exit) = run_sim(
+        sim(),
+        &rx.url,
+        &["--max-p99", "1h", "--min-throughput", "1/h"],
+    )
+    .await;
+    assert_eq!(exit, ccsim::Exit::Ok, "{:?}", report.thresholds);
+}
