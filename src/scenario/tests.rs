@@ -767,3 +767,110 @@ fn random_bytes_give_positioned_problems_and_never_panic() {
         assert_plan_or_positioned_problems(name, &text);
     }
 }
+
+// ----- the JSON Schema ----------------------------------------------------------------
+
+/// A node tree as a JSON value (TOML date-times become their text, as the loader reads them).
+fn to_json(node: &node::Node) -> serde_json::Value {
+    use node::Value as V;
+    match &node.value {
+        V::Null => serde_json::Value::Null,
+        V::Bool(b) => (*b).into(),
+        V::Int(i) => (*i).into(),
+        V::Float(f) => (*f).into(),
+        V::Str(s) => s.clone().into(),
+        V::Array(items) => items.iter().map(to_json).collect(),
+        V::Table(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+fn schema() -> serde_json::Value {
+    serde_json::from_str(SCHEMA).expect("the schema is JSON")
+}
+
+#[test]
+fn the_schema_lists_exactly_the_fields_of_the_model() {
+    let schema = schema();
+    for (table, fields) in model::field_names() {
+        let def = match table {
+            "root" => &schema,
+            "rates" => &schema["$defs"]["typeRates"],
+            "mix" => &schema["$defs"]["typeWeights"],
+            other => &schema["$defs"][other],
+        };
+        let mut in_schema: Vec<&str> = def["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{table} has properties in the schema"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        in_schema.sort_unstable();
+        let mut in_model = fields.to_vec();
+        in_model.sort_unstable();
+        assert_eq!(in_schema, in_model, "{table}");
+        assert_eq!(
+            def["additionalProperties"], false,
+            "{table} denies unknown fields"
+        );
+    }
+}
+
+#[test]
+fn every_example_validates_against_the_schema() {
+    let validator = jsonschema::validator_for(&schema()).expect("a valid JSON Schema");
+    for (name, text) in examples() {
+        let syntax = load::syntax_of(&name).expect("toml or json");
+        let value = to_json(&node::parse(&text, syntax).expect("parses"));
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_the_loader_rejects_for_editors() {
+    let validator = jsonschema::validator_for(&schema()).expect("a valid JSON Schema");
+    for bad in [
+        r#"{"colour": "red"}"#,
+        r#"{"workload": {"rates": {"queue": "5 per s"}}}"#,
+        r#"{"workload": {"agent_answer": 1.5}}"#,
+        r#"{"conversations": [{"type": "queue", "timeline": [{"do": "pickup"}]}]}"#,
+        r#"{"conversations": [{"type": "queue", "id": "xyz", "timeline": [{"do": "enqueue"}]}]}"#,
+        r#"{"agents": {"count": 0}}"#,
+    ] {
+        let value: serde_json::Value = serde_json::from_str(bad).expect("json");
+        assert!(!validator.is_valid(&value), "{bad}");
+        assert!(load("a.json", bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_ramp_changes_the_arrival_rate_at_each_stage_boundary() {
+    let s = valid(
+        "a.toml",
+        "seed = 3\n[agents]\ncount = 500\n[workload]\nramp = [\n  \
+         { duration = \"10m\", rates = { queue = \"0/h\" } },\n  \
+         { duration = \"10m\", rates = { queue = \"1200/h\" } },\n  \
+         { duration = \"10m\", rates = { queue = \"120/h\" } },\n]\n",
+    );
+    let start = s.sim.start;
+    let mut engine = crate::sim::engine::Engine::new(s.sim);
+    let mut per_stage = [0u32; 3];
+    while let Some(h) = engine.next_happening() {
+        if matches!(h.kind, crate::conversation::HappeningKind::Created) {
+            // Created at the ACD selection: an arrival, shortly after it came.
+            let stage = (h.conv.created_at.since(start).as_secs_f64() / 600.0) as usize;
+            per_stage[stage.min(2)] += 1;
+        }
+    }
+    assert_eq!(per_stage[0], 0, "nothing arrives at rate 0");
+    // 200 expected in stage 2, 20 in stage 3 (Poisson; the seed fixes the draw).
+    assert!((170..=230).contains(&per_stage[1]), "{per_stage:?}");
+    assert!((8..=35).contains(&per_stage[2]), "{per_stage:?}");
+}
