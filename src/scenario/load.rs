@@ -80,6 +80,8 @@ pub struct ParsedFile {
     pub workload: Option<(Range<usize>, WorkloadFile)>,
     /// Scripted conversations that could be read.
     pub conversations: Vec<ParsedConversation>,
+    /// Whether `[agents]` (if any) was read without problems.
+    pub agents_clean: bool,
 }
 
 /// One scripted conversation and its steps.
@@ -91,6 +93,8 @@ pub struct ParsedConversation {
     pub head: ConversationFile,
     /// Its steps.
     pub steps: Vec<StepFile>,
+    /// Whether reading it found no problem (only clean conversations reach the engine).
+    pub clean: bool,
 }
 
 /// Problems collected while reading one file.
@@ -186,6 +190,7 @@ pub fn read(source: Arc<Source>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
         agents: None,
         workload: None,
         conversations: Vec::new(),
+        agents_clean: true,
     };
     let mut r = Reader {
         source: &source,
@@ -219,10 +224,12 @@ pub fn read(source: Arc<Source>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
         check_root(&mut r, root);
     }
     if let Some(agents) = root.get("agents") {
+        let before = r.problems.len();
         file.agents = r.de::<AgentsFile>(agents, "agents");
         if let Some(a) = &file.agents {
             check_agents(&mut r, a);
         }
+        file.agents_clean = r.problems.len() == before;
     }
     if let Some(workload) = root.get("workload") {
         let key = root
@@ -476,6 +483,7 @@ fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
 }
 
 fn read_conversation(r: &mut Reader<'_>, node: &Node, index: usize) -> Option<ParsedConversation> {
+    let before = r.problems.len();
     let prefix = format!("conversations[{index}]");
     let head = r.de::<ConversationFile>(node, &prefix);
     let mut steps = Vec::new();
@@ -519,7 +527,13 @@ fn read_conversation(r: &mut Reader<'_>, node: &Node, index: usize) -> Option<Pa
     for (i, step) in steps.iter().enumerate() {
         check_step(r, &head, step, i, &format!("{prefix}.timeline[{i}]"));
     }
-    Some(ParsedConversation { index, head, steps })
+    let clean = r.problems.len() == before;
+    Some(ParsedConversation {
+        index,
+        head,
+        steps,
+        clean,
+    })
 }
 
 fn check_conversation(r: &mut Reader<'_>, c: &ConversationFile, prefix: &str) {

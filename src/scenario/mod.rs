@@ -53,10 +53,16 @@ pub fn load_texts(
         problems.append(&mut found);
         parsed.push(file);
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    // Build even when reading found problems: the merge and the engine check what they
+    // can (clean conversations), so one run reports as much as possible.
+    match build::build(&parsed, overrides, now) {
+        Ok(scenario) if problems.is_empty() => Ok(scenario),
+        Ok(_) => Err(problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(problems)
+        }
     }
-    build::build(&parsed, overrides, now)
 }
 
 /// Reads and checks files from disk (merged into one run).

@@ -874,3 +874,57 @@ fn a_ramp_changes_the_arrival_rate_at_each_stage_boundary() {
     assert!((170..=230).contains(&per_stage[1]), "{per_stage:?}");
     assert!((8..=35).contains(&per_stage[2]), "{per_stage:?}");
 }
+
+#[test]
+fn timelines_are_checked_even_when_a_setting_is_wrong_and_only_the_first_impossible_step_is_reported()
+ {
+    let text = format!(
+        "seed = \"x\"\n{}",
+        queue(
+            "  { do = \"enqueue\" },\n  { do = \"answer\", agent = \"1001\" },\n  \
+             { do = \"hangup\", agent = \"1001\" },\n"
+        )
+    );
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:1:8: seed: invalid type: string \"x\", expected a whole number of 0 or more",
+            "a.toml:9:10: conversations[0].timeline[1]: answer: agent \"1001\" was never offered \
+             this call",
+        ]
+    );
+}
+
+#[test]
+fn a_busy_agent_in_another_file_is_named_with_that_file() {
+    let conv = |at: &str| {
+        format!(
+            "[agents]\nnames = [\"1001\"]\n[[conversations]]\ntype = \"queue\"\nat = \"{at}\"\n\
+             timeline = [\n  {{ do = \"enqueue\" }},\n  {{ do = \"select\", agent = \"1001\" }},\n]\n"
+        )
+    };
+    let files = [
+        ("a.toml".to_string(), conv("0s")),
+        ("b.toml".to_string(), conv("5s")),
+    ];
+    let err = load_texts(&files, &Overrides::default(), SimTime::from_millis(0)).unwrap_err();
+    assert_eq!(
+        err.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "b.toml:8:10: conversations[0].timeline[1]: select: agent \"1001\" is busy (being \
+          called in a.toml conversations[0]) at 5s; an agent is in at most one conversation"
+        ]
+    );
+}
+
+#[test]
+fn the_customer_cannot_answer_a_call_the_ivr_already_answered() {
+    let text = queue("  { do = \"enqueue\" },\n  { do = \"answer\", party = \"customer\" },\n");
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:8:10: conversations[0].timeline[1]: answer: the customer's call was answered \
+          by the IVR before it was queued (use hangup for the customer)"
+        ]
+    );
+}

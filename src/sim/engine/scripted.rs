@@ -142,6 +142,11 @@ impl Engine {
                 }
                 self.enter(key, p)
             }
+            A::Answer(PartyRef::Customer) | A::NoAnswer(PartyRef::Customer) => Err(
+                "the customer's call was answered by the IVR before it was queued (use hangup \
+                 for the customer)"
+                    .into(),
+            ),
             A::Answer(who) => {
                 let p = self.party(key, who)?;
                 if p == 0 && kind != ConvType::Queue && !created {
@@ -383,8 +388,8 @@ impl Engine {
                     .iter()
                     .any(|p| p.role == Role::Agent(agent) && !p.left)
             })
-            .map(|c| match c.script {
-                Some(s) => format!("conversations[{s}]"),
+            .map(|c| match c.script.and_then(|s| self.plan.scripted.get(s)) {
+                Some(sc) => sc.label.to_string(),
                 None => "a generated conversation".to_string(),
             })
             .collect();
