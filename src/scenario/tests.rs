@@ -928,3 +928,34 @@ fn the_customer_cannot_answer_a_call_the_ivr_already_answered() {
         ]
     );
 }
+
+#[test]
+fn generated_traffic_never_takes_an_agent_a_script_names() {
+    let s = valid(
+        "a.toml",
+        "seed = 5\n[agents]\ncount = 3\nnames = [\"sup\"]\n[workload]\nduration = \"20m\"\n\
+         rates = { queue = \"600/h\", call_out = \"60/h\", call_agent = \"60/h\" }\n\
+         [[conversations]]\ntype = \"queue\"\nat = \"10m\"\nid = \"5c000000000000000000000000000001\"\n\
+         timeline = [\n  { do = \"enqueue\" },\n  { do = \"select\", agent = \"sup\" },\n  \
+         { do = \"answer\", agent = \"sup\" },\n  { after = \"1m\", do = \"hangup\", agent = \"sup\" },\n]\n",
+    );
+    let mut engine = crate::sim::engine::Engine::new(s.sim);
+    let (mut generated, mut scripted_joins) = (0, 0);
+    while let Some(h) = engine.next_happening() {
+        if let crate::conversation::HappeningKind::Joined(m) = &h.kind {
+            let scripted = h.conv.id.as_str() == "5c000000000000000000000000000001";
+            if m.agent_name.as_deref() == Some("sup") {
+                assert!(scripted, "a generated conversation took the scripted agent");
+                scripted_joins += 1;
+            } else if !scripted {
+                generated += 1;
+            }
+        }
+    }
+    assert_eq!(scripted_joins, 1);
+    assert!(
+        generated > 20,
+        "the generated traffic ran: {generated} joins"
+    );
+    assert!(engine.script_errors().is_empty());
+}
