@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::de::{DeError, Located, from_node};
 use super::model::{
@@ -113,11 +113,49 @@ impl Reader<'_> {
         self.problems.push(self.source.problem(span, message));
     }
 
-    fn de<'n, T: Deserialize<'n>>(&mut self, node: &'n Node, prefix: &str) -> Option<T> {
+    /// Deserializes a `T` from `node`, reporting every field that is wrong, not only the
+    /// first: for a table, each entry is first tried on its own. `None` if anything failed.
+    fn de<T: DeserializeOwned>(&mut self, node: &Node, prefix: &str) -> Option<T> {
+        let Value::Table(entries) = &node.value else {
+            return self.de_whole(node, node, prefix);
+        };
+        let mut kept = Vec::with_capacity(entries.len());
+        let mut failed = Vec::new();
+        for entry in entries {
+            let alone = Node {
+                span: node.span.clone(),
+                value: Value::Table(vec![entry.clone()]),
+            };
+            match from_node::<T>(&alone) {
+                // Another field is missing: the whole table will say so once.
+                Err(e) if !e.message.starts_with("missing field") => {
+                    self.de_error(e, node, prefix);
+                    failed.push(format!("missing field `{}`", entry.0.name));
+                }
+                _ => kept.push(entry.clone()),
+            }
+        }
+        let rest = Node {
+            span: node.span.clone(),
+            value: Value::Table(kept),
+        };
+        match from_node::<T>(&rest) {
+            Ok(v) if failed.is_empty() => Some(v),
+            Ok(_) => None,
+            // A field left out above because it was wrong is not missing.
+            Err(e) if failed.contains(&e.message) => None,
+            Err(e) => {
+                self.de_error(e, node, prefix);
+                None
+            }
+        }
+    }
+
+    fn de_whole<T: DeserializeOwned>(&mut self, node: &Node, at: &Node, prefix: &str) -> Option<T> {
         match from_node::<T>(node) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.de_error(e, node, prefix);
+                self.de_error(e, at, prefix);
                 None
             }
         }

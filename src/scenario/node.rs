@@ -202,9 +202,17 @@ fn parse_json(text: &str) -> Result<Node, SyntaxError> {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        // serde_json counts columns in bytes; report characters like everywhere else.
+        let line = e.line().max(1);
+        let line_text = text.lines().nth(line - 1).unwrap_or("");
+        let mut bytes = e.column().saturating_sub(1).min(line_text.len());
+        while !line_text.is_char_boundary(bytes) {
+            bytes -= 1;
+        }
+        let column = line_text[..bytes].chars().count() + 1;
         return Err(SyntaxError {
             offset: None,
-            line_col: Some((e.line().max(1), e.column().max(1))),
+            line_col: Some((line, column)),
             message,
         });
     }
@@ -380,5 +388,7 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         assert_eq!(line_col("名字 = 1", 9), (1, 6));
+        let err = parse("{\"名字\": ,}", Syntax::Json).unwrap_err();
+        assert_eq!(err.line_col, Some((1, 8)), "{err:?}");
     }
 }

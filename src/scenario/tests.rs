@@ -531,6 +531,7 @@ fn every_problem_in_a_file_is_reported_not_just_the_first() {
         got,
         [
             "a.toml:1:8: seed: invalid value: integer `-1`, expected a whole number of 0 or more",
+            "a.toml:2:9: speed: expected a positive number or \"max\", got \"fast\"",
             "a.toml:16:16: workload.agent_answer: expected a probability between 0 and 1 (or 0%..100%), got 2",
             "a.toml:9:31: conversations[0].timeline[0]: unknown field `bogus`, expected one of `at`, `after`, `do`, `agent`, `number`, `party`, `call_id`",
             "a.toml:8:6: conversations[0].id: expected 32 hexadecimal characters, got \"1\"",
