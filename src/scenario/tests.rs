@@ -960,3 +960,15 @@ fn generated_traffic_never_takes_an_agent_a_script_names() {
     );
     assert!(engine.script_errors().is_empty());
 }
+
+#[test]
+fn deeply_nested_input_is_a_problem_not_a_stack_overflow() {
+    let depth = 100_000;
+    let toml = format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let json = format!("{{\"a\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    for (name, text) in [("deep.toml", toml), ("deep.json", json)] {
+        let got = problems(name, &text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with(&format!("{name}:1:")), "{got:?}");
+    }
+}
