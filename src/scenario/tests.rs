@@ -518,7 +518,7 @@ fn an_absolute_time_needs_a_start_time() {
 }
 
 #[test]
-fn every_problem_in_a_file_is_reported_not_just_the_first() {
+fn every_problem_in_a_file_is_reported_from_top_to_bottom() {
     let text = format!(
         "seed = -1\nspeed = \"fast\"\n{}[[conversations]]\ntype = \"queue\"\nid = \"1\"\n\
          timeline = [{{ do = \"enqueue\", bogus = 1 }}]\n[[conversations]]\ntype = \"nope\"\n\
@@ -532,11 +532,11 @@ fn every_problem_in_a_file_is_reported_not_just_the_first() {
         [
             "a.toml:1:8: seed: invalid value: integer `-1`, expected a whole number of 0 or more",
             "a.toml:2:9: speed: expected a positive number or \"max\", got \"fast\"",
-            "a.toml:16:16: workload.agent_answer: expected a probability between 0 and 1 (or 0%..100%), got 2",
-            "a.toml:9:31: conversations[0].timeline[0]: unknown field `bogus`, expected one of `at`, `after`, `do`, `agent`, `number`, `party`, `call_id`",
             "a.toml:8:6: conversations[0].id: expected 32 hexadecimal characters, got \"1\"",
+            "a.toml:9:31: conversations[0].timeline[0]: unknown field `bogus`, expected one of `at`, `after`, `do`, `agent`, `number`, `party`, `call_id`",
             "a.toml:11:8: conversations[1].type: unknown variant `nope`, expected one of `queue`, `call_out`, `call_agent`",
             "a.toml:12:12: conversations[1].timeline: expected at least one step",
+            "a.toml:16:16: workload.agent_answer: expected a probability between 0 and 1 (or 0%..100%), got 2",
         ]
     );
 }
