@@ -333,7 +333,7 @@ fn workload(w: &super::model::WorkloadFile) -> Workload {
             .customer_hangup
             .as_ref()
             .map_or(d.customer_hangup, |p| p.value),
-        wrap_up: w.wrap_up.as_ref().map_or(d.wrap_up, |p| p.value),
+        wrap_up: dist(&w.wrap_up, d.wrap_up),
         user_data: w.user_data.as_ref().map_or(d.user_data, |p| p.value),
     };
     Workload {

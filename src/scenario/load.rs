@@ -508,6 +508,7 @@ fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
     check_dist(r, &w.patience, "workload.patience", true);
     check_dist(r, &w.agent_ring, "workload.agent_ring", false);
     check_dist(r, &w.callee_ring, "workload.callee_ring", false);
+    check_dist(r, &w.wrap_up, "workload.wrap_up", false);
     for (field, value) in [
         ("workload.fetch_timeout", &w.fetch_timeout),
         ("workload.dial_timeout", &w.dial_timeout),

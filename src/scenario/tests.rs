@@ -118,7 +118,7 @@ fn workload_fields_parse_into_the_engine_behaviour() {
     assert!((b.agent_answer.get() - 0.9).abs() < 1e-12);
     assert_eq!(b.fetch_timeout, secs(30));
     assert_eq!(b.dial_timeout, secs(40));
-    assert_eq!(b.wrap_up, secs(15));
+    assert_eq!(b.wrap_up, Dist::fixed(secs(15)));
     assert_eq!(b.callee_answer.get(), 1.0);
     assert_eq!(b.customer_hangup.get(), 0.0);
 }

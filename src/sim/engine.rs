@@ -898,7 +898,7 @@ impl Engine {
 
     /// An agent's call is over: after-call work, then idle.
     fn free_agent(&mut self, agent: AgentIdx, now: SimTime) {
-        let wrap_up = self.behaviour().wrap_up;
+        let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
         if wrap_up > Span::ZERO {
             self.pool.set_state(agent, AgentState::Busy, now);
             self.after(wrap_up, Action::AgentFree(agent));

@@ -318,13 +318,13 @@ fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
             .all(|p| p["subaccount_id"] == "8a2d9fed5a117dbb015a1201db300004")
     );
     let offered: u64 = o.outcomes.values().sum();
-    assert_eq!(offered, 436, "deterministic by seed");
+    assert_eq!(offered, 476, "deterministic by seed");
     assert_eq!(
         count_events(&o),
         BTreeMap::from([
-            ("begin".to_string(), 361),
-            ("end".to_string(), 361),
-            ("parts_changed".to_string(), 1182)
+            ("begin".to_string(), 382),
+            ("end".to_string(), 382),
+            ("parts_changed".to_string(), 1260)
         ])
     );
 }
