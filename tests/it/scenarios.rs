@@ -486,3 +486,22 @@ fn flags_override_the_files_settings() {
     assert_eq!(plan.sim.start, SimTime::from_millis(1000));
     assert_eq!(plan.sim.agents.len(), 3);
 }
+
+#[test]
+fn validate_says_what_each_valid_file_holds() {
+    let (ok, problems) = ccsim::scenario::args::validate_files(&[
+        example("invite-out.toml"),
+        example("ci-smoke.json"),
+    ]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(
+        ok[0].ends_with("invite-out.toml: ok (1 scripted conversation, 1 agent)"),
+        "{ok:?}"
+    );
+    assert!(
+        ok[1].ends_with(
+            "ci-smoke.json: ok (3 scripted conversations, 6 agents, generated workload for 1m)"
+        ),
+        "{ok:?}"
+    );
+}
