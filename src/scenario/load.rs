@@ -429,8 +429,7 @@ fn check_rates(r: &mut Reader<'_>, rates: &Located<TypeRates>, path: &str) {
 
 fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
     let stages = w.ramp.as_deref().unwrap_or_default();
-    if let (Some(rates), Some(rate)) = (&w.rates, &w.rate) {
-        let _ = rates;
+    if let (Some(_), Some(rate)) = (&w.rates, &w.rate) {
         r.at(
             &rate.span,
             "workload.rate",
@@ -689,24 +688,23 @@ fn check_step(r: &mut Reader<'_>, c: &ConversationFile, s: &StepFile, i: usize, 
     }
     let (agent, number, party) = (s.agent.is_some(), s.number.is_some(), s.party.is_some());
     let who = [agent, number, party].iter().filter(|x| **x).count();
-    let needs = match act {
-        K::Select | K::InviteAgent => Some(("agent", agent && !number && !party)),
-        K::InviteOut => Some(("number", number && !agent && !party)),
+    let (what, ok) = match act {
+        K::Select | K::InviteAgent => (
+            "exactly agent (the agent's name)",
+            agent && !number && !party,
+        ),
+        K::InviteOut => (
+            "exactly number (the external number)",
+            number && !agent && !party,
+        ),
         K::Ring | K::Answer | K::NoAnswer | K::Hangup | K::Leave => {
-            Some(("exactly one of agent, number or party", who == 1))
+            ("exactly one of agent, number or party", who == 1)
         }
         K::Enqueue | K::Dial | K::Timeout | K::Dismiss | K::MaxDuration => {
-            Some(("none of agent, number or party", who == 0))
+            ("none of agent, number or party", who == 0)
         }
     };
-    if let Some((what, ok)) = needs
-        && !ok
-    {
-        let what = match act {
-            K::Select | K::InviteAgent => "exactly agent (the agent's name)".to_string(),
-            K::InviteOut => "exactly number (the external number)".to_string(),
-            _ => what.to_string(),
-        };
+    if !ok {
         r.at(&s.action.span, path, format!("{name} takes {what}"));
     }
     if let Some(cid) = &s.call_id {

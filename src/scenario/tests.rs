@@ -972,3 +972,19 @@ fn deeply_nested_input_is_a_problem_not_a_stack_overflow() {
         assert!(got[0].starts_with(&format!("{name}:1:")), "{got:?}");
     }
 }
+
+#[test]
+fn a_step_naming_the_wrong_party_says_what_it_takes() {
+    let text = queue(
+        "  { do = \"enqueue\" },\n  { do = \"select\", number = \"13800000000\" },\n  \
+         { do = \"timeout\", agent = \"1001\" },\n  { do = \"hangup\" },\n",
+    );
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:8:10: conversations[0].timeline[1]: select takes exactly agent (the agent's name)",
+            "a.toml:9:10: conversations[0].timeline[2]: timeout takes none of agent, number or party",
+            "a.toml:10:10: conversations[0].timeline[3]: hangup takes exactly one of agent, number or party",
+        ]
+    );
+}
