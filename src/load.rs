@@ -216,7 +216,7 @@ impl LoadArgs {
                 agent_answer: self.answer_rate,
                 callee_ring: ring,
                 callee_answer: self.answer_rate,
-                wrap_up: self.wrap_up,
+                wrap_up: Dist::fixed(self.wrap_up),
                 ..Behaviour::default()
             },
         }

@@ -29,10 +29,10 @@ pub fn validate_files(files: &[PathBuf]) -> (Vec<String>, Vec<Problem>) {
     for file in files {
         match load_paths(&[file], &Overrides::default(), SimTime::from_millis(0)) {
             Ok(s) => ok.push(format!(
-                "{}: ok ({} scripted conversations, {} agents{})",
+                "{}: ok ({}, {}{})",
                 file.display(),
-                s.sim.scripted.len(),
-                s.sim.agents.len(),
+                count(s.sim.scripted.len(), "scripted conversation"),
+                count(s.sim.agents.len(), "agent"),
                 if s.sim.workload.types().is_empty() {
                     String::new()
                 } else {
@@ -43,6 +43,15 @@ pub fn validate_files(files: &[PathBuf]) -> (Vec<String>, Vec<Problem>) {
         }
     }
     (ok, problems)
+}
+
+/// `n thing` or `n things`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }
 
 /// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2.
@@ -57,11 +66,7 @@ pub fn validate(args: &ValidateArgs) -> Exit {
     if problems.is_empty() {
         Exit::Ok
     } else {
-        eprintln!(
-            "{} problem{} found",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
+        eprintln!("{} found", count(problems.len(), "problem"));
         Exit::Usage
     }
 }

@@ -174,13 +174,14 @@ pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenar
     }
 
     // Scripted conversations.
+    let several = files.len() > 1;
     let mut origins = Vec::new();
     let mut ids: Vec<(ConversationId, String)> = Vec::new();
     for f in files {
         for c in &f.conversations {
             let prefix = format!("conversations[{}]", c.index);
             let before = problems.len();
-            let conv = conversation(
+            let mut conv = conversation(
                 c,
                 &sc,
                 explicit_start.is_some(),
@@ -188,6 +189,11 @@ pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenar
                 &prefix,
                 &mut problems,
             );
+            conv.label = if several {
+                Arc::from(format!("{} {prefix}", f.source.name))
+            } else {
+                Arc::from(prefix.as_str())
+            };
             if let (Some(id), Some(l)) = (conv.id, &c.head.id) {
                 let here = format!("{}:{prefix}", f.source.name);
                 match ids.iter().find(|(other, _)| *other == id) {
@@ -198,7 +204,7 @@ pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenar
                     None => ids.push((id, here)),
                 }
             }
-            if problems.len() == before {
+            if problems.len() == before && c.clean {
                 origins.push(Origin {
                     source: f.source.clone(),
                     index: c.index,
@@ -208,13 +214,23 @@ pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenar
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    for e in Engine::check_scripts(&sc.sim) {
+    // Every clean timeline through the engine, unless the agent pool itself is in doubt.
+    // Only a conversation's first impossible step is reported: the engine skips it, so the
+    // steps after it usually fail only because of it.
+    let agents_clean = files.iter().all(|f| f.agents_clean);
+    let errors = if agents_clean {
+        Engine::check_scripts(&sc.sim)
+    } else {
+        Vec::new()
+    };
+    let mut reported = vec![false; origins.len()];
+    for e in errors {
         let Some(origin) = origins.get(e.conversation) else {
             continue;
         };
+        if std::mem::replace(&mut reported[e.conversation], true) {
+            continue;
+        }
         let span = origin.step_spans.get(e.step).cloned().unwrap_or(0..0);
         problems.push(origin.source.problem(
             &span,
@@ -317,7 +333,7 @@ fn workload(w: &super::model::WorkloadFile) -> Workload {
             .customer_hangup
             .as_ref()
             .map_or(d.customer_hangup, |p| p.value),
-        wrap_up: w.wrap_up.as_ref().map_or(d.wrap_up, |p| p.value),
+        wrap_up: dist(&w.wrap_up, d.wrap_up),
         user_data: w.user_data.as_ref().map_or(d.user_data, |p| p.value),
     };
     Workload {
@@ -415,6 +431,7 @@ fn conversation(
         ));
     }
     ScriptedConversation {
+        label: Arc::from(prefix),
         kind: h.kind.value,
         id: hex(&h.id).map(ConversationId),
         queue_id: hex(&h.queue_id).map(QueueId),

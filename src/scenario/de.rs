@@ -306,7 +306,7 @@ impl<'de> Deserializer<'de> for &'de Node {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
-        fields: &'static [&'static str],
+        _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
         if name == LOCATED {
@@ -315,7 +315,6 @@ impl<'de> Deserializer<'de> for &'de Node {
                 state: 0,
             });
         }
-        let _ = fields;
         self.deserialize_any(visitor)
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::de::{DeError, Located, from_node};
 use super::model::{
@@ -80,6 +80,8 @@ pub struct ParsedFile {
     pub workload: Option<(Range<usize>, WorkloadFile)>,
     /// Scripted conversations that could be read.
     pub conversations: Vec<ParsedConversation>,
+    /// Whether `[agents]` (if any) was read without problems.
+    pub agents_clean: bool,
 }
 
 /// One scripted conversation and its steps.
@@ -91,6 +93,8 @@ pub struct ParsedConversation {
     pub head: ConversationFile,
     /// Its steps.
     pub steps: Vec<StepFile>,
+    /// Whether reading it found no problem (only clean conversations reach the engine).
+    pub clean: bool,
 }
 
 /// Problems collected while reading one file.
@@ -109,11 +113,49 @@ impl Reader<'_> {
         self.problems.push(self.source.problem(span, message));
     }
 
-    fn de<'n, T: Deserialize<'n>>(&mut self, node: &'n Node, prefix: &str) -> Option<T> {
+    /// Deserializes a `T` from `node`, reporting every field that is wrong, not only the
+    /// first: for a table, each entry is first tried on its own. `None` if anything failed.
+    fn de<T: DeserializeOwned>(&mut self, node: &Node, prefix: &str) -> Option<T> {
+        let Value::Table(entries) = &node.value else {
+            return self.de_whole(node, node, prefix);
+        };
+        let mut kept = Vec::with_capacity(entries.len());
+        let mut failed = Vec::new();
+        for entry in entries {
+            let alone = Node {
+                span: node.span.clone(),
+                value: Value::Table(vec![entry.clone()]),
+            };
+            match from_node::<T>(&alone) {
+                // Another field is missing: the whole table will say so once.
+                Err(e) if !e.message.starts_with("missing field") => {
+                    self.de_error(e, node, prefix);
+                    failed.push(format!("missing field `{}`", entry.0.name));
+                }
+                _ => kept.push(entry.clone()),
+            }
+        }
+        let rest = Node {
+            span: node.span.clone(),
+            value: Value::Table(kept),
+        };
+        match from_node::<T>(&rest) {
+            Ok(v) if failed.is_empty() => Some(v),
+            Ok(_) => None,
+            // A field left out above because it was wrong is not missing.
+            Err(e) if failed.contains(&e.message) => None,
+            Err(e) => {
+                self.de_error(e, node, prefix);
+                None
+            }
+        }
+    }
+
+    fn de_whole<T: DeserializeOwned>(&mut self, node: &Node, at: &Node, prefix: &str) -> Option<T> {
         match from_node::<T>(node) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.de_error(e, node, prefix);
+                self.de_error(e, at, prefix);
                 None
             }
         }
@@ -186,6 +228,7 @@ pub fn read(source: Arc<Source>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
         agents: None,
         workload: None,
         conversations: Vec::new(),
+        agents_clean: true,
     };
     let mut r = Reader {
         source: &source,
@@ -219,10 +262,12 @@ pub fn read(source: Arc<Source>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
         check_root(&mut r, root);
     }
     if let Some(agents) = root.get("agents") {
+        let before = r.problems.len();
         file.agents = r.de::<AgentsFile>(agents, "agents");
         if let Some(a) = &file.agents {
             check_agents(&mut r, a);
         }
+        file.agents_clean = r.problems.len() == before;
     }
     if let Some(workload) = root.get("workload") {
         let key = root
@@ -384,8 +429,7 @@ fn check_rates(r: &mut Reader<'_>, rates: &Located<TypeRates>, path: &str) {
 
 fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
     let stages = w.ramp.as_deref().unwrap_or_default();
-    if let (Some(rates), Some(rate)) = (&w.rates, &w.rate) {
-        let _ = rates;
+    if let (Some(_), Some(rate)) = (&w.rates, &w.rate) {
         r.at(
             &rate.span,
             "workload.rate",
@@ -463,6 +507,7 @@ fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
     check_dist(r, &w.patience, "workload.patience", true);
     check_dist(r, &w.agent_ring, "workload.agent_ring", false);
     check_dist(r, &w.callee_ring, "workload.callee_ring", false);
+    check_dist(r, &w.wrap_up, "workload.wrap_up", false);
     for (field, value) in [
         ("workload.fetch_timeout", &w.fetch_timeout),
         ("workload.dial_timeout", &w.dial_timeout),
@@ -476,6 +521,7 @@ fn check_workload(r: &mut Reader<'_>, w: &WorkloadFile, key: &Range<usize>) {
 }
 
 fn read_conversation(r: &mut Reader<'_>, node: &Node, index: usize) -> Option<ParsedConversation> {
+    let before = r.problems.len();
     let prefix = format!("conversations[{index}]");
     let head = r.de::<ConversationFile>(node, &prefix);
     let mut steps = Vec::new();
@@ -519,7 +565,13 @@ fn read_conversation(r: &mut Reader<'_>, node: &Node, index: usize) -> Option<Pa
     for (i, step) in steps.iter().enumerate() {
         check_step(r, &head, step, i, &format!("{prefix}.timeline[{i}]"));
     }
-    Some(ParsedConversation { index, head, steps })
+    let clean = r.problems.len() == before;
+    Some(ParsedConversation {
+        index,
+        head,
+        steps,
+        clean,
+    })
 }
 
 fn check_conversation(r: &mut Reader<'_>, c: &ConversationFile, prefix: &str) {
@@ -636,24 +688,23 @@ fn check_step(r: &mut Reader<'_>, c: &ConversationFile, s: &StepFile, i: usize, 
     }
     let (agent, number, party) = (s.agent.is_some(), s.number.is_some(), s.party.is_some());
     let who = [agent, number, party].iter().filter(|x| **x).count();
-    let needs = match act {
-        K::Select | K::InviteAgent => Some(("agent", agent && !number && !party)),
-        K::InviteOut => Some(("number", number && !agent && !party)),
+    let (what, ok) = match act {
+        K::Select | K::InviteAgent => (
+            "exactly agent (the agent's name)",
+            agent && !number && !party,
+        ),
+        K::InviteOut => (
+            "exactly number (the external number)",
+            number && !agent && !party,
+        ),
         K::Ring | K::Answer | K::NoAnswer | K::Hangup | K::Leave => {
-            Some(("exactly one of agent, number or party", who == 1))
+            ("exactly one of agent, number or party", who == 1)
         }
         K::Enqueue | K::Dial | K::Timeout | K::Dismiss | K::MaxDuration => {
-            Some(("none of agent, number or party", who == 0))
+            ("none of agent, number or party", who == 0)
         }
     };
-    if let Some((what, ok)) = needs
-        && !ok
-    {
-        let what = match act {
-            K::Select | K::InviteAgent => "exactly agent (the agent's name)".to_string(),
-            K::InviteOut => "exactly number (the external number)".to_string(),
-            _ => what.to_string(),
-        };
+    if !ok {
         r.at(&s.action.span, path, format!("{name} takes {what}"));
     }
     if let Some(cid) = &s.call_id {

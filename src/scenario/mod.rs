@@ -53,10 +53,28 @@ pub fn load_texts(
         problems.append(&mut found);
         parsed.push(file);
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    // Build even when reading found problems: the merge and the engine check what they
+    // can (clean conversations), so one run reports as much as possible.
+    match build::build(&parsed, overrides, now) {
+        Ok(scenario) if problems.is_empty() => Ok(scenario),
+        Ok(_) => Err(in_file_order(problems, files)),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(in_file_order(problems, files))
+        }
     }
-    build::build(&parsed, overrides, now)
+}
+
+/// Problems file by file (in the order given), each file's from top to bottom.
+fn in_file_order(mut problems: Vec<Problem>, files: &[(String, String)]) -> Vec<Problem> {
+    let rank = |p: &Problem| {
+        files
+            .iter()
+            .position(|f| f.0 == p.file)
+            .unwrap_or(usize::MAX)
+    };
+    problems.sort_by_key(|p| (rank(p), p.line, p.column));
+    problems
 }
 
 /// Reads and checks files from disk (merged into one run).

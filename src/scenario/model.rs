@@ -227,7 +227,7 @@ pub struct WorkloadFile {
     /// Share of talks ended by the customer (or callee) rather than the agent.
     pub customer_hangup: Option<Located<Probability>>,
     /// After-call work: how long an agent stays busy after a conversation.
-    pub wrap_up: Option<Located<Span>>,
+    pub wrap_up: Option<Located<DistSpec>>,
     /// Share of conversations that carry `user_data`.
     pub user_data: Option<Located<Probability>>,
 }

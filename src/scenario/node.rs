@@ -129,25 +129,37 @@ fn toml_message(message: &str) -> String {
 
 fn toml_table(table: &toml_edit::Table, fallback: Range<usize>) -> Node {
     let span = table.span().unwrap_or(fallback);
-    let mut entries = Vec::new();
-    for (name, _) in table.iter() {
-        if let Some((key, item)) = table.get_key_value(name) {
-            let key_span = key.span().unwrap_or(span.clone());
-            if let Some(node) = toml_item(item, key_span.clone()) {
-                entries.push((
-                    Key {
-                        name: name.to_string(),
-                        span: key_span,
-                    },
-                    node,
-                ));
-            }
-        }
-    }
+    let entries = toml_entries(table.iter().map(|e| e.0), |k| table.get_key_value(k), &span);
     Node {
         span,
         value: Value::Table(entries),
     }
+}
+
+/// The entries of a table or inline table, each key with its span (the table's if unknown).
+fn toml_entries<'a>(
+    names: impl Iterator<Item = &'a str>,
+    get: impl Fn(&str) -> Option<(&'a toml_edit::Key, &'a toml_edit::Item)>,
+    span: &Range<usize>,
+) -> Vec<(Key, Node)> {
+    let mut entries = Vec::new();
+    for name in names {
+        let Some((key, item)) = get(name) else {
+            continue;
+        };
+        let key_span = key.span().unwrap_or(span.clone());
+        if let Some(node) = toml_item(item, key_span.clone()) {
+            let name = name.to_string();
+            entries.push((
+                Key {
+                    name,
+                    span: key_span,
+                },
+                node,
+            ));
+        }
+    }
+    entries
 }
 
 fn toml_item(item: &toml_edit::Item, fallback: Range<usize>) -> Option<Node> {
@@ -172,24 +184,11 @@ fn toml_value(value: &toml_edit::Value, fallback: Range<usize>) -> Node {
         V::Boolean(b) => Value::Bool(*b.value()),
         V::Datetime(d) => Value::Str(d.value().to_string()),
         V::Array(a) => Value::Array(a.iter().map(|v| toml_value(v, span.clone())).collect()),
-        V::InlineTable(t) => {
-            let mut entries = Vec::new();
-            for (name, _) in t.iter() {
-                if let Some((key, item)) = t.get_key_value(name) {
-                    let key_span = key.span().unwrap_or(span.clone());
-                    if let Some(node) = toml_item(item, key_span.clone()) {
-                        entries.push((
-                            Key {
-                                name: name.to_string(),
-                                span: key_span,
-                            },
-                            node,
-                        ));
-                    }
-                }
-            }
-            Value::Table(entries)
-        }
+        V::InlineTable(t) => Value::Table(toml_entries(
+            t.iter().map(|e| e.0),
+            |k| t.get_key_value(k),
+            &span,
+        )),
     };
     Node { span, value }
 }
@@ -203,9 +202,17 @@ fn parse_json(text: &str) -> Result<Node, SyntaxError> {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        // serde_json counts columns in bytes; report characters like everywhere else.
+        let line = e.line().max(1);
+        let line_text = text.lines().nth(line - 1).unwrap_or("");
+        let mut bytes = e.column().saturating_sub(1).min(line_text.len());
+        while !line_text.is_char_boundary(bytes) {
+            bytes -= 1;
+        }
+        let column = line_text[..bytes].chars().count() + 1;
         return Err(SyntaxError {
             offset: None,
-            line_col: Some((e.line().max(1), e.column().max(1))),
+            line_col: Some((line, column)),
             message,
         });
     }
@@ -381,5 +388,7 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         assert_eq!(line_col("名字 = 1", 9), (1, 6));
+        let err = parse("{\"名字\": ,}", Syntax::Json).unwrap_err();
+        assert_eq!(err.line_col, Some((1, 8)), "{err:?}");
     }
 }

@@ -118,7 +118,7 @@ fn workload_fields_parse_into_the_engine_behaviour() {
     assert!((b.agent_answer.get() - 0.9).abs() < 1e-12);
     assert_eq!(b.fetch_timeout, secs(30));
     assert_eq!(b.dial_timeout, secs(40));
-    assert_eq!(b.wrap_up, secs(15));
+    assert_eq!(b.wrap_up, Dist::fixed(secs(15)));
     assert_eq!(b.callee_answer.get(), 1.0);
     assert_eq!(b.customer_hangup.get(), 0.0);
 }
@@ -518,7 +518,7 @@ fn an_absolute_time_needs_a_start_time() {
 }
 
 #[test]
-fn every_problem_in_a_file_is_reported_not_just_the_first() {
+fn every_problem_in_a_file_is_reported_from_top_to_bottom() {
     let text = format!(
         "seed = -1\nspeed = \"fast\"\n{}[[conversations]]\ntype = \"queue\"\nid = \"1\"\n\
          timeline = [{{ do = \"enqueue\", bogus = 1 }}]\n[[conversations]]\ntype = \"nope\"\n\
@@ -531,11 +531,12 @@ fn every_problem_in_a_file_is_reported_not_just_the_first() {
         got,
         [
             "a.toml:1:8: seed: invalid value: integer `-1`, expected a whole number of 0 or more",
-            "a.toml:16:16: workload.agent_answer: expected a probability between 0 and 1 (or 0%..100%), got 2",
-            "a.toml:9:31: conversations[0].timeline[0]: unknown field `bogus`, expected one of `at`, `after`, `do`, `agent`, `number`, `party`, `call_id`",
+            "a.toml:2:9: speed: expected a positive number or \"max\", got \"fast\"",
             "a.toml:8:6: conversations[0].id: expected 32 hexadecimal characters, got \"1\"",
+            "a.toml:9:31: conversations[0].timeline[0]: unknown field `bogus`, expected one of `at`, `after`, `do`, `agent`, `number`, `party`, `call_id`",
             "a.toml:11:8: conversations[1].type: unknown variant `nope`, expected one of `queue`, `call_out`, `call_agent`",
             "a.toml:12:12: conversations[1].timeline: expected at least one step",
+            "a.toml:16:16: workload.agent_answer: expected a probability between 0 and 1 (or 0%..100%), got 2",
         ]
     );
 }
@@ -766,4 +767,224 @@ fn random_bytes_give_positioned_problems_and_never_panic() {
         let name = if i % 2 == 0 { "r.toml" } else { "r.json" };
         assert_plan_or_positioned_problems(name, &text);
     }
+}
+
+// ----- the JSON Schema ----------------------------------------------------------------
+
+/// A node tree as a JSON value (TOML date-times become their text, as the loader reads them).
+fn to_json(node: &node::Node) -> serde_json::Value {
+    use node::Value as V;
+    match &node.value {
+        V::Null => serde_json::Value::Null,
+        V::Bool(b) => (*b).into(),
+        V::Int(i) => (*i).into(),
+        V::Float(f) => (*f).into(),
+        V::Str(s) => s.clone().into(),
+        V::Array(items) => items.iter().map(to_json).collect(),
+        V::Table(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+fn schema() -> serde_json::Value {
+    serde_json::from_str(SCHEMA).expect("the schema is JSON")
+}
+
+#[test]
+fn the_schema_lists_exactly_the_fields_of_the_model() {
+    let schema = schema();
+    for (table, fields) in model::field_names() {
+        let def = match table {
+            "root" => &schema,
+            "rates" => &schema["$defs"]["typeRates"],
+            "mix" => &schema["$defs"]["typeWeights"],
+            other => &schema["$defs"][other],
+        };
+        let mut in_schema: Vec<&str> = def["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{table} has properties in the schema"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        in_schema.sort_unstable();
+        let mut in_model = fields.to_vec();
+        in_model.sort_unstable();
+        assert_eq!(in_schema, in_model, "{table}");
+        assert_eq!(
+            def["additionalProperties"], false,
+            "{table} denies unknown fields"
+        );
+    }
+}
+
+#[test]
+fn every_example_validates_against_the_schema() {
+    let validator = jsonschema::validator_for(&schema()).expect("a valid JSON Schema");
+    for (name, text) in examples() {
+        let syntax = load::syntax_of(&name).expect("toml or json");
+        let value = to_json(&node::parse(&text, syntax).expect("parses"));
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_the_loader_rejects_for_editors() {
+    let validator = jsonschema::validator_for(&schema()).expect("a valid JSON Schema");
+    for bad in [
+        r#"{"colour": "red"}"#,
+        r#"{"workload": {"rates": {"queue": "5 per s"}}}"#,
+        r#"{"workload": {"agent_answer": 1.5}}"#,
+        r#"{"conversations": [{"type": "queue", "timeline": [{"do": "pickup"}]}]}"#,
+        r#"{"conversations": [{"type": "queue", "id": "xyz", "timeline": [{"do": "enqueue"}]}]}"#,
+        r#"{"agents": {"count": 0}}"#,
+    ] {
+        let value: serde_json::Value = serde_json::from_str(bad).expect("json");
+        assert!(!validator.is_valid(&value), "{bad}");
+        assert!(load("a.json", bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_ramp_changes_the_arrival_rate_at_each_stage_boundary() {
+    let s = valid(
+        "a.toml",
+        "seed = 3\n[agents]\ncount = 500\n[workload]\nramp = [\n  \
+         { duration = \"10m\", rates = { queue = \"0/h\" } },\n  \
+         { duration = \"10m\", rates = { queue = \"1200/h\" } },\n  \
+         { duration = \"10m\", rates = { queue = \"120/h\" } },\n]\n",
+    );
+    let start = s.sim.start;
+    let mut engine = crate::sim::engine::Engine::new(s.sim);
+    let mut per_stage = [0u32; 3];
+    while let Some(h) = engine.next_happening() {
+        if matches!(h.kind, crate::conversation::HappeningKind::Created) {
+            // Created at the ACD selection: an arrival, shortly after it came.
+            let stage = (h.conv.created_at.since(start).as_secs_f64() / 600.0) as usize;
+            per_stage[stage.min(2)] += 1;
+        }
+    }
+    assert_eq!(per_stage[0], 0, "nothing arrives at rate 0");
+    // 200 expected in stage 2, 20 in stage 3 (Poisson; the seed fixes the draw).
+    assert!((170..=230).contains(&per_stage[1]), "{per_stage:?}");
+    assert!((8..=35).contains(&per_stage[2]), "{per_stage:?}");
+}
+
+#[test]
+fn timelines_are_checked_even_when_a_setting_is_wrong_and_only_the_first_impossible_step_is_reported()
+ {
+    let text = format!(
+        "seed = \"x\"\n{}",
+        queue(
+            "  { do = \"enqueue\" },\n  { do = \"answer\", agent = \"1001\" },\n  \
+             { do = \"hangup\", agent = \"1001\" },\n"
+        )
+    );
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:1:8: seed: invalid type: string \"x\", expected a whole number of 0 or more",
+            "a.toml:9:10: conversations[0].timeline[1]: answer: agent \"1001\" was never offered \
+             this call",
+        ]
+    );
+}
+
+#[test]
+fn a_busy_agent_in_another_file_is_named_with_that_file() {
+    let conv = |at: &str| {
+        format!(
+            "[agents]\nnames = [\"1001\"]\n[[conversations]]\ntype = \"queue\"\nat = \"{at}\"\n\
+             timeline = [\n  {{ do = \"enqueue\" }},\n  {{ do = \"select\", agent = \"1001\" }},\n]\n"
+        )
+    };
+    let files = [
+        ("a.toml".to_string(), conv("0s")),
+        ("b.toml".to_string(), conv("5s")),
+    ];
+    let err = load_texts(&files, &Overrides::default(), SimTime::from_millis(0)).unwrap_err();
+    assert_eq!(
+        err.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "b.toml:8:10: conversations[0].timeline[1]: select: agent \"1001\" is busy (being \
+          called in a.toml conversations[0]) at 5s; an agent is in at most one conversation"
+        ]
+    );
+}
+
+#[test]
+fn the_customer_cannot_answer_a_call_the_ivr_already_answered() {
+    let text = queue("  { do = \"enqueue\" },\n  { do = \"answer\", party = \"customer\" },\n");
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:8:10: conversations[0].timeline[1]: answer: the customer's call was answered \
+          by the IVR before it was queued (use hangup for the customer)"
+        ]
+    );
+}
+
+#[test]
+fn generated_traffic_never_takes_an_agent_a_script_names() {
+    let s = valid(
+        "a.toml",
+        "seed = 5\n[agents]\ncount = 3\nnames = [\"sup\"]\n[workload]\nduration = \"20m\"\n\
+         rates = { queue = \"600/h\", call_out = \"60/h\", call_agent = \"60/h\" }\n\
+         [[conversations]]\ntype = \"queue\"\nat = \"10m\"\nid = \"5c000000000000000000000000000001\"\n\
+         timeline = [\n  { do = \"enqueue\" },\n  { do = \"select\", agent = \"sup\" },\n  \
+         { do = \"answer\", agent = \"sup\" },\n  { after = \"1m\", do = \"hangup\", agent = \"sup\" },\n]\n",
+    );
+    let mut engine = crate::sim::engine::Engine::new(s.sim);
+    let (mut generated, mut scripted_joins) = (0, 0);
+    while let Some(h) = engine.next_happening() {
+        if let crate::conversation::HappeningKind::Joined(m) = &h.kind {
+            let scripted = h.conv.id.as_str() == "5c000000000000000000000000000001";
+            if m.agent_name.as_deref() == Some("sup") {
+                assert!(scripted, "a generated conversation took the scripted agent");
+                scripted_joins += 1;
+            } else if !scripted {
+                generated += 1;
+            }
+        }
+    }
+    assert_eq!(scripted_joins, 1);
+    assert!(
+        generated > 20,
+        "the generated traffic ran: {generated} joins"
+    );
+    assert!(engine.script_errors().is_empty());
+}
+
+#[test]
+fn deeply_nested_input_is_a_problem_not_a_stack_overflow() {
+    let depth = 100_000;
+    let toml = format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let json = format!("{{\"a\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    for (name, text) in [("deep.toml", toml), ("deep.json", json)] {
+        let got = problems(name, &text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with(&format!("{name}:1:")), "{got:?}");
+    }
+}
+
+#[test]
+fn a_step_naming_the_wrong_party_says_what_it_takes() {
+    let text = queue(
+        "  { do = \"enqueue\" },\n  { do = \"select\", number = \"13800000000\" },\n  \
+         { do = \"timeout\", agent = \"1001\" },\n  { do = \"hangup\" },\n",
+    );
+    assert_eq!(
+        problems("a.toml", &text),
+        [
+            "a.toml:8:10: conversations[0].timeline[1]: select takes exactly agent (the agent's name)",
+            "a.toml:9:10: conversations[0].timeline[2]: timeout takes none of agent, number or party",
+            "a.toml:10:10: conversations[0].timeline[3]: hangup takes exactly one of agent, number or party",
+        ]
+    );
 }

@@ -699,14 +699,22 @@ impl Engine {
         self.leave(key, p);
     }
 
-    /// Party `p` hangs up; a queued customer doing so before anyone answered abandons.
+    /// Party `p` hangs up; a queued customer doing so before anyone answered abandons, as
+    /// does a `call_agent` initiator still waiting for agent B.
     fn hangup(&mut self, key: u64, p: usize) {
         if let Some(conv) = self.convs.get_mut(&key)
             && conv.started_at.is_none()
-            && conv.kind == ConvType::Queue
             && p == 0
         {
-            conv.failure.get_or_insert(Outcome::AbandonedRinging);
+            match conv.kind {
+                ConvType::Queue => {
+                    conv.failure.get_or_insert(Outcome::AbandonedRinging);
+                }
+                ConvType::CallAgent if conv.waiting_since.is_some() => {
+                    conv.failure.get_or_insert(Outcome::AbandonedWaiting);
+                }
+                _ => {}
+            }
         }
         self.leave(key, p);
     }
@@ -894,7 +902,7 @@ impl Engine {
 
     /// An agent's call is over: after-call work, then idle.
     fn free_agent(&mut self, agent: AgentIdx, now: SimTime) {
-        let wrap_up = self.behaviour().wrap_up;
+        let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
         if wrap_up > Span::ZERO {
             self.pool.set_state(agent, AgentState::Busy, now);
             self.after(wrap_up, Action::AgentFree(agent));

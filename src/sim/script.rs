@@ -14,6 +14,8 @@ use crate::sim::time::SimTime;
 /// One scripted conversation.
 #[derive(Debug, Clone)]
 pub struct ScriptedConversation {
+    /// How errors name it (`conversations[2]`, with the file when several are merged).
+    pub label: Arc<str>,
     /// Its type.
     pub kind: ConvType,
     /// A fixed conversation id (random otherwise).

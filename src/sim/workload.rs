@@ -118,7 +118,7 @@ pub struct Behaviour {
     /// Share of talks ended by the customer (or callee) rather than the agent.
     pub customer_hangup: Probability,
     /// After-call work: how long an agent stays `busy` after a conversation.
-    pub wrap_up: Span,
+    pub wrap_up: Dist,
     /// Share of conversations that carry `user_data`.
     pub user_data: Probability,
 }
@@ -145,7 +145,7 @@ impl Default for Behaviour {
             callee_answer: prob(0.8),
             dial_timeout: secs(45),
             customer_hangup: prob(0.6),
-            wrap_up: Span::ZERO,
+            wrap_up: Dist::fixed(Span::ZERO),
             user_data: prob(0.5),
         }
     }

@@ -43,7 +43,7 @@ fn simulate(
         queue_timeout: None,
         agent_ring: Dist::fixed(Span::ZERO),
         agent_answer: Probability::new(1.0).expect("p"),
-        wrap_up: Span::ZERO,
+        wrap_up: Dist::fixed(Span::ZERO),
         ..Behaviour::default()
     };
     let plan = SimPlan {

@@ -318,13 +318,13 @@ fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
             .all(|p| p["subaccount_id"] == "8a2d9fed5a117dbb015a1201db300004")
     );
     let offered: u64 = o.outcomes.values().sum();
-    assert_eq!(offered, 436, "deterministic by seed");
+    assert_eq!(offered, 476, "deterministic by seed");
     assert_eq!(
         count_events(&o),
         BTreeMap::from([
-            ("begin".to_string(), 361),
-            ("end".to_string(), 361),
-            ("parts_changed".to_string(), 1182)
+            ("begin".to_string(), 382),
+            ("end".to_string(), 382),
+            ("parts_changed".to_string(), 1260)
         ])
     );
 }
@@ -374,17 +374,7 @@ fn the_ci_smoke_example_is_deterministic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ci_smoke_example_runs_end_to_end_through_the_built_in_receiver() {
     let path = example("ci-smoke.json");
-    let cli = Cli::try_parse_from([
-        "ccsim",
-        "run",
-        path.to_str().expect("utf-8 path"),
-        "--quiet",
-    ])
-    .expect("valid command line");
-    let Command::Run(args) = cli.command else {
-        panic!("run")
-    };
-    let plan = RunPlan::from_args(&args).expect("valid plan");
+    let plan = plan_of(&["--quiet"], &path);
     assert_eq!(plan.sim.seed, 15, "the file's seed");
     let (report, exit) = ccsim::run_plan(plan, tokio_util::sync::CancellationToken::new())
         .await
@@ -410,4 +400,108 @@ fn every_example_in_the_folder_is_run_by_a_test_here() {
             "{name} has no test"
         );
     }
+}
+
+/// The plan of `ccsim run FILE FLAGS…`.
+fn plan_of(flags: &[&str], file: &Path) -> RunPlan {
+    let file = file.to_str().expect("utf-8 path");
+    let args = ["ccsim", "run", file]
+        .into_iter()
+        .chain(flags.iter().copied());
+    let cli = Cli::try_parse_from(args).expect("valid command line");
+    let Command::Run(args) = cli.command else {
+        panic!("run")
+    };
+    RunPlan::from_args(&args).expect("valid plan")
+}
+
+async fn exit_of(args: &[&str]) -> Result<ccsim::Exit, ccsim::RunError> {
+    let cli = Cli::try_parse_from(args).expect("valid command line");
+    ccsim::run(cli, tokio_util::sync::CancellationToken::new()).await
+}
+
+#[tokio::test]
+async fn validate_exits_0_when_every_file_is_valid_and_2_otherwise() {
+    let good = example("queue-happy-path.toml");
+    let good = good.to_str().expect("utf-8 path");
+    assert_eq!(
+        exit_of(&["ccsim", "validate", good]).await.ok(),
+        Some(ccsim::Exit::Ok)
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"seed": "seven"}"#).expect("write");
+    let bad = bad.to_str().expect("utf-8 path");
+    assert_eq!(
+        exit_of(&["ccsim", "validate", good, bad]).await.ok(),
+        Some(ccsim::Exit::Usage)
+    );
+}
+
+#[tokio::test]
+async fn run_refuses_an_invalid_file_with_every_problem_and_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "seed = -1\nspeed = \"fast\"\n").expect("write");
+    let err = exit_of(&[
+        "ccsim",
+        "run",
+        bad.to_str().expect("utf-8 path"),
+        "--target",
+        "null",
+    ])
+    .await
+    .expect_err("invalid");
+    assert_eq!(err.exit(), ccsim::Exit::Usage);
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("invalid scenario (2 problems):\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("bad.toml:1:8: seed: invalid value: integer `-1`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("bad.toml:2:9: speed: expected a positive number or \"max\""),
+        "{shown}"
+    );
+}
+
+#[test]
+fn flags_override_the_files_settings() {
+    let flags = [
+        "--seed",
+        "99",
+        "--speed",
+        "5",
+        "--start-time",
+        "1000",
+        "--agents",
+        "3",
+    ];
+    let plan = plan_of(&flags, &example("queue-happy-path.toml"));
+    assert_eq!(plan.sim.seed, 99);
+    assert_eq!(plan.speed, ccsim::units::Speed::Factor(5.0));
+    assert_eq!(plan.sim.start, SimTime::from_millis(1000));
+    assert_eq!(plan.sim.agents.len(), 3);
+}
+
+#[test]
+fn validate_says_what_each_valid_file_holds() {
+    let (ok, problems) = ccsim::scenario::args::validate_files(&[
+        example("invite-out.toml"),
+        example("ci-smoke.json"),
+    ]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(
+        ok[0].ends_with("invite-out.toml: ok (1 scripted conversation, 1 agent)"),
+        "{ok:?}"
+    );
+    assert!(
+        ok[1].ends_with(
+            "ci-smoke.json: ok (3 scripted conversations, 6 agents, generated workload for 1m)"
+        ),
+        "{ok:?}"
+    );
 }

@@ -142,39 +142,29 @@ impl Engine {
                 }
                 self.enter(key, p)
             }
-            A::Answer(who) => {
-                let p = self.party(key, who)?;
-                if p == 0 && kind != ConvType::Queue && !created {
+            A::Answer(PartyRef::Customer) | A::NoAnswer(PartyRef::Customer) => Err(
+                "the customer's call was answered by the IVR before it was queued (use hangup \
+                 for the customer)"
+                    .into(),
+            ),
+            A::Answer(who) => match self.unanswered(key, who)? {
+                None => {
                     self.script_initiator_answer(key);
-                    return Ok(());
+                    Ok(())
                 }
-                let party = &self.convs[&key].parties[p];
-                if party.left {
-                    return Err(format!("{who} has already left"));
+                Some(p) => {
+                    if !self.convs[&key].parties[p].joined {
+                        self.enter(key, p)?; // rings and answers at once
+                    }
+                    self.answer(key, p);
+                    Ok(())
                 }
-                if party.answered {
-                    return Err(format!("{who} already answered"));
-                }
-                if !party.joined {
-                    self.enter(key, p)?; // rings and answers at once
-                }
-                self.answer(key, p);
-                Ok(())
-            }
+            },
             A::NoAnswer(who) => {
-                let p = self.party(key, who)?;
-                if p == 0 && kind != ConvType::Queue && !created {
-                    self.initiator_no_answer(key);
-                    return Ok(());
+                match self.unanswered(key, who)? {
+                    None => self.initiator_no_answer(key),
+                    Some(p) => self.ring_timeout(key, p),
                 }
-                let party = &self.convs[&key].parties[p];
-                if party.answered {
-                    return Err(format!("{who} already answered"));
-                }
-                if party.left {
-                    return Err(format!("{who} has already left"));
-                }
-                self.ring_timeout(key, p);
                 Ok(())
             }
             A::Hangup(who) | A::Leave(who) => {
@@ -383,8 +373,8 @@ impl Engine {
                     .iter()
                     .any(|p| p.role == Role::Agent(agent) && !p.left)
             })
-            .map(|c| match c.script {
-                Some(s) => format!("conversations[{s}]"),
+            .map(|c| match c.script.and_then(|s| self.plan.scripted.get(s)) {
+                Some(sc) => sc.label.to_string(),
                 None => "a generated conversation".to_string(),
             })
             .collect();
@@ -398,6 +388,24 @@ impl Engine {
              conversation",
             self.offset(self.now)
         ))
+    }
+
+    /// The party a step names, which must have been offered the call and be neither
+    /// answered nor gone; `None` for an initiating agent whose own leg is still ringing.
+    fn unanswered(&self, key: u64, who: &PartyRef) -> Result<Option<usize>, String> {
+        let p = self.party(key, who)?;
+        let conv = &self.convs[&key];
+        if p == 0 && conv.kind != ConvType::Queue && conv.info.is_none() {
+            return Ok(None);
+        }
+        let party = &conv.parties[p];
+        if party.left {
+            return Err(format!("{who} has already left"));
+        }
+        if party.answered {
+            return Err(format!("{who} already answered"));
+        }
+        Ok(Some(p))
     }
 
     /// The index of the party a step names.
