@@ -9,4 +9,5 @@ mod erlang;
 mod lifecycles;
 mod retries;
 mod scenarios;
+mod scheduler;
 mod support;
