@@ -151,11 +151,12 @@ pub async fn replay(
         quiet: args.output.quiet,
     };
     let start = entries.first().map(|(at, _)| *at).unwrap_or_default();
+    let last = entries.last().map(|(at, _)| *at).unwrap_or(start);
     let config = DeliveryConfig::new(target.transport.clone(), &options, args.seed);
     let mut source = ReplaySource::new(entries);
     let sent = send(
         &mut source,
-        start,
+        (start, last),
         args.speed,
         &config,
         &outputs,

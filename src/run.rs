@@ -158,9 +158,11 @@ pub async fn run_plan(
     let config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
     let mut engine = Engine::new(plan.sim.clone());
     let mut source = SimSource::new(|| engine.next_happening(), &store, &builder);
+    // Progress is measured against the arrivals window; the tail after it is short.
+    let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
     let sent = send(
         &mut source,
-        plan.sim.start,
+        horizon,
         plan.speed,
         &config,
         &outputs,
@@ -332,25 +334,26 @@ impl Outputs {
 /// collector.
 pub(crate) async fn send(
     source: &mut dyn Source,
-    sim_start: SimTime,
+    horizon: (SimTime, SimTime),
     speed: Speed,
     config: &DeliveryConfig,
     outputs: &Outputs,
     shutdown: &CancellationToken,
     servers: &CancellationToken,
 ) -> Result<Sent, RunError> {
-    let mut collector = Collector::new(outputs.open()?);
     let progress = Arc::new(Progress::default());
+    let mut collector = Collector::new(outputs.open()?).with_progress(progress.clone());
     let progress_task = (!outputs.quiet).then(|| {
         crate::progress::spawn(
             progress.clone(),
             std::io::stderr().is_terminal(),
+            horizon,
             servers.clone(),
         )
     });
     let end = run_delivery(
         source,
-        sim_start,
+        horizon.0,
         speed,
         config,
         &mut collector,

@@ -17,7 +17,7 @@ pub mod transport;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -162,6 +162,10 @@ pub struct Progress {
     pub backlog: AtomicU64,
     /// The largest `backlog` seen.
     pub peak_backlog: AtomicU64,
+    /// Simulated time of the latest released happening, µs since the epoch.
+    pub sim_now_us: AtomicI64,
+    /// p99 latency so far, µs (refreshed by the collector every few hundred events).
+    pub p99_us: AtomicU64,
 }
 
 /// How the delivery phase ended.
@@ -366,6 +370,7 @@ pub async fn run_delivery(
                 }
                 let scheduled = due.unwrap_or_else(Instant::now);
                 source.release(&mut scratch);
+                progress.sim_now_us.store(at.as_micros(), Ordering::Relaxed);
                 pending.extend(scratch.drain(..).map(|r| (at, scheduled, r)));
             }
             if !exhausted && pending.is_empty() && source.next_at().is_none() {

@@ -2,12 +2,15 @@
 //! of latency, service time and schedule lateness, and the events log. Fed by the
 //! delivery dispatcher through [`Sink`]; turned into a [`Report`] at the end.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use hdrhistogram::Histogram;
 
 use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
-use crate::delivery::{Completion, DeliveryOutcome, Job, Sink};
+use crate::delivery::{Completion, DeliveryOutcome, Job, Progress, Sink};
 use crate::sim::stats::SimStats;
 use crate::units::Span;
 
@@ -19,7 +22,12 @@ pub struct Collector {
     lateness: Histogram<u64>,
     log: Option<EventsLog>,
     log_error: Option<std::io::Error>,
+    /// Where the live p99 is published for the progress line.
+    progress: Option<Arc<Progress>>,
 }
+
+/// How often (in delivered events) the live p99 is recomputed.
+const P99_REFRESH: u64 = 256;
 
 fn histogram() -> Histogram<u64> {
     // Microseconds, 1 µs to 1 hour, 3 significant digits; saturating beyond.
@@ -58,7 +66,14 @@ impl Collector {
             lateness: histogram(),
             log,
             log_error: None,
+            progress: None,
         }
+    }
+
+    /// Publishes the p99 latency so far to `progress` as events are delivered.
+    pub fn with_progress(mut self, progress: Arc<Progress>) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// Event counts so far.
@@ -163,6 +178,13 @@ impl Sink for Collector {
                     &mut self.latency,
                     c.done.saturating_duration_since(c.job.scheduled),
                 );
+                if let Some(p) = &self.progress
+                    && (self.latency.len() < 4 * P99_REFRESH
+                        || self.latency.len().is_multiple_of(P99_REFRESH))
+                {
+                    p.p99_us
+                        .store(self.latency.value_at_quantile(0.99), Ordering::Relaxed);
+                }
                 if let Some(sent) = c.first_sent {
                     record(&mut self.service, c.done.saturating_duration_since(sent));
                 }
