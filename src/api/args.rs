@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 
 use super::auth::{self, ApiCredentials, AuthPolicy};
 use super::store::Retention;
-use crate::plan::UsageError;
+use crate::plan::{RunPlan, TargetSpec, UsageError};
 use crate::units::Span;
 
 /// How long a signed request stays valid (the docs' 5 minutes).
@@ -257,6 +257,19 @@ impl ApiPlan {
             }
         }
     }
+}
+
+/// The plan of `ccsim serve` from that of `run`: no webhooks, and the API serves until
+/// stopped.
+pub fn serve_plan(mut plan: RunPlan) -> Result<RunPlan, UsageError> {
+    if matches!(plan.api.listen, ApiListen::Off) {
+        return Err(UsageError(
+            "--api off: `serve` has nothing else to do".into(),
+        ));
+    }
+    plan.target = TargetSpec::Null;
+    plan.api.linger = Linger::UntilStopped;
+    Ok(plan)
 }
 
 /// Flags of `ccsim sign`.

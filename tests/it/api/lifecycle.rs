@@ -1,5 +1,6 @@
 //! How `run` starts and stops the API: a busy port, `--api off`, `serve` without an API.
 
+use ccsim::api::args::serve_plan;
 use ccsim::cli::{Cli, Command};
 use ccsim::plan::RunPlan;
 use ccsim::{Exit, RunError};
@@ -67,4 +68,58 @@ async fn serve_with_api_off_is_a_usage_error() {
         matches!(&result, Err(RunError::Usage(e)) if e.to_string().starts_with("--api off")),
         "{result:?}"
     );
+}
+
+#[tokio::test]
+async fn serve_keeps_serving_the_finished_simulation_until_stopped() {
+    let flags = ["--target", "null", "-q"];
+    let mut reference = plan(&flags);
+    reference.api = ccsim::api::args::ApiPlan::default();
+    let (expected, _) = ccsim::run_plan(reference, CancellationToken::new())
+        .await
+        .expect("the reference run completes");
+    let began = expected.conversations.started;
+    assert!(began > 0);
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/v1/account/x/callcenter/conversation?size=1000",
+        listener.local_addr().expect("address")
+    );
+    let mut serve = serve_plan(plan(&flags)).expect("a serve plan");
+    serve.api = serve.api.with_listener(listener);
+    let stop = CancellationToken::new();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let running = async {
+        let result = ccsim::run_plan(serve, stop.clone()).await;
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+
+    // Records appear and evolve until every begun conversation has ended; then serve is
+    // still running, until stopped.
+    let client = reqwest::Client::new();
+    let watch = async {
+        loop {
+            let page: serde_json::Value = match client.get(&url).send().await {
+                Ok(response) => serde_json::from_slice(&response.bytes().await.unwrap_or_default())
+                    .unwrap_or_default(),
+                Err(_) => serde_json::Value::Null,
+            };
+            let ended = page["data"]["result"]
+                .as_array()
+                .map_or(0, |r| r.iter().filter(|c| !c["end_time"].is_null()).count());
+            if page["data"]["totalCount"] == began && ended as u64 == began {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let still_running = !finished.load(std::sync::atomic::Ordering::SeqCst);
+        stop.cancel();
+        still_running
+    };
+    let (result, still_running) = tokio::join!(running, watch);
+    assert!(still_running, "serve stopped before it was told to");
+    let (report, _) = result.expect("serve ends cleanly");
+    assert_eq!(report.target, "null (discarded in-process)");
 }
