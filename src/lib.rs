@@ -11,7 +11,7 @@
 //! - `conversation`, `ids`: domain facts and identifiers.
 //! - `event/`: webhook kinds, payload builder, fidelity profiles.
 //! - `delivery/`: dispatcher, clock mapping, transport, retry policy, signing.
-//! - `api/`: record store and authentication of the fake platform API.
+//! - `api/`: the fake platform API: record store, router, rendering, errors, auth, flags.
 //! - `receiver/`: built-in receiver and event-contract checker.
 //! - `report/`: collector, events log, report and its renderers.
 
