@@ -114,6 +114,7 @@ pub async fn run_plan(
             };
             let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
             let addr = server::spawn(listener, state, servers.clone())
+                .await
                 .context("cannot start the fake platform API")?;
             if !plan.quiet {
                 eprintln!(
