@@ -3,16 +3,12 @@
 //! the fake API and checks it agrees with the event it is handling.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::future::IntoFuture as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use ccsim::Exit;
-use ccsim::cli::{Cli, Command};
-use ccsim::plan::RunPlan;
-use clap::Parser as _;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -168,31 +164,18 @@ fn history(id: &str, previous: &Value, current: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn records_read_while_handling_each_event_agree_with_it_at_max_speed() {
-    let api_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the API port");
-    let api_addr = api_listener.local_addr().expect("API address");
+    let (api, api_base) = super::api_listener();
     let checker = Checker {
         client: reqwest::Client::new(),
-        api: format!("http://{api_addr}"),
+        api: api_base.clone(),
         findings: Arc::default(),
     };
-    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the receiver");
-    let receiver_addr = receiver.local_addr().expect("receiver address");
-    let stop = CancellationToken::new();
     let app = axum::Router::new()
         .route("/hook", post(hook))
         .with_state(checker.clone());
-    let served = tokio::spawn(
-        axum::serve(receiver, app)
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future(),
-    );
-
-    let target = format!("http://{receiver_addr}/hook");
-    let cli = Cli::try_parse_from([
-        "ccsim",
-        "run",
+    let receiver = super::TestReceiver::start(app).await;
+    let target = format!("{}/hook", receiver.base);
+    let mut plan = super::plan_of(&[
         "--speed",
         "max",
         "--seed",
@@ -204,21 +187,18 @@ async fn records_read_while_handling_each_event_agree_with_it_at_max_speed() {
         "--target",
         &target,
         "--quiet",
-    ])
-    .expect("valid flags");
-    let Command::Run(args) = cli.command else {
-        panic!("parsed as run")
-    };
-    let mut plan = RunPlan::from_args(&args).expect("valid plan");
-    plan.api = plan.api.with_listener(api_listener);
+    ]);
+    plan.api = plan.api.with_listener(api);
     let (report, exit) = ccsim::run_plan(plan, CancellationToken::new())
         .await
         .expect("the run completes");
-    stop.cancel();
-    let _ = served.await;
+    receiver.stop().await;
 
     assert_eq!(exit, Exit::Ok);
-    assert_eq!(report.api, Some(api_addr.to_string()));
+    assert_eq!(
+        report.api.map(|addr| format!("http://{addr}")),
+        Some(api_base)
+    );
     assert_eq!(report.events.delivered, report.events.emitted);
     let f = findings(&checker);
     assert_eq!(f.problems, Vec::<String>::new(), "inconsistent records");

@@ -1,29 +1,16 @@
 //! How `run` starts and stops the API: a busy port, `--api off`, `serve` without an API.
 
 use ccsim::api::args::serve_plan;
-use ccsim::cli::{Cli, Command};
+use ccsim::cli::Cli;
 use ccsim::plan::RunPlan;
 use ccsim::{Exit, RunError};
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
-/// The plan of `ccsim run` with `flags` (a short, fast, silent run by default).
+/// The plan of a short, fast run with `flags`.
 fn plan(flags: &[&str]) -> RunPlan {
-    let base = [
-        "ccsim",
-        "run",
-        "--speed",
-        "max",
-        "--seed",
-        "3",
-        "--duration",
-        "5m",
-    ];
-    let cli = Cli::try_parse_from(base.iter().chain(flags)).expect("valid flags");
-    let Command::Run(args) = cli.command else {
-        panic!("parsed as run")
-    };
-    RunPlan::from_args(&args).expect("valid plan")
+    let base = ["--speed", "max", "--seed", "3", "--duration", "5m"];
+    super::plan_of(&[&base[..], flags].concat())
 }
 
 #[tokio::test]
@@ -81,11 +68,8 @@ async fn serve_keeps_serving_the_finished_simulation_until_stopped() {
     let began = expected.conversations.started;
     assert!(began > 0);
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!(
-        "http://{}/v1/account/x/callcenter/conversation?size=1000",
-        listener.local_addr().expect("address")
-    );
+    let (listener, base) = super::api_listener();
+    let url = format!("{base}/v1/account/x/callcenter/conversation?size=1000");
     let mut serve = serve_plan(plan(&flags)).expect("a serve plan");
     serve.api = serve.api.with_listener(listener);
     let stop = CancellationToken::new();
