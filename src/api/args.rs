@@ -54,6 +54,11 @@ pub struct ApiArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_conversations: u64,
 
+    /// Also forget conversations that ended longer ago than this, in simulated time (e.g.
+    /// 30m). Default: only --retain-conversations limits them.
+    #[arg(long, env = "CCSIM_RETAIN_FOR", value_name = "DURATION")]
+    pub retain_for: Option<Span>,
+
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
@@ -222,6 +227,7 @@ impl ApiPlan {
             zone,
             retention: Retention {
                 max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
+                max_age: args.retain_for,
             },
         })
     }
@@ -394,7 +400,20 @@ mod tests {
         assert!(plan.auth.is_none());
         assert_eq!(plan.zone, auth::DEFAULT_ZONE);
         assert_eq!(plan.retention.max_records, 100_000);
+        assert_eq!(plan.retention.max_age, None);
         assert_eq!(plan.linger, Linger::For(Duration::ZERO));
+    }
+
+    #[test]
+    fn retention_takes_a_count_and_an_age() {
+        let args = parse(&["--retain-conversations", "50", "--retain-for", "30m"]).expect("parses");
+        let plan = ApiPlan::from_args(&args).expect("valid");
+        assert_eq!(plan.retention.max_records, 50);
+        assert_eq!(
+            plan.retention.max_age,
+            Some(Span::from_millis(30 * 60 * 1000))
+        );
+        assert!(parse(&["--retain-conversations", "0"]).is_err());
     }
 
     #[test]

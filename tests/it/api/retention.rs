@@ -25,6 +25,7 @@ async fn a_long_run_keeps_the_store_within_its_retention() {
     let mut engine = Engine::new(plan);
     let store = RecordStore::new(Retention {
         max_records: RETAIN,
+        ..Retention::default()
     });
     let mut live = HashSet::new();
     let mut first_ended = None;
