@@ -43,7 +43,7 @@ pub enum Command {
     /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
     Serve(RunArgs),
     /// Print the platform's signature headers, and a curl command, for one API request.
-    Sign(crate::api::args::SignArgs),
+    Sign(crate::api::sign::SignArgs),
 }
 
 /// Flags of `ccsim run`.

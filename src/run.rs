@@ -79,7 +79,7 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
         Command::Listen(args) => listen(args, shutdown).await,
         Command::Serve(args) => serve(args, shutdown).await,
         Command::Sign(args) => {
-            print!("{}", crate::api::args::sign(&args, chrono::Utc::now())?);
+            print!("{}", crate::api::sign::sign(&args, chrono::Utc::now())?);
             Ok(Exit::Ok)
         }
     }
