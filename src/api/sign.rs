@@ -113,29 +113,40 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn sign_prints_the_four_headers_and_a_curl_command() {
-        #[derive(Parser)]
-        struct SignCli {
-            #[command(flatten)]
-            sign: SignArgs,
-        }
-        let args = SignCli::try_parse_from([
+    #[derive(Parser)]
+    struct SignCli {
+        #[command(flatten)]
+        sign: SignArgs,
+    }
+
+    /// `ccsim sign` with the auth module's test credentials and `flags`.
+    fn args(flags: &[&str]) -> SignArgs {
+        let credentials = [
             "ccsim",
-            "--uri",
-            "/api/v1/calls?page=1&size=20",
             "--app-id",
             "app-001",
             "--cert-id",
             "cert-001",
             "--api-secret",
             "test-secret",
-        ])
-        .expect("parses")
-        .sign;
-        // 2016-07-01 12:10:00 +08:00, the auth module's Python vector.
-        let at = DateTime::from_timestamp(1_467_346_200, 0).unwrap_or_default();
-        let out = sign(&args, at).expect("signs");
+        ];
+        SignCli::try_parse_from(credentials.iter().chain(flags))
+            .expect("parses")
+            .sign
+    }
+
+    /// 2016-07-01 12:10:00 +08:00, the time of the auth module's Python vectors.
+    fn signed_at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_467_346_200, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn sign_prints_the_four_headers_and_a_curl_command() {
+        let out = sign(
+            &args(&["--uri", "/api/v1/calls?page=1&size=20"]),
+            signed_at(),
+        )
+        .expect("signs");
         // The auth module's Python vector for GET /api/v1/calls.
         assert!(
             out.starts_with(
@@ -149,6 +160,55 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("test-secret"), "{out}");
+    }
+
+    #[test]
+    fn sign_signs_a_post_body_from_a_file_and_its_content_type() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("body.json");
+        std::fs::write(&path, br#"{"phone":"13800138000","taskId":42}"#).expect("written");
+        let path = path.to_string_lossy().into_owned();
+        let out = sign(
+            &args(&[
+                "--method",
+                "post",
+                "--uri",
+                "/api/v1/tasks",
+                "--body",
+                &path,
+                "--content-type",
+                "application/json;charset=utf-8",
+            ]),
+            signed_at(),
+        )
+        .expect("signs");
+        // The auth module's Python vector for this POST.
+        assert!(
+            out.contains("Signature: 2ASVNdmDQn8BUELLNRTGZTcSuF2mgugqcsMkjmsPd48=\n"),
+            "{out}"
+        );
+        assert!(out.contains("curl -sS -X POST "), "{out}");
+        assert!(
+            out.contains(&format!(
+                "-H 'Content-Type: application/json;charset=utf-8' --data-binary '@{path}'"
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn sign_names_the_problem_with_its_input() {
+        let err = |flags: &[&str]| {
+            sign(&args(flags), signed_at())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err(&["--uri", "v1/x"]).starts_with("--uri: expected a path"));
+        assert!(
+            err(&["--uri", "/x", "--body", "/no/such/file"])
+                .starts_with("--body: cannot read /no/such/file")
+        );
     }
 
     #[test]
