@@ -107,3 +107,26 @@ async fn serve_keeps_serving_the_finished_simulation_until_stopped() {
     let (report, _) = result.expect("serve ends cleanly");
     assert_eq!(report.target, "null (discarded in-process)");
 }
+
+#[tokio::test]
+async fn with_port_0_the_report_names_the_port_actually_bound() {
+    let (report, exit) = ccsim::run_plan(
+        plan(&["--api", "127.0.0.1:0", "--target", "null", "-q"]),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("the run completes");
+    assert_eq!(exit, Exit::Ok);
+    let addr: std::net::SocketAddr = report
+        .api
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .expect("an address in the report");
+    assert!(addr.ip().is_loopback());
+    assert_ne!(addr.port(), 0);
+    assert!(
+        report
+            .render_text()
+            .contains(&format!("api:    http://{addr}/"))
+    );
+}
