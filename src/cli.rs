@@ -51,7 +51,7 @@ pub enum Command {
     /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
     Serve(RunArgs),
     /// Print the platform's signature headers, and a curl command, for one API request.
-    Sign(crate::api::args::SignArgs),
+    Sign(crate::api::sign::SignArgs),
     /// Check scenario files and print every problem as FILE:LINE:COLUMN: message.
     Validate(crate::scenario::args::ValidateArgs),
     /// Print the JSON Schema of scenario files (for editor completion).

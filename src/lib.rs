@@ -15,7 +15,7 @@
 //! - `delivery/`: dispatcher, sources, clock mapping, transport, retry policy, signing,
 //!   robustness options, and the delivery flags (`args`).
 //! - `replay`: `ccsim replay`, re-sending an events log.
-//! - `api/`: record store and authentication of the fake platform API.
+//! - `api/`: the fake platform API: record store, router, rendering, errors, auth, flags.
 //! - `receiver/`: built-in receiver and event-contract checker.
 //! - `report/`: collector, events log, report and its renderers.
 

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::args::{ApiListen, Linger};
+use crate::api::args::Linger;
 use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
@@ -88,7 +88,7 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
         Command::Listen(args) => listen(args, shutdown).await,
         Command::Serve(args) => serve(args, shutdown).await,
         Command::Sign(args) => {
-            print!("{}", crate::api::args::sign(&args, chrono::Utc::now())?);
+            print!("{}", crate::api::sign::sign(&args, chrono::Utc::now())?);
             Ok(Exit::Ok)
         }
         Command::Validate(args) => Ok(crate::scenario::args::validate(&args)),
@@ -103,12 +103,7 @@ pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError
 /// `ccsim serve`: the fake API alone, fed by the simulation without sending webhooks, until
 /// ctrl-c (which is its normal end, so exit 0).
 async fn serve(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let mut plan = RunPlan::from_args(&args)?;
-    if matches!(plan.api.listen, ApiListen::Off) {
-        return Err(UsageError("--api off: `serve` has nothing else to do".into()).into());
-    }
-    plan.target = TargetSpec::Null;
-    plan.api.linger = Linger::UntilStopped;
+    let plan = crate::api::args::serve_plan(RunPlan::from_args(&args)?)?;
     let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(match exit {
         Exit::Interrupted => Exit::Ok,
@@ -134,6 +129,7 @@ pub async fn run_plan(
             };
             let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
             let addr = server::spawn(listener, state, servers.clone())
+                .await
                 .context("cannot start the fake platform API")?;
             if !plan.quiet {
                 eprintln!(

@@ -1,21 +1,20 @@
-//! The fake API's command-line flags (flattened into `ccsim run`/`serve`) and the
-//! `ccsim sign` helper, turned into a validated [`ApiPlan`] that `run.rs` starts the server
-//! from. Kept apart from `cli.rs` so the API's flags live with the API.
+//! The fake API's command-line flags (flattened into `ccsim run`/`serve`; the credentials
+//! also into `ccsim sign`), turned into a validated [`ApiPlan`] that `run.rs` starts the
+//! server from. Kept apart from `cli.rs` so the API's flags live with the API.
 
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use std::{fmt, io::Read as _};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::FixedOffset;
 use clap::Args;
 use tokio::net::TcpListener;
 
 use super::auth::{self, ApiCredentials, AuthPolicy};
 use super::store::Retention;
-use crate::plan::UsageError;
+use crate::plan::{RunPlan, TargetSpec, UsageError};
 use crate::units::Span;
 
 /// How long a signed request stays valid (the docs' 5 minutes).
@@ -53,6 +52,11 @@ pub struct ApiArgs {
     #[arg(long, env = "CCSIM_RETAIN_CONVERSATIONS", value_name = "N", default_value_t = 100_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_conversations: u64,
+
+    /// Also forget conversations that ended longer ago than this, in simulated time (e.g.
+    /// 30m). Default: only --retain-conversations limits them.
+    #[arg(long, env = "CCSIM_RETAIN_FOR", value_name = "DURATION")]
+    pub retain_for: Option<Span>,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -96,7 +100,7 @@ pub struct CredentialArgs {
 
 impl CredentialArgs {
     /// The credentials, or an error naming the missing secret for `what`.
-    fn credentials(&self, what: &str) -> Result<ApiCredentials, UsageError> {
+    pub fn credentials(&self, what: &str) -> Result<ApiCredentials, UsageError> {
         let secret = self.api_secret.as_ref().ok_or_else(|| {
             UsageError(format!(
                 "{what}: needs a secret: pass --api-secret or set CCSIM_API_SECRET"
@@ -222,6 +226,7 @@ impl ApiPlan {
             zone,
             retention: Retention {
                 max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
+                max_age: args.retain_for,
             },
         })
     }
@@ -259,99 +264,17 @@ impl ApiPlan {
     }
 }
 
-/// Flags of `ccsim sign`.
-#[derive(Debug, Clone, Args)]
-pub struct SignArgs {
-    /// HTTP method of the request.
-    #[arg(long, default_value = "GET")]
-    pub method: String,
-
-    /// Request path, e.g. /v1/account/X/callcenter/conversation/ID (a query string is
-    /// allowed; it is not signed).
-    #[arg(long, value_name = "URI")]
-    pub uri: String,
-
-    /// File holding the request body, `-` for stdin (signed for POST and PUT only).
-    #[arg(long, value_name = "FILE|-")]
-    pub body: Option<PathBuf>,
-
-    /// Content-Type the request will carry (signed for POST and PUT only).
-    #[arg(
-        long,
-        value_name = "TYPE",
-        default_value = "application/json;charset=UTF-8"
-    )]
-    pub content_type: String,
-
-    /// Base URL of the API, for the printed curl command.
-    #[arg(
-        long,
-        env = "CCSIM_API_URL",
-        value_name = "URL",
-        default_value = "http://127.0.0.1:8700"
-    )]
-    pub base_url: String,
-
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
-}
-
-/// `ccsim sign`: the four headers for a request signed at `now`, and a curl command.
-pub fn sign(args: &SignArgs, now: DateTime<Utc>) -> Result<String, UsageError> {
-    let credentials = args.credentials.credentials("sign")?;
-    let method = args.method.to_ascii_uppercase();
-    if !args.uri.starts_with('/') {
-        return Err(UsageError(format!(
-            "--uri: expected a path starting with /, like /v1/account/X/callcenter/conversation/ID, got {:?}",
-            args.uri
-        )));
-    }
-    let body = match &args.body {
-        None => Vec::new(),
-        Some(path) if path.as_os_str() == "-" => {
-            let mut body = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut body)
-                .map_err(|e| UsageError(format!("--body: cannot read stdin: {e}")))?;
-            body
-        }
-        Some(path) => std::fs::read(path)
-            .map_err(|e| UsageError(format!("--body: cannot read {}: {e}", path.display())))?,
-    };
-    let headers = auth::sign_request(
-        &credentials,
-        &method,
-        &args.uri,
-        &args.content_type,
-        &body,
-        now,
-        args.credentials.api_tz,
-    );
-    let mut out = String::new();
-    let mut curl = format!("curl -sS -X {method}");
-    for (name, value) in headers.pairs() {
-        out.push_str(&format!("{name}: {value}\n"));
-        curl.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
-    }
-    if let Some(path) = &args.body {
-        curl.push_str(&format!(
-            " -H {} --data-binary {}",
-            shell_quote(&format!("Content-Type: {}", args.content_type)),
-            shell_quote(&format!("@{}", path.display()))
+/// The plan of `ccsim serve` from that of `run`: no webhooks, and the API serves until
+/// stopped.
+pub fn serve_plan(mut plan: RunPlan) -> Result<RunPlan, UsageError> {
+    if matches!(plan.api.listen, ApiListen::Off) {
+        return Err(UsageError(
+            "--api off: `serve` has nothing else to do".into(),
         ));
     }
-    let url = format!("{}{}", args.base_url.trim_end_matches('/'), args.uri);
-    curl.push_str(&format!(" {}", shell_quote(&url)));
-    out.push_str(&format!(
-        "\n# valid for {} minutes:\n{curl}\n",
-        SIGNATURE_EXPIRY.as_secs() / 60
-    ));
-    Ok(out)
-}
-
-/// Quotes `s` for a POSIX shell.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    plan.target = TargetSpec::Null;
+    plan.api.linger = Linger::UntilStopped;
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -381,7 +304,20 @@ mod tests {
         assert!(plan.auth.is_none());
         assert_eq!(plan.zone, auth::DEFAULT_ZONE);
         assert_eq!(plan.retention.max_records, 100_000);
+        assert_eq!(plan.retention.max_age, None);
         assert_eq!(plan.linger, Linger::For(Duration::ZERO));
+    }
+
+    #[test]
+    fn retention_takes_a_count_and_an_age() {
+        let args = parse(&["--retain-conversations", "50", "--retain-for", "30m"]).expect("parses");
+        let plan = ApiPlan::from_args(&args).expect("valid");
+        assert_eq!(plan.retention.max_records, 50);
+        assert_eq!(
+            plan.retention.max_age,
+            Some(Span::from_millis(30 * 60 * 1000))
+        );
+        assert!(parse(&["--retain-conversations", "0"]).is_err());
     }
 
     #[test]
@@ -417,48 +353,5 @@ mod tests {
             assert!(!debug.contains("hunter2"), "{debug}");
         }
         assert_eq!(plan.auth.map(|a| a.max_age), Some(SIGNATURE_EXPIRY));
-    }
-
-    #[test]
-    fn sign_prints_the_four_headers_and_a_curl_command() {
-        #[derive(Parser)]
-        struct SignCli {
-            #[command(flatten)]
-            sign: SignArgs,
-        }
-        let args = SignCli::try_parse_from([
-            "ccsim",
-            "--uri",
-            "/api/v1/calls?page=1&size=20",
-            "--app-id",
-            "app-001",
-            "--cert-id",
-            "cert-001",
-            "--api-secret",
-            "test-secret",
-        ])
-        .expect("parses")
-        .sign;
-        // 2016-07-01 12:10:00 +08:00, the auth module's Python vector.
-        let at = DateTime::from_timestamp(1_467_346_200, 0).unwrap_or_default();
-        let out = sign(&args, at).expect("signs");
-        // The auth module's Python vector for GET /api/v1/calls.
-        assert!(
-            out.starts_with(
-                "AppID: app-001\nCertID: cert-001\nSignature: px8JHuClBjj6Kz6RKJlefqBpmqtYUX5UVmcFiyshLSQ=\n"
-            ),
-            "{out}"
-        );
-        assert!(out.contains("Timestamp: 20160701121000\n"), "{out}");
-        assert!(
-            out.contains("'http://127.0.0.1:8700/api/v1/calls?page=1&size=20'"),
-            "{out}"
-        );
-        assert!(!out.contains("test-secret"), "{out}");
-    }
-
-    #[test]
-    fn shell_quoting_survives_single_quotes() {
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -24,10 +24,13 @@ pub struct LimitedListener {
 impl LimitedListener {
     /// Wraps `inner`, admitting at most `limit` connections at once.
     pub fn new(inner: TcpListener, limit: usize) -> Self {
-        Self {
-            inner,
-            permits: Arc::new(Semaphore::new(limit.max(1))),
-        }
+        Self::sharing(inner, Arc::new(Semaphore::new(limit.max(1))))
+    }
+
+    /// Wraps `inner`, admitting a connection only with one of `permits`, which other
+    /// listeners (of the same socket, on other threads) may share.
+    pub fn sharing(inner: TcpListener, permits: Arc<Semaphore>) -> Self {
+        Self { inner, permits }
     }
 
     /// Permits left: connections that could still be admitted now.

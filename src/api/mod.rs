@@ -8,6 +8,7 @@ pub mod error;
 pub mod listener;
 pub mod render;
 pub mod server;
+pub mod sign;
 pub mod store;
 
 pub use server::{ApiState, router};

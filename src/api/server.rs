@@ -14,8 +14,15 @@
 //! are read up to the limit to be verified; other bodies are never read); with auth,
 //! `/v1/…` requests are verified first (401 plain text). At most [`DEFAULT_CONCURRENCY`]
 //! connections are served at once ([`LimitedListener`]).
+//!
+//! Threads: like nginx's workers, the API runs on its own threads, one single-threaded
+//! runtime per core, each accepting from the shared listening socket. A request is parsed,
+//! answered and written on one thread without work stealing or cross-thread wake-ups,
+//! and the API does not compete with the delivery dispatcher's runtime.
 
+use std::io;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use axum::Router;
@@ -28,6 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthPolicy};
@@ -99,27 +107,71 @@ pub fn router(state: ApiState) -> Router {
     router.with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` fires.
-pub async fn serve(
+/// Most API worker threads.
+const MAX_WORKERS: usize = 8;
+
+/// Serves `state` on `listener` in the background, on one worker thread per core (at most
+/// [`MAX_WORKERS`]), until `shutdown` fires; returns the bound address once every worker
+/// is ready.
+pub async fn spawn(
     listener: TcpListener,
     state: ApiState,
     shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    let listener = LimitedListener::new(listener, DEFAULT_CONCURRENCY);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+) -> io::Result<SocketAddr> {
+    let addr = listener.local_addr()?;
+    let socket = listener.into_std()?;
+    let permits = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(MAX_WORKERS);
+    for i in 0..workers {
+        let socket = socket.try_clone()?;
+        let (state, shutdown, permits) = (state.clone(), shutdown.clone(), permits.clone());
+        let (ready, started) = oneshot::channel();
+        std::thread::Builder::new()
+            .name(format!("ccsim-api-{i}"))
+            .spawn(move || worker(socket, state, shutdown, permits, ready))?;
+        started
+            .await
+            .map_err(|_| io::Error::other("an API worker thread died at start"))??;
+    }
+    Ok(addr)
 }
 
-/// Serves in the background on `listener`; returns the bound address.
-pub fn spawn(
-    listener: TcpListener,
+/// One worker thread: a single-threaded runtime serving connections it accepts from
+/// `socket` until `shutdown`. Reports on `ready` whether it could start.
+fn worker(
+    socket: std::net::TcpListener,
     state: ApiState,
     shutdown: CancellationToken,
-) -> std::io::Result<SocketAddr> {
-    let addr = listener.local_addr()?;
-    tokio::spawn(serve(listener, state, shutdown));
-    Ok(addr)
+    permits: Arc<Semaphore>,
+    ready: oneshot::Sender<io::Result<()>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match TcpListener::from_std(socket) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        let listener = LimitedListener::sharing(listener, permits);
+        // An error here means the socket failed; the run goes on without the API.
+        let _ = axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+    });
 }
 
 /// `GET …/callcenter/conversation/{id}`.

@@ -2,7 +2,8 @@
 //! by the delivery dispatcher with each happening *before* the webhook announcing it is
 //! handed to the network, and read by the fake API. A cheap cloneable handle; the lock is
 //! never held across an await. Retention bounds memory: past the limit, the oldest ended
-//! records are evicted first.
+//! records are evicted first; with an age limit, records ended longer ago (in simulated
+//! time) are evicted too. Live records are never evicted.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::conversation::{ConvInfo, EndReason, Happening, HappeningKind, MemberInfo};
 use crate::ids::{CallId, ConversationId};
 use crate::sim::time::SimTime;
+use crate::units::Span;
 
 /// A member as the record shows it.
 #[derive(Debug, Clone)]
@@ -41,17 +43,20 @@ pub struct Record {
     started_seq: Option<u64>,
 }
 
-/// How many records to keep.
+/// How many records to keep, and for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
     /// At most this many records; the oldest ended ones are evicted first.
     pub max_records: usize,
+    /// Ended records are evicted once they ended longer ago than this (simulated time).
+    pub max_age: Option<Span>,
 }
 
 impl Default for Retention {
     fn default() -> Self {
         Self {
             max_records: 100_000,
+            max_age: None,
         }
     }
 }
@@ -74,6 +79,9 @@ struct Inner {
     evicted: u64,
     /// Entries of `begun` whose record was evicted (compacted away lazily).
     stale_begun: usize,
+    /// Ended records in the order they ended, with when (kept only with an age limit; may
+    /// hold ids already evicted).
+    ended: VecDeque<(SimTime, ConversationId)>,
 }
 
 /// A page of begun conversations, newest first.
@@ -161,9 +169,13 @@ impl RecordStore {
                     for m in &mut r.members {
                         m.end_time.get_or_insert(h.at);
                     }
+                    if inner.retention.max_age.is_some() {
+                        inner.ended.push_back((h.at, id));
+                    }
                 }
             }
         }
+        inner.expire(h.at);
     }
 
     /// The record of conversation `id`, if held.
@@ -212,6 +224,43 @@ impl RecordStore {
 }
 
 impl Inner {
+    /// Evicts a record (counting it and marking its place in the begun list stale).
+    fn evict(&mut self, id: &ConversationId) {
+        if let Some(r) = self.records.remove(id) {
+            self.evicted += 1;
+            if r.started_seq.is_some() {
+                self.stale_begun += 1;
+            }
+        }
+    }
+
+    /// Evicts records that ended more than the age limit before `now`.
+    fn expire(&mut self, now: SimTime) {
+        let Some(max_age) = self.retention.max_age else {
+            return;
+        };
+        while let Some(&(ended_at, id)) = self.ended.front() {
+            if now.since(ended_at) <= max_age {
+                break;
+            }
+            self.ended.pop_front();
+            // Only if it is still the record that ended then.
+            if self
+                .records
+                .get(&id)
+                .is_some_and(|r| r.end_time == Some(ended_at))
+            {
+                self.evict(&id);
+            }
+        }
+        // Records evicted by count leave their entries behind; drop them in bulk.
+        if self.ended.len() > 2 * self.retention.max_records.max(1) {
+            let records = &self.records;
+            self.ended
+                .retain(|(at, id)| records.get(id).is_some_and(|r| r.end_time == Some(*at)));
+        }
+    }
+
     fn enforce_retention(&mut self) {
         let max = self.retention.max_records.max(1);
         let mut scanned = 0;
@@ -220,13 +269,7 @@ impl Inner {
                 break;
             };
             match self.records.get(&id) {
-                Some(r) if r.end_time.is_some() => {
-                    if r.started_seq.is_some() {
-                        self.stale_begun += 1;
-                    }
-                    self.records.remove(&id);
-                    self.evicted += 1;
-                }
+                Some(r) if r.end_time.is_some() => self.evict(&id),
                 // Still live: keep it, look further.
                 Some(_) => {
                     self.created.push_back(id);
@@ -325,7 +368,10 @@ mod tests {
 
     #[test]
     fn retention_evicts_the_oldest_ended_records_and_keeps_live_ones() {
-        let store = RecordStore::new(Retention { max_records: 2 });
+        let store = RecordStore::new(Retention {
+            max_records: 2,
+            ..Retention::default()
+        });
         let (a, b, c) = (info(1), info(2), info(3));
         store.apply(&happen(&a, 1, HappeningKind::Created)); // stays live
         store.apply(&happen(&b, 2, HappeningKind::Created));
@@ -344,6 +390,39 @@ mod tests {
         );
         assert!(store.get(&b.id).is_none(), "oldest ended record evicted");
         assert!(store.get(&c.id).is_some());
+        assert_eq!(store.evicted(), 1);
+    }
+
+    #[test]
+    fn records_ended_longer_ago_than_the_age_limit_are_evicted_and_live_ones_kept() {
+        let store = RecordStore::new(Retention {
+            max_age: Some(Span::from_millis(60_000)),
+            ..Retention::default()
+        });
+        let (a, b) = (info(1), info(2));
+        store.apply(&happen(&a, 0, HappeningKind::Created)); // stays live
+        store.apply(&happen(&b, 0, HappeningKind::Created));
+        let release = HappeningKind::Released {
+            reason: EndReason::CustomerHangup,
+            started_at: None,
+        };
+        store.apply(&happen(&b, 10_000, release));
+        store.apply(&happen(
+            &a,
+            70_000,
+            HappeningKind::Joined(member(a.initiator_call)),
+        ));
+        assert!(store.get(&b.id).is_some(), "ended exactly 60 s ago: kept");
+        store.apply(&happen(
+            &a,
+            70_001,
+            HappeningKind::Joined(member(a.initiator_call)),
+        ));
+        assert!(
+            store.get(&b.id).is_none(),
+            "ended more than 60 s ago: evicted"
+        );
+        assert!(store.get(&a.id).is_some(), "live records never expire");
         assert_eq!(store.evicted(), 1);
     }
 

@@ -3,16 +3,12 @@
 //! the fake API and checks it agrees with the event it is handling.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::future::IntoFuture as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use ccsim::Exit;
-use ccsim::cli::{Cli, Command};
-use ccsim::plan::RunPlan;
-use clap::Parser as _;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +23,8 @@ struct Findings {
     types: BTreeSet<String>,
     /// `parts_changed` events received per conversation so far.
     parts: HashMap<String, usize>,
+    /// The members each conversation's record listed when last read.
+    members: HashMap<String, Value>,
 }
 
 #[derive(Clone)]
@@ -45,8 +43,9 @@ async fn hook(State(checker): State<Checker>, body: Bytes) -> &'static str {
     let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let name = event["event"].as_str().unwrap_or_default().to_string();
     let id = event["id"].as_str().unwrap_or_default().to_string();
-    let parts_so_far = {
+    let (parts_so_far, previous) = {
         let mut f = findings(&checker);
+        let previous = f.members.get(&id).cloned().unwrap_or(json!([]));
         if name.ends_with(".begin") {
             f.types
                 .insert(event["type"].as_str().unwrap_or_default().into());
@@ -55,7 +54,7 @@ async fn hook(State(checker): State<Checker>, body: Bytes) -> &'static str {
         if name.ends_with(".parts_changed") {
             *parts += 1;
         }
-        *parts
+        (*parts, previous)
     };
     let url = format!(
         "{}/v1/account/test/callcenter/conversation/{id}",
@@ -68,10 +67,13 @@ async fn hook(State(checker): State<Checker>, body: Bytes) -> &'static str {
         }
         Err(e) => json!({"transport error": e.to_string()}),
     };
-    let problems = check(&event, &answer, parts_so_far);
+    let mut problems = check(&event, &answer, parts_so_far);
+    let members = &answer["data"]["members"];
+    problems.extend(history(&id, &previous, members));
     let mut f = findings(&checker);
     *f.checks.entry(name).or_default() += 1;
     f.problems.extend(problems);
+    f.members.insert(id, members.clone());
     "success"
 }
 
@@ -136,33 +138,44 @@ fn check(event: &Value, answer: &Value, parts_so_far: usize) -> Vec<String> {
     problems
 }
 
+/// Inconsistencies between two successive reads of one conversation's members: members
+/// are listed in join order and never go away, and a member's times never change once
+/// set, so the earlier list must be a prefix of the later one, up to end times being set.
+fn history(id: &str, previous: &Value, current: &Value) -> Vec<String> {
+    let empty = Vec::new();
+    let before = previous.as_array().unwrap_or(&empty);
+    let after = current.as_array().unwrap_or(&empty);
+    let mut problems = Vec::new();
+    if after.len() < before.len() {
+        problems.push(format!(
+            "{id}: members went away: {previous} then {current}"
+        ));
+    }
+    for (old, new) in before.iter().zip(after) {
+        let same = old["call_id"] == new["call_id"]
+            && old["begin_time"] == new["begin_time"]
+            && (old["end_time"].is_null() || old["end_time"] == new["end_time"]);
+        if !same {
+            problems.push(format!("{id}: member {old} became {new}"));
+        }
+    }
+    problems
+}
+
 #[tokio::test]
 async fn records_read_while_handling_each_event_agree_with_it_at_max_speed() {
-    let api_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the API port");
-    let api_addr = api_listener.local_addr().expect("API address");
+    let (api, api_base) = super::api_listener();
     let checker = Checker {
         client: reqwest::Client::new(),
-        api: format!("http://{api_addr}"),
+        api: api_base.clone(),
         findings: Arc::default(),
     };
-    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the receiver");
-    let receiver_addr = receiver.local_addr().expect("receiver address");
-    let stop = CancellationToken::new();
     let app = axum::Router::new()
         .route("/hook", post(hook))
         .with_state(checker.clone());
-    let served = tokio::spawn(
-        axum::serve(receiver, app)
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future(),
-    );
-
-    let target = format!("http://{receiver_addr}/hook");
-    let cli = Cli::try_parse_from([
-        "ccsim",
-        "run",
+    let receiver = super::TestReceiver::start(app).await;
+    let target = format!("{}/hook", receiver.base);
+    let mut plan = super::plan_of(&[
         "--speed",
         "max",
         "--seed",
@@ -174,21 +187,18 @@ async fn records_read_while_handling_each_event_agree_with_it_at_max_speed() {
         "--target",
         &target,
         "--quiet",
-    ])
-    .expect("valid flags");
-    let Command::Run(args) = cli.command else {
-        panic!("parsed as run")
-    };
-    let mut plan = RunPlan::from_args(&args).expect("valid plan");
-    plan.api = plan.api.with_listener(api_listener);
+    ]);
+    plan.api = plan.api.with_listener(api);
     let (report, exit) = ccsim::run_plan(plan, CancellationToken::new())
         .await
         .expect("the run completes");
-    stop.cancel();
-    let _ = served.await;
+    receiver.stop().await;
 
     assert_eq!(exit, Exit::Ok);
-    assert_eq!(report.api, Some(api_addr.to_string()));
+    assert_eq!(
+        report.api.map(|addr| format!("http://{addr}")),
+        Some(api_base)
+    );
     assert_eq!(report.events.delivered, report.events.emitted);
     let f = findings(&checker);
     assert_eq!(f.problems, Vec::<String>::new(), "inconsistent records");
@@ -242,4 +252,27 @@ fn the_consistency_check_catches_a_stale_record() {
     );
     let missing = json!({"code": "040501", "msg": "交谈不存在", "data": null});
     assert!(!check(&parts, &missing, 1).is_empty());
+}
+
+#[test]
+fn the_history_check_catches_members_that_change_or_vanish() {
+    let a = json!({"call_id": "a", "begin_time": "t1", "end_time": null});
+    let a_left = json!({"call_id": "a", "begin_time": "t1", "end_time": "t2"});
+    let a_left_later = json!({"call_id": "a", "begin_time": "t1", "end_time": "t3"});
+    let b = json!({"call_id": "b", "begin_time": "t1", "end_time": null});
+    assert!(history("x", &json!([a]), &json!([a_left, b])).is_empty());
+    assert_eq!(
+        history("x", &json!([a, b]), &json!([a])).len(),
+        1,
+        "b vanished"
+    );
+    assert_eq!(
+        history("x", &json!([a]), &json!([b])).len(),
+        1,
+        "a replaced"
+    );
+    assert_eq!(
+        history("x", &json!([a_left]), &json!([a_left_later])).len(),
+        1
+    );
 }

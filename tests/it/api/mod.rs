@@ -217,3 +217,53 @@ pub fn record_uri(id: &str) -> String {
 pub fn list_uri(query: &str) -> String {
     format!("/v1/account/8a2d9fed5a117dbb015a1201db300004/callcenter/conversation{query}")
 }
+
+/// The plan of `ccsim run` with `flags`.
+pub fn plan_of(flags: &[&str]) -> ccsim::plan::RunPlan {
+    use clap::Parser as _;
+    let cli =
+        ccsim::cli::Cli::try_parse_from(["ccsim", "run"].iter().chain(flags)).expect("valid flags");
+    let ccsim::cli::Command::Run(args) = cli.command else {
+        panic!("parsed as run")
+    };
+    ccsim::plan::RunPlan::from_args(&args).expect("valid plan")
+}
+
+/// A webhook receiver serving `app` on a loopback port.
+pub struct TestReceiver {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stop: tokio_util::sync::CancellationToken,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestReceiver {
+    /// Starts serving `app`.
+    pub async fn start(app: Router) -> Self {
+        use std::future::IntoFuture as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the receiver");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let served = tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.clone().cancelled_owned())
+                .into_future(),
+        );
+        Self { base, stop, served }
+    }
+
+    /// Stops serving.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.served.await;
+    }
+}
+
+/// A loopback listener for the API, and the base URL it will serve.
+pub fn api_listener() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the API port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    (listener, base)
+}

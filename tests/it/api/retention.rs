@@ -3,6 +3,7 @@
 //! unknown ones.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use ccsim::api::store::{RecordStore, Retention};
 use ccsim::conversation::HappeningKind;
@@ -24,6 +25,7 @@ async fn a_long_run_keeps_the_store_within_its_retention() {
     let mut engine = Engine::new(plan);
     let store = RecordStore::new(Retention {
         max_records: RETAIN,
+        ..Retention::default()
     });
     let mut live = HashSet::new();
     let mut first_ended = None;
@@ -72,5 +74,94 @@ async fn a_long_run_keeps_the_store_within_its_retention() {
     assert_eq!(
         answer.json(),
         json!({"code": "040501", "msg": "交谈不存在", "data": null})
+    );
+}
+
+/// What the retention receiver saw.
+#[derive(Default)]
+struct Seen {
+    ends: u64,
+    most_listed: u64,
+}
+
+#[derive(Clone)]
+struct Watcher {
+    client: reqwest::Client,
+    list: String,
+    seen: Arc<std::sync::Mutex<Seen>>,
+}
+
+/// On every `end`, reads how many conversations the API lists.
+async fn watch(
+    axum::extract::State(watcher): axum::extract::State<Watcher>,
+    body: axum::body::Bytes,
+) -> &'static str {
+    if !String::from_utf8_lossy(&body).contains("conversation.end") {
+        return "success";
+    }
+    let listed = match watcher.client.get(&watcher.list).send().await {
+        Ok(response) => {
+            serde_json::from_slice::<serde_json::Value>(&response.bytes().await.unwrap_or_default())
+                .ok()
+                .and_then(|page| page["data"]["totalCount"].as_u64())
+                .unwrap_or(u64::MAX)
+        }
+        Err(_) => u64::MAX,
+    };
+    let mut seen = watcher.seen.lock().expect("seen lock");
+    seen.ends += 1;
+    seen.most_listed = seen.most_listed.max(listed);
+    "success"
+}
+
+#[tokio::test]
+async fn a_long_max_speed_run_with_a_small_retention_keeps_the_api_bounded() {
+    const RETAIN: u64 = 20;
+    const AGENTS: u64 = 6;
+    let (api, api_base) = super::api_listener();
+    let watcher = Watcher {
+        client: reqwest::Client::new(),
+        list: format!("{api_base}/v1/account/x/callcenter/conversation?size=1"),
+        seen: Arc::default(),
+    };
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(watch))
+        .with_state(watcher.clone());
+    let receiver = super::TestReceiver::start(app).await;
+    let target = format!("{}/hook", receiver.base);
+    let (retain, agents) = (RETAIN.to_string(), AGENTS.to_string());
+    let mut plan = super::plan_of(&[
+        "--speed",
+        "max",
+        "--seed",
+        "5",
+        "--duration",
+        "3h",
+        "--agents",
+        &agents,
+        "--retain-conversations",
+        &retain,
+        "--target",
+        &target,
+        "-q",
+    ]);
+    plan.api = plan.api.with_listener(api);
+    let (report, _) = ccsim::run_plan(plan, tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("the run completes");
+    receiver.stop().await;
+
+    let seen = watcher.seen.lock().expect("seen lock");
+    assert!(
+        seen.ends > 5 * RETAIN,
+        "a long run: {} conversations ended",
+        seen.ends
+    );
+    assert_eq!(seen.ends, report.conversations.ended);
+    // Live conversations are never evicted, and each live begun one holds an agent.
+    assert!(
+        seen.most_listed <= RETAIN + AGENTS,
+        "the API listed {} conversations",
+        seen.most_listed
     );
 }
