@@ -21,7 +21,7 @@ LUA
 run_ccsim() {
   # ~5 events per conversation; enough conversations for about $SECS seconds.
   "$CCSIM" load --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
-    --rate 1000/s --duration "$((SECS * 40))s" --agents 8000 --handle-time 3s --ring-time 2s \
+    --rate 1000/s --duration "$((SECS * 40))s" --agents 12000 --handle-time 3s --ring-time 2s \
     --report "$WORK/ccsim.json" >/dev/null
   json_get "$WORK/ccsim.json" "['throughput']['events_per_s']"
 }

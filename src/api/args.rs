@@ -49,7 +49,7 @@ pub struct ApiArgs {
 
     /// Records kept at most; past it the oldest ended conversations are forgotten (their
     /// ids then answer like unknown ones).
-    #[arg(long, env = "CCSIM_RETAIN_CONVERSATIONS", value_name = "N", default_value_t = 100_000,
+    #[arg(long, env = "CCSIM_RETAIN_CONVERSATIONS", value_name = "N", default_value_t = 50_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retain_conversations: u64,
 
@@ -303,7 +303,7 @@ mod tests {
         let plan = ApiPlan::from_args(&args).expect("valid");
         assert!(plan.auth.is_none());
         assert_eq!(plan.zone, auth::DEFAULT_ZONE);
-        assert_eq!(plan.retention.max_records, 100_000);
+        assert_eq!(plan.retention.max_records, 50_000);
         assert_eq!(plan.retention.max_age, None);
         assert_eq!(plan.linger, Linger::For(Duration::ZERO));
     }

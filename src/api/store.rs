@@ -55,7 +55,7 @@ pub struct Retention {
 impl Default for Retention {
     fn default() -> Self {
         Self {
-            max_records: 100_000,
+            max_records: 50_000,
             max_age: None,
         }
     }
@@ -70,8 +70,6 @@ pub struct RecordStore {
 #[derive(Debug, Default)]
 struct Inner {
     records: HashMap<ConversationId, Record>,
-    /// Ids in creation order (may hold ids already evicted out of order).
-    created: VecDeque<ConversationId>,
     /// Ids of begun conversations in the order they began (may hold evicted ids).
     begun: VecDeque<(u64, ConversationId)>,
     next_started_seq: u64,
@@ -79,8 +77,8 @@ struct Inner {
     evicted: u64,
     /// Entries of `begun` whose record was evicted (compacted away lazily).
     stale_begun: usize,
-    /// Ended records in the order they ended, with when (kept only with an age limit; may
-    /// hold ids already evicted).
+    /// Ended records in the order they ended, with when: eviction takes from the front,
+    /// by count or by age, in O(1). Live records are never evicted.
     ended: VecDeque<(SimTime, ConversationId)>,
 }
 
@@ -96,8 +94,15 @@ pub struct Page {
 impl RecordStore {
     /// An empty store with the given retention.
     pub fn new(retention: Retention) -> Self {
+        // Sized for the retention limit up front (within reason), so a full store never
+        // pays for a rehash that briefly holds the table twice.
+        let room = retention
+            .max_records
+            .saturating_add(retention.max_records / 4)
+            .min(1 << 18);
         let inner = Inner {
             retention,
+            records: HashMap::with_capacity(room),
             ..Inner::default()
         };
         Self {
@@ -123,7 +128,8 @@ impl RecordStore {
                     id,
                     Record {
                         info: h.conv.clone(),
-                        members: Vec::new(),
+                        // Most conversations have two members.
+                        members: Vec::with_capacity(2),
                         started_at: None,
                         answered_call: None,
                         end_time: None,
@@ -131,7 +137,7 @@ impl RecordStore {
                         started_seq: None,
                     },
                 );
-                inner.created.push_back(id);
+
                 inner.enforce_retention();
             }
             HappeningKind::Joined(member) => {
@@ -169,9 +175,9 @@ impl RecordStore {
                     for m in &mut r.members {
                         m.end_time.get_or_insert(h.at);
                     }
-                    if inner.retention.max_age.is_some() {
-                        inner.ended.push_back((h.at, id));
-                    }
+                    r.members.shrink_to_fit();
+                    inner.ended.push_back((h.at, id));
+                    inner.enforce_retention();
                 }
             }
         }
@@ -261,22 +267,14 @@ impl Inner {
         }
     }
 
+    /// Evicts the oldest ended records while more are held than the count limit.
     fn enforce_retention(&mut self) {
         let max = self.retention.max_records.max(1);
-        let mut scanned = 0;
-        while self.records.len() > max && scanned < self.created.len() {
-            let Some(id) = self.created.pop_front() else {
-                break;
+        while self.records.len() > max {
+            let Some((_, id)) = self.ended.pop_front() else {
+                break; // every record held is live
             };
-            match self.records.get(&id) {
-                Some(r) if r.end_time.is_some() => self.evict(&id),
-                // Still live: keep it, look further.
-                Some(_) => {
-                    self.created.push_back(id);
-                    scanned += 1;
-                }
-                None => {}
-            }
+            self.evict(&id);
         }
         if self.begun.len() > 2 * max {
             self.compact_begun();
