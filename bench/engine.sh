@@ -7,7 +7,7 @@
 source "$(dirname "$0")/common.sh"
 build_ccsim
 run() { # $1 = simulated seconds at 1000 calls/s
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --target null --speed max --quiet --seed 1 \
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --api off --target null --speed max --quiet --seed 1 \
     --rate 1000/s --duration "$1s" --agents 12000 --handle-time 3s --ring-time 2s --report "$WORK/r.json" >/dev/null
   local calls wall events rss
   calls=$(json_get "$WORK/r.json" "['conversations']['offered']")

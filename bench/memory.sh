@@ -8,7 +8,7 @@ need_apt nginx curl
 build_ccsim
 start_nginx
 run() { # $1 = simulated seconds at 1000 conversations/s
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --target "http://127.0.0.1:$NGINX_PORT/hook" \
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --api off --target "http://127.0.0.1:$NGINX_PORT/hook" \
     --speed max --quiet --seed 1 --rate 1000/s --duration "$1s" --agents 12000 --handle-time 3s \
     --ring-time 2s --report "$WORK/m.json" >/dev/null
   local rss; rss=$(tail -1 "$WORK/rss")

@@ -18,9 +18,9 @@ wrk.headers["Content-Type"] = "$CONTENT_TYPE"
 wrk.headers["Accept"] = "text/plain;charset=utf-8"
 LUA
 
-run_ccsim() {
+run_ccsim() { # $1: extra flags
   # ~5 events per conversation; enough conversations for about $SECS seconds.
-  "$CCSIM" load --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
+  "$CCSIM" load $1 --api off --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
     --rate 1000/s --duration "$((SECS * 40))s" --agents 12000 --handle-time 3s --ring-time 2s \
     --report "$WORK/ccsim.json" >/dev/null
   json_get "$WORK/ccsim.json" "['throughput']['events_per_s']"
@@ -34,16 +34,20 @@ run_wrk() {
   wrk -t2 -c"$CONC" -d"${SECS}s" -s "$WORK/post.lua" "$URL" | awk '/Requests\/sec/ {print $2}'
 }
 
-declare -a C O W
+declare -a C C1 O W
 for round in 1 2; do
-  log "round $round: ccsim"; C+=("$(run_ccsim)")
+  log "round $round: ccsim"; C+=("$(run_ccsim "")")
+  log "round $round: ccsim --threads 1"; C1+=("$(run_ccsim "--threads 1")")
   log "round $round: oha";   O+=("$(run_oha)")
   log "round $round: wrk";   W+=("$(run_wrk)")
 done
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
-c=$(best "${C[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
+c=$(best "${C[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
 printf '\nconcurrency %s, %s s per run, nginx 1 worker, body %s bytes\n' "$CONC" "$SECS" "${#BODY}"
 printf 'ccsim  events/s   %s\n' "${C[*]}"
+printf 'ccsim --threads 1 %s\n' "${C1[*]}"
 printf 'oha    requests/s %s\n' "${O[*]}"
 printf 'wrk    requests/s %s\n' "${W[*]}"
-printf 'best: ccsim %.0f  oha %.0f  wrk %.0f   ccsim/oha %s   ccsim/wrk %s\n' "$c" "$o" "$w" "$(ratio "$c" "$o")" "$(ratio "$c" "$w")"
+printf 'best: ccsim %.0f (--threads 1: %.0f)  oha %.0f  wrk %.0f\n' "$c" "$c1" "$o" "$w"
+printf 'ratios: ccsim/oha %s (--threads 1: %s)   ccsim/wrk %s (--threads 1: %s)\n' \
+  "$(ratio "$c" "$o")" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$(ratio "$c1" "$w")"

@@ -36,6 +36,12 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Worker threads of the async runtime (default: one per core). With the receiver on
+    /// the same small machine, 1 leaves it a core and can deliver faster.
+    #[arg(long, global = true, env = "CCSIM_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 /// Subcommands.

@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod clock;
+pub mod h1;
 pub mod retry;
 pub mod robustness;
 pub mod signing;

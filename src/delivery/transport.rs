@@ -14,7 +14,7 @@ pub const CONTENT_TYPE_JSON: &str = "application/json;charset=utf-8";
 /// Accept header the platform sends.
 pub const ACCEPT_TEXT: &str = "text/plain;charset=utf-8";
 /// How much of a response body is read before the connection is dropped.
-const MAX_RESPONSE_BODY: usize = 64 * 1024;
+pub(crate) const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +62,10 @@ pub type ExtraHeaders = Vec<(&'static str, String)>;
 /// Where webhooks go.
 #[derive(Debug, Clone)]
 pub enum Transport {
-    /// POST to a URL over HTTP(S), with pooled keep-alive connections.
-    Http {
+    /// POST to an `http://` URL with ccsim's lean HTTP/1.1 client (keep-alive).
+    Http(super::h1::H1Client),
+    /// POST to an `https://` URL through reqwest (rustls), with pooled connections.
+    Https {
         /// Pooled client.
         client: reqwest::Client,
         /// Target URL.
@@ -78,6 +80,13 @@ pub enum Transport {
 impl Transport {
     /// An HTTP transport with a pool sized for `concurrency`.
     pub fn http(url: reqwest::Url, timeout: Duration, concurrency: usize) -> anyhow::Result<Self> {
+        if url.scheme() == "http" {
+            return Ok(Transport::Http(super::h1::H1Client::new(
+                &url,
+                timeout,
+                concurrency,
+            )?));
+        }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency)
             .pool_idle_timeout(Duration::from_secs(30))
@@ -87,7 +96,7 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ccsim/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Transport::Http {
+        Ok(Transport::Https {
             client,
             url,
             timeout,
@@ -98,51 +107,57 @@ impl Transport {
     pub async fn attempt(&self, body: &Bytes, extra: &ExtraHeaders) -> Attempt {
         match self {
             Transport::Null => AttemptResult::Status(200).into(),
-            Transport::Http {
+            Transport::Http(client) => client.attempt(body, extra).await,
+            // Boxed: reqwest's future is large, and every delivery task would otherwise be
+            // sized (and moved) for it even when the target is plain http.
+            Transport::Https {
                 client,
                 url,
                 timeout,
             } => {
-                let mut req = client
-                    .post(url.clone())
-                    .header(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON))
-                    .header(ACCEPT, HeaderValue::from_static(ACCEPT_TEXT))
-                    .timeout(*timeout)
-                    .body(body.clone());
-                for (name, value) in extra {
-                    req = req.header(*name, value.as_str());
-                }
-                match req.send().await {
-                    Ok(mut resp) => {
-                        let status = resp.status().as_u16();
-                        let retry_after = resp
-                            .headers()
-                            .get(RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(RetryAfter::parse);
-                        let mut read = 0usize;
-                        // Drain a bounded body so the connection returns to the pool.
-                        while let Ok(Some(chunk)) = resp.chunk().await {
-                            read += chunk.len();
-                            if read > MAX_RESPONSE_BODY {
-                                break;
+                Box::pin(async move {
+                    let mut req = client
+                        .post(url.clone())
+                        .header(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON))
+                        .header(ACCEPT, HeaderValue::from_static(ACCEPT_TEXT))
+                        .timeout(*timeout)
+                        .body(body.clone());
+                    for (name, value) in extra {
+                        req = req.header(*name, value.as_str());
+                    }
+                    match req.send().await {
+                        Ok(mut resp) => {
+                            let status = resp.status().as_u16();
+                            let retry_after = resp
+                                .headers()
+                                .get(RETRY_AFTER)
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(RetryAfter::parse);
+                            let mut read = 0usize;
+                            // Drain a bounded body so the connection returns to the pool.
+                            while let Ok(Some(chunk)) = resp.chunk().await {
+                                read += chunk.len();
+                                if read > MAX_RESPONSE_BODY {
+                                    break;
+                                }
+                            }
+                            Attempt {
+                                result: AttemptResult::Status(status),
+                                retry_after,
                             }
                         }
-                        Attempt {
-                            result: AttemptResult::Status(status),
-                            retry_after,
-                        }
+                        Err(e) if e.is_timeout() => AttemptResult::Timeout.into(),
+                        Err(e) => AttemptResult::Connection(error_chain(&e)).into(),
                     }
-                    Err(e) if e.is_timeout() => AttemptResult::Timeout.into(),
-                    Err(e) => AttemptResult::Connection(error_chain(&e)).into(),
-                }
+                })
+                .await
             }
         }
     }
 }
 
 /// The error and its causes on one line (reqwest's own message is only the outer layer).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -139,11 +139,13 @@ pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenar
         (None, None) => named.len(),
     };
     let mut agents: Vec<Arc<str>> = named.iter().map(|(n, _)| n.clone()).collect();
+    // Generated names are distinct; only a clash with a named agent needs skipping.
+    let taken: std::collections::HashSet<Arc<str>> = agents.iter().cloned().collect();
     for n in AgentPool::default_names(count.saturating_add(named.len())) {
         if agents.len() >= count {
             break;
         }
-        if !agents.contains(&n) {
+        if !taken.contains(&n) {
             agents.push(n);
         }
     }
