@@ -153,6 +153,16 @@ pub struct OutputArgs {
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
+    /// While the run goes on, rewrite --report this often with a partial report
+    /// (`"partial": true`) and flush the events log; 0s writes it only at the end.
+    #[arg(
+        long,
+        env = "CCSIM_REPORT_INTERVAL",
+        value_name = "DURATION",
+        default_value = "10s"
+    )]
+    pub report_interval: Span,
+
     /// Write one JSON line per event here (see docs/report.md).
     #[arg(long, env = "CCSIM_EVENTS_LOG", value_name = "FILE.jsonl")]
     pub events_log: Option<PathBuf>,
@@ -163,6 +173,12 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// `--report-interval`, if periodic reports are asked for.
+    pub fn report_interval(&self) -> Option<std::time::Duration> {
+        (self.report.is_some() && self.report_interval > Span::ZERO)
+            .then(|| self.report_interval.as_std())
+    }
+
     /// The thresholds these flags ask for.
     pub fn thresholds(&self) -> crate::report::ThresholdSpec {
         crate::report::ThresholdSpec {

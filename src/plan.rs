@@ -43,6 +43,8 @@ pub struct RunPlan {
     pub delivery: DeliveryOptions,
     /// Failure-rate threshold.
     pub thresholds: crate::report::ThresholdSpec,
+    /// How often the report is rewritten while the run goes on.
+    pub report_interval: Option<std::time::Duration>,
     /// JSON report path.
     pub report: Option<PathBuf>,
     /// Events log path.
@@ -104,6 +106,7 @@ impl RunPlan {
             target,
             delivery,
             thresholds: args.output.thresholds(),
+            report_interval: args.output.report_interval(),
             report: args.output.report.clone(),
             events_log: args.output.events_log.clone(),
             quiet: args.output.quiet,

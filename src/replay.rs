@@ -22,6 +22,7 @@ use crate::ids::{ConversationId, Hex32};
 use crate::plan::{TargetSpec, UsageError, parse_target};
 use crate::receiver::contract::ContractRules;
 use crate::report::Report;
+use crate::report::collector::ReportMeta;
 use crate::run::{Exit, Outputs, RunError, Target, send, speed_text};
 use crate::sim::stats::SimStats;
 use crate::sim::time::SimTime;
@@ -149,6 +150,14 @@ pub async fn replay(
         events_log: args.output.events_log.clone(),
         thresholds: args.output.thresholds(),
         quiet: args.output.quiet,
+        report_interval: args.output.report_interval(),
+        meta: ReportMeta {
+            seed: args.seed,
+            profile: "replay".into(),
+            speed: speed_text(args.speed),
+            target: target.desc().to_string(),
+            sl_threshold: Span::from_millis(20_000),
+        },
     };
     let start = entries.first().map(|(at, _)| *at).unwrap_or_default();
     let last = entries.last().map(|(at, _)| *at).unwrap_or(start);

@@ -25,7 +25,7 @@ use crate::event::EventBuilder;
 use crate::plan::{RunPlan, TargetSpec, UsageError};
 use crate::receiver::contract::ContractRules;
 use crate::receiver::{ApiLookup, Faults, Receiver};
-use crate::report::collector::Collector;
+use crate::report::collector::{Collector, ReportMeta};
 use crate::report::events_log::EventsLog;
 use crate::report::{DeliverySummary, Report};
 use crate::sim::engine::Engine;
@@ -148,6 +148,14 @@ pub async fn run_plan(
         events_log: plan.events_log.clone(),
         thresholds: plan.thresholds,
         quiet: plan.quiet,
+        report_interval: plan.report_interval,
+        meta: ReportMeta {
+            seed: plan.sim.seed,
+            profile: format!("{:?}", plan.profile.name).to_lowercase(),
+            speed: speed_text(plan.speed),
+            target: target.desc().to_string(),
+            sl_threshold: plan.sl_threshold,
+        },
     };
 
     let builder = EventBuilder::new(plan.profile.clone());
@@ -199,6 +207,11 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// What the report calls the target.
+    pub(crate) fn desc(&self) -> &str {
+        &self.desc
+    }
+
     /// Starts the built-in receiver (checking the contract with `rules`, and the
     /// signatures the options make) or checks that the URL is reachable.
     pub(crate) async fn start(
@@ -250,6 +263,10 @@ pub(crate) struct Outputs {
     pub(crate) events_log: Option<PathBuf>,
     pub(crate) thresholds: crate::report::ThresholdSpec,
     pub(crate) quiet: bool,
+    /// How often a partial report is written while the run goes on.
+    pub(crate) report_interval: Option<std::time::Duration>,
+    /// What the partial reports say about the run.
+    pub(crate) meta: ReportMeta,
 }
 
 /// What the sending phase produced.
@@ -339,6 +356,9 @@ pub(crate) async fn send(
 ) -> Result<Sent, RunError> {
     let progress = Arc::new(Progress::default());
     let mut collector = Collector::new(outputs.open()?).with_progress(progress.clone());
+    if let (Some(path), Some(every)) = (&outputs.report, outputs.report_interval) {
+        collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
+    }
     let progress_task = (!outputs.quiet).then(|| {
         crate::progress::spawn(
             progress.clone(),

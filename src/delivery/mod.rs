@@ -144,6 +144,12 @@ pub trait Sink {
     fn reordered(&mut self, _held: &Job, _next: &Job) {}
     /// A send (an event or a duplicate) reached its final outcome.
     fn completed(&mut self, completion: &Completion);
+    /// When the sink next wants [`Sink::checkpoint`] called (periodic reports), if ever.
+    fn next_checkpoint(&self) -> Option<Instant> {
+        None
+    }
+    /// Called once the instant [`Sink::next_checkpoint`] gave has passed.
+    fn checkpoint(&mut self, _now: Instant) {}
 }
 
 /// Live counters for the progress line, shared with the progress task.
@@ -405,10 +411,19 @@ pub async fn run_delivery(
             in_flight.insert((job.seq, job.duplicate), job.clone());
             tasks.spawn(deliver(attempt_ctx.clone(), job, jitter));
         }
-        let timer = [wake, jittering.keys().next().map(|k| k.0)]
-            .into_iter()
-            .flatten()
-            .min();
+        if let Some(at) = sink.next_checkpoint()
+            && at <= now
+        {
+            sink.checkpoint(now);
+        }
+        let timer = [
+            wake,
+            jittering.keys().next().map(|k| k.0),
+            sink.next_checkpoint(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         progress
             .in_flight
             .store(tasks.len() as u64, Ordering::Relaxed);

@@ -2,10 +2,13 @@
 //! of latency, service time and schedule lateness, and the events log. Fed by the
 //! delivery dispatcher through [`Sink`]; turned into a [`Report`] at the end.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use tokio::time::Instant;
 
 use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
@@ -24,6 +27,32 @@ pub struct Collector {
     log_error: Option<std::io::Error>,
     /// Where the live p99 is published for the progress line.
     progress: Option<Arc<Progress>>,
+    /// Periodic partial reports (`--report-interval`).
+    checkpoints: Option<Checkpoints>,
+}
+
+/// What a report says about the run itself (filled in partial and final reports alike).
+#[derive(Debug, Clone, Default)]
+pub struct ReportMeta {
+    /// The seed.
+    pub seed: u64,
+    /// The fidelity profile's name.
+    pub profile: String,
+    /// `--speed` as text.
+    pub speed: String,
+    /// Where events go.
+    pub target: String,
+    /// The service-level threshold.
+    pub sl_threshold: Span,
+}
+
+/// Periodic rewriting of the report file while the run goes on.
+struct Checkpoints {
+    path: PathBuf,
+    every: Duration,
+    meta: ReportMeta,
+    start: Instant,
+    next: Instant,
 }
 
 /// How often (in delivered events) the live p99 is recomputed.
@@ -67,7 +96,22 @@ impl Collector {
             log,
             log_error: None,
             progress: None,
+            checkpoints: None,
         }
+    }
+
+    /// Rewrites `path` with a partial report every `every` (from now), and flushes the
+    /// events log then, so a killed run leaves usable data.
+    pub fn with_checkpoints(mut self, path: PathBuf, every: Duration, meta: ReportMeta) -> Self {
+        let start = Instant::now();
+        self.checkpoints = Some(Checkpoints {
+            path,
+            every,
+            meta,
+            start,
+            next: start + every,
+        });
+        self
     }
 
     /// Publishes the p99 latency so far to `progress` as events are delivered.
@@ -110,6 +154,7 @@ impl Collector {
             target: String::new(),
             api: None,
             interrupted: false,
+            partial: false,
             delivery: super::DeliverySummary::default(),
             events: self.counts.clone(),
             latency_ms: percentiles(&self.latency),
@@ -213,6 +258,41 @@ impl Sink for Collector {
             );
         }
         self.write_log(c);
+    }
+
+    fn next_checkpoint(&self) -> Option<Instant> {
+        self.checkpoints.as_ref().map(|c| c.next)
+    }
+
+    fn checkpoint(&mut self, now: Instant) {
+        let Some(cp) = self.checkpoints.take() else {
+            return;
+        };
+        let wall = now.saturating_duration_since(cp.start).as_secs_f64();
+        let mut report = self.report(&SimStats::default(), wall, cp.meta.sl_threshold);
+        report.seed = cp.meta.seed;
+        report.profile = cp.meta.profile.clone();
+        report.speed = cp.meta.speed.clone();
+        report.target = cp.meta.target.clone();
+        report.partial = true;
+        // Best effort: the final report reports write errors; a snapshot must not stop
+        // the run.
+        if let Ok(json) = serde_json::to_vec_pretty(&report) {
+            let tmp = cp.path.with_extension("partial.tmp");
+            if std::fs::write(&tmp, json).is_ok() {
+                let _ = std::fs::rename(&tmp, &cp.path);
+            }
+        }
+        if let Some(log) = &mut self.log
+            && let Err(e) = log.flush()
+        {
+            self.log_error.get_or_insert(e);
+            self.log = None;
+        }
+        self.checkpoints = Some(Checkpoints {
+            next: now + cp.every,
+            ..cp
+        });
     }
 }
 

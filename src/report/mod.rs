@@ -34,6 +34,9 @@ pub struct Report {
     pub api: Option<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// Whether this is a periodic snapshot of a run still going (`--report-interval`);
+    /// conversation and contact-centre figures are filled only in the final report.
+    pub partial: bool,
     /// How events were delivered.
     pub delivery: DeliverySummary,
     /// Event counts.

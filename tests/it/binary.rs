@@ -100,6 +100,7 @@ fn a_full_run_against_the_built_in_receiver_prints_a_summary_and_exits_0() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report).expect("report")).expect("json");
     assert_eq!(json["seed"], 5);
+    assert_eq!(json["partial"], false, "the final report is complete");
     assert_eq!(json["contract"]["violations"], 0);
 }
 
@@ -122,4 +123,61 @@ fn help_shows_examples_and_exit_codes() {
         out.contains("Examples:") && out.contains("Exit codes"),
         "{out}"
     );
+}
+
+#[test]
+fn a_killed_run_leaves_a_partial_report_and_a_line_complete_events_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (report, log) = (dir.path().join("r.json"), dir.path().join("e.jsonl"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ccsim"))
+        .args([
+            "run",
+            "--quiet",
+            "--speed",
+            "30",
+            "--seed",
+            "4",
+            "--api",
+            "127.0.0.1:0",
+        ])
+        .args(["--report-interval", "100ms", "--report"])
+        .arg(&report)
+        .arg("--events-log")
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait (bounded) for a snapshot with some events in it, then kill without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let snapshot = loop {
+        let partial = std::fs::read(&report)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter(|v| v["partial"] == true && v["events"]["emitted"].as_u64() > Some(5));
+        if let Some(v) = partial {
+            break v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no partial report appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert_eq!(snapshot["seed"], 4);
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("still valid JSON");
+    assert_eq!(after["partial"], true);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the log ends with a whole line"
+    );
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("every line is complete JSON");
+        assert!(v["seq"].as_u64().is_some());
+    }
 }
