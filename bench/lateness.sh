@@ -10,7 +10,7 @@ start_nginx
 # 2000 conversations/s × ~5 events each ≈ 10,000 events/s once warmed up.
 "$CCSIM" load --api off --target "http://127.0.0.1:$NGINX_PORT/hook" --speed 1 --quiet --seed 1 \
   --rate 2000/s --duration "${SECS}s" --agents 20000 --handle-time 3s --handle-dist fixed --ring-time 2s \
-  --concurrency 256 --report "$WORK/late.json" >/dev/null
+  --concurrency 256 ${LATENESS_FLAGS:-} --report "$WORK/late.json" >/dev/null
 python3 - "$WORK/late.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
