@@ -5,7 +5,10 @@
 //! records are evicted first; with an age limit, records ended longer ago (in simulated
 //! time) are evicted too. Live records are never evicted.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+// Ids are random 32-hex values the engine generated: a fast hash is safe and cheaper.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::conversation::{ConvInfo, EndReason, Happening, HappeningKind, MemberInfo};
@@ -102,7 +105,7 @@ impl RecordStore {
             .min(1 << 18);
         let inner = Inner {
             retention,
-            records: HashMap::with_capacity(room),
+            records: HashMap::with_capacity_and_hasher(room, Default::default()),
             ..Inner::default()
         };
         Self {

@@ -9,16 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, RETRY_AFTER, USER_AGENT};
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, USER_AGENT};
 use http::{HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{SendRequest, handshake};
 use hyper_util::rt::TokioIo;
 
-use super::retry::RetryAfter;
 use super::transport::{
     ACCEPT_TEXT, Attempt, AttemptResult, CONTENT_TYPE_JSON, ExtraHeaders, MAX_RESPONSE_BODY,
-    error_chain,
+    error_chain, retry_after,
 };
 
 type Sender = SendRequest<Full<Bytes>>;
@@ -118,11 +117,7 @@ impl H1Client {
         };
         let (resp, sender) = resp;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(RetryAfter::parse);
+        let retry_after = retry_after(resp.headers());
         // Drain a bounded body; only a fully read answer leaves the connection reusable.
         let mut body = resp.into_body();
         let mut read = 0usize;

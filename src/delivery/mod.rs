@@ -16,7 +16,10 @@ pub mod signing;
 pub mod source;
 pub mod transport;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+// Fast hashing of engine-assigned integer keys on the hot path.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -320,13 +323,13 @@ pub async fn run_delivery(
 
     let mut queues = Queues {
         config,
-        lanes: HashMap::new(),
-        held: HashMap::new(),
+        lanes: HashMap::default(),
+        held: HashMap::default(),
         ready: VecDeque::new(),
         backlog: 0,
     };
     let mut tasks: JoinSet<Completion> = JoinSet::new();
-    let mut in_flight: HashMap<(u64, bool), Job> = HashMap::new();
+    let mut in_flight: HashMap<(u64, bool), Job> = HashMap::default();
     let mut seq = 0u64;
     let mut scratch: Vec<Released> = Vec::new();
     let mut pending: VecDeque<(SimTime, Instant, Released)> = VecDeque::new();

@@ -128,11 +128,7 @@ impl Transport {
                     match req.send().await {
                         Ok(mut resp) => {
                             let status = resp.status().as_u16();
-                            let retry_after = resp
-                                .headers()
-                                .get(RETRY_AFTER)
-                                .and_then(|v| v.to_str().ok())
-                                .and_then(RetryAfter::parse);
+                            let retry_after = retry_after(resp.headers());
                             let mut read = 0usize;
                             // Drain a bounded body so the connection returns to the pool.
                             while let Ok(Some(chunk)) = resp.chunk().await {
@@ -154,6 +150,14 @@ impl Transport {
             }
         }
     }
+}
+
+/// The receiver's `Retry-After`, if it sent a valid one.
+pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<RetryAfter> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(RetryAfter::parse)
 }
 
 /// The error and its causes on one line (reqwest's own message is only the outer layer).

@@ -13,7 +13,10 @@
 //! - Failure paths release the conference without begin or end.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+
+// Fast hashing of the engine's own dense integer keys.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
@@ -232,7 +235,7 @@ impl Engine {
             heap: BinaryHeap::new(),
             rng,
             pool,
-            convs: HashMap::new(),
+            convs: HashMap::default(),
             next_key: 0,
             waiting: VecDeque::new(),
             out: VecDeque::new(),
