@@ -200,18 +200,18 @@ impl RecordStore {
 
     /// Begun conversations, newest first: `size` of them from 0-based `offset`.
     pub fn page(&self, offset: usize, size: usize) -> Page {
-        let mut inner = self.lock();
-        if inner.stale_begun > 0 {
-            inner.compact_begun();
-        }
-        let total = inner.begun.len();
+        let inner = self.lock();
+        // No compaction here (it would hold the lock for a pass over the whole list while
+        // the dispatcher waits): stale entries are skipped, and they gather at the old end.
+        let total = inner.begun.len() - inner.stale_begun;
         let records = inner
             .begun
             .iter()
             .rev()
+            .filter_map(|&(seq, id)| inner.live_begun(seq, &id))
             .skip(offset)
             .take(size)
-            .filter_map(|(_, id)| inner.records.get(id).cloned())
+            .cloned()
             .collect();
         Page { total, records }
     }
@@ -262,12 +262,6 @@ impl Inner {
                 self.evict(&id);
             }
         }
-        // Records evicted by count leave their entries behind; drop them in bulk.
-        if self.ended.len() > 2 * self.retention.max_records.max(1) {
-            let records = &self.records;
-            self.ended
-                .retain(|(at, id)| records.get(id).is_some_and(|r| r.end_time == Some(*at)));
-        }
     }
 
     /// Evicts the oldest ended records while more are held than the count limit.
@@ -279,16 +273,32 @@ impl Inner {
             };
             self.evict(&id);
         }
-        if self.begun.len() > 2 * max {
+        // Evictions are oldest first, so stale entries gather at the front: drop them
+        // there in O(1) each; a full pass only when stale ones are half the list.
+        while let Some(&(seq, id)) = self.begun.front() {
+            if self.live_begun(seq, &id).is_some() {
+                break;
+            }
+            self.begun.pop_front();
+            self.stale_begun = self.stale_begun.saturating_sub(1);
+        }
+        if self.stale_begun > self.begun.len() / 2 && self.begun.len() > max {
             self.compact_begun();
         }
     }
 
+    /// The record a `begun` entry stands for, unless the entry is stale.
+    fn live_begun(&self, seq: u64, id: &ConversationId) -> Option<&Record> {
+        self.records.get(id).filter(|r| r.started_seq == Some(seq))
+    }
+
     /// Drops entries of evicted records from the begun list.
     fn compact_begun(&mut self) {
-        let records = &self.records;
-        self.begun
-            .retain(|(seq, id)| records.get(id).is_some_and(|r| r.started_seq == Some(*seq)));
+        let begun = std::mem::take(&mut self.begun);
+        self.begun = begun
+            .into_iter()
+            .filter(|(seq, id)| self.live_begun(*seq, id).is_some())
+            .collect();
         self.stale_begun = 0;
     }
 }
@@ -448,5 +458,35 @@ mod tests {
         assert_eq!(page.records[0].info.id, convs[1].id);
         assert_eq!(page.records[1].info.id, convs[0].id);
         assert_eq!(store.page(1, 1).records[0].info.id, convs[0].id);
+    }
+
+    #[test]
+    fn pages_skip_evicted_conversations_and_count_only_held_ones() {
+        let store = RecordStore::new(Retention {
+            max_records: 2,
+            ..Retention::default()
+        });
+        let convs: Vec<_> = (1..=5).map(info).collect();
+        for (i, c) in convs.iter().enumerate() {
+            let t = 10 * i as i64;
+            store.apply(&happen(c, t, HappeningKind::Created));
+            store.apply(&happen(
+                c,
+                t + 1,
+                HappeningKind::Started {
+                    answered_call: c.initiator_call,
+                },
+            ));
+            let released = HappeningKind::Released {
+                reason: EndReason::CustomerHangup,
+                started_at: Some(SimTime::from_millis(t + 1)),
+            };
+            store.apply(&happen(c, t + 2, released));
+        }
+        let page = store.page(0, 10);
+        assert_eq!(page.total, 2, "only the two held records are listed");
+        let ids: Vec<_> = page.records.iter().map(|r| r.info.id).collect();
+        assert_eq!(ids, [convs[4].id, convs[3].id], "newest first");
+        assert_eq!(store.page(1, 10).records.len(), 1);
     }
 }
