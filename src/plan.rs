@@ -13,10 +13,6 @@ use crate::sim::time::SimTime;
 use crate::sim::workload::SimPlan;
 use crate::units::{Span, Speed};
 
-/// Speed of the embedded default scenario (`scenarios/default.toml` sets it; files without
-/// `speed` run in real time).
-pub const DEFAULT_SPEED: Speed = Speed::Factor(60.0);
-
 /// Where webhooks go.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TargetSpec {
