@@ -85,26 +85,53 @@ fn outcome(report: &ccsim::report::Report, kind: &str, outcome: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A conversation that began and ended: both parties join, begin, one leaves, end.
+const BEGAN_AND_ENDED: [&str; 5] = [
+    "parts_changed",
+    "parts_changed",
+    "begin",
+    "parts_changed",
+    "end",
+];
+/// Both parties joined, then one left: no begin, no end.
+const JOINED_NEVER_BEGAN: [&str; 3] = ["parts_changed", "parts_changed", "parts_changed"];
+
+/// Runs `sim` and asserts that it produced conversations, that every one of them sent
+/// exactly `sequence`, and that every one ended with `outcome_name`; returns them.
+async fn every_conversation(
+    sim: SimPlan,
+    kind: &str,
+    outcome_name: &str,
+    sequence: &[&str],
+) -> Vec<Vec<Value>> {
+    let (convs, report) = conversations(sim).await;
+    assert!(!convs.is_empty(), "no {kind} conversation sent anything");
+    for events in &convs {
+        assert_eq!(names(events), sequence);
+    }
+    assert_eq!(
+        outcome(&report, kind, outcome_name),
+        convs.len() as u64,
+        "every {kind} ended {outcome_name}"
+    );
+    convs
+}
+
 #[tokio::test]
 async fn a_queue_call_ended_by_the_customer_sends_join_join_begin_leave_end() {
-    let (convs, report) = conversations(sim(ConvType::Queue, 3, |_| {})).await;
+    let convs = every_conversation(
+        sim(ConvType::Queue, 3, |_| {}),
+        "queue",
+        "completed",
+        &BEGAN_AND_ENDED,
+    )
+    .await;
     assert!(
         convs.len() >= 5,
         "expected several conversations, got {}",
         convs.len()
     );
-    assert_eq!(outcome(&report, "queue", "completed"), convs.len() as u64);
     for events in &convs {
-        assert_eq!(
-            names(events),
-            [
-                "parts_changed",
-                "parts_changed",
-                "begin",
-                "parts_changed",
-                "end"
-            ]
-        );
         let (begin, end) = (&events[2], &events[4]);
         assert_eq!(
             keys(begin),
@@ -152,42 +179,28 @@ async fn a_queue_call_ended_by_the_customer_sends_join_join_begin_leave_end() {
 
 #[tokio::test]
 async fn a_queue_call_ended_by_the_agent_says_agent_hangup() {
-    let (convs, _) = conversations(sim(ConvType::Queue, 3, |b| b.customer_hangup = p(0.0))).await;
-    assert!(!convs.is_empty());
+    let convs = every_conversation(
+        sim(ConvType::Queue, 3, |b| b.customer_hangup = p(0.0)),
+        "queue",
+        "completed",
+        &BEGAN_AND_ENDED,
+    )
+    .await;
     for events in &convs {
-        assert_eq!(
-            names(events),
-            [
-                "parts_changed",
-                "parts_changed",
-                "begin",
-                "parts_changed",
-                "end"
-            ]
-        );
         assert_eq!(events[4]["end_reason"], "agent_hangup");
     }
 }
 
 #[tokio::test]
 async fn a_call_out_names_the_agents_call_in_begin_and_end() {
-    let (convs, report) = conversations(sim(ConvType::CallOut, 3, |_| {})).await;
-    assert!(!convs.is_empty());
-    assert_eq!(
-        outcome(&report, "call_out", "completed"),
-        convs.len() as u64
-    );
+    let convs = every_conversation(
+        sim(ConvType::CallOut, 3, |_| {}),
+        "call_out",
+        "completed",
+        &BEGAN_AND_ENDED,
+    )
+    .await;
     for events in &convs {
-        assert_eq!(
-            names(events),
-            [
-                "parts_changed",
-                "parts_changed",
-                "begin",
-                "parts_changed",
-                "end"
-            ]
-        );
         let (begin, end) = (&events[2], &events[4]);
         assert_eq!(
             keys(begin),
@@ -209,23 +222,14 @@ async fn a_call_out_names_the_agents_call_in_begin_and_end() {
 
 #[tokio::test]
 async fn a_call_agent_conversation_joins_both_agents_before_begin() {
-    let (convs, report) = conversations(sim(ConvType::CallAgent, 4, |_| {})).await;
-    assert!(!convs.is_empty());
-    assert_eq!(
-        outcome(&report, "call_agent", "completed"),
-        convs.len() as u64
-    );
+    let convs = every_conversation(
+        sim(ConvType::CallAgent, 4, |_| {}),
+        "call_agent",
+        "completed",
+        &BEGAN_AND_ENDED,
+    )
+    .await;
     for events in &convs {
-        assert_eq!(
-            names(events),
-            [
-                "parts_changed",
-                "parts_changed",
-                "begin",
-                "parts_changed",
-                "end"
-            ]
-        );
         let (begin, end) = (&events[2], &events[4]);
         assert_eq!(begin["type"], "call_agent");
         assert!(
@@ -250,10 +254,7 @@ async fn an_agent_who_does_not_answer_leaves_joins_and_a_leave_but_no_begin_or_e
     let (convs, report) = conversations(sim(ConvType::Queue, 3, |b| b.agent_answer = p(0.0))).await;
     assert!(!convs.is_empty());
     for events in &convs {
-        assert_eq!(
-            names(events),
-            ["parts_changed", "parts_changed", "parts_changed"]
-        );
+        assert_eq!(names(events), JOINED_NEVER_BEGAN);
     }
     assert_eq!(
         outcome(&report, "queue", "agent_no_answer"),
@@ -264,19 +265,13 @@ async fn an_agent_who_does_not_answer_leaves_joins_and_a_leave_but_no_begin_or_e
 
 #[tokio::test]
 async fn a_callee_who_does_not_answer_ends_the_call_out_without_begin_or_end() {
-    let (convs, report) =
-        conversations(sim(ConvType::CallOut, 3, |b| b.callee_answer = p(0.0))).await;
-    assert!(!convs.is_empty());
-    for events in &convs {
-        assert_eq!(
-            names(events),
-            ["parts_changed", "parts_changed", "parts_changed"]
-        );
-    }
-    assert_eq!(
-        outcome(&report, "call_out", "callee_no_answer"),
-        convs.len() as u64
-    );
+    every_conversation(
+        sim(ConvType::CallOut, 3, |b| b.callee_answer = p(0.0)),
+        "call_out",
+        "callee_no_answer",
+        &JOINED_NEVER_BEGAN,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -313,22 +308,17 @@ async fn callers_who_abandon_while_waiting_send_nothing() {
 
 #[tokio::test]
 async fn a_caller_who_abandons_while_the_agent_rings_leaves_after_both_joined() {
-    let (convs, report) = conversations(sim(ConvType::Queue, 3, |b| {
+    let ringing_too_long = sim(ConvType::Queue, 3, |b| {
         b.patience = Some(Dist::fixed(secs(5)));
         b.agent_ring = Dist::fixed(secs(20));
-    }))
+    });
+    every_conversation(
+        ringing_too_long,
+        "queue",
+        "abandoned_ringing",
+        &JOINED_NEVER_BEGAN,
+    )
     .await;
-    assert!(!convs.is_empty());
-    for events in &convs {
-        assert_eq!(
-            names(events),
-            ["parts_changed", "parts_changed", "parts_changed"]
-        );
-    }
-    assert_eq!(
-        outcome(&report, "queue", "abandoned_ringing"),
-        convs.len() as u64
-    );
 }
 
 #[tokio::test]
