@@ -166,8 +166,6 @@ pub struct Progress {
     pub failed: AtomicU64,
     /// Attempts in flight.
     pub in_flight: AtomicU64,
-    /// Conversations finished (engine).
-    pub conversations: AtomicU64,
     /// Sends emitted but not finished (queued, held or in flight).
     pub backlog: AtomicU64,
     /// The largest `backlog` seen.

@@ -385,8 +385,8 @@ impl Engine {
     }
 
     fn draw(&mut self) -> Draws {
-        let b = self.plan.workload.behaviour.clone();
-        let rng = &mut self.rng;
+        // Disjoint borrows of two fields: no copy of the behaviour per arrival.
+        let (b, rng) = (&self.plan.workload.behaviour, &mut self.rng);
         Draws {
             patience: b.patience.as_ref().map(|d| d.sample(rng)),
             initiator_answers: rng.random_bool(b.agent_answer.get()),
@@ -405,9 +405,9 @@ impl Engine {
         let mut draws = self.draw();
         if kind == ConvType::CallOut {
             // The external callee answers (or not) with the callee distributions.
-            let b = self.behaviour().clone();
-            draws.callee_answers = self.rng.random_bool(b.callee_answer.get());
-            draws.callee_ring = b.callee_ring.sample(&mut self.rng);
+            let (b, rng) = (&self.plan.workload.behaviour, &mut self.rng);
+            draws.callee_answers = rng.random_bool(b.callee_answer.get());
+            draws.callee_ring = b.callee_ring.sample(rng);
         }
         let id = ConversationId(Hex32::random(&mut self.rng));
         let record_file = RecordFileId(Hex32::random(&mut self.rng));

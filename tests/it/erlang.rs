@@ -4,11 +4,11 @@
 //! abandonment and waiting probabilities match Erlang A. Engine only (no HTTP), seeded.
 
 use ccsim::conversation::ConvType;
-use ccsim::report::contact_center::ContactCenter;
+use ccsim::report::contact_center::{ContactCenter, Figures};
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
 use ccsim::sim::engine::Engine;
-use ccsim::sim::erlang::{erlang_a, erlang_c};
+use ccsim::sim::erlang::{QueueFigures, erlang_a, erlang_c};
 use ccsim::sim::time::SimTime;
 use ccsim::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
 use ccsim::units::{Probability, Rate, Span};
@@ -64,6 +64,25 @@ fn simulate(
     ContactCenter::from_stats(engine.finish(), Span::from_millis(20_000))
 }
 
+/// The simulated probability of waiting is within ±0.02 of the formula's, and the mean
+/// wait within 5%.
+fn assert_agrees_with(f: &Figures, want: &QueueFigures, formula: &str) {
+    assert!(
+        (f.p_wait - want.p_wait).abs() < 0.02,
+        "P(wait) {} vs {formula} {}",
+        f.p_wait,
+        want.p_wait
+    );
+    let rel = (f.mean_wait_s - want.mean_wait_s).abs() / want.mean_wait_s;
+    assert!(
+        rel < 0.05,
+        "mean wait {} vs {formula} {} ({:.1}% off)",
+        f.mean_wait_s,
+        want.mean_wait_s,
+        rel * 100.0
+    );
+}
+
 #[test]
 fn ten_agents_at_eight_erlangs_wait_as_erlang_c_predicts() {
     let (agents, lambda, handle) = (10, 0.08, 100.0);
@@ -72,20 +91,7 @@ fn ten_agents_at_eight_erlangs_wait_as_erlang_c_predicts() {
     let f = &got.inbound;
     assert!(f.offered > 1_150_000, "{f:?}");
     assert_eq!(f.answered, f.offered, "nobody abandons");
-    assert!(
-        (f.p_wait - want.p_wait).abs() < 0.02,
-        "P(wait) {} vs Erlang C {}",
-        f.p_wait,
-        want.p_wait
-    );
-    let rel = (f.mean_wait_s - want.mean_wait_s).abs() / want.mean_wait_s;
-    assert!(
-        rel < 0.05,
-        "mean wait {} vs Erlang C {} ({:.1}% off)",
-        f.mean_wait_s,
-        want.mean_wait_s,
-        rel * 100.0
-    );
+    assert_agrees_with(f, &want, "Erlang C");
     assert!(
         (got.occupancy - want.occupancy).abs() < 0.02,
         "occupancy {} vs {}",
@@ -100,19 +106,7 @@ fn three_agents_at_two_erlangs_wait_as_erlang_c_predicts() {
     let want = erlang_c(agents, lambda, handle).expect("stable");
     let got = simulate(2, agents as usize, lambda, handle, None, 200_000);
     let f = &got.inbound;
-    assert!(
-        (f.p_wait - want.p_wait).abs() < 0.02,
-        "P(wait) {} vs Erlang C {}",
-        f.p_wait,
-        want.p_wait
-    );
-    let rel = (f.mean_wait_s - want.mean_wait_s).abs() / want.mean_wait_s;
-    assert!(
-        rel < 0.05,
-        "mean wait {} vs Erlang C {}",
-        f.mean_wait_s,
-        want.mean_wait_s
-    );
+    assert_agrees_with(f, &want, "Erlang C");
 }
 
 #[test]
