@@ -37,8 +37,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads of the async runtime (default: one per core). With the receiver on
-    /// the same small machine, 1 leaves it a core and can deliver faster.
+    /// Worker threads of the async runtime (default: one per core). 1 runs everything on
+    /// the calling thread, with no cross-thread wake-ups: with the receiver on the same
+    /// small machine it leaves the receiver a core and delivers fastest.
     #[arg(long, global = true, env = "CCSIM_THREADS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,

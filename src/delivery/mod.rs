@@ -15,6 +15,7 @@ pub mod robustness;
 pub mod signing;
 pub mod source;
 pub mod transport;
+mod workers;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -24,7 +25,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -36,7 +36,8 @@ use retry::{RetryPolicy, SuccessRule};
 use robustness::Robustness;
 use signing::Signer;
 pub use source::{Released, Source};
-use transport::{AttemptResult, ExtraHeaders, Transport};
+use transport::{AttemptResult, Transport};
+use workers::{AttemptContext, Workers};
 
 /// How to deliver.
 #[derive(Debug, Clone)]
@@ -316,7 +317,8 @@ pub async fn run_delivery(
         signer: config.signer.clone(),
         seed: config.seed,
     });
-    let concurrency = config.concurrency.max(1);
+    let mut workers = Workers::new(attempt_ctx, config.concurrency);
+    let mut finished: Vec<Completion> = Vec::new();
     let max_backlog = config.max_backlog.max(1);
 
     let mut queues = Queues {
@@ -326,8 +328,6 @@ pub async fn run_delivery(
         ready: VecDeque::new(),
         backlog: 0,
     };
-    let mut tasks: JoinSet<Completion> = JoinSet::new();
-    let mut in_flight: HashMap<(u64, bool), Job> = HashMap::default();
     let mut seq = 0u64;
     let mut scratch: Vec<Released> = Vec::new();
     let mut pending: VecDeque<(SimTime, Instant, Released)> = VecDeque::new();
@@ -395,7 +395,7 @@ pub async fn run_delivery(
         {
             jittered.push_back(entry.remove());
         }
-        while tasks.len() < concurrency {
+        while workers.has_room() {
             let job = if let Some(job) = jittered.pop_front() {
                 job
             } else if let Some(job) = queues.ready.pop_front() {
@@ -409,8 +409,7 @@ pub async fn run_delivery(
                 break;
             };
             let jitter = config.robustness.jitter(config.seed, job.seq);
-            in_flight.insert((job.seq, job.duplicate), job.clone());
-            tasks.spawn(deliver(attempt_ctx.clone(), job, jitter));
+            workers.launch(job, jitter);
         }
         if let Some(at) = sink.next_checkpoint()
             && at <= now
@@ -427,7 +426,7 @@ pub async fn run_delivery(
         .min();
         progress
             .in_flight
-            .store(tasks.len() as u64, Ordering::Relaxed);
+            .store(workers.in_flight() as u64, Ordering::Relaxed);
 
         if queues.backlog == 0 && (exhausted || grace_deadline.is_some()) {
             break;
@@ -448,27 +447,23 @@ pub async fn run_delivery(
                     finish(sink, progress, cancelled(job, now));
                 }
             }
-            joined = tasks.join_next(), if !tasks.is_empty() => {
-                let Some(Ok(done)) = joined else { continue };
-                in_flight.remove(&(done.job.seq, done.job.duplicate));
-                let key = done.job.webhook.conv_key;
-                finish(sink, progress, done);
-                if grace_deadline.is_none() {
-                    queues.finished(key, progress);
-                } else {
-                    queues.backlog -= 1;
+            () = workers.finished(&mut finished), if workers.in_flight() > 0 => {
+                for done in finished.drain(..) {
+                    let key = done.job.webhook.conv_key;
+                    finish(sink, progress, done);
+                    if grace_deadline.is_none() {
+                        queues.finished(key, progress);
+                    } else {
+                        queues.backlog -= 1;
+                    }
                 }
             }
             _ = sleep_precise(timer), if timer.is_some() => {}
             _ = sleep_until_opt(grace_deadline), if grace_deadline.is_some() => {
-                tasks.abort_all();
-                let now = Instant::now();
-                let mut left: Vec<Job> = in_flight.drain().map(|(_, j)| j).collect();
-                left.sort_by_key(|j| (j.seq, j.duplicate));
-                for job in left {
-                    finish(sink, progress, cancelled(job, now));
+                // What finished meanwhile keeps its outcome; the rest is cancelled.
+                for done in workers.abort().await {
+                    finish(sink, progress, done);
                 }
-                tasks.detach_all();
                 break;
             }
         }
@@ -534,68 +529,4 @@ fn finish(sink: &mut dyn Sink, progress: &Progress, done: Completion) {
         };
     }
     sink.completed(&done);
-}
-
-/// What each delivery task needs, shared.
-struct AttemptContext {
-    transport: Transport,
-    retry: RetryPolicy,
-    success: SuccessRule,
-    signer: Signer,
-    seed: u64,
-}
-
-/// Delivers one send (that already waited `jitter`): attempts until success or the
-/// retries run out, waiting between attempts as the retry policy (or the receiver's
-/// Retry-After) says.
-async fn deliver(ctx: Arc<AttemptContext>, job: Job, jitter: Duration) -> Completion {
-    let first_sent = Instant::now();
-    let max = ctx.retry.max_attempts();
-    // Retry jitter differs between runs of different seeds and between duplicates.
-    let retry_key = job.seq ^ ctx.seed.rotate_left(32) ^ u64::from(job.duplicate);
-    let webhook_id = ctx.signer.is_enabled().then(|| job.webhook_id());
-    let mut last = None;
-    let mut attempts = 0;
-    let mut outcome = DeliveryOutcome::Failed;
-    for attempt in 1..=max {
-        attempts = attempt;
-        let mut extra = ExtraHeaders::new();
-        if let Some(id) = &webhook_id {
-            let ts = chrono::Utc::now().timestamp();
-            extra.push((signing::HEADER_ID, id.clone()));
-            extra.push((signing::HEADER_TIMESTAMP, ts.to_string()));
-            extra.push((
-                signing::HEADER_SIGNATURE,
-                ctx.signer.sign(id, ts, &job.webhook.body),
-            ));
-        }
-        let got = ctx.transport.attempt(&job.webhook.body, &extra).await;
-        let status = match got.result {
-            AttemptResult::Status(s) => Some(s),
-            _ => None,
-        };
-        last = Some(got.result);
-        if status.is_some_and(|s| ctx.success.accepts(s)) {
-            outcome = DeliveryOutcome::Delivered;
-            break;
-        }
-        if attempt < max {
-            let now_ms = chrono::Utc::now().timestamp_millis();
-            let wait = ctx
-                .retry
-                .wait(retry_key, attempt, status, got.retry_after, now_ms);
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-        }
-    }
-    Completion {
-        job,
-        attempts,
-        outcome,
-        last,
-        jitter,
-        first_sent: Some(first_sent),
-        done: Instant::now(),
-    }
 }

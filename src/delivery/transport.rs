@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
+use super::h1::{H1Conn, H1Target};
 use super::retry::RetryAfter;
 
 /// Content type the platform sends.
@@ -62,8 +63,9 @@ pub type ExtraHeaders = Vec<(&'static str, String)>;
 /// Where webhooks go.
 #[derive(Debug, Clone)]
 pub enum Transport {
-    /// POST to an `http://` URL with ccsim's lean HTTP/1.1 client (keep-alive).
-    Http(super::h1::H1Client),
+    /// POST to an `http://` URL with ccsim's own HTTP/1.1 client (a keep-alive connection
+    /// per delivery worker).
+    Http(H1Target),
     /// POST to an `https://` URL through reqwest (rustls), with pooled connections.
     Https {
         /// Pooled client.
@@ -78,14 +80,10 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// An HTTP transport with a pool sized for `concurrency`.
+    /// An HTTP transport; an `https://` one pools up to `concurrency` idle connections.
     pub fn http(url: reqwest::Url, timeout: Duration, concurrency: usize) -> anyhow::Result<Self> {
         if url.scheme() == "http" {
-            return Ok(Transport::Http(super::h1::H1Client::new(
-                &url,
-                timeout,
-                concurrency,
-            )?));
+            return Ok(Transport::Http(H1Target::new(&url, timeout)?));
         }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency)
@@ -103,11 +101,12 @@ impl Transport {
         })
     }
 
-    /// Makes one attempt.
-    pub async fn attempt(&self, body: &Bytes, extra: &ExtraHeaders) -> Attempt {
+    /// Makes one attempt, on `conn` for an `http://` target (the calling worker's own
+    /// connection).
+    pub async fn attempt(&self, conn: &mut H1Conn, body: &Bytes, extra: &ExtraHeaders) -> Attempt {
         match self {
             Transport::Null => AttemptResult::Status(200).into(),
-            Transport::Http(client) => client.attempt(body, extra).await,
+            Transport::Http(target) => target.attempt(conn, body, extra).await,
             // Boxed: reqwest's future is large, and every delivery task would otherwise be
             // sized (and moved) for it even when the target is plain http.
             Transport::Https {

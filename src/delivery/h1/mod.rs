@@ -1,0 +1,295 @@
+//! ccsim's own HTTP/1.1 client for `http://` targets, chosen over reqwest and over hyper's
+//! connection API by measurement (bench/throughput.sh): reqwest's layers (URL handling,
+//! redirect policy, pool checkout, timeout plumbing) cost about 40% of ccsim's CPU at full
+//! speed, and hyper drives every connection in a task of its own, so each request crossed
+//! tasks twice through channels and built a `HeaderMap` both ways. Here a delivery worker
+//! owns one keep-alive connection ([`H1Conn`]) and does the whole exchange in its own
+//! task: the request is written from a reused buffer in one `write`, and the answer is
+//! parsed by `httparse` ([`response`]) with its body drained up to a bound.
+
+pub mod response;
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use super::transport::{ACCEPT_TEXT, Attempt, AttemptResult, CONTENT_TYPE_JSON, ExtraHeaders};
+use response::ReadBuf;
+
+/// Where an `http://` target is and how every request to it starts.
+#[derive(Debug, Clone)]
+pub struct H1Target {
+    host: String,
+    port: u16,
+    /// The request line and the fixed headers, each ending in CRLF.
+    head: Vec<u8>,
+    timeout: Duration,
+}
+
+/// One worker's connection to the target (opened on first use, reopened when the last
+/// answer left it unusable) and its buffers.
+#[derive(Debug, Default)]
+pub struct H1Conn {
+    stream: Option<TcpStream>,
+    out: Vec<u8>,
+    buf: ReadBuf,
+}
+
+impl H1Target {
+    /// The target `url`, which must be `http://`; every attempt must finish within
+    /// `timeout`.
+    pub fn new(url: &reqwest::Url, timeout: Duration) -> anyhow::Result<Self> {
+        anyhow::ensure!(url.scheme() == "http", "target {url} is not http://");
+        let host = url
+            .host_str()
+            .ok_or_else(|| anyhow::anyhow!("target {url} has no host"))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| anyhow::anyhow!("target {url} has no port"))?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CONTENT_TYPE_JSON}\r\n\
+             Accept: {ACCEPT_TEXT}\r\nUser-Agent: ccsim/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        Ok(Self {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port,
+            head: head.into_bytes(),
+            timeout,
+        })
+    }
+
+    /// Makes one attempt on `conn` within the per-attempt timeout.
+    pub async fn attempt(&self, conn: &mut H1Conn, body: &[u8], extra: &ExtraHeaders) -> Attempt {
+        if let Err(e) = self.compose(&mut conn.out, body, extra) {
+            return AttemptResult::Connection(e).into();
+        }
+        match tokio::time::timeout(self.timeout, self.exchange(conn)).await {
+            Ok(Ok(r)) => Attempt {
+                result: AttemptResult::Status(r.status),
+                retry_after: r.retry_after,
+            },
+            Ok(Err(e)) => AttemptResult::Connection(e).into(),
+            // The connection went with the dropped exchange: a late answer cannot be
+            // mistaken for the next one's.
+            Err(_) => AttemptResult::Timeout.into(),
+        }
+    }
+
+    /// Writes the whole request into `out`.
+    fn compose(&self, out: &mut Vec<u8>, body: &[u8], extra: &ExtraHeaders) -> Result<(), String> {
+        out.clear();
+        out.extend_from_slice(&self.head);
+        for (name, value) in extra {
+            if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+                return Err(format!("header {name}: value contains a line break"));
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"Content-Length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        out.extend_from_slice(b"\r\n\r\n");
+        out.extend_from_slice(body);
+        Ok(())
+    }
+
+    /// Sends `conn.out` and reads the answer, on the kept connection if it is still open.
+    async fn exchange(&self, conn: &mut H1Conn) -> Result<response::Response, String> {
+        // The stream stays out of `conn` until the answer is read whole, so a broken or
+        // abandoned exchange never leaves a connection behind.
+        let (mut stream, reused) = match conn.stream.take() {
+            Some(s) if still_open(&s) => (s, true),
+            _ => (self.connect().await?, false),
+        };
+        conn.buf.clear();
+        if let Err(e) = stream.write_all(&conn.out).await {
+            if !reused {
+                return Err(format!("error sending request: {e}"));
+            }
+            // The server closed the idle connection just now, before reading anything:
+            // once more on a fresh one.
+            stream = self.connect().await?;
+            stream
+                .write_all(&conn.out)
+                .await
+                .map_err(|e| format!("error sending request: {e}"))?;
+        }
+        let answer = response::read(&mut stream, &mut conn.buf).await?;
+        if answer.reusable {
+            conn.stream = Some(stream);
+        }
+        Ok(answer)
+    }
+
+    async fn connect(&self) -> Result<TcpStream, String> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| {
+                format!(
+                    "error sending request: connect to {}:{}: {e}",
+                    self.host, self.port
+                )
+            })?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+/// Whether an idle keep-alive connection may take a request: nothing (not even the end of
+/// the stream) has arrived on it since the last answer. Costs no system call unless the
+/// runtime saw the socket become readable, and that call clears the readiness the next
+/// read would otherwise have to clear.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock)
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    fn target(addr: std::net::SocketAddr) -> H1Target {
+        let url = reqwest::Url::parse(&format!("http://{addr}/hook?x=1")).unwrap();
+        H1Target::new(&url, Duration::from_secs(5)).unwrap()
+    }
+
+    /// Reads one request (head and body) from a test connection.
+    async fn read_request(s: &mut TcpStream) -> Option<String> {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = s.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            got.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if got.len() >= end + 4 + len {
+                    return Some(text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_request_carries_the_platform_headers_the_extras_and_the_exact_body() {
+        let t = target("127.0.0.1:8080".parse().unwrap());
+        let mut out = Vec::new();
+        let extra = vec![("webhook-id", "msg_1".to_string())];
+        t.compose(&mut out, br#"{"a":1}"#, &extra).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "POST /hook?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\
+                 Content-Type: application/json;charset=utf-8\r\nAccept: text/plain;charset=utf-8\r\n\
+                 User-Agent: ccsim/{}\r\nwebhook-id: msg_1\r\nContent-Length: 7\r\n\r\n{{\"a\":1}}",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let bad = vec![("webhook-id", "a\r\nb".to_string())];
+        assert!(t.compose(&mut Vec::new(), b"", &bad).is_err());
+    }
+
+    #[tokio::test]
+    async fn one_connection_carries_many_requests_and_a_closed_one_is_replaced() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let t = target(listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let mut connections = 0;
+            let mut requests = 0;
+            while connections < 2 {
+                let (mut s, _) = listener.accept().await.unwrap();
+                connections += 1;
+                // The first connection answers three requests and closes while idle.
+                for _ in 0..3 {
+                    if read_request(&mut s).await.is_none() {
+                        break;
+                    }
+                    requests += 1;
+                    s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsuccess")
+                        .await
+                        .unwrap();
+                }
+            }
+            (connections, requests)
+        });
+        let mut conn = H1Conn::default();
+        for _ in 0..4 {
+            let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+            assert_eq!(a.result, AttemptResult::Status(200));
+            // Let the server's close arrive before the next request.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(conn);
+        assert_eq!(server.await.unwrap(), (2, 4));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_target_is_a_connection_error_naming_it() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let a = target(addr)
+            .attempt(&mut H1Conn::default(), b"{}", &Vec::new())
+            .await;
+        let AttemptResult::Connection(e) = a.result else {
+            panic!("{a:?}")
+        };
+        assert!(
+            e.contains(&format!("connect to 127.0.0.1:{}", addr.port())),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_answer_within_the_timeout_is_a_timeout_and_the_connection_is_dropped() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap()));
+        let t = H1Target::new(&url.unwrap(), Duration::from_millis(100)).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            read_request(&mut s).await;
+            // Answer late: the client must not take this for its next request's answer.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 500 Late\r\nContent-Length: 0\r\n\r\n")
+                .await;
+            let (mut s2, _) = listener.accept().await.unwrap();
+            read_request(&mut s2).await;
+            s2.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let mut conn = H1Conn::default();
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Timeout);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Status(200));
+        server.await.unwrap();
+    }
+}
