@@ -161,7 +161,9 @@ pub async fn run_plan(
     let builder = EventBuilder::new(plan.profile.clone());
     let config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
     let mut engine = Engine::new(plan.sim.clone());
-    let mut source = SimSource::new(|| engine.next_happening(), &store, &builder);
+    // Nobody can read the records without the API: no store to keep then.
+    let records = api_addr.is_some().then_some(&store);
+    let mut source = SimSource::new(|| engine.next_happening(), records, &builder);
     // Progress is measured against the arrivals window; the tail after it is short.
     let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
     let sent = send(

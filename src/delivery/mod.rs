@@ -139,7 +139,7 @@ pub struct Completion {
 }
 
 /// Receives every emitted event and every completion, in the dispatcher's task.
-pub trait Sink {
+pub trait Sink: Send {
     /// An event was emitted (released by the scheduler).
     fn emitted(&mut self, job: &Job);
     /// A duplicate send of an emitted event was added (`--duplicate-rate`).

@@ -21,7 +21,7 @@ pub struct Released {
 }
 
 /// A stream of events due at simulated times, in order.
-pub trait Source {
+pub trait Source: Send {
     /// When the next batch is due; `None` when the source is exhausted.
     fn next_at(&mut self) -> Option<SimTime>;
     /// Releases the next batch into `out` (side effects, like record-store updates,
@@ -29,18 +29,19 @@ pub trait Source {
     fn release(&mut self, out: &mut Vec<Released>);
 }
 
-/// The engine's happenings, applied to the store and built into webhooks at release.
+/// The engine's happenings, applied to the store (when the API serves one) and built into
+/// webhooks at release.
 pub struct SimSource<'a, F> {
     next: F,
     lookahead: Option<Happening>,
-    store: &'a RecordStore,
+    store: Option<&'a RecordStore>,
     builder: &'a EventBuilder,
     scratch: Vec<Webhook>,
 }
 
 impl<'a, F: FnMut() -> Option<Happening>> SimSource<'a, F> {
-    /// A source pulling happenings from `next`.
-    pub fn new(mut next: F, store: &'a RecordStore, builder: &'a EventBuilder) -> Self {
+    /// A source pulling happenings from `next`, keeping `store` (if any) up to date.
+    pub fn new(mut next: F, store: Option<&'a RecordStore>, builder: &'a EventBuilder) -> Self {
         let lookahead = next();
         Self {
             next,
@@ -52,7 +53,7 @@ impl<'a, F: FnMut() -> Option<Happening>> SimSource<'a, F> {
     }
 }
 
-impl<F: FnMut() -> Option<Happening>> Source for SimSource<'_, F> {
+impl<F: FnMut() -> Option<Happening> + Send> Source for SimSource<'_, F> {
     fn next_at(&mut self) -> Option<SimTime> {
         self.lookahead.as_ref().map(|h| h.at)
     }
@@ -62,7 +63,9 @@ impl<F: FnMut() -> Option<Happening>> Source for SimSource<'_, F> {
             return;
         };
         self.lookahead = (self.next)();
-        self.store.apply(&h);
+        if let Some(store) = self.store {
+            store.apply(&h);
+        }
         self.scratch.clear();
         self.builder.build(&h, &mut self.scratch);
         out.extend(

@@ -45,7 +45,7 @@ async fn schedule(seed: u64, speed: f64) -> (Instant, SimTime, Recorder) {
     let mut engine = Engine::new(plan);
     let store = RecordStore::default();
     let builder = EventBuilder::default();
-    let mut source = SimSource::new(|| engine.next_happening(), &store, &builder);
+    let mut source = SimSource::new(|| engine.next_happening(), Some(&store), &builder);
     let config = DeliveryConfig::new(Transport::Null, &options, seed);
     let mut rec = Recorder::default();
     let t0 = Instant::now();
