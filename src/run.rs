@@ -357,7 +357,10 @@ pub(crate) async fn send(
     servers: &CancellationToken,
 ) -> Result<Sent, RunError> {
     let progress = Arc::new(Progress::default());
-    let mut collector = Collector::new(outputs.open()?).with_progress(progress.clone());
+    let mut collector = Collector::new(outputs.open()?);
+    if !outputs.quiet {
+        collector = collector.with_progress(progress.clone());
+    }
     if let (Some(path), Some(every)) = (&outputs.report, outputs.report_interval) {
         collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
     }

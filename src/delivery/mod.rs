@@ -215,26 +215,31 @@ impl Queues<'_> {
         if let Some(dup) = &dup {
             sink.duplicated(dup);
         }
-        let group: Vec<Job> = std::iter::once(job).chain(dup).collect();
-        for _ in &group {
+        self.grow(progress);
+        if dup.is_some() {
             self.grow(progress);
         }
-        let first = &group[0];
-        let key = first.webhook.conv_key;
-        if let Some(held) = self.held.remove(&key) {
-            sink.reordered(&held[0], first);
-            group.into_iter().chain(held).for_each(|j| self.push(j));
+        let key = job.webhook.conv_key;
+        if !self.held.is_empty()
+            && let Some(held) = self.held.remove(&key)
+        {
+            sink.reordered(&held[0], &job);
+            self.push(job);
+            dup.into_iter().chain(held).for_each(|j| self.push(j));
             return;
         }
         // An end is last: nothing would come to swap with. Holding is also bounded so
         // held events can never fill the backlog.
-        if first.webhook.kind != EventKind::ConversationEnd
+        if job.webhook.kind != EventKind::ConversationEnd
+            && self.config.robustness.reorders()
             && self.held.len() < self.config.max_backlog / 2
-            && self.config.robustness.reorder(self.config.seed, first.seq)
+            && self.config.robustness.reorder(self.config.seed, job.seq)
         {
-            self.held.insert(key, group);
+            self.held
+                .insert(key, std::iter::once(job).chain(dup).collect());
         } else {
-            group.into_iter().for_each(|j| self.push(j));
+            self.push(job);
+            dup.into_iter().for_each(|j| self.push(j));
         }
     }
 

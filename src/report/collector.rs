@@ -25,8 +25,8 @@ pub struct Collector {
     lateness: Histogram<u64>,
     log: Option<EventsLog>,
     log_error: Option<std::io::Error>,
-    /// Where the live p99 is published for the progress line.
-    progress: Option<Arc<Progress>>,
+    /// Where the live p99 is published for the progress line, and when next.
+    progress: Option<(Arc<Progress>, Instant)>,
     /// Periodic partial reports (`--report-interval`).
     checkpoints: Option<Checkpoints>,
 }
@@ -55,8 +55,9 @@ struct Checkpoints {
     next: Instant,
 }
 
-/// How often (in delivered events) the live p99 is recomputed.
-const P99_REFRESH: u64 = 256;
+/// How often the live p99 is recomputed: a quantile walks the whole histogram, too dear
+/// for every event, and the progress line shows it once a second at most.
+const P99_REFRESH: Duration = Duration::from_millis(200);
 
 fn histogram() -> Histogram<u64> {
     // Microseconds, 1 µs to 1 hour, 3 significant digits; saturating beyond.
@@ -116,7 +117,7 @@ impl Collector {
 
     /// Publishes the p99 latency so far to `progress` as events are delivered.
     pub fn with_progress(mut self, progress: Arc<Progress>) -> Self {
-        self.progress = Some(progress);
+        self.progress = Some((progress, Instant::now()));
         self
     }
 
@@ -223,12 +224,12 @@ impl Sink for Collector {
                     &mut self.latency,
                     c.done.saturating_duration_since(c.job.scheduled),
                 );
-                if let Some(p) = &self.progress
-                    && (self.latency.len() < 4 * P99_REFRESH
-                        || self.latency.len().is_multiple_of(P99_REFRESH))
+                if let Some((p, next)) = &mut self.progress
+                    && c.done >= *next
                 {
                     p.p99_us
                         .store(self.latency.value_at_quantile(0.99), Ordering::Relaxed);
+                    *next = c.done + P99_REFRESH;
                 }
                 if let Some(sent) = c.first_sent {
                     record(&mut self.service, c.done.saturating_duration_since(sent));
