@@ -1,6 +1,7 @@
-//! Delivery end to end: faults survived, signing checked by the official libraries,
+//! Delivery end to end: keep-alive connections, faults survived, signing checked by the official libraries,
 //! ordering and robustness options, graceful interruption, and replay.
 
+mod connections;
 mod faults;
 mod interrupt;
 mod listen;

@@ -41,6 +41,11 @@ pub enum Behaviour {
     HugeBody(usize),
     /// Answers 200 after this delay.
     Slow(Duration),
+    /// Answers 200 with a chunked body (two chunks and a trailer).
+    Chunked,
+    /// Answers 200, and on every `n`th request of a connection says `Connection: close`
+    /// and closes it.
+    CloseEvery(u32),
 }
 
 impl Behaviour {
@@ -79,6 +84,7 @@ struct State {
     attempts: Mutex<HashMap<Vec<u8>, u32>>,
     active: AtomicU64,
     peak_active: AtomicU64,
+    connections: AtomicU64,
 }
 
 /// A running test receiver.
@@ -104,6 +110,7 @@ impl TestReceiver {
                     a = listener.accept() => a,
                 };
                 let Ok((stream, _)) = accepted else { continue };
+                st.connections.fetch_add(1, Ordering::SeqCst);
                 let (st, b, token) = (st.clone(), behaviour.clone(), token.clone());
                 tokio::spawn(async move {
                     tokio::select! {
@@ -130,6 +137,11 @@ impl TestReceiver {
         self.state.captured.lock().unwrap().len()
     }
 
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
     /// The most requests being handled at once.
     pub fn peak_concurrent(&self) -> u64 {
         self.state.peak_active.load(Ordering::SeqCst)
@@ -139,7 +151,9 @@ impl TestReceiver {
 /// Serves one connection: requests one after another (keep-alive).
 async fn connection(mut stream: TcpStream, state: Arc<State>, behaviour: Behaviour) {
     let mut buf: Vec<u8> = Vec::new();
+    let mut served = 0u32;
     loop {
+        served += 1;
         let Some(req) = read_request(&mut stream, &mut buf).await else {
             return;
         };
@@ -199,6 +213,18 @@ async fn connection(mut stream: TcpStream, state: Arc<State>, behaviour: Behavio
                 tokio::time::sleep(*d).await;
                 Some(response(200, "", b"success"))
             }
+            Behaviour::Chunked => Some(
+                b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+                  3\r\nsuc\r\n4\r\ncess\r\n0\r\nx-trailer: 1\r\n\r\n"
+                    .to_vec(),
+            ),
+            Behaviour::CloseEvery(n) if served.is_multiple_of(*n) => {
+                let bytes = response(200, "connection: close\r\n", b"success");
+                let _ = stream.write_all(&bytes).await;
+                state.active.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+            Behaviour::CloseEvery(_) => Some(response(200, "", b"success")),
         };
         state.active.fetch_sub(1, Ordering::SeqCst);
         match answer {
