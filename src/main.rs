@@ -32,7 +32,17 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone()));
-        match ccsim::run(cli, shutdown).await {
+        // On a runtime worker, not the calling thread: the dispatcher then shares threads
+        // with the delivery workers instead of waking them across threads.
+        let outcome = match tokio::spawn(ccsim::run(cli, shutdown)).await {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => {
+                eprintln!("error: the run was cancelled: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        match outcome {
             Ok(exit) => ExitCode::from(exit as u8),
             Err(e) => {
                 eprintln!("error: {e:#}");
