@@ -12,7 +12,8 @@
 //! - `sim/`: time, distributions, agent pool + ACD, workload, engine, stats.
 //! - `conversation`, `ids`: domain facts and identifiers.
 //! - `event/`: webhook kinds, payload builder, fidelity profiles.
-//! - `delivery/`: dispatcher, sources, clock mapping, transport, retry policy, signing,
+//! - `delivery/`: dispatcher, delivery workers, sources, clock mapping, transport (with
+//!   ccsim's own HTTP/1.1 client, `h1/`), retry policy, signing,
 //!   robustness options, and the delivery flags (`args`).
 //! - `replay`: `ccsim replay`, re-sending an events log.
 //! - `api/`: the fake platform API: record store, router, rendering, errors, auth, flags.

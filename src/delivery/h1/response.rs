@@ -13,8 +13,9 @@ use crate::delivery::transport::MAX_RESPONSE_BODY;
 const MAX_HEAD: usize = 64 * 1024;
 /// The most header fields of a response head.
 const MAX_HEADERS: usize = 64;
-/// How much room a read is given.
-const READ_CHUNK: usize = 8 * 1024;
+/// How much room a read is given (a typical answer is a few hundred bytes; there is a
+/// buffer per delivery worker, up to `--concurrency` of them).
+const READ_CHUNK: usize = 2 * 1024;
 
 /// What the client needs of a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
