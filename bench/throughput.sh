@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Delivery throughput: ccsim (`load --speed max`) vs oha and wrk posting the same JSON body
 # with the same concurrency to the same nginx on loopback, A/B/A/B in one run. Prints each
-# figure and the ratios ccsim/oha and ccsim/wrk (target: ≥ 1.0 against oha).
+# figure, the ratios ccsim/oha and ccsim/wrk (target: ≥ 1.0 against oha), and the CPU time
+# each tool spent per request (user + system, from /usr/bin/time), which shows efficiency
+# even when the machine is noisy.
 #   bash bench/throughput.sh [CONCURRENCY] [SECONDS]
 source "$(dirname "$0")/common.sh"
 CONC=${1:-64}
 SECS=${2:-10}
-need_apt wrk nginx curl
+need_apt wrk nginx curl time
 need_oha
 build_ccsim
 start_nginx
@@ -18,36 +20,52 @@ wrk.headers["Content-Type"] = "$CONTENT_TYPE"
 wrk.headers["Accept"] = "text/plain;charset=utf-8"
 LUA
 
+# timed CMD…: runs CMD with its CPU time (user + system seconds) written to $WORK/cpu.
+timed() { /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$@"; }
+# per_request N: CPU microseconds per request of the last timed run that made N requests.
+per_request() { python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().split()); print(f'{(u+s)/float(sys.argv[2])*1e6:.2f}')" "$WORK/cpu" "$1"; }
+
+# Each prints "RATE CPU_US_PER_REQUEST".
 run_ccsim() { # $1: extra flags
   # ~5 events per conversation; enough conversations for about $SECS seconds.
-  "$CCSIM" load $1 --api off --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
+  timed "$CCSIM" load $1 --api off --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
     --rate 1000/s --duration "$((SECS * 40))s" --agents 12000 --handle-time 3s --ring-time 2s \
     --report "$WORK/ccsim.json" >/dev/null
-  json_get "$WORK/ccsim.json" "['throughput']['events_per_s']"
+  echo "$(json_get "$WORK/ccsim.json" "['throughput']['events_per_s']")" \
+    "$(per_request "$(json_get "$WORK/ccsim.json" "['events']['delivered']")")"
 }
 run_oha() {
-  "$OHA" -z "${SECS}s" -c "$CONC" -m POST -H "Content-Type: $CONTENT_TYPE" -d "$BODY" \
+  timed "$OHA" -z "${SECS}s" -c "$CONC" -m POST -H "Content-Type: $CONTENT_TYPE" -d "$BODY" \
     --no-tui --output-format json "$URL" >"$WORK/oha.json" 2>/dev/null
-  json_get "$WORK/oha.json" "['summary']['requestsPerSec']"
+  echo "$(json_get "$WORK/oha.json" "['summary']['requestsPerSec']")" \
+    "$(per_request "$(json_get "$WORK/oha.json" "['statusCodeDistribution']['200']")")"
 }
 run_wrk() {
-  wrk -t2 -c"$CONC" -d"${SECS}s" -s "$WORK/post.lua" "$URL" | awk '/Requests\/sec/ {print $2}'
+  timed wrk -t2 -c"$CONC" -d"${SECS}s" -s "$WORK/post.lua" "$URL" >"$WORK/wrk.txt"
+  echo "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")" \
+    "$(per_request "$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")")"
 }
 
+# The default runtime is one thread; also measured with a thread per core.
+CORES=$(nproc)
 declare -a C C1 O W
 for round in 1 2; do
   log "round $round: ccsim"; C+=("$(run_ccsim "")")
-  log "round $round: ccsim --threads 1"; C1+=("$(run_ccsim "--threads 1")")
+  log "round $round: ccsim --threads $CORES"; C1+=("$(run_ccsim "--threads $CORES")")
   log "round $round: oha";   O+=("$(run_oha)")
   log "round $round: wrk";   W+=("$(run_wrk)")
 done
-best() { printf '%s\n' "$@" | sort -g | tail -1; }
+best() { printf '%s\n' "$@" | sort -g | tail -1 | cut -d' ' -f1; }
+cpu() { printf '%s\n' "$@" | cut -d' ' -f2 | paste -sd' '; }
+rates() { printf '%s\n' "$@" | cut -d' ' -f1 | xargs printf '%.0f '; }
 c=$(best "${C[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
-printf '\nconcurrency %s, %s s per run, nginx 1 worker, body %s bytes\n' "$CONC" "$SECS" "${#BODY}"
-printf 'ccsim  events/s   %s\n' "${C[*]}"
-printf 'ccsim --threads 1 %s\n' "${C1[*]}"
-printf 'oha    requests/s %s\n' "${O[*]}"
-printf 'wrk    requests/s %s\n' "${W[*]}"
-printf 'best: ccsim %.0f (--threads 1: %.0f)  oha %.0f  wrk %.0f\n' "$c" "$c1" "$o" "$w"
-printf 'ratios: ccsim/oha %s (--threads 1: %s)   ccsim/wrk %s (--threads 1: %s)\n' \
-  "$(ratio "$c" "$o")" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$(ratio "$c1" "$w")"
+printf '\nconcurrency %s, %s s per run, nginx 1 worker, body %s bytes, %s cores\n' \
+  "$CONC" "$SECS" "${#BODY}" "$CORES"
+printf '%-20s %-24s %s\n' "" "per second" "CPU µs per request"
+printf '%-20s %-24s %s\n' "ccsim" "$(rates "${C[@]}")" "$(cpu "${C[@]}")"
+printf '%-20s %-24s %s\n' "ccsim --threads $CORES" "$(rates "${C1[@]}")" "$(cpu "${C1[@]}")"
+printf '%-20s %-24s %s\n' "oha" "$(rates "${O[@]}")" "$(cpu "${O[@]}")"
+printf '%-20s %-24s %s\n' "wrk" "$(rates "${W[@]}")" "$(cpu "${W[@]}")"
+printf 'best: ccsim %.0f (--threads %s: %.0f)  oha %.0f  wrk %.0f\n' "$c" "$CORES" "$c1" "$o" "$w"
+printf 'ratios: ccsim/oha %s (--threads %s: %s)   ccsim/wrk %s (--threads %s: %s)\n' \
+  "$(ratio "$c" "$o")" "$CORES" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$CORES" "$(ratio "$c1" "$w")"

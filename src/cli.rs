@@ -37,12 +37,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads of the async runtime (default: one per core). 1 runs everything on
-    /// the calling thread, with no cross-thread wake-ups: with the receiver on the same
-    /// small machine it leaves the receiver a core and delivers fastest.
+    /// Threads of the async runtime. Default: 1 for the commands that send (one thread
+    /// delivers well over 100,000 events/s and leaves the other cores to the receiver
+    /// under test; see bench/throughput.sh), one per core for `listen`. The fake API
+    /// always has threads of its own.
     #[arg(long, global = true, env = "CCSIM_THREADS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+}
+
+impl Cli {
+    /// The runtime's threads: `--threads`, else the command's default; `None` means one
+    /// per core.
+    pub fn runtime_threads(&self) -> Option<u16> {
+        match (&self.command, self.threads) {
+            (_, Some(n)) => Some(n),
+            (Command::Listen(_), None) => None,
+            (_, None) => Some(1),
+        }
+    }
 }
 
 /// Subcommands.
@@ -254,6 +267,16 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sending_commands_default_to_one_thread_listen_to_one_per_core() {
+        let threads = |args: &[&str]| Cli::try_parse_from(args).unwrap().runtime_threads();
+        assert_eq!(threads(&["ccsim", "run"]), Some(1));
+        assert_eq!(threads(&["ccsim", "load", "--rate", "5/s"]), Some(1));
+        assert_eq!(threads(&["ccsim", "listen"]), None);
+        assert_eq!(threads(&["ccsim", "listen", "--threads", "3"]), Some(3));
+        assert_eq!(threads(&["ccsim", "--threads", "4", "run"]), Some(4));
     }
 
     #[test]

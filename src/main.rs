@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = ccsim::cli::Cli::parse();
-    let mut builder = match cli.threads {
+    // One thread runs on the calling thread: no cross-thread wake-ups at all.
+    let mut builder = match cli.runtime_threads() {
         Some(1) => tokio::runtime::Builder::new_current_thread(),
         Some(n) => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
