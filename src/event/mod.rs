@@ -2,6 +2,7 @@
 //! serialized payloads as the fidelity profile says (seed-conversation-events.md;
 //! platform-behaviour §2). Empty fields are omitted; times are epoch milliseconds.
 
+mod json;
 pub mod profile;
 
 use bytes::Bytes;
@@ -83,68 +84,24 @@ struct ConversationPayload<'a> {
 }
 
 impl ConversationPayload<'_> {
-    /// The JSON body. Written by hand (this is the hot path at high event rates): the same
-    /// bytes serde_json would produce for the struct with `None` fields skipped.
-    fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(384);
-        out.push(b'{');
-        let mut first = true;
-        let mut key = |out: &mut Vec<u8>, k: &str| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.push(b'"');
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(b"\":");
-        };
-        let strings: [(&str, Option<&str>); 5] = [
-            ("action", Some(self.action)),
-            ("event", Some(self.event)),
-            ("id", Some(self.id)),
-            ("subaccount_id", self.subaccount_id),
-            ("type", self.kind),
-        ];
-        for (k, v) in strings {
-            if let Some(v) = v {
-                key(&mut out, k);
-                write_json_str(&mut out, v);
-            }
-        }
-        for (k, v) in [("begin_time", self.begin_time), ("end_time", self.end_time)] {
-            if let Some(v) = v {
-                key(&mut out, k);
-                out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-            }
-        }
-        let strings: [(&str, Option<&str>); 5] = [
-            ("record_file", self.record_file),
-            ("queue_id", self.queue_id),
-            ("end_reason", self.end_reason),
-            ("agent_call_id", self.agent_call_id),
-            ("user_data", self.user_data),
-        ];
-        for (k, v) in strings {
-            if let Some(v) = v {
-                key(&mut out, k);
-                write_json_str(&mut out, v);
-            }
-        }
-        out.push(b'}');
-        out
-    }
-}
-
-/// Writes `s` as a JSON string: copied as is when nothing needs escaping (ids, names),
-/// through serde_json's escaper otherwise.
-fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else if serde_json::to_writer(&mut *out, s).is_err() {
-        // Writing a &str into a Vec cannot fail; keep the body valid JSON regardless.
-        out.extend_from_slice(b"\"\"");
+    /// The JSON body: the same bytes serde_json would produce for the struct with `None`
+    /// fields skipped. Ids and fixed names need no escaping; scenario-given strings might.
+    fn to_json(&self) -> Bytes {
+        use json::Value::{Int, Plain, Text};
+        json::object(&[
+            ("action", Some(Plain(self.action))),
+            ("event", Some(Plain(self.event))),
+            ("id", Some(Plain(self.id))),
+            ("subaccount_id", self.subaccount_id.map(Text)),
+            ("type", self.kind.map(Plain)),
+            ("begin_time", self.begin_time.map(Int)),
+            ("end_time", self.end_time.map(Int)),
+            ("record_file", self.record_file.map(Plain)),
+            ("queue_id", self.queue_id.map(Plain)),
+            ("end_reason", self.end_reason.map(Text)),
+            ("agent_call_id", self.agent_call_id.map(Plain)),
+            ("user_data", self.user_data.map(Text)),
+        ])
     }
 }
 
@@ -270,12 +227,11 @@ impl EventBuilder {
             }
         };
         payload.event = kind.name();
-        let body = payload.to_json();
         out.push(Webhook {
             kind,
             conv_key: conv.key,
             conversation_id: conv.id,
-            body: Bytes::from(body),
+            body: payload.to_json(),
         });
     }
 }
