@@ -442,7 +442,7 @@ impl Engine {
         match kind {
             ConvType::Queue => {
                 let call_id = CallId(Hex32::random(&mut self.rng));
-                let telnumber: Arc<str> = phone_number(&mut self.rng).into();
+                let telnumber = phone_number(&mut self.rng);
                 conv.parties
                     .push(Party::new(external(call_id, telnumber), Role::Customer));
                 self.convs.insert(key, conv);
@@ -737,7 +737,7 @@ impl Engine {
         if kind == ConvType::CallOut {
             let dial = self.mech.callee_dial.sample(&mut self.rng);
             let call_id = CallId(Hex32::random(&mut self.rng));
-            let telnumber: Arc<str> = phone_number(&mut self.rng).into();
+            let telnumber = phone_number(&mut self.rng);
             let dial_timeout = self.behaviour().dial_timeout;
             let Some(conv) = self.convs.get_mut(&key) else {
                 return;
