@@ -8,6 +8,18 @@ use std::sync::Arc;
 
 use rand::Rng;
 
+/// The two lowercase hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    pairs
+};
+
 /// A 32-character lowercase hexadecimal identifier, stored inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hex32([u8; 32]);
@@ -32,12 +44,9 @@ impl Hex32 {
     }
 
     fn from_u128(value: u128) -> Self {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let pairs = value.to_be_bytes().map(|byte| HEX_PAIRS[usize::from(byte)]);
         let mut out = [0u8; 32];
-        for (pair, byte) in out.chunks_exact_mut(2).zip(value.to_be_bytes()) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0xf)];
-        }
+        out.copy_from_slice(pairs.as_flattened());
         Self(out)
     }
 
@@ -53,6 +62,11 @@ impl Hex32 {
             | (lo << 16)
             | u128::from(counter);
         Self::from_u128(value)
+    }
+
+    /// The id's 32 ASCII hex digits.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
     }
 
     /// The id as a string slice.

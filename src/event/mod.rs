@@ -3,13 +3,14 @@
 //! platform-behaviour §2). Empty fields are omitted; times are epoch milliseconds.
 
 mod json;
+use json::key;
 pub mod profile;
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
-use crate::ids::{CallId, ConversationId, QueueId};
+use crate::ids::{CallId, ConversationId, Hex32, QueueId};
 use crate::sim::time::SimTime;
 use profile::{AgentCallSource, BeginTimeSource, Profile};
 
@@ -71,15 +72,15 @@ pub struct Webhook {
 struct ConversationPayload<'a> {
     action: &'static str,
     event: &'static str,
-    id: &'a str,
+    id: &'a Hex32,
     subaccount_id: Option<&'a str>,
     kind: Option<&'static str>,
     begin_time: Option<i64>,
     end_time: Option<i64>,
-    record_file: Option<&'a str>,
-    queue_id: Option<&'a str>,
+    record_file: Option<&'a Hex32>,
+    queue_id: Option<&'a Hex32>,
     end_reason: Option<&'a str>,
-    agent_call_id: Option<&'a str>,
+    agent_call_id: Option<&'a Hex32>,
     user_data: Option<&'a str>,
 }
 
@@ -88,19 +89,23 @@ impl ConversationPayload<'_> {
     /// fields skipped. Ids and fixed names need no escaping; scenario-given strings might.
     fn to_json(&self) -> Bytes {
         use json::Value::{Int, Plain, Text};
+        let name = |s: &'static str| Plain(s.as_bytes());
+        fn hex(id: &Hex32) -> json::Value<'_> {
+            Plain(id.as_bytes())
+        }
         json::object(&[
-            ("action", Some(Plain(self.action))),
-            ("event", Some(Plain(self.event))),
-            ("id", Some(Plain(self.id))),
-            ("subaccount_id", self.subaccount_id.map(Text)),
-            ("type", self.kind.map(Plain)),
-            ("begin_time", self.begin_time.map(Int)),
-            ("end_time", self.end_time.map(Int)),
-            ("record_file", self.record_file.map(Plain)),
-            ("queue_id", self.queue_id.map(Plain)),
-            ("end_reason", self.end_reason.map(Text)),
-            ("agent_call_id", self.agent_call_id.map(Plain)),
-            ("user_data", self.user_data.map(Text)),
+            (key!("action"), Some(name(self.action))),
+            (key!("event"), Some(name(self.event))),
+            (key!("id"), Some(hex(self.id))),
+            (key!("subaccount_id"), self.subaccount_id.map(Text)),
+            (key!("type"), self.kind.map(name)),
+            (key!("begin_time"), self.begin_time.map(Int)),
+            (key!("end_time"), self.end_time.map(Int)),
+            (key!("record_file"), self.record_file.map(hex)),
+            (key!("queue_id"), self.queue_id.map(hex)),
+            (key!("end_reason"), self.end_reason.map(Text)),
+            (key!("agent_call_id"), self.agent_call_id.map(hex)),
+            (key!("user_data"), self.user_data.map(Text)),
         ])
     }
 }
@@ -176,7 +181,7 @@ impl EventBuilder {
         let mut payload = ConversationPayload {
             action: "event_notify",
             event: "",
-            id: conv.id.as_str(),
+            id: &conv.id.0,
             subaccount_id: non_empty(conv.subaccount_id.as_deref()),
             kind: Some(conv.kind.as_str()),
             begin_time: None,
@@ -198,9 +203,9 @@ impl EventBuilder {
                 EventKind::ConversationPartsChanged
             }
             HappeningKind::Started { answered_call } => {
-                payload.queue_id = begin_queue_id(p, conv).map(QueueId::as_str);
+                payload.queue_id = begin_queue_id(p, conv).map(|q| &q.0);
                 payload.agent_call_id =
-                    begin_agent_call(p, conv, Some(answered_call)).map(CallId::as_str);
+                    begin_agent_call(p, conv, Some(answered_call)).map(|c| &c.0);
                 EventKind::ConversationBegin
             }
             HappeningKind::Released {
@@ -213,14 +218,14 @@ impl EventBuilder {
                 payload.begin_time = begin_time(p, conv, Some(*started_at)).map(SimTime::epoch_ms);
                 payload.end_time = Some(h.at.epoch_ms());
                 if p.end_full {
-                    payload.record_file = Some(conv.record_file.as_str());
+                    payload.record_file = Some(&conv.record_file.0);
                     payload.end_reason = end_reason(p, reason);
                     if conv.kind == ConvType::Queue {
-                        payload.queue_id = conv.queue_id.as_ref().map(|q| q.as_str());
+                        payload.queue_id = conv.queue_id.as_ref().map(|q| &q.0);
                     }
                     // The seed: "如果交谈由坐席外呼产生，该属性坐席呼叫的ID" (call_out only).
                     if conv.kind == ConvType::CallOut {
-                        payload.agent_call_id = Some(conv.initiator_call.as_str());
+                        payload.agent_call_id = Some(&conv.initiator_call.0);
                     }
                 }
                 EventKind::ConversationEnd
