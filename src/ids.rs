@@ -4,8 +4,21 @@
 //! sub-accounts; realistic Chinese phone numbers.
 
 use std::fmt;
+use std::sync::Arc;
 
 use rand::Rng;
+
+/// The two lowercase hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    pairs
+};
 
 /// A 32-character lowercase hexadecimal identifier, stored inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,11 +44,9 @@ impl Hex32 {
     }
 
     fn from_u128(value: u128) -> Self {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let pairs = value.to_be_bytes().map(|byte| HEX_PAIRS[usize::from(byte)]);
         let mut out = [0u8; 32];
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = DIGITS[((value >> (124 - 4 * i)) & 0xf) as usize];
-        }
+        out.copy_from_slice(pairs.as_flattened());
         Self(out)
     }
 
@@ -51,6 +62,11 @@ impl Hex32 {
             | (lo << 16)
             | u128::from(counter);
         Self::from_u128(value)
+    }
+
+    /// The id's 32 ASCII hex digits.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
     }
 
     /// The id as a string slice.
@@ -128,11 +144,14 @@ id_newtype!(
 );
 
 /// Generates realistic caller and callee numbers.
-pub fn phone_number(rng: &mut impl Rng) -> String {
+pub fn phone_number(rng: &mut impl Rng) -> Arc<str> {
+    let mut number = Digits::default();
     // Mostly mobiles (11 digits, 13x–19x); some landlines with their area code.
     if rng.random_bool(0.8) {
         let second = rng.random_range(3..=9u8);
-        format!("1{second}{:09}", rng.random_range(0..1_000_000_000u32))
+        number.push_str("1");
+        number.push_padded(second.into(), 1);
+        number.push_padded(rng.random_range(0..1_000_000_000u32), 9);
     } else {
         const AREAS: &[(&str, u32)] = &[
             ("010", 8),
@@ -146,7 +165,38 @@ pub fn phone_number(rng: &mut impl Rng) -> String {
         let (area, digits) = AREAS[rng.random_range(0..AREAS.len())];
         let first = rng.random_range(2..=8u32);
         let rest = rng.random_range(0..10u32.pow(digits - 1));
-        format!("{area}{first}{rest:0width$}", width = (digits - 1) as usize)
+        number.push_str(area);
+        number.push_padded(first, 1);
+        number.push_padded(rest, digits as usize - 1);
+    }
+    Arc::from(number.as_str())
+}
+
+/// A phone number being written: digits inline, so only the final `Arc<str>` allocates.
+#[derive(Default)]
+struct Digits {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Digits {
+    fn push_str(&mut self, s: &str) {
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len();
+    }
+
+    /// Appends `value` as exactly `width` decimal digits, zero-padded (`value` fits).
+    fn push_padded(&mut self, mut value: u32, width: usize) {
+        for d in self.buf[self.len..self.len + width].iter_mut().rev() {
+            *d = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        self.len += width;
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits are written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 
@@ -184,6 +234,42 @@ mod tests {
         assert!(Hex32::parse("40288ACA587659820158765C305F0000").is_some());
         assert!(Hex32::parse("40288aca").is_none());
         assert!(Hex32::parse("g0288aca587659820158765c305f0000").is_none());
+    }
+
+    #[test]
+    fn ids_are_the_hex_digits_of_their_value_most_significant_first() {
+        let value = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
+        assert_eq!(
+            Hex32::from_u128(value).as_str(),
+            format!("{value:032x}"),
+            "the same digits as formatting"
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..1_000 {
+            let value: u128 = rng.random();
+            assert_eq!(Hex32::from_u128(value).as_str(), format!("{value:032x}"));
+        }
+    }
+
+    #[test]
+    fn phone_numbers_are_the_formatted_draws() {
+        // The numbers written digit by digit are those `format!` writes from the same draws.
+        let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(9), ChaCha8Rng::seed_from_u64(9));
+        for _ in 0..2_000 {
+            let expected = if b.random_bool(0.8) {
+                let second = b.random_range(3..=9u8);
+                format!("1{second}{:09}", b.random_range(0..1_000_000_000u32))
+            } else {
+                let areas = [8, 8, 8, 8, 8, 8, 7];
+                let names = ["010", "020", "021", "0755", "0571", "028", "0731"];
+                let i = b.random_range(0..areas.len());
+                let first = b.random_range(2..=8u32);
+                let rest = b.random_range(0..10u32.pow(areas[i] - 1));
+                let width = (areas[i] - 1) as usize;
+                format!("{}{first}{rest:0width$}", names[i])
+            };
+            assert_eq!(&*phone_number(&mut a), expected);
+        }
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! serialized payloads as the fidelity profile says (seed-conversation-events.md;
 //! platform-behaviour §2). Empty fields are omitted; times are epoch milliseconds.
 
+mod json;
+use json::key;
 pub mod profile;
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
-use crate::ids::{CallId, ConversationId, QueueId};
+use crate::ids::{CallId, ConversationId, Hex32, QueueId};
 use crate::sim::time::SimTime;
 use profile::{AgentCallSource, BeginTimeSource, Profile};
 
@@ -70,81 +72,41 @@ pub struct Webhook {
 struct ConversationPayload<'a> {
     action: &'static str,
     event: &'static str,
-    id: &'a str,
+    id: &'a Hex32,
     subaccount_id: Option<&'a str>,
     kind: Option<&'static str>,
     begin_time: Option<i64>,
     end_time: Option<i64>,
-    record_file: Option<&'a str>,
-    queue_id: Option<&'a str>,
+    record_file: Option<&'a Hex32>,
+    queue_id: Option<&'a Hex32>,
     end_reason: Option<&'a str>,
-    agent_call_id: Option<&'a str>,
+    agent_call_id: Option<&'a Hex32>,
     user_data: Option<&'a str>,
 }
 
 impl ConversationPayload<'_> {
-    /// The JSON body. Written by hand (this is the hot path at high event rates): the same
-    /// bytes serde_json would produce for the struct with `None` fields skipped.
-    fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(384);
-        out.push(b'{');
-        let mut first = true;
-        let mut key = |out: &mut Vec<u8>, k: &str| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.push(b'"');
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(b"\":");
-        };
-        let strings: [(&str, Option<&str>); 5] = [
-            ("action", Some(self.action)),
-            ("event", Some(self.event)),
-            ("id", Some(self.id)),
-            ("subaccount_id", self.subaccount_id),
-            ("type", self.kind),
-        ];
-        for (k, v) in strings {
-            if let Some(v) = v {
-                key(&mut out, k);
-                write_json_str(&mut out, v);
-            }
+    /// The JSON body: the same bytes serde_json would produce for the struct with `None`
+    /// fields skipped. Ids and fixed names need no escaping; scenario-given strings might.
+    fn to_json(&self) -> Bytes {
+        use json::Value::{Int, Plain, Text};
+        let name = |s: &'static str| Plain(s.as_bytes());
+        fn hex(id: &Hex32) -> json::Value<'_> {
+            Plain(id.as_bytes())
         }
-        for (k, v) in [("begin_time", self.begin_time), ("end_time", self.end_time)] {
-            if let Some(v) = v {
-                key(&mut out, k);
-                out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-            }
-        }
-        let strings: [(&str, Option<&str>); 5] = [
-            ("record_file", self.record_file),
-            ("queue_id", self.queue_id),
-            ("end_reason", self.end_reason),
-            ("agent_call_id", self.agent_call_id),
-            ("user_data", self.user_data),
-        ];
-        for (k, v) in strings {
-            if let Some(v) = v {
-                key(&mut out, k);
-                write_json_str(&mut out, v);
-            }
-        }
-        out.push(b'}');
-        out
-    }
-}
-
-/// Writes `s` as a JSON string: copied as is when nothing needs escaping (ids, names),
-/// through serde_json's escaper otherwise.
-fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else if serde_json::to_writer(&mut *out, s).is_err() {
-        // Writing a &str into a Vec cannot fail; keep the body valid JSON regardless.
-        out.extend_from_slice(b"\"\"");
+        json::object(&[
+            (key!("action"), Some(name(self.action))),
+            (key!("event"), Some(name(self.event))),
+            (key!("id"), Some(hex(self.id))),
+            (key!("subaccount_id"), self.subaccount_id.map(Text)),
+            (key!("type"), self.kind.map(name)),
+            (key!("begin_time"), self.begin_time.map(Int)),
+            (key!("end_time"), self.end_time.map(Int)),
+            (key!("record_file"), self.record_file.map(hex)),
+            (key!("queue_id"), self.queue_id.map(hex)),
+            (key!("end_reason"), self.end_reason.map(Text)),
+            (key!("agent_call_id"), self.agent_call_id.map(hex)),
+            (key!("user_data"), self.user_data.map(Text)),
+        ])
     }
 }
 
@@ -219,7 +181,7 @@ impl EventBuilder {
         let mut payload = ConversationPayload {
             action: "event_notify",
             event: "",
-            id: conv.id.as_str(),
+            id: &conv.id.0,
             subaccount_id: non_empty(conv.subaccount_id.as_deref()),
             kind: Some(conv.kind.as_str()),
             begin_time: None,
@@ -241,9 +203,9 @@ impl EventBuilder {
                 EventKind::ConversationPartsChanged
             }
             HappeningKind::Started { answered_call } => {
-                payload.queue_id = begin_queue_id(p, conv).map(QueueId::as_str);
+                payload.queue_id = begin_queue_id(p, conv).map(|q| &q.0);
                 payload.agent_call_id =
-                    begin_agent_call(p, conv, Some(answered_call)).map(CallId::as_str);
+                    begin_agent_call(p, conv, Some(answered_call)).map(|c| &c.0);
                 EventKind::ConversationBegin
             }
             HappeningKind::Released {
@@ -256,26 +218,25 @@ impl EventBuilder {
                 payload.begin_time = begin_time(p, conv, Some(*started_at)).map(SimTime::epoch_ms);
                 payload.end_time = Some(h.at.epoch_ms());
                 if p.end_full {
-                    payload.record_file = Some(conv.record_file.as_str());
+                    payload.record_file = Some(&conv.record_file.0);
                     payload.end_reason = end_reason(p, reason);
                     if conv.kind == ConvType::Queue {
-                        payload.queue_id = conv.queue_id.as_ref().map(|q| q.as_str());
+                        payload.queue_id = conv.queue_id.as_ref().map(|q| &q.0);
                     }
                     // The seed: "如果交谈由坐席外呼产生，该属性坐席呼叫的ID" (call_out only).
                     if conv.kind == ConvType::CallOut {
-                        payload.agent_call_id = Some(conv.initiator_call.as_str());
+                        payload.agent_call_id = Some(&conv.initiator_call.0);
                     }
                 }
                 EventKind::ConversationEnd
             }
         };
         payload.event = kind.name();
-        let body = payload.to_json();
         out.push(Webhook {
             kind,
             conv_key: conv.key,
             conversation_id: conv.id,
-            body: Bytes::from(body),
+            body: payload.to_json(),
         });
     }
 }

@@ -3,7 +3,6 @@
 //! An agent is in at most one live conversation. The ACD only selects `idle` agents, the
 //! one idle for longest first (first-come first-served callers, longest-idle agents).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -11,6 +10,9 @@ use rand::Rng;
 use crate::conversation::MemberInfo;
 use crate::ids::{CallId, ExtensionId, Hex32};
 use crate::sim::time::SimTime;
+use idle::IdleQueue;
+
+mod idle;
 
 /// An agent's state (the platform's `CallCenterAgent` constants used here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +52,7 @@ pub struct Agent {
 pub struct AgentPool {
     agents: Vec<Agent>,
     /// Idle agents the ACD may select, longest idle first.
-    idle: VecDeque<AgentIdx>,
+    idle: IdleQueue,
     /// Agents kept out of the ACD (scripted conversations name them).
     reserved: Vec<bool>,
 }
@@ -77,7 +79,10 @@ impl AgentPool {
                 busy_micros: 0,
             })
             .collect();
-        let idle = (0..agents.len()).collect();
+        let mut idle = IdleQueue::default();
+        for idx in 0..agents.len() {
+            idle.push_back(idx);
+        }
         let reserved = vec![false; agents.len()];
         Self {
             agents,
@@ -150,7 +155,7 @@ impl AgentPool {
     pub fn reserve(&mut self, idx: AgentIdx) {
         if let Some(r) = self.reserved.get_mut(idx) {
             *r = true;
-            self.idle.retain(|&i| i != idx);
+            self.idle.retain(|i| i != idx);
         }
     }
 
@@ -158,7 +163,7 @@ impl AgentPool {
     pub fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
         let current = self.agents[idx].state;
         if current == AgentState::Idle && state != AgentState::Idle {
-            self.idle.retain(|&i| i != idx);
+            self.idle.retain(|i| i != idx);
         }
         if state == AgentState::Idle && current != AgentState::Idle && !self.reserved[idx] {
             self.idle.push_back(idx);

@@ -12,8 +12,7 @@
 //! - `call_agent`: like `call_out`, but after A enters the ACD selects agent B.
 //! - Failure paths release the conference without begin or end.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 // Fast hashing of the engine's own dense integer keys.
 use rustc_hash::FxHashMap as HashMap;
@@ -34,12 +33,14 @@ use crate::sim::workload::{Behaviour, Mechanics, SimPlan};
 use crate::units::Span;
 
 mod scripted;
+mod timers;
+
+use timers::Timers;
 
 /// The simulation engine. Pull happenings with [`Engine::next`].
 pub struct Engine {
     now: SimTime,
-    seq: u64,
-    heap: BinaryHeap<Scheduled>,
+    timers: Timers<Action>,
     rng: ChaCha8Rng,
     pool: AgentPool,
     convs: HashMap<u64, Conv>,
@@ -69,31 +70,7 @@ enum ScriptSlot {
     Over(SimTime),
 }
 
-/// A timed action in the priority queue, ordered by (time, insertion order).
-struct Scheduled {
-    at: SimTime,
-    seq: u64,
-    action: Action,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: reverse so the earliest (then the first inserted) pops first.
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-
+/// What a timer does when it is due.
 #[derive(Debug, Clone, Copy)]
 enum Action {
     /// A generated arrival of this type (schedules the next one).
@@ -231,8 +208,7 @@ impl Engine {
         let arrivals_end = plan.start + plan.workload.duration;
         let mut engine = Self {
             now: plan.start,
-            seq: 0,
-            heap: BinaryHeap::new(),
+            timers: Timers::default(),
             rng,
             pool,
             convs: HashMap::default(),
@@ -291,9 +267,9 @@ impl Engine {
             if let Some(h) = self.out.pop_front() {
                 return Some(h);
             }
-            let s = self.heap.pop()?;
-            self.now = s.at;
-            self.handle(s.action);
+            let (at, action) = self.timers.pop()?;
+            self.now = at;
+            self.handle(action);
         }
     }
 
@@ -322,12 +298,7 @@ impl Engine {
     }
 
     fn at(&mut self, at: SimTime, action: Action) {
-        self.seq += 1;
-        self.heap.push(Scheduled {
-            at,
-            seq: self.seq,
-            action,
-        });
+        self.timers.push(at, action);
     }
 
     fn after(&mut self, delay: Span, action: Action) {
@@ -442,7 +413,7 @@ impl Engine {
         match kind {
             ConvType::Queue => {
                 let call_id = CallId(Hex32::random(&mut self.rng));
-                let telnumber: Arc<str> = phone_number(&mut self.rng).into();
+                let telnumber = phone_number(&mut self.rng);
                 conv.parties
                     .push(Party::new(external(call_id, telnumber), Role::Customer));
                 self.convs.insert(key, conv);
@@ -737,7 +708,7 @@ impl Engine {
         if kind == ConvType::CallOut {
             let dial = self.mech.callee_dial.sample(&mut self.rng);
             let call_id = CallId(Hex32::random(&mut self.rng));
-            let telnumber: Arc<str> = phone_number(&mut self.rng).into();
+            let telnumber = phone_number(&mut self.rng);
             let dial_timeout = self.behaviour().dial_timeout;
             let Some(conv) = self.convs.get_mut(&key) else {
                 return;

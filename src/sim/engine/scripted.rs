@@ -256,7 +256,7 @@ impl Engine {
                 let number = sc
                     .customer
                     .clone()
-                    .unwrap_or_else(|| phone_number(&mut self.rng).into());
+                    .unwrap_or_else(|| phone_number(&mut self.rng));
                 Party::new(external(call_id, number), Role::Customer)
             }
         };
@@ -310,7 +310,7 @@ impl Engine {
                 sc.and_then(|c| c.callee_call_id),
             );
             let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
-            let number = number.unwrap_or_else(|| phone_number(&mut self.rng).into());
+            let number = number.unwrap_or_else(|| phone_number(&mut self.rng));
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties
                     .push(Party::new(external(call_id, number), Role::External));

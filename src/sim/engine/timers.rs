@@ -1,0 +1,123 @@
+//! The engine's timer queue: actions due at simulated instants, taken earliest first and,
+//! at the same instant, in the order they were scheduled. A binary heap ordered by one
+//! 128-bit key (time, then sequence), so each of its comparisons is a single one.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::sim::time::SimTime;
+
+/// Timed items, earliest first, first scheduled first among equals.
+#[derive(Debug)]
+pub struct Timers<T> {
+    heap: BinaryHeap<Entry<T>>,
+    /// Entries scheduled so far: the tie-breaker.
+    scheduled: u64,
+}
+
+#[derive(Debug)]
+struct Entry<T> {
+    at: SimTime,
+    seq: u64,
+    item: T,
+}
+
+impl<T> Entry<T> {
+    /// (time, sequence) as one number, ordered as the pair is: one comparison, not two.
+    fn key(&self) -> u128 {
+        key(self.at, self.seq)
+    }
+}
+
+fn key(at: SimTime, seq: u64) -> u128 {
+    // Flipping the sign bit maps i64 order onto u64 order.
+    let at = at.as_micros().cast_unsigned() ^ (1 << 63);
+    (u128::from(at) << 64) | u128::from(seq)
+}
+
+impl<T> Default for Timers<T> {
+    fn default() -> Self {
+        Self {
+            heap: BinaryHeap::new(),
+            scheduled: 0,
+        }
+    }
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // BinaryHeap is a max-heap: reversed, the earliest pops first.
+        other.key().cmp(&self.key())
+    }
+}
+
+impl<T> Timers<T> {
+    /// Schedules `item` at `at`.
+    pub fn push(&mut self, at: SimTime, item: T) {
+        self.scheduled += 1;
+        let seq = self.scheduled;
+        self.heap.push(Entry { at, seq, item });
+    }
+
+    /// Takes the earliest item, with its instant.
+    pub fn pop(&mut self) -> Option<(SimTime, T)> {
+        let top = self.heap.pop()?;
+        Some((top.at, top.item))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Reverse;
+
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    #[test]
+    fn keys_order_as_time_then_sequence() {
+        let times = [i64::MIN, -1_000, -1, 0, 1, 1_000, i64::MAX].map(SimTime::from_micros);
+        for (a, b) in times.iter().zip(&times[1..]) {
+            assert!(key(*a, u64::MAX) < key(*b, 0), "{a:?} {b:?}");
+            assert!(key(*a, 1) < key(*a, 2));
+        }
+    }
+
+    #[test]
+    fn items_come_earliest_first_and_in_scheduling_order_at_the_same_instant() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mut timers = Timers::default();
+        let mut reference = BinaryHeap::new();
+        let mut now = 0;
+        for n in 0..50_000u64 {
+            if rng.random_bool(0.55) {
+                // Few distinct instants, so ties are common.
+                let at = now + rng.random_range(0..20);
+                timers.push(SimTime::from_millis(at), n);
+                reference.push(Reverse((at, n)));
+            } else {
+                let expected = reference.pop().map(|Reverse((at, n))| {
+                    now = at;
+                    (SimTime::from_millis(at), n)
+                });
+                assert_eq!(timers.pop(), expected);
+            }
+        }
+        while let Some(Reverse((at, n))) = reference.pop() {
+            assert_eq!(timers.pop(), Some((SimTime::from_millis(at), n)));
+        }
+        assert_eq!(timers.pop(), None);
+    }
+}
