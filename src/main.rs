@@ -32,7 +32,10 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
-        tokio::spawn(watch_signals(shutdown.clone()));
+        tokio::spawn(watch_signals(
+            shutdown.clone(),
+            interrupt_notice(&cli.command),
+        ));
         // On a runtime worker, not the calling thread: the dispatcher then shares threads
         // with the delivery workers instead of waking them across threads.
         let outcome = match tokio::spawn(ccsim::run(cli, shutdown)).await {
@@ -53,8 +56,20 @@ fn main() -> ExitCode {
     })
 }
 
-/// First SIGINT/SIGTERM: cancel (drain, report, exit 3). Second: exit at once.
-async fn watch_signals(shutdown: CancellationToken) {
+/// What the first interrupt does to `command`, as told on stderr.
+fn interrupt_notice(command: &ccsim::cli::Command) -> &'static str {
+    use ccsim::cli::Command;
+    match command {
+        Command::Run(_) | Command::Load(_) | Command::Replay(_) => {
+            "interrupted: finishing in-flight deliveries, then writing the report (again to exit now)"
+        }
+        _ => "interrupted: stopping (again to exit now)",
+    }
+}
+
+/// First SIGINT/SIGTERM: cancel (drain, report, exit 3; `serve` and `listen` just stop),
+/// telling `notice`. Second: exit at once.
+async fn watch_signals(shutdown: CancellationToken, notice: &'static str) {
     for _ in 0..2 {
         if !wait_for_signal().await {
             return;
@@ -63,9 +78,7 @@ async fn watch_signals(shutdown: CancellationToken) {
             eprintln!("\nsecond interrupt: exiting now");
             std::process::exit(ccsim::Exit::Interrupted as i32);
         }
-        eprintln!(
-            "\ninterrupted: finishing in-flight deliveries, then writing the report (again to exit now)"
-        );
+        eprintln!("\n{notice}");
         shutdown.cancel();
     }
 }
