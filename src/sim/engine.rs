@@ -43,7 +43,10 @@ pub struct Engine {
     timers: Timers<Action>,
     rng: ChaCha8Rng,
     pool: AgentPool,
-    convs: HashMap<u64, Conv>,
+    /// Live conversations, boxed: growing the table then moves pointers, not 300-byte
+    /// records (a rehash of tens of thousands of records stalled real-time sending for
+    /// tens of milliseconds).
+    convs: HashMap<u64, Box<Conv>>,
     next_key: u64,
     /// Conversations waiting for an agent, first come first served. Entries of callers who
     /// stopped waiting stay until they reach the front (lazy deletion keeps this O(1)).
@@ -416,7 +419,7 @@ impl Engine {
                 let telnumber = phone_number(&mut self.rng);
                 conv.parties
                     .push(Party::new(external(call_id, telnumber), Role::Customer));
-                self.convs.insert(key, conv);
+                self.convs.insert(key, Box::new(conv));
                 self.enqueue(key);
             }
             ConvType::CallOut | ConvType::CallAgent => {
@@ -430,7 +433,7 @@ impl Engine {
                     Role::Agent(agent),
                 ));
                 let (answers, ring) = (conv.draws.initiator_answers, conv.draws.initiator_ring);
-                self.convs.insert(key, conv);
+                self.convs.insert(key, Box::new(conv));
                 let fetch_timeout = self.behaviour().fetch_timeout;
                 if answers && ring < fetch_timeout {
                     self.step_after(ring, key, Step::InitiatorAnswer);

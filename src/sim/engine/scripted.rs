@@ -265,7 +265,7 @@ impl Engine {
         self.stats.offered(kind);
         self.convs.insert(
             key,
-            Conv {
+            Box::new(Conv {
                 kind,
                 id,
                 queue_id,
@@ -281,7 +281,7 @@ impl Engine {
                 script: Some(s),
                 end_reason: sc.end_reason.clone(),
                 subaccount_id: sc.subaccount_id.clone(),
-            },
+            }),
         );
         if let Some(slot) = self.script_slots.get_mut(s) {
             *slot = ScriptSlot::Live(key);
