@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Send-time accuracy: real-time (`--speed 1`) delivery of about 10,000 events/s to nginx on
-# loopback; prints the schedule lateness percentiles (target: p99 under 1 ms).
-#   bash bench/lateness.sh [SECONDS]
+# loopback (2,000 conversations/s of about 5 events each; the second argument changes the
+# conversation rate); prints the schedule lateness percentiles (target: p99 under 1 ms).
+#   bash bench/lateness.sh [SECONDS] [CONVERSATIONS_PER_S]
 source "$(dirname "$0")/common.sh"
 SECS=${1:-30}
+RATE=${2:-2000}
 need_apt nginx curl
 build_ccsim
 start_nginx
-# 2000 conversations/s × ~5 events each ≈ 10,000 events/s once warmed up.
 "$CCSIM" load --api off --target "http://127.0.0.1:$NGINX_PORT/hook" --speed 1 --quiet --seed 1 \
-  --rate 2000/s --duration "${SECS}s" --agents 20000 --handle-time 3s --handle-dist fixed --ring-time 2s \
+  --rate "$RATE/s" --duration "${SECS}s" --agents $((RATE * 10 < 100000 ? RATE * 10 : 100000)) --handle-time 3s --handle-dist fixed --ring-time 2s \
   --concurrency 256 ${LATENESS_FLAGS:-} --report "$WORK/late.json" >/dev/null
 python3 - "$WORK/late.json" "$SECS" <<'PY'
 import json, sys
