@@ -15,7 +15,7 @@
 //! - `delivery/`: dispatcher, delivery workers, sources, clock mapping, transport (with
 //!   ccsim's own HTTP/1.1 client, `h1/`), retry policy, signing,
 //!   robustness options, and the delivery flags (`args`).
-//! - `replay`: `ccsim replay`, re-sending an events log.
+//! - `replay/`: `ccsim replay`, re-sending an events log streamed from disk (`log`).
 //! - `api/`: the fake platform API: record store, router, rendering, errors, auth, flags.
 //! - `receiver/`: built-in receiver and event-contract checker.
 //! - `report/`: collector, events log, report and its renderers.

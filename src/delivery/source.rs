@@ -1,9 +1,7 @@
 //! Where the dispatcher's events come from: a [`Source`] says when its next batch is due
 //! (simulated time) and releases it on demand. [`SimSource`] wraps the engine, applying
-//! each happening to the record store at release, before its webhooks exist;
-//! [`ReplaySource`] plays back the events of an events log (`ccsim replay`).
-
-use std::collections::VecDeque;
+//! each happening to the record store at release, before its webhooks exist
+//! (`ccsim replay` has a source of its own, `replay::log::LogSource`).
 
 use crate::api::store::RecordStore;
 use crate::conversation::Happening;
@@ -73,29 +71,5 @@ impl<F: FnMut() -> Option<Happening> + Send> Source for SimSource<'_, F> {
                 .drain(..)
                 .map(|webhook| Released { seq: None, webhook }),
         );
-    }
-}
-
-/// Logged events played back at their logged times, one per batch.
-pub struct ReplaySource {
-    entries: VecDeque<(SimTime, Released)>,
-}
-
-impl ReplaySource {
-    /// A source of `entries`, which must be in the order to send.
-    pub fn new(entries: impl IntoIterator<Item = (SimTime, Released)>) -> Self {
-        Self {
-            entries: entries.into_iter().collect(),
-        }
-    }
-}
-
-impl Source for ReplaySource {
-    fn next_at(&mut self) -> Option<SimTime> {
-        self.entries.front().map(|(at, _)| *at)
-    }
-
-    fn release(&mut self, out: &mut Vec<Released>) {
-        out.extend(self.entries.pop_front().map(|(_, r)| r));
     }
 }
