@@ -8,8 +8,6 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/ccsim-bench.XXXXXX)}
 CCSIM="$ROOT/target/release/ccsim"
 NGINX_PORT=${NGINX_PORT:-18080}
-# The same JSON body ccsim sends: a typical `end` payload (about 330 bytes).
-BODY='{"action":"event_notify","event":"callcenter.conversation.end","id":"5f0c8e9a3b1d4e2f8a7c6b5d4e3f2a1b","type":"queue","begin_time":1700000005000,"end_time":1700000065000,"record_file":"0a1b2c3d4e5f60718293a4b5c6d7e8f9","queue_id":"9f8e7d6c5b4a39281706f5e4d3c2b1a0","end_reason":"customer_hangup","user_data":"ticket=123456"}'
 CONTENT_TYPE='application/json;charset=utf-8'
 
 log() { printf '== %s\n' "$*" >&2; }

@@ -13,6 +13,22 @@ need_oha
 build_ccsim
 start_nginx
 URL="http://127.0.0.1:$NGINX_PORT/hook"
+
+# oha and wrk post one body of the mean size of the bodies ccsim sends in this workload (a
+# real `begin` payload, padded in user_data), measured from ccsim's own events log.
+"$CCSIM" load --api off --target null --speed max --quiet --seed 1 --rate 1000/s --duration 20s \
+  --agents 12000 --handle-time 3s --ring-time 2s --events-log "$WORK/sizes.jsonl" >/dev/null
+BODY=$(python3 - "$WORK/sizes.jsonl" <<'PY'
+import json, sys
+sizes = [len(json.dumps(json.loads(l)["payload"], separators=(",", ":"), ensure_ascii=False).encode())
+         for l in open(sys.argv[1])]
+mean = round(sum(sizes) / len(sizes))
+body = lambda pad: json.dumps({"action": "event_notify", "event": "callcenter.conversation.begin",
+    "id": "5f0c8e9a3b1d4e2f8a7c6b5d4e3f2a1b", "type": "queue", "user_data": "x" * pad},
+    separators=(",", ":"))
+print(body(max(0, mean - len(body(0)))))
+PY
+)
 cat >"$WORK/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$BODY'
@@ -59,7 +75,7 @@ best() { printf '%s\n' "$@" | sort -g | tail -1 | cut -d' ' -f1; }
 cpu() { printf '%s\n' "$@" | cut -d' ' -f2 | paste -sd' '; }
 rates() { printf '%s\n' "$@" | cut -d' ' -f1 | xargs printf '%.0f '; }
 c=$(best "${C[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
-printf '\nconcurrency %s, %s s per run, nginx 1 worker, body %s bytes, %s cores\n' \
+printf '\nconcurrency %s, %s s per run, nginx 1 worker, oha/wrk body %s bytes (ccsim'"'"'s mean), %s cores\n' \
   "$CONC" "$SECS" "${#BODY}" "$CORES"
 printf '%-20s %-24s %s\n' "" "per second" "CPU µs per request"
 printf '%-20s %-24s %s\n' "ccsim" "$(rates "${C[@]}")" "$(cpu "${C[@]}")"
