@@ -1,8 +1,10 @@
 //! Reads one HTTP/1.1 response off a connection: the head (parsed by `httparse`, 1xx
 //! interim answers skipped), then the body framed as RFC 9112 §6.3 says (none,
 //! `Content-Length`, chunked, or until close), drained up to a bound so that a complete
-//! answer leaves the connection reusable. Generic over the reader so the framing is
-//! tested without sockets.
+//! answer leaves the connection reusable. A body cut short is an I/O failure of the
+//! attempt, as on the platform (its HTTP client retries on any I/O failure); a body over
+//! the bound is not read at all, and the status stands. Generic over the reader so the
+//! framing is tested without sockets.
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
