@@ -26,9 +26,10 @@ async fn run_against(rx: &TestReceiver) -> super::support::Outcome {
     o
 }
 
-#[tokio::test]
-async fn sends_reuse_at_most_one_connection_per_concurrent_send() {
-    let rx = TestReceiver::start(Behaviour::ok()).await;
+/// Runs against a receiver behaving as `behaviour` and checks the workers kept their
+/// connections.
+async fn assert_connections_kept(behaviour: Behaviour) {
+    let rx = TestReceiver::start(behaviour).await;
     run_against(&rx).await;
     assert!(
         (2..=MOST_CONNECTIONS).contains(&rx.connections()),
@@ -38,14 +39,13 @@ async fn sends_reuse_at_most_one_connection_per_concurrent_send() {
 }
 
 #[tokio::test]
+async fn sends_reuse_at_most_one_connection_per_concurrent_send() {
+    assert_connections_kept(Behaviour::ok()).await;
+}
+
+#[tokio::test]
 async fn chunked_answers_are_read_whole_and_the_connection_is_kept() {
-    let rx = TestReceiver::start(Behaviour::Chunked).await;
-    run_against(&rx).await;
-    assert!(
-        (2..=MOST_CONNECTIONS).contains(&rx.connections()),
-        "{}",
-        rx.connections()
-    );
+    assert_connections_kept(Behaviour::Chunked).await;
 }
 
 #[tokio::test]
