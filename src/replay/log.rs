@@ -75,13 +75,8 @@ fn parse_line(line: &str, only_failed: bool) -> Result<Option<(u64, i64, Webhook
 /// random, so two conversations share a lane only by a 1-in-2^64 chance, which would
 /// merely order them together).
 fn conv_key(id: &Hex32) -> u64 {
-    id.as_bytes()[..16].iter().fold(0u64, |k, &b| {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            _ => b - b'a' + 10,
-        };
-        (k << 4) | u64::from(digit)
-    })
+    // A parsed id is 32 lowercase hex digits, so its first 16 always fit.
+    u64::from_str_radix(&id.as_str()[..16], 16).unwrap_or_default()
 }
 
 impl LogIndex {
