@@ -9,6 +9,9 @@ WORK=${BENCH_WORK:-$(mktemp -d /tmp/ccsim-bench.XXXXXX)}
 CCSIM="$ROOT/target/release/ccsim"
 NGINX_PORT=${NGINX_PORT:-18080}
 CONTENT_TYPE='application/json;charset=utf-8'
+# The generated workload of the throughput, memory and engine benchmarks (add --duration):
+# 1000 conversations/s of about 5 events each, enough agents that nobody waits.
+WORKLOAD=(--speed max --quiet --seed 1 --rate 1000/s --agents 12000 --handle-time 3s --ring-time 2s)
 
 log() { printf '== %s\n' "$*" >&2; }
 

@@ -7,8 +7,8 @@
 source "$(dirname "$0")/common.sh"
 build_ccsim
 run() { # $1 = simulated seconds at 1000 calls/s
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --api 127.0.0.1:0 --target null --speed max --quiet --seed 1 \
-    --rate 1000/s --duration "$1s" --agents 12000 --handle-time 3s --ring-time 2s --report "$WORK/r.json" >/dev/null
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --api 127.0.0.1:0 --target null "${WORKLOAD[@]}" \
+    --duration "$1s" --report "$WORK/r.json" >/dev/null
   local calls wall events rss
   calls=$(json_get "$WORK/r.json" "['conversations']['offered']")
   wall=$(json_get "$WORK/r.json" "['throughput']['wall_s']")

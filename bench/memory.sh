@@ -11,8 +11,7 @@ start_nginx
 need_apt time
 run() { # $1 = simulated seconds at 1000 conversations/s, $2 = --api value
   /usr/bin/time -f "%M" -o "$WORK/rss" "$CCSIM" load --api "$2" --target "http://127.0.0.1:$NGINX_PORT/hook" \
-    --speed max --quiet --seed 1 --rate 1000/s --duration "$1s" --agents 12000 --handle-time 3s \
-    --ring-time 2s --report "$WORK/m.json" >/dev/null
+    "${WORKLOAD[@]}" --duration "$1s" --report "$WORK/m.json" >/dev/null
   local rss; rss=$(tail -1 "$WORK/rss")
   printf 'api %-12s %8s conversations: peak RSS %6.1f MB (%s events delivered)\n' "$2" \
     "$(json_get "$WORK/m.json" "['conversations']['offered']")" "$(python3 -c "print($rss/1024)")" \

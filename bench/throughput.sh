@@ -16,8 +16,8 @@ URL="http://127.0.0.1:$NGINX_PORT/hook"
 
 # oha and wrk post one body of the mean size of the bodies ccsim sends in this workload (a
 # real `begin` payload, padded in user_data), measured from ccsim's own events log.
-"$CCSIM" load --api off --target null --speed max --quiet --seed 1 --rate 1000/s --duration 20s \
-  --agents 12000 --handle-time 3s --ring-time 2s --events-log "$WORK/sizes.jsonl" >/dev/null
+"$CCSIM" load --api off --target null "${WORKLOAD[@]}" --duration 20s \
+  --events-log "$WORK/sizes.jsonl" >/dev/null
 BODY=$(python3 - "$WORK/sizes.jsonl" <<'PY'
 import json, sys
 sizes = [len(json.dumps(json.loads(l)["payload"], separators=(",", ":"), ensure_ascii=False).encode())
@@ -43,10 +43,9 @@ per_request() { python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().s
 
 # Each prints "RATE CPU_US_PER_REQUEST".
 run_ccsim() { # $1: extra flags
-  # ~5 events per conversation; enough conversations for about $SECS seconds.
-  timed "$CCSIM" load $1 --api off --target "$URL" --speed max --concurrency "$CONC" --quiet --seed 1 \
-    --rate 1000/s --duration "$((SECS * 40))s" --agents 12000 --handle-time 3s --ring-time 2s \
-    --report "$WORK/ccsim.json" >/dev/null
+  # Enough conversations for about $SECS seconds.
+  timed "$CCSIM" load $1 --api off --target "$URL" --concurrency "$CONC" "${WORKLOAD[@]}" \
+    --duration "$((SECS * 40))s" --report "$WORK/ccsim.json" >/dev/null
   echo "$(json_get "$WORK/ccsim.json" "['throughput']['events_per_s']")" \
     "$(per_request "$(json_get "$WORK/ccsim.json" "['events']['delivered']")")"
 }
