@@ -6,6 +6,7 @@ mod api;
 mod binary;
 mod delivery;
 mod erlang;
+mod golden;
 mod lifecycles;
 mod retries;
 mod scenarios;
