@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CallId, ConversationId, ExtensionId, QueueId, RecordFileId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// How a conversation came about (the `type` field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

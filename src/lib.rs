@@ -24,6 +24,7 @@ pub mod api;
 pub mod cli;
 pub mod conversation;
 pub mod delivery;
+pub mod error;
 pub mod event;
 pub mod ids;
 pub mod load;
@@ -33,9 +34,11 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod time;
 pub mod units;
 
 mod progress;
 mod run;
 
-pub use run::{Exit, RunError, run, run_plan};
+pub use error::{Exit, RunError, UsageError};
+pub use run::{run, run_plan};

@@ -9,7 +9,8 @@ use clap::Args;
 
 use crate::cli::RunArgs;
 use crate::conversation::ConvType;
-use crate::plan::{RunPlan, UsageError};
+use crate::error::UsageError;
+use crate::plan::RunPlan;
 use crate::sim::agents::AgentPool;
 use crate::sim::dist::Dist;
 use crate::sim::workload::{Behaviour, Workload};

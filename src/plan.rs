@@ -6,11 +6,12 @@
 use std::path::PathBuf;
 
 use crate::cli::RunArgs;
-use crate::delivery::args::DeliveryOptions;
+use crate::delivery::options::DeliveryOptions;
+use crate::error::UsageError;
 use crate::event::profile::Profile;
 use crate::scenario::{self, Overrides, Problem};
-use crate::sim::time::SimTime;
 use crate::sim::workload::SimPlan;
+use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
 /// Where webhooks go.
@@ -52,11 +53,6 @@ pub struct RunPlan {
     /// The fake platform API.
     pub api: crate::api::args::ApiPlan,
 }
-
-/// A mistake in the input: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
 
 /// Parses `--target`.
 pub fn parse_target(s: &str) -> Result<TargetSpec, UsageError> {

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::delivery::Progress;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// A running progress task.
 pub struct ProgressTask {

@@ -17,61 +17,21 @@ use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
 use crate::cli::{Cli, Command, ListenArgs, RunArgs};
-use crate::delivery::args::DeliveryOptions;
+use crate::delivery::options::DeliveryOptions;
 use crate::delivery::source::SimSource;
 use crate::delivery::transport::{Transport, preflight};
 use crate::delivery::{DeliveryConfig, DeliveryEnd, Progress, Source, run_delivery};
+use crate::error::{Exit, RunError, UsageError};
 use crate::event::EventBuilder;
-use crate::plan::{RunPlan, TargetSpec, UsageError};
+use crate::plan::{RunPlan, TargetSpec};
 use crate::receiver::contract::ContractRules;
 use crate::receiver::{ApiLookup, Faults, Receiver};
 use crate::report::collector::{Collector, ReportMeta};
 use crate::report::events_log::EventsLog;
 use crate::report::{DeliverySummary, Report};
 use crate::sim::engine::Engine;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use crate::units::Speed;
-
-/// Process exit codes (PRODUCT §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Exit {
-    /// Success.
-    Ok = 0,
-    /// A threshold was breached (failures, contract).
-    Thresholds = 1,
-    /// Bad usage or an invalid scenario.
-    Usage = 2,
-    /// Interrupted; a partial report was written.
-    Interrupted = 3,
-    /// The target was unreachable at start.
-    Unreachable = 4,
-}
-
-/// Why a command could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// Bad input (exit 2).
-    #[error(transparent)]
-    Usage(#[from] UsageError),
-    /// The target did not accept connections at start (exit 4).
-    #[error("{0}")]
-    Unreachable(String),
-    /// Anything else (exit 1).
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl RunError {
-    /// The exit code for this error.
-    pub fn exit(&self) -> Exit {
-        match self {
-            RunError::Usage(_) => Exit::Usage,
-            RunError::Unreachable(_) => Exit::Unreachable,
-            RunError::Other(_) => Exit::Thresholds,
-        }
-    }
-}
 
 /// Runs a parsed command line until done or `shutdown` fires.
 pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError> {

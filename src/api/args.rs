@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 
 use super::auth::{self, ApiCredentials, AuthPolicy};
 use super::store::Retention;
-use crate::plan::{RunPlan, TargetSpec, UsageError};
+use crate::error::UsageError;
+use crate::plan::{RunPlan, TargetSpec};
 use crate::units::Span;
 
 /// How long a signed request stays valid (the docs' 5 minutes).

@@ -14,7 +14,7 @@ use super::store::{MemberRecord, Page, Record};
 use crate::event::profile::{MemberTimeFormat, Profile};
 use crate::event::{begin_agent_call, begin_queue_id, begin_time, end_reason};
 use crate::ids::{CallId, ExtensionId, QueueId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// How records are written: the profile and the zone of local times.
 #[derive(Debug, Clone)]

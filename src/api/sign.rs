@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::args::{CredentialArgs, SIGNATURE_EXPIRY};
 use super::auth;
-use crate::plan::UsageError;
+use crate::error::UsageError;
 
 /// Flags of `ccsim sign`.
 #[derive(Debug, Clone, Args)]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::conversation::{ConvInfo, EndReason, Happening, HappeningKind, MemberInfo};
 use crate::ids::{CallId, ConversationId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use crate::units::Span;
 
 /// A member as the record shows it.

@@ -4,36 +4,14 @@
 //! Secrets are parsed straight into [`WebhookSecret`]s, so no `Debug` of the arguments can
 //! print one.
 
-use std::time::Duration;
-
 use clap::Args;
 
+use super::options::{DeliveryOptions, OrderingMode};
 use super::retry::{Backoff, RetryPolicy, SuccessRule};
 use super::robustness::{Jitter, Robustness};
 use super::signing::{Signer, WebhookSecret};
-use crate::plan::UsageError;
+use crate::error::UsageError;
 use crate::units::{Probability, Span};
-
-/// How a conversation's events are ordered on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OrderingMode {
-    /// A conversation's next event waits until the previous one is delivered or given up.
-    #[default]
-    PerConversation,
-    /// Every event is sent on its own, concurrently, like the platform: retries reorder.
-    None,
-}
-
-impl OrderingMode {
-    /// The flag value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderingMode::PerConversation => "per-conversation",
-            OrderingMode::None => "none",
-        }
-    }
-}
 
 /// Spacing of retries, as chosen on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -217,29 +195,6 @@ pub struct DeliveryArgs {
     pub jitter: Jitter,
 }
 
-/// Validated delivery options (everything but the target).
-#[derive(Debug, Clone)]
-pub struct DeliveryOptions {
-    /// Most attempts in flight.
-    pub concurrency: usize,
-    /// Most events emitted but not finished.
-    pub max_backlog: usize,
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Retries and their spacing.
-    pub retry: RetryPolicy,
-    /// What counts as delivered.
-    pub success: SuccessRule,
-    /// Grace period after an interrupt.
-    pub grace: Duration,
-    /// Standard Webhooks signing (disabled without secrets).
-    pub signer: Signer,
-    /// Ordering mode.
-    pub ordering: OrderingMode,
-    /// Duplicates, reordering, jitter.
-    pub robustness: Robustness,
-}
-
 impl DeliveryArgs {
     /// Validates the flags.
     pub fn options(&self) -> Result<DeliveryOptions, UsageError> {
@@ -301,6 +256,8 @@ impl DeliveryArgs {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::*;

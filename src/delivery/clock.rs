@@ -3,7 +3,7 @@
 
 use tokio::time::Instant;
 
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use crate::units::Speed;
 
 /// The mapping from simulated time to wall-clock instants.

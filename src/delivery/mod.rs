@@ -10,6 +10,7 @@
 pub mod args;
 pub mod clock;
 pub mod h1;
+pub mod options;
 pub mod retry;
 pub mod robustness;
 pub mod signing;
@@ -29,9 +30,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::{EventKind, Webhook};
-use crate::sim::time::SimTime;
-use args::{DeliveryOptions, OrderingMode};
+use crate::time::SimTime;
 use clock::SimClock;
+use options::{DeliveryOptions, OrderingMode};
 use retry::{RetryPolicy, SuccessRule};
 use robustness::Robustness;
 use signing::Signer;

@@ -6,7 +6,7 @@
 use crate::api::store::RecordStore;
 use crate::conversation::Happening;
 use crate::event::{EventBuilder, Webhook};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// One event released by a source.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use profile::{AgentCallSource, BeginTimeSource, Profile};
 
 /// The kinds of webhook events ccsim sends.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::conversation::{ConvInfo, EndReason, MemberInfo};
 use crate::ids::{CallId, Hex32, QueueId, RecordFileId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 fn hex(c: char) -> Hex32 {
     Hex32::parse(&c.to_string().repeat(32)).expect("valid hex")

@@ -50,9 +50,9 @@ pub struct ContractRules {
 impl ContractRules {
     /// The rules a receiver may expect from these delivery options: order only with
     /// per-conversation ordering and no reordering; duplicates when they are asked for.
-    pub fn for_delivery(options: &crate::delivery::args::DeliveryOptions) -> Self {
+    pub fn for_delivery(options: &crate::delivery::options::DeliveryOptions) -> Self {
         Self {
-            ordered: options.ordering == crate::delivery::args::OrderingMode::PerConversation
+            ordered: options.ordering == crate::delivery::options::OrderingMode::PerConversation
                 && !options.robustness.reorders(),
             allow_duplicates: options.robustness.duplicates(),
         }

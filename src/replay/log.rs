@@ -16,7 +16,7 @@ use crate::delivery::source::Source;
 use crate::delivery::{DeliveryOutcome, Released};
 use crate::event::{EventKind, Webhook};
 use crate::ids::{ConversationId, Hex32};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// The fields of an events-log line that replay needs.
 #[derive(Deserialize)]

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Overrides, Problem, SCHEMA, load_paths};
-use crate::run::Exit;
-use crate::sim::time::SimTime;
+use crate::error::Exit;
+use crate::time::SimTime;
 
 /// Flags of `ccsim validate`.
 #[derive(Debug, Clone, Args)]

@@ -14,8 +14,8 @@ use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId};
 use crate::sim::agents::AgentPool;
 use crate::sim::engine::Engine;
 use crate::sim::script::{PartyRef, ScriptAction, ScriptStep, ScriptedConversation};
-use crate::sim::time::SimTime;
 use crate::sim::workload::{Behaviour, RateStage, SimPlan, Workload};
+use crate::time::SimTime;
 use crate::units::{Rate, Span, Speed};
 
 /// Command-line values that change what the files mean (applied before checking).

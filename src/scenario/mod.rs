@@ -22,7 +22,8 @@ pub use build::{Overrides, Scenario};
 pub use load::Problem;
 
 use crate::event::profile::ProfileName;
-use crate::sim::time::SimTime;
+use crate::sim::workload::SimPlan;
+use crate::time::SimTime;
 
 /// The embedded default scenario of `ccsim run` without files.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -110,6 +111,15 @@ pub fn default_scenario(overrides: &Overrides, now: SimTime) -> Result<Scenario,
         DEFAULT_SCENARIO.to_string(),
     )];
     load_texts(&files, overrides, now)
+}
+
+/// The simulation of the embedded default scenario with `seed`, starting at `start`.
+pub fn default_plan(seed: u64, start: SimTime) -> Result<SimPlan, Vec<Problem>> {
+    let overrides = Overrides {
+        start_time: Some(start.epoch_ms()),
+        ..Default::default()
+    };
+    default_scenario(&overrides, start).map(|s| SimPlan { seed, ..s.sim })
 }
 
 /// The profile called `name` in files (`documented`, …).

@@ -9,7 +9,7 @@ use rand::Rng;
 
 use crate::conversation::MemberInfo;
 use crate::ids::{CallId, ExtensionId, Hex32};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use idle::IdleQueue;
 
 mod idle;

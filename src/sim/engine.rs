@@ -28,8 +28,8 @@ use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_num
 use crate::sim::agents::{AgentIdx, AgentPool, AgentState};
 use crate::sim::script::{PartyRef, ScriptAction, ScriptError, ScriptStep};
 use crate::sim::stats::SimStats;
-use crate::sim::time::SimTime;
 use crate::sim::workload::{Behaviour, Mechanics, SimPlan};
+use crate::time::SimTime;
 use crate::units::Span;
 
 mod scripted;

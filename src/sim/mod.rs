@@ -7,5 +7,4 @@ pub mod engine;
 pub mod erlang;
 pub mod script;
 pub mod stats;
-pub mod time;
 pub mod workload;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::conversation::ConvType;
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// One scripted conversation.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::conversation::ConvType;
 use crate::sim::dist::Dist;
 use crate::sim::script::ScriptedConversation;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 use crate::units::{Probability, Rate, Span};
 
 /// Everything the engine needs for one run.
@@ -193,25 +193,4 @@ fn secs(s: u64) -> Span {
 
 fn prob(p: f64) -> Probability {
     Probability::new(p).unwrap_or_default()
-}
-
-/// The embedded default run (`scenarios/default.toml`): a small contact centre with all
-/// three conversation types and failure paths. The file is checked by a test, so the empty
-/// fallback is never used.
-pub fn default_plan(seed: u64, start: SimTime) -> SimPlan {
-    let overrides = crate::scenario::Overrides {
-        start_time: Some(start.epoch_ms()),
-        ..Default::default()
-    };
-    match crate::scenario::default_scenario(&overrides, start) {
-        Ok(s) => SimPlan { seed, ..s.sim },
-        Err(_) => SimPlan {
-            seed,
-            start,
-            agents: crate::sim::agents::AgentPool::default_names(4),
-            subaccount_id: None,
-            workload: Workload::none(),
-            scripted: Vec::new(),
-        },
-    }
 }

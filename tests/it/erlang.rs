@@ -9,8 +9,8 @@ use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
 use ccsim::sim::engine::Engine;
 use ccsim::sim::erlang::{QueueFigures, erlang_a, erlang_c};
-use ccsim::sim::time::SimTime;
 use ccsim::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
+use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
 /// Platform mechanics with no delays, so an agent's busy time is exactly the talk time.

@@ -41,9 +41,17 @@ fn cases() -> Vec<(String, Vec<String>)> {
         ("run default".to_string(), vec!["run".to_string()]),
         (
             "load 200/s".to_string(),
-            ["load", "--rate", "200/s", "--duration", "30s", "--agents", "60"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "load",
+                "--rate",
+                "200/s",
+                "--duration",
+                "30s",
+                "--agents",
+                "60",
+            ]
+            .map(String::from)
+            .to_vec(),
         ),
         (
             "run default, robustness options".to_string(),
@@ -66,7 +74,11 @@ fn cases() -> Vec<(String, Vec<String>)> {
         .collect();
     files.sort();
     for file in files {
-        let name = file.file_name().expect("name").to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         cases.push((
             format!("run scenarios/{name}"),
             vec!["run".to_string(), file.display().to_string()],

@@ -8,8 +8,8 @@ use serde_json::Value;
 use ccsim::conversation::ConvType;
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
-use ccsim::sim::time::SimTime;
 use ccsim::sim::workload::{Behaviour, SimPlan, Workload};
+use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
 use crate::support::{Answer, TestReceiver, assert_accounted, names, run_sim};

@@ -5,13 +5,14 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use ccsim::sim::time::SimTime;
-use ccsim::sim::workload::default_plan;
+use ccsim::scenario::default_plan;
+use ccsim::time::SimTime;
 
 use crate::support::{Answer, TestReceiver, assert_accounted, run_sim};
 
 fn sim() -> ccsim::sim::workload::SimPlan {
     default_plan(11, SimTime::from_millis(1_700_000_000_000))
+        .expect("the embedded default is valid")
 }
 
 #[tokio::test]

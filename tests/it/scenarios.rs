@@ -14,7 +14,7 @@ use ccsim::event::profile::Profile;
 use ccsim::plan::RunPlan;
 use ccsim::scenario::{Overrides, load_paths};
 use ccsim::sim::engine::Engine;
-use ccsim::sim::time::SimTime;
+use ccsim::time::SimTime;
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -14,9 +14,9 @@ use ccsim::delivery::source::SimSource;
 use ccsim::delivery::transport::Transport;
 use ccsim::delivery::{Completion, DeliveryConfig, Job, Progress, Sink, run_delivery};
 use ccsim::event::EventBuilder;
+use ccsim::scenario::default_plan;
 use ccsim::sim::engine::Engine;
-use ccsim::sim::time::SimTime;
-use ccsim::sim::workload::default_plan;
+use ccsim::time::SimTime;
 use ccsim::units::Speed;
 
 #[derive(Default)]
@@ -40,7 +40,7 @@ async fn schedule(seed: u64, speed: f64) -> (Instant, SimTime, Recorder) {
     };
     let options = args.delivery.options().expect("options");
     let start = SimTime::from_millis(1_700_000_000_000);
-    let mut plan = default_plan(seed, start);
+    let mut plan = default_plan(seed, start).expect("the embedded default is valid");
     plan.workload.duration = ccsim::units::Span::from_millis(60_000);
     let mut engine = Engine::new(plan);
     let store = RecordStore::default();

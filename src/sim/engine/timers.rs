@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// Timed items, earliest first, first scheduled first among equals.
 #[derive(Debug)]

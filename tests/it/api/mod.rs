@@ -20,7 +20,7 @@ use ccsim::api::{ApiState, router};
 use ccsim::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind, MemberInfo};
 use ccsim::event::profile::Profile;
 use ccsim::ids::{CallId, ConversationId, ExtensionId, Hex32, QueueId, RecordFileId};
-use ccsim::sim::time::SimTime;
+use ccsim::time::SimTime;
 use serde_json::Value;
 use tower::ServiceExt as _;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use ccsim::api::store::{RecordStore, Retention};
 use ccsim::conversation::HappeningKind;
+use ccsim::scenario::default_plan;
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::engine::Engine;
-use ccsim::sim::time::SimTime;
-use ccsim::sim::workload::default_plan;
+use ccsim::time::SimTime;
 use ccsim::units::Span;
 use serde_json::json;
 
@@ -19,7 +19,8 @@ use super::*;
 #[tokio::test]
 async fn a_long_run_keeps_the_store_within_its_retention() {
     const RETAIN: usize = 50;
-    let mut plan = default_plan(11, SimTime::from_millis(T0));
+    let mut plan =
+        default_plan(11, SimTime::from_millis(T0)).expect("the embedded default is valid");
     plan.workload.duration = Span::from_millis(6 * 3600 * 1000);
     plan.agents = AgentPool::default_names(8);
     let mut engine = Engine::new(plan);
