@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery::Progress;
+use crate::delivery::LiveCounters;
 use crate::time::SimTime;
 
 /// A running progress task.
@@ -47,7 +47,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn read(p: &Progress, horizon: (SimTime, SimTime)) -> Self {
+    fn read(p: &LiveCounters, horizon: (SimTime, SimTime)) -> Self {
         let (start, end) = (horizon.0.as_micros(), horizon.1.as_micros());
         let now = p.sim_now_us.load(Ordering::Relaxed);
         let done = if end > start && now > 0 {
@@ -91,7 +91,7 @@ pub fn line(s: &Snapshot, elapsed: Duration, rate: f64) -> String {
 
 /// Starts printing progress until stopped (or `parent` is cancelled).
 pub fn spawn(
-    progress: Arc<Progress>,
+    progress: Arc<LiveCounters>,
     terminal: bool,
     horizon: (SimTime, SimTime),
     parent: CancellationToken,
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_share_done_follows_simulated_time_through_the_window() {
-        let p = Progress::default();
+        let p = LiveCounters::default();
         let horizon = (SimTime::from_millis(1_000), SimTime::from_millis(3_000));
         assert_eq!(
             Snapshot::read(&p, horizon).done,

@@ -20,7 +20,7 @@ use crate::cli::{Cli, Command, ListenArgs, RunArgs};
 use crate::delivery::options::DeliveryOptions;
 use crate::delivery::source::SimSource;
 use crate::delivery::transport::{Transport, preflight};
-use crate::delivery::{DeliveryConfig, DeliveryEnd, Progress, Source, run_delivery};
+use crate::delivery::{DeliveryConfig, DeliveryEnd, LiveCounters, Source, run_delivery};
 use crate::error::{Exit, RunError, UsageError};
 use crate::event::EventBuilder;
 use crate::plan::{RunPlan, TargetSpec};
@@ -235,7 +235,7 @@ pub(crate) struct Outputs {
 pub(crate) struct Sent {
     pub(crate) collector: Collector,
     pub(crate) end: DeliveryEnd,
-    progress: Arc<Progress>,
+    progress: Arc<LiveCounters>,
 }
 
 impl Outputs {
@@ -316,7 +316,7 @@ pub(crate) async fn send(
     shutdown: &CancellationToken,
     servers: &CancellationToken,
 ) -> Result<Sent, RunError> {
-    let progress = Arc::new(Progress::default());
+    let progress = Arc::new(LiveCounters::default());
     let mut collector = Collector::new(outputs.open()?);
     if !outputs.quiet {
         collector = collector.with_progress(progress.clone());

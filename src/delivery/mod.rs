@@ -159,7 +159,7 @@ pub trait Sink: Send {
 
 /// Live counters for the progress line, shared with the progress task.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub struct LiveCounters {
     /// Events emitted.
     pub emitted: AtomicU64,
     /// Events delivered.
@@ -208,7 +208,7 @@ impl Queues<'_> {
     /// Takes a freshly emitted event and, with `duplicate`, a second send of it: holds
     /// them for a swap, or queues them (after a held group's successor, the held group
     /// follows it).
-    fn admit(&mut self, job: Job, duplicate: bool, sink: &mut dyn Sink, progress: &Progress) {
+    fn admit(&mut self, job: Job, duplicate: bool, sink: &mut dyn Sink, progress: &LiveCounters) {
         let dup = duplicate.then(|| Job {
             duplicate: true,
             ..job.clone()
@@ -260,7 +260,7 @@ impl Queues<'_> {
     }
 
     /// A send of conversation `key` finished: its lane may go on.
-    fn finished(&mut self, key: u64, progress: &Progress) {
+    fn finished(&mut self, key: u64, progress: &LiveCounters) {
         self.backlog -= 1;
         progress
             .backlog
@@ -291,7 +291,7 @@ impl Queues<'_> {
         jobs
     }
 
-    fn grow(&mut self, progress: &Progress) {
+    fn grow(&mut self, progress: &LiveCounters) {
         self.backlog += 1;
         progress
             .backlog
@@ -311,7 +311,7 @@ pub async fn run_delivery(
     speed: crate::units::Speed,
     config: &DeliveryConfig,
     sink: &mut dyn Sink,
-    progress: &Progress,
+    progress: &LiveCounters,
     cancel: &CancellationToken,
 ) -> DeliveryEnd {
     let wall_start = Instant::now();
@@ -526,7 +526,7 @@ fn cancelled(job: Job, now: Instant) -> Completion {
     }
 }
 
-fn finish(sink: &mut dyn Sink, progress: &Progress, done: Completion) {
+fn finish(sink: &mut dyn Sink, progress: &LiveCounters, done: Completion) {
     if !done.job.duplicate {
         match done.outcome {
             DeliveryOutcome::Delivered => progress.delivered.fetch_add(1, Ordering::Relaxed),

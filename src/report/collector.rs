@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
-use crate::delivery::{Completion, DeliveryOutcome, Job, Progress, Sink};
+use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
 use crate::sim::stats::SimStats;
 use crate::units::Span;
 
@@ -26,7 +26,7 @@ pub struct Collector {
     log: Option<EventsLog>,
     log_error: Option<std::io::Error>,
     /// Where the live p99 is published for the progress line, and when next.
-    progress: Option<(Arc<Progress>, Instant)>,
+    progress: Option<(Arc<LiveCounters>, Instant)>,
     /// Periodic partial reports (`--report-interval`).
     checkpoints: Option<Checkpoints>,
 }
@@ -116,7 +116,7 @@ impl Collector {
     }
 
     /// Publishes the p99 latency so far to `progress` as events are delivered.
-    pub fn with_progress(mut self, progress: Arc<Progress>) -> Self {
+    pub fn with_progress(mut self, progress: Arc<LiveCounters>) -> Self {
         self.progress = Some((progress, Instant::now()));
         self
     }

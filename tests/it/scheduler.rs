@@ -12,7 +12,7 @@ use ccsim::api::store::RecordStore;
 use ccsim::cli::{Cli, Command};
 use ccsim::delivery::source::SimSource;
 use ccsim::delivery::transport::Transport;
-use ccsim::delivery::{Completion, DeliveryConfig, Job, Progress, Sink, run_delivery};
+use ccsim::delivery::{Completion, DeliveryConfig, Job, LiveCounters, Sink, run_delivery};
 use ccsim::event::EventBuilder;
 use ccsim::scenario::default_plan;
 use ccsim::sim::engine::Engine;
@@ -55,7 +55,7 @@ async fn schedule(seed: u64, speed: f64) -> (Instant, SimTime, Recorder) {
         Speed::Factor(speed),
         &config,
         &mut rec,
-        &Progress::default(),
+        &LiveCounters::default(),
         &CancellationToken::new(),
     )
     .await;
