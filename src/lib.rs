@@ -22,23 +22,41 @@
 
 pub mod api;
 pub mod cli;
+pub mod cmd;
 pub mod conversation;
 pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod ids;
-pub mod load;
 pub mod plan;
 pub mod receiver;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod sending;
+pub mod session;
 pub mod sim;
 pub mod time;
 pub mod units;
 
 mod progress;
-mod run;
 
+use tokio_util::sync::CancellationToken;
+
+use cli::{Cli, Command};
 pub use error::{Exit, RunError, UsageError};
-pub use run::{run, run_plan};
+pub use session::run_plan;
+
+/// Runs a parsed command line until done or `shutdown` fires.
+pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    match cli.command {
+        Command::Run(args) => cmd::run::exec(args, shutdown).await,
+        Command::Load(args) => cmd::load::exec(args, shutdown).await,
+        Command::Listen(args) => cmd::listen::exec(args, shutdown).await,
+        Command::Serve(args) => cmd::serve::exec(args, shutdown).await,
+        Command::Sign(args) => Ok(cmd::sign::exec(&args)?),
+        Command::Validate(args) => Ok(cmd::validate::exec(&args)),
+        Command::Schema(args) => Ok(cmd::schema::exec(&args)),
+        Command::Replay(args) => cmd::replay::exec(args, shutdown).await,
+    }
+}

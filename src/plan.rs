@@ -1,14 +1,15 @@
-//! Turns raw input (flags, environment, scenario files) into one validated [`RunPlan`].
-//! Every cross-field check happens here, with an error naming the flag or the file
-//! position; the engine and the delivery layer never see clap or file types. Flags
-//! override the scenario's settings.
+//! Turns what the command line asks ([`RunRequest`], plain values) and the scenario files
+//! into one validated [`RunPlan`]: flags override the scenario's settings, and every
+//! cross-field check happens here, with an error naming the flag or the file position.
+//! Nothing here knows clap; the engine and the delivery layer see neither flags nor files.
 
 use std::path::PathBuf;
 
-use crate::cli::RunArgs;
+use crate::api::config::ApiPlan;
 use crate::delivery::options::DeliveryOptions;
 use crate::error::UsageError;
-use crate::event::profile::Profile;
+use crate::event::profile::{Profile, ProfileName};
+use crate::report::ThresholdSpec;
 use crate::scenario::{self, Overrides, Problem};
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
@@ -39,7 +40,7 @@ pub struct RunPlan {
     /// How to deliver (everything but the target).
     pub delivery: DeliveryOptions,
     /// Failure-rate threshold.
-    pub thresholds: crate::report::ThresholdSpec,
+    pub thresholds: ThresholdSpec,
     /// How often the report is rewritten while the run goes on.
     pub report_interval: Option<std::time::Duration>,
     /// JSON report path.
@@ -51,7 +52,7 @@ pub struct RunPlan {
     /// Service-level threshold of the contact-centre figures.
     pub sl_threshold: Span,
     /// The fake platform API.
-    pub api: crate::api::args::ApiPlan,
+    pub api: ApiPlan,
 }
 
 /// Parses `--target`.
@@ -69,41 +70,70 @@ pub fn parse_target(s: &str) -> Result<TargetSpec, UsageError> {
     Ok(TargetSpec::Url(url))
 }
 
+/// What the command line asks of a run, before it is resolved against the scenario files:
+/// plain values, no clap types. `None` means "the scenario's setting, else the default".
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Scenario files to merge; empty: the embedded default scenario.
+    pub scenarios: Vec<PathBuf>,
+    /// Start time, agents and duration given on the command line.
+    pub overrides: Overrides,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--speed`.
+    pub speed: Option<Speed>,
+    /// `--profile`.
+    pub profile: Option<ProfileName>,
+    /// `--target`, unparsed; `None`: the built-in receiver.
+    pub target: Option<String>,
+    /// Validated delivery options.
+    pub delivery: DeliveryOptions,
+    /// Thresholds that decide the exit code.
+    pub thresholds: ThresholdSpec,
+    /// How often the report is rewritten while the run goes on.
+    pub report_interval: Option<std::time::Duration>,
+    /// JSON report path.
+    pub report: Option<PathBuf>,
+    /// Events log path.
+    pub events_log: Option<PathBuf>,
+    /// No progress line and no summary.
+    pub quiet: bool,
+    /// Service-level threshold of the contact-centre figures.
+    pub sl_threshold: Span,
+    /// The fake platform API.
+    pub api: ApiPlan,
+}
+
 impl RunPlan {
-    /// Builds the plan of `ccsim run` from its flags.
-    pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
-        let overrides = Overrides {
-            start_time: args.start_time,
-            agents: args.agents,
-            duration: args.duration,
-        };
+    /// Resolves a request: loads the scenario files (or the embedded default), lets the
+    /// command line override them, and checks the target.
+    pub fn resolve(request: RunRequest) -> Result<Self, UsageError> {
         let now = SimTime::now_wall();
-        let loaded = if args.scenarios.is_empty() {
-            scenario::default_scenario(&overrides, now)
+        let loaded = if request.scenarios.is_empty() {
+            scenario::default_scenario(&request.overrides, now)
         } else {
-            scenario::load_paths(&args.scenarios, &overrides, now)
+            scenario::load_paths(&request.scenarios, &request.overrides, now)
         };
         let scenario = loaded.map_err(|p| problems_error(&p))?;
         let mut sim = scenario.sim;
-        sim.seed = args.seed.or(scenario.seed).unwrap_or_else(random_seed);
-        let target = match &args.target {
+        sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
+        let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
         };
-        let delivery = args.delivery.options()?;
         Ok(Self {
             sim,
-            speed: args.speed.or(scenario.speed).unwrap_or_default(),
-            profile: Profile::named(args.profile.or(scenario.profile).unwrap_or_default()),
+            speed: request.speed.or(scenario.speed).unwrap_or_default(),
+            profile: Profile::named(request.profile.or(scenario.profile).unwrap_or_default()),
             target,
-            delivery,
-            thresholds: args.output.thresholds(),
-            report_interval: args.output.report_interval(),
-            report: args.output.report.clone(),
-            events_log: args.output.events_log.clone(),
-            quiet: args.output.quiet,
-            sl_threshold: args.sl_threshold,
-            api: crate::api::args::ApiPlan::from_args(&args.api)?,
+            delivery: request.delivery,
+            thresholds: request.thresholds,
+            report_interval: request.report_interval,
+            report: request.report,
+            events_log: request.events_log,
+            quiet: request.quiet,
+            sl_threshold: request.sl_threshold,
+            api: request.api,
         })
     }
 }

@@ -2,13 +2,12 @@
 //! authentication (the platform's HmacSHA256 scheme), the JSON renderer, the axum router
 //! and its errors, and the flags that configure it.
 
-pub mod args;
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod listener;
 pub mod render;
 pub mod server;
-pub mod sign;
 pub mod store;
 
 pub use server::{ApiState, router};

@@ -7,7 +7,6 @@
 //! the collector. On cancellation it stops scheduling, cancels what has not been sent,
 //! and gives in-flight attempts a grace period.
 
-pub mod args;
 pub mod clock;
 pub mod h1;
 pub mod options;

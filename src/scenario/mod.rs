@@ -8,7 +8,6 @@
 //! cross-file checks, every timeline checked by the engine itself). Every problem is
 //! reported as `FILE:LINE:COLUMN: field: message`; nothing stops at the first one.
 
-pub mod args;
 mod build;
 pub mod de;
 mod load;

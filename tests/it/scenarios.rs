@@ -412,7 +412,7 @@ fn plan_of(flags: &[&str], file: &Path) -> RunPlan {
     let Command::Run(args) = cli.command else {
         panic!("run")
     };
-    RunPlan::from_args(&args).expect("valid plan")
+    args.plan().expect("valid plan")
 }
 
 async fn exit_of(args: &[&str]) -> Result<ccsim::Exit, ccsim::RunError> {
@@ -489,7 +489,7 @@ fn flags_override_the_files_settings() {
 
 #[test]
 fn validate_says_what_each_valid_file_holds() {
-    let (ok, problems) = ccsim::scenario::args::validate_files(&[
+    let (ok, problems) = ccsim::cmd::validate::validate_files(&[
         example("invite-out.toml"),
         example("ci-smoke.json"),
     ]);

@@ -118,7 +118,7 @@ pub fn plan_from_args(args: &[&str]) -> RunPlan {
     let Command::Run(run) = cli.command else {
         panic!("not a run command")
     };
-    RunPlan::from_args(&run).expect("valid plan")
+    run.plan().expect("valid plan")
 }
 
 /// Runs `sim` at speed max to `target` and returns the report and exit code.

@@ -1,7 +1,7 @@
 //! How `run` starts and stops the API: a busy port, `--api off`, `serve` without an API.
 
-use ccsim::api::args::serve_plan;
 use ccsim::cli::Cli;
+use ccsim::cmd::serve::serve_plan;
 use ccsim::plan::RunPlan;
 use ccsim::{Exit, RunError};
 use clap::Parser as _;
@@ -61,7 +61,7 @@ async fn serve_with_api_off_is_a_usage_error() {
 async fn serve_keeps_serving_the_finished_simulation_until_stopped() {
     let flags = ["--target", "null", "-q"];
     let mut reference = plan(&flags);
-    reference.api = ccsim::api::args::ApiPlan::default();
+    reference.api = ccsim::api::config::ApiPlan::default();
     let (expected, _) = ccsim::run_plan(reference, CancellationToken::new())
         .await
         .expect("the reference run completes");

@@ -226,7 +226,7 @@ pub fn plan_of(flags: &[&str]) -> ccsim::plan::RunPlan {
     let ccsim::cli::Command::Run(args) = cli.command else {
         panic!("parsed as run")
     };
-    ccsim::plan::RunPlan::from_args(&args).expect("valid plan")
+    args.plan().expect("valid plan")
 }
 
 /// A webhook receiver serving `app` on a loopback port.

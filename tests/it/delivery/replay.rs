@@ -15,7 +15,7 @@ async fn replay(args: &[&str]) -> (Report, Exit) {
     let Command::Replay(args) = Cli::try_parse_from(argv).unwrap().command else {
         unreachable!()
     };
-    ccsim::replay::replay(args, CancellationToken::new())
+    ccsim::cmd::replay::replay(args, CancellationToken::new())
         .await
         .unwrap()
 }
@@ -115,7 +115,7 @@ async fn a_log_that_cannot_be_read_is_a_usage_error_naming_the_file_and_line() {
     let Command::Replay(args) = Cli::try_parse_from(argv).unwrap().command else {
         unreachable!()
     };
-    let err = ccsim::replay::replay(args, CancellationToken::new())
+    let err = ccsim::cmd::replay::replay(args, CancellationToken::new())
         .await
         .unwrap_err();
     assert_eq!(err.exit(), Exit::Usage);
@@ -126,7 +126,7 @@ async fn a_log_that_cannot_be_read_is_a_usage_error_naming_the_file_and_line() {
     let Command::Replay(args) = Cli::try_parse_from(argv).unwrap().command else {
         unreachable!()
     };
-    let err = ccsim::replay::replay(args, CancellationToken::new())
+    let err = ccsim::cmd::replay::replay(args, CancellationToken::new())
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("cannot read "), "{err}");

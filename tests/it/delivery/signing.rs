@@ -343,7 +343,7 @@ fn the_secret_never_appears_in_output_reports_logs_or_debug() {
     let ccsim::cli::Command::Run(args) = &cli.command else {
         unreachable!()
     };
-    let plan = ccsim::plan::RunPlan::from_args(args).unwrap();
+    let plan = args.plan().unwrap();
     let debug = format!("{cli:?} {plan:?}");
     assert!(!debug.contains(key), "{debug}");
 }

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ccsim::cli::{Cli, Command};
-use ccsim::plan::RunPlan;
 use ccsim::report::Report;
 use clap::Parser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -318,7 +317,7 @@ pub async fn run(args: &[&str]) -> Outcome {
     let Command::Run(run_args) = Cli::try_parse_from(&argv).unwrap().command else {
         unreachable!()
     };
-    let plan = RunPlan::from_args(&run_args).unwrap();
+    let plan = run_args.plan().unwrap();
     let (report_value, exit) = ccsim::run_plan(plan, CancellationToken::new())
         .await
         .unwrap();

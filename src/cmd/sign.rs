@@ -1,6 +1,6 @@
 //! `ccsim sign`: prints the platform's four authentication headers for one API request,
 //! and a ready curl command, signed with the same credentials flags (or environment) that
-//! `--api-auth` checks against. Called by `run.rs`.
+//! `--api-auth` checks against.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use super::args::{CredentialArgs, SIGNATURE_EXPIRY};
-use super::auth;
-use crate::error::UsageError;
+use super::flags::api::CredentialArgs;
+use crate::api::auth;
+use crate::api::config::SIGNATURE_EXPIRY;
+use crate::error::{Exit, UsageError};
 
 /// Flags of `ccsim sign`.
 #[derive(Debug, Clone, Args)]
@@ -105,6 +106,12 @@ pub fn sign(args: &SignArgs, now: DateTime<Utc>) -> Result<String, UsageError> {
 /// Quotes `s` for a POSIX shell.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Runs `ccsim sign`, signing at the current time.
+pub fn exec(args: &SignArgs) -> Result<Exit, UsageError> {
+    print!("{}", sign(args, Utc::now())?);
+    Ok(Exit::Ok)
 }
 
 #[cfg(test)]

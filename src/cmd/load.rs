@@ -7,10 +7,13 @@ use std::str::FromStr;
 
 use clap::Args;
 
-use crate::cli::RunArgs;
+use tokio_util::sync::CancellationToken;
+
+use super::run::RunArgs;
 use crate::conversation::ConvType;
-use crate::error::UsageError;
+use crate::error::{Exit, RunError, UsageError};
 use crate::plan::RunPlan;
+use crate::session::run_plan;
 use crate::sim::agents::AgentPool;
 use crate::sim::dist::Dist;
 use crate::sim::workload::{Behaviour, Workload};
@@ -233,13 +236,19 @@ impl LoadArgs {
                 file.display()
             )));
         }
-        let mut plan = RunPlan::from_args(&self.run)?;
+        let mut plan = self.run.plan()?;
         plan.sim.workload = self.workload();
         plan.sim.agents =
             AgentPool::default_names(self.run.agents.map_or(DEFAULT_AGENTS, |n| n as usize));
         plan.speed = self.run.speed.unwrap_or(Speed::Factor(1.0));
         Ok(plan)
     }
+}
+
+/// Runs `ccsim load`.
+pub async fn exec(args: LoadArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    let (_, exit) = run_plan(args.plan()?, shutdown).await?;
+    Ok(exit)
 }
 
 #[cfg(test)]

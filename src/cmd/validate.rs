@@ -1,12 +1,12 @@
-//! `ccsim validate` and `ccsim schema`: their flags (clap) and what they do. Kept here so
-//! `cli.rs` only names them.
+//! `ccsim validate`: checks scenario files, each on its own, and prints every problem as
+//! FILE:LINE:COLUMN: message (exit 2 if there is one).
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Overrides, Problem, SCHEMA, load_paths};
 use crate::error::Exit;
+use crate::scenario::{Overrides, Problem, load_paths};
 use crate::time::SimTime;
 
 /// Flags of `ccsim validate`.
@@ -17,10 +17,6 @@ pub struct ValidateArgs {
     #[arg(required = true, value_name = "SCENARIO")]
     pub files: Vec<PathBuf>,
 }
-
-/// Flags of `ccsim schema`.
-#[derive(Debug, Clone, Args)]
-pub struct SchemaArgs {}
 
 /// Checks each file on its own. Returns one line per valid file and every problem.
 pub fn validate_files(files: &[PathBuf]) -> (Vec<String>, Vec<Problem>) {
@@ -55,7 +51,7 @@ fn count(n: usize, thing: &str) -> String {
 }
 
 /// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2.
-pub fn validate(args: &ValidateArgs) -> Exit {
+pub fn exec(args: &ValidateArgs) -> Exit {
     let (ok, problems) = validate_files(&args.files);
     for line in &ok {
         println!("{line}");
@@ -69,10 +65,4 @@ pub fn validate(args: &ValidateArgs) -> Exit {
         eprintln!("{} found", count(problems.len(), "problem"));
         Exit::Usage
     }
-}
-
-/// `ccsim schema`: prints the JSON Schema of the format.
-pub fn schema(_: &SchemaArgs) -> Exit {
-    print!("{SCHEMA}");
-    Exit::Ok
 }

@@ -1,4 +1,4 @@
-//! The delivery flags shared by `ccsim run` and `ccsim replay` (`#[command(flatten)]`), and
+//! The delivery flags shared by `ccsim run`, `load` and `replay`, and
 //! their validation into [`DeliveryOptions`]: concurrency, timeout, retries and backoff,
 //! success rule, grace, signing secrets, ordering mode and the receiver-robustness options.
 //! Secrets are parsed straight into [`WebhookSecret`]s, so no `Debug` of the arguments can
@@ -6,10 +6,11 @@
 
 use clap::Args;
 
-use super::options::{DeliveryOptions, OrderingMode};
-use super::retry::{Backoff, RetryPolicy, SuccessRule};
-use super::robustness::{Jitter, Robustness};
-use super::signing::{Signer, WebhookSecret};
+use super::choices::{Ordering, Success};
+use crate::delivery::options::DeliveryOptions;
+use crate::delivery::retry::{Backoff, RetryPolicy};
+use crate::delivery::robustness::{Jitter, Robustness};
+use crate::delivery::signing::{Signer, WebhookSecret};
 use crate::error::UsageError;
 use crate::units::{Probability, Span};
 
@@ -137,7 +138,7 @@ pub struct DeliveryArgs {
 
     /// Which responses count as delivered.
     #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
-    pub success: SuccessRule,
+    pub success: Success,
 
     /// After an interrupt, how long in-flight attempts may finish.
     #[arg(
@@ -163,7 +164,7 @@ pub struct DeliveryArgs {
         value_enum,
         default_value = "per-conversation"
     )]
-    pub ordering: OrderingMode,
+    pub ordering: Ordering,
 
     /// Share of events delivered twice (identical body and webhook-id), to test
     /// idempotent receivers.
@@ -241,10 +242,10 @@ impl DeliveryArgs {
                 backoff,
                 max_retry_after: self.retry_cap.as_std(),
             },
-            success: self.success,
+            success: self.success.into(),
             grace: self.grace.as_std(),
             signer: Signer::new(secrets),
-            ordering: self.ordering,
+            ordering: self.ordering.into(),
             robustness: Robustness {
                 duplicate_rate: self.duplicate_rate.get(),
                 reorder_rate: self.reorder_rate.get(),
@@ -261,6 +262,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use crate::delivery::options::OrderingMode;
 
     #[derive(Debug, Parser)]
     struct Cli {

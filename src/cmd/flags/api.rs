@@ -1,25 +1,19 @@
-//! The fake API's command-line flags (flattened into `ccsim run`/`serve`; the credentials
-//! also into `ccsim sign`), turned into a validated [`ApiPlan`] that `run.rs` starts the
-//! server from. Kept apart from `cli.rs` so the API's flags live with the API.
+//! The fake API's flags (flattened into `ccsim run`, `load` and `serve`; the credentials
+//! also into `ccsim sign`), turned into a validated [`ApiPlan`] that the session starts the
+//! server from.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::FixedOffset;
 use clap::Args;
-use tokio::net::TcpListener;
 
-use super::auth::{self, ApiCredentials, AuthPolicy};
-use super::store::Retention;
+use crate::api::auth::{self, ApiCredentials, AuthPolicy};
+use crate::api::config::{ApiListen, ApiPlan, Linger, SIGNATURE_EXPIRY};
+use crate::api::store::Retention;
 use crate::error::UsageError;
-use crate::plan::{RunPlan, TargetSpec};
 use crate::units::Span;
-
-/// How long a signed request stays valid (the docs' 5 minutes).
-pub const SIGNATURE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// Flags of the fake platform API (`ccsim run`, `ccsim serve`).
 #[derive(Debug, Clone, Args)]
@@ -61,6 +55,36 @@ pub struct ApiArgs {
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
+}
+
+impl ApiArgs {
+    /// The validated API configuration these flags ask for.
+    pub fn plan(&self) -> Result<ApiPlan, UsageError> {
+        let args = self;
+        let zone = args.credentials.api_tz;
+        let auth = if args.api_auth {
+            let credentials = args.credentials.credentials("--api-auth")?;
+            Some(AuthPolicy {
+                zone,
+                ..AuthPolicy::new(credentials, SIGNATURE_EXPIRY)
+            })
+        } else {
+            None
+        };
+        Ok(ApiPlan {
+            listen: match args.api {
+                ApiAddr::Off => ApiListen::Off,
+                ApiAddr::At(addr) => ApiListen::Addr(addr),
+            },
+            linger: Linger::For(args.api_linger.as_std()),
+            auth,
+            zone,
+            retention: Retention {
+                max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
+                max_age: args.retain_for,
+            },
+        })
+    }
 }
 
 /// The API client's identity and secret, shared by `--api-auth` and `ccsim sign`.
@@ -156,130 +180,10 @@ impl FromStr for ApiAddr {
     }
 }
 
-/// Where the API listens.
-#[derive(Debug, Clone)]
-pub enum ApiListen {
-    /// No API.
-    Off,
-    /// Bind this address at start.
-    Addr(SocketAddr),
-    /// A listener bound by the caller (tests learn its port before the run); taken once.
-    Bound(Arc<Mutex<Option<std::net::TcpListener>>>),
-}
-
-/// How long the API outlives the run's deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Linger {
-    /// This long (zero: stop with the run), or until ctrl-c.
-    For(Duration),
-    /// Until ctrl-c (`ccsim serve`).
-    UntilStopped,
-}
-
-/// The validated API part of a run.
-#[derive(Debug, Clone)]
-pub struct ApiPlan {
-    /// Where to listen.
-    pub listen: ApiListen,
-    /// How long to keep serving after the last delivery.
-    pub linger: Linger,
-    /// Request authentication, if on.
-    pub auth: Option<AuthPolicy>,
-    /// Zone of local times in records and of the `Timestamp` header.
-    pub zone: FixedOffset,
-    /// Record retention.
-    pub retention: Retention,
-}
-
-impl Default for ApiPlan {
-    /// No API, default retention.
-    fn default() -> Self {
-        Self {
-            listen: ApiListen::Off,
-            linger: Linger::For(Duration::ZERO),
-            auth: None,
-            zone: auth::DEFAULT_ZONE,
-            retention: Retention::default(),
-        }
-    }
-}
-
-impl ApiPlan {
-    /// Validates the API flags.
-    pub fn from_args(args: &ApiArgs) -> Result<Self, UsageError> {
-        let zone = args.credentials.api_tz;
-        let auth = if args.api_auth {
-            let credentials = args.credentials.credentials("--api-auth")?;
-            Some(AuthPolicy {
-                zone,
-                ..AuthPolicy::new(credentials, SIGNATURE_EXPIRY)
-            })
-        } else {
-            None
-        };
-        Ok(Self {
-            listen: match args.api {
-                ApiAddr::Off => ApiListen::Off,
-                ApiAddr::At(addr) => ApiListen::Addr(addr),
-            },
-            linger: Linger::For(args.api_linger.as_std()),
-            auth,
-            zone,
-            retention: Retention {
-                max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
-                max_age: args.retain_for,
-            },
-        })
-    }
-
-    /// Serve on `listener`, already bound by the caller (tests use port 0 and read it).
-    pub fn with_listener(mut self, listener: std::net::TcpListener) -> Self {
-        self.listen = ApiListen::Bound(Arc::new(Mutex::new(Some(listener))));
-        self
-    }
-
-    /// The listener to serve on, `None` when the API is off. A busy port is a usage error
-    /// naming the address.
-    pub async fn bind(&self) -> Result<Option<TcpListener>, UsageError> {
-        match &self.listen {
-            ApiListen::Off => Ok(None),
-            ApiListen::Addr(addr) => TcpListener::bind(addr).await.map(Some).map_err(|e| {
-                UsageError(format!(
-                    "--api: cannot listen on {addr}: {e} (choose another with --api ADDR, or --api off)"
-                ))
-            }),
-            ApiListen::Bound(slot) => {
-                let taken = slot
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .take();
-                let std = taken.ok_or_else(|| {
-                    UsageError("--api: the listener given to the plan was already used".into())
-                })?;
-                std.set_nonblocking(true)
-                    .and_then(|()| TcpListener::from_std(std))
-                    .map(Some)
-                    .map_err(|e| UsageError(format!("--api: cannot use the given listener: {e}")))
-            }
-        }
-    }
-}
-
-/// The plan of `ccsim serve` from that of `run`: no webhooks, and the API serves until
-/// stopped.
-pub fn serve_plan(mut plan: RunPlan) -> Result<RunPlan, UsageError> {
-    if matches!(plan.api.listen, ApiListen::Off) {
-        return Err(UsageError(
-            "--api off: `serve` has nothing else to do".into(),
-        ));
-    }
-    plan.target = TargetSpec::Null;
-    plan.api.linger = Linger::UntilStopped;
-    Ok(plan)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::*;
@@ -301,7 +205,7 @@ mod tests {
             args.api,
             ApiAddr::At(SocketAddr::from(([127, 0, 0, 1], 8700)))
         );
-        let plan = ApiPlan::from_args(&args).expect("valid");
+        let plan = args.plan().expect("valid");
         assert!(plan.auth.is_none());
         assert_eq!(plan.zone, auth::DEFAULT_ZONE);
         assert_eq!(plan.retention.max_records, 50_000);
@@ -312,7 +216,7 @@ mod tests {
     #[test]
     fn retention_takes_a_count_and_an_age() {
         let args = parse(&["--retain-conversations", "50", "--retain-for", "30m"]).expect("parses");
-        let plan = ApiPlan::from_args(&args).expect("valid");
+        let plan = args.plan().expect("valid");
         assert_eq!(plan.retention.max_records, 50);
         assert_eq!(
             plan.retention.max_age,
@@ -323,7 +227,10 @@ mod tests {
 
     #[test]
     fn api_off_disables_the_server() {
-        let plan = ApiPlan::from_args(&parse(&["--api", "off"]).expect("parses")).expect("valid");
+        let plan = parse(&["--api", "off"])
+            .expect("parses")
+            .plan()
+            .expect("valid");
         assert!(matches!(plan.listen, ApiListen::Off));
     }
 
@@ -339,7 +246,9 @@ mod tests {
 
     #[test]
     fn auth_without_a_secret_is_a_usage_error() {
-        let err = ApiPlan::from_args(&parse(&["--api-auth"]).expect("parses"))
+        let err = parse(&["--api-auth"])
+            .expect("parses")
+            .plan()
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -349,7 +258,7 @@ mod tests {
     #[test]
     fn the_secret_never_appears_in_debug_output() {
         let args = parse(&["--api-auth", "--api-secret", "hunter2-xyz"]).expect("parses");
-        let plan = ApiPlan::from_args(&args).expect("valid");
+        let plan = args.plan().expect("valid");
         for debug in [format!("{args:?}"), format!("{plan:?}")] {
             assert!(!debug.contains("hunter2"), "{debug}");
         }

@@ -1,0 +1,102 @@
+//! `ccsim listen`: the built-in receiver on its own, checking the event contract and
+//! printing every event until ctrl-c.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::flags::delivery::{SecretList, SecretsParser};
+use crate::error::{Exit, RunError, UsageError};
+use crate::receiver::{ApiLookup, Faults, Receiver};
+use crate::units::{Probability, Span};
+
+/// Flags of `ccsim listen`.
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CCSIM_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+
+    /// Verify Standard Webhooks signatures with these secrets (repeat, or separate with
+    /// spaces or commas); requests that do not verify are answered 401 and reported.
+    #[arg(long, env = "CCSIM_SECRET", value_name = "whsec_…", hide_env_values = true,
+          value_parser = SecretsParser)]
+    pub secret: Vec<SecretList>,
+
+    /// On every parts_changed, fetch the conversation record from this fake platform API
+    /// and print its members.
+    #[arg(long, env = "CCSIM_LISTEN_API", value_name = "URL")]
+    pub api: Option<reqwest::Url>,
+
+    /// Account id in the record path `{api}/v1/account/{account}/callcenter/conversation/{id}`.
+    #[arg(
+        long,
+        env = "CCSIM_ACCOUNT",
+        value_name = "ID",
+        default_value = "ccsim"
+    )]
+    pub account: String,
+
+    /// Answer this share of requests with HTTP 500, to watch a sender retry.
+    #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
+    pub fail_rate: Probability,
+
+    /// Wait this long before answering each request.
+    #[arg(
+        long,
+        env = "CCSIM_DELAY",
+        value_name = "DURATION",
+        default_value = "0"
+    )]
+    pub delay: Span,
+}
+
+/// `ccsim listen`: the built-in receiver on its own, printing every event.
+pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    let mut receiver = Receiver::new(true)
+        .with_secrets(
+            args.secret
+                .iter()
+                .flat_map(|l| l.0.iter().cloned())
+                .collect(),
+        )
+        .with_faults(Faults {
+            fail_rate: args.fail_rate.get(),
+            delay: args.delay.as_std(),
+        });
+    if let Some(api) = &args.api {
+        receiver = receiver.with_api(ApiLookup::new(api, &args.account));
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| UsageError(format!("--addr: cannot listen on {}: {e}", args.addr)))?;
+    let addr = listener.local_addr().context("listener address")?;
+    eprintln!("listening on http://{addr}/ (ctrl-c to stop)");
+    receiver
+        .clone()
+        .serve(listener, shutdown)
+        .await
+        .context("receiver failed")?;
+    let summary = receiver.summary(false);
+    eprintln!(
+        "{} events in {} conversations; contract {}{}",
+        summary.events,
+        summary.conversations,
+        if summary.held() {
+            "held".to_string()
+        } else {
+            format!("violated ({} violations)", summary.violations)
+        },
+        if summary.bad_signatures > 0 {
+            format!("; {} bad signatures", summary.bad_signatures)
+        } else {
+            String::new()
+        }
+    );
+    for ex in &summary.examples {
+        eprintln!("  {ex}");
+    }
+    Ok(Exit::Ok)
+}

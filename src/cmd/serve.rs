@@ -1,0 +1,33 @@
+//! `ccsim serve`: the fake platform API alone, until ctrl-c. The scenario is simulated at
+//! `--speed` without sending webhooks (`--target` is ignored), so records appear and evolve
+//! as they would in a run.
+
+use tokio_util::sync::CancellationToken;
+
+use super::run::RunArgs;
+use crate::api::config::{ApiListen, Linger};
+use crate::error::{Exit, RunError, UsageError};
+use crate::plan::{RunPlan, TargetSpec};
+use crate::session::run_plan;
+
+/// The plan of `ccsim serve` from that of `run`: no webhooks, and the API serves until
+/// stopped.
+pub fn serve_plan(mut plan: RunPlan) -> Result<RunPlan, UsageError> {
+    if matches!(plan.api.listen, ApiListen::Off) {
+        return Err(UsageError(
+            "--api off: `serve` has nothing else to do".into(),
+        ));
+    }
+    plan.target = TargetSpec::Null;
+    plan.api.linger = Linger::UntilStopped;
+    Ok(plan)
+}
+
+/// Runs `ccsim serve`: ctrl-c is its normal end, so an interrupt exits 0.
+pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    let (_, exit) = run_plan(serve_plan(args.plan()?)?, shutdown).await?;
+    Ok(match exit {
+        Exit::Interrupted => Exit::Ok,
+        other => other,
+    })
+}

@@ -1,0 +1,229 @@
+//! The sending phase that `run`, `load` and `replay` share: where events go ([`Target`]:
+//! the built-in receiver, a URL checked at start, or the in-process `null`), the report and
+//! events log ([`Outputs`]), and [`send`], which delivers a source's events with a progress
+//! line into a collector, then completes the report and decides the exit code.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::delivery::options::DeliveryOptions;
+use crate::delivery::transport::{Transport, preflight};
+use crate::delivery::{DeliveryConfig, DeliveryEnd, LiveCounters, Source, run_delivery};
+use crate::error::{Exit, RunError, UsageError};
+use crate::plan::TargetSpec;
+use crate::receiver::Receiver;
+use crate::receiver::contract::ContractRules;
+use crate::report::collector::{Collector, ReportMeta};
+use crate::report::events_log::EventsLog;
+use crate::report::{DeliverySummary, Report, ThresholdSpec};
+use crate::time::SimTime;
+use crate::units::Speed;
+
+/// `--speed` as the report shows it.
+pub(crate) fn speed_text(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "max".into(),
+        Speed::Factor(f) => f.to_string(),
+    }
+}
+
+/// Where a sending command delivers: the transport, its description, and the built-in
+/// receiver when it is the target.
+pub(crate) struct Target {
+    pub(crate) transport: Transport,
+    desc: String,
+    built_in: Option<Receiver>,
+}
+
+impl Target {
+    /// What the report calls the target.
+    pub(crate) fn desc(&self) -> &str {
+        &self.desc
+    }
+
+    /// Starts the built-in receiver (checking the contract with `rules`, and the
+    /// signatures the options make) or checks that the URL is reachable.
+    pub(crate) async fn start(
+        spec: &TargetSpec,
+        options: &DeliveryOptions,
+        rules: ContractRules,
+        servers: &CancellationToken,
+    ) -> Result<Self, RunError> {
+        Ok(match spec {
+            TargetSpec::Null => Target {
+                transport: Transport::Null,
+                desc: "null (discarded in-process)".to_string(),
+                built_in: None,
+            },
+            TargetSpec::BuiltIn => {
+                let receiver = Receiver::new(false)
+                    .with_rules(rules)
+                    .with_secrets(options.signer.secrets().to_vec());
+                let addr = receiver
+                    .clone()
+                    .spawn(SocketAddr::from(([127, 0, 0, 1], 0)), servers.clone())
+                    .await
+                    .context("cannot start the built-in receiver")?;
+                let url = reqwest::Url::parse(&format!("http://{addr}/webhook"))
+                    .context("receiver url")?;
+                Target {
+                    desc: format!("{url} (built-in receiver)"),
+                    transport: Transport::http(url, options.timeout, options.concurrency)?,
+                    built_in: Some(receiver),
+                }
+            }
+            TargetSpec::Url(url) => {
+                preflight(url, std::time::Duration::from_secs(3))
+                    .await
+                    .map_err(RunError::Unreachable)?;
+                Target {
+                    transport: Transport::http(url.clone(), options.timeout, options.concurrency)?,
+                    desc: url.to_string(),
+                    built_in: None,
+                }
+            }
+        })
+    }
+}
+
+/// The report, the events log and the threshold of a sending command.
+pub(crate) struct Outputs {
+    pub(crate) report: Option<PathBuf>,
+    pub(crate) events_log: Option<PathBuf>,
+    pub(crate) thresholds: ThresholdSpec,
+    pub(crate) quiet: bool,
+    /// How often a partial report is written while the run goes on.
+    pub(crate) report_interval: Option<std::time::Duration>,
+    /// What the partial reports say about the run.
+    pub(crate) meta: ReportMeta,
+}
+
+/// What the sending phase produced.
+pub(crate) struct Sent {
+    pub(crate) collector: Collector,
+    pub(crate) end: DeliveryEnd,
+    progress: Arc<LiveCounters>,
+}
+
+impl Outputs {
+    /// Creates the events log and the report file up front, so a bad path fails at start.
+    pub(crate) fn open(&self) -> Result<Option<EventsLog>, RunError> {
+        let log = match &self.events_log {
+            Some(path) => Some(EventsLog::create(path).map_err(|e| {
+                UsageError(format!(
+                    "--events-log: cannot create {}: {e}",
+                    path.display()
+                ))
+            })?),
+            None => None,
+        };
+        if let Some(path) = &self.report {
+            std::fs::File::create(path).map_err(|e| {
+                UsageError(format!("--report: cannot create {}: {e}", path.display()))
+            })?;
+        }
+        Ok(log)
+    }
+
+    /// Completes the report (target, delivery, thresholds, contract), writes and prints
+    /// it, and decides the exit code.
+    pub(crate) fn finish(
+        &self,
+        mut report: Report,
+        target: &Target,
+        options: &DeliveryOptions,
+        sent: &Sent,
+    ) -> Result<(Report, Exit), RunError> {
+        report.target = target.desc.clone();
+        report.interrupted = sent.end.interrupted;
+        report.delivery = DeliverySummary {
+            ordering: options.ordering.as_str().into(),
+            signing_secrets: options.signer.secrets().len(),
+            max_backlog: options.max_backlog as u64,
+            peak_backlog: sent.progress.peak_backlog.load(Ordering::Relaxed),
+        };
+        self.thresholds.apply(&mut report);
+        if let Some(receiver) = &target.built_in {
+            let contract = receiver.summary(!sent.end.interrupted);
+            if !contract.held() {
+                report.thresholds.breached.push(format!(
+                    "event contract violated: {} violations, {} unterminated conversations, {} bad signatures",
+                    contract.violations, contract.unterminated, contract.bad_signatures
+                ));
+            }
+            report.contract = Some(contract);
+        }
+        if let Some(path) = &self.report {
+            let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
+            std::fs::write(path, json)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        }
+        if !self.quiet {
+            println!("{}", report.render_text());
+        }
+        let exit = if sent.end.interrupted {
+            Exit::Interrupted
+        } else if report.thresholds.breached.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::Thresholds
+        };
+        Ok((report, exit))
+    }
+}
+
+/// The sending phase: opens the outputs, delivers `source` with a progress line, into a
+/// collector.
+pub(crate) async fn send(
+    source: &mut dyn Source,
+    horizon: (SimTime, SimTime),
+    speed: Speed,
+    config: &DeliveryConfig,
+    outputs: &Outputs,
+    shutdown: &CancellationToken,
+    servers: &CancellationToken,
+) -> Result<Sent, RunError> {
+    let progress = Arc::new(LiveCounters::default());
+    let mut collector = Collector::new(outputs.open()?);
+    if !outputs.quiet {
+        collector = collector.with_progress(progress.clone());
+    }
+    if let (Some(path), Some(every)) = (&outputs.report, outputs.report_interval) {
+        collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
+    }
+    let progress_task = (!outputs.quiet).then(|| {
+        crate::progress::spawn(
+            progress.clone(),
+            std::io::stderr().is_terminal(),
+            horizon,
+            servers.clone(),
+        )
+    });
+    let end = run_delivery(
+        source,
+        horizon.0,
+        speed,
+        config,
+        &mut collector,
+        &progress,
+        shutdown,
+    )
+    .await;
+    if let Some(task) = progress_task {
+        task.stop().await;
+    }
+    collector
+        .finish_log()
+        .context("cannot write the events log")?;
+    Ok(Sent {
+        collector,
+        end,
+        progress,
+    })
+}

@@ -1,0 +1,168 @@
+//! A simulated run from its validated [`RunPlan`] to its report and exit code, in the order
+//! things must start and stop: the fake API (a busy port fails first), the target, the
+//! sending phase fed by the engine, the report, and the API's linger. `ccsim run`, `load`
+//! and `serve` call [`run_plan`].
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::config::Linger;
+use crate::api::render::Renderer;
+use crate::api::store::RecordStore;
+use crate::api::{ApiState, server};
+use crate::delivery::DeliveryConfig;
+use crate::delivery::source::SimSource;
+use crate::error::{Exit, RunError};
+use crate::event::EventBuilder;
+use crate::plan::RunPlan;
+use crate::receiver::contract::ContractRules;
+use crate::report::Report;
+use crate::report::collector::ReportMeta;
+use crate::sending::{Outputs, Target, send, speed_text};
+use crate::sim::engine::Engine;
+
+/// Runs a validated plan: simulate, deliver, report. Returns the report and exit code.
+pub async fn run_plan(
+    plan: RunPlan,
+    shutdown: CancellationToken,
+) -> Result<(Report, Exit), RunError> {
+    let servers = shutdown.child_token();
+    let _stop_servers = servers.clone().drop_guard();
+
+    // The API first: a busy port is a usage error before anything else starts.
+    let store = RecordStore::new(plan.api.retention);
+    let api_addr = match plan.api.bind().await? {
+        Some(listener) => {
+            let renderer = Renderer {
+                profile: plan.profile.clone(),
+                zone: plan.api.zone,
+            };
+            let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            let addr = server::spawn(listener, state, servers.clone())
+                .await
+                .context("cannot start the fake platform API")?;
+            if !plan.quiet {
+                eprintln!(
+                    "fake platform API on http://{addr}/ (GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
+                );
+            }
+            Some(addr)
+        }
+        None => None,
+    };
+
+    let rules = ContractRules::for_delivery(&plan.delivery);
+    let target = Target::start(&plan.target, &plan.delivery, rules, &servers).await?;
+    let outputs = Outputs {
+        report: plan.report.clone(),
+        events_log: plan.events_log.clone(),
+        thresholds: plan.thresholds,
+        quiet: plan.quiet,
+        report_interval: plan.report_interval,
+        meta: ReportMeta {
+            seed: plan.sim.seed,
+            profile: format!("{:?}", plan.profile.name).to_lowercase(),
+            speed: speed_text(plan.speed),
+            target: target.desc().to_string(),
+            sl_threshold: plan.sl_threshold,
+        },
+    };
+
+    let builder = EventBuilder::new(plan.profile.clone());
+    let config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
+    let mut engine = Engine::new(plan.sim.clone());
+    // Nobody can read the records without the API: no store to keep then.
+    let records = api_addr.is_some().then_some(&store);
+    let mut source = SimSource::new(|| engine.next_happening(), records, &builder);
+    // Progress is measured against the arrivals window; the tail after it is short.
+    let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
+    let sent = send(
+        &mut source,
+        horizon,
+        plan.speed,
+        &config,
+        &outputs,
+        &shutdown,
+        &servers,
+    )
+    .await?;
+    drop(source);
+    let stats = engine.finish().clone();
+    let mut report = sent
+        .collector
+        .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);
+    report.seed = plan.sim.seed;
+    report.profile = format!("{:?}", plan.profile.name).to_lowercase();
+    report.speed = speed_text(plan.speed);
+    report.api = api_addr.map(|addr| addr.to_string());
+    let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
+    if let Some(addr) = api_addr {
+        linger(plan.api.linger, addr, plan.quiet, &shutdown).await;
+    }
+    Ok(result)
+}
+
+/// Keeps the API (already serving in the background) up after the run, until the linger
+/// time is over or `shutdown` fires.
+async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &CancellationToken) {
+    let wait = match linger {
+        Linger::For(d) if d.is_zero() => return,
+        Linger::For(d) => Some(d),
+        Linger::UntilStopped => None,
+    };
+    if shutdown.is_cancelled() {
+        return;
+    }
+    if !quiet {
+        let how_long = wait.map_or_else(
+            || "until ctrl-c".to_string(),
+            |d| format!("for {:.0?} (ctrl-c to stop)", d),
+        );
+        eprintln!("fake platform API still serving on http://{addr}/ {how_long}");
+    }
+    match wait {
+        Some(d) => {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(d) => {}
+            }
+        }
+        None => shutdown.cancelled().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8700))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_api_lingers_for_its_time_then_stops() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        linger(Linger::For(Duration::from_secs(90)), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90));
+        linger(Linger::For(Duration::ZERO), addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(90), "zero: no linger");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ctrl_c_ends_an_endless_linger() {
+        let start = tokio::time::Instant::now();
+        let token = CancellationToken::new();
+        let cancel = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            cancel.cancel();
+        });
+        linger(Linger::UntilStopped, addr(), true, &token).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+    }
+}
