@@ -6,7 +6,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/ccsim-bench.XXXXXX)}
-CCSIM="$ROOT/target/release/ccsim"
+# CCSIM_BIN runs another build (e.g. the previous commit's, for an A/B) instead of building.
+CCSIM=${CCSIM_BIN:-"$ROOT/target/release/ccsim"}
 NGINX_PORT=${NGINX_PORT:-18080}
 CONTENT_TYPE='application/json;charset=utf-8'
 # The generated workload of the throughput, memory and engine benchmarks (add --duration):
@@ -34,6 +35,7 @@ need_oha() {
 }
 
 build_ccsim() {
+  if [[ -n ${CCSIM_BIN:-} ]]; then log "using CCSIM_BIN=$CCSIM_BIN"; return; fi
   log "building ccsim (release)"
   (cd "$ROOT" && cargo build --release --locked --quiet)
 }

@@ -33,13 +33,14 @@ pub mod receiver;
 pub mod replay;
 pub mod report;
 pub mod scenario;
-pub mod sending;
+
 pub mod session;
 pub mod sim;
 pub mod time;
 pub mod units;
 
 mod progress;
+mod sending;
 
 use tokio_util::sync::CancellationToken;
 
