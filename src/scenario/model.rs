@@ -1,7 +1,8 @@
 //! The scenario file's data model: serde structs with unknown fields denied, one model for
 //! TOML and JSON. Values that later checks point at are [`Located`]. The three big parts
 //! (`agents`, `workload`, `conversations`) and every timeline step are deserialized on
-//! their own, so one mistake does not hide the others.
+//! their own (by `reader`), so one mistake does not hide the others; `checks` and `build`
+//! read the result.
 
 use std::fmt;
 
@@ -412,6 +413,27 @@ pub enum StepKind {
     Dismiss,
     /// The maximum duration is reached.
     MaxDuration,
+}
+
+impl StepKind {
+    /// The step's name in files (`do = "invite_agent"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Enqueue => "enqueue",
+            StepKind::Dial => "dial",
+            StepKind::Select => "select",
+            StepKind::InviteAgent => "invite_agent",
+            StepKind::InviteOut => "invite_out",
+            StepKind::Ring => "ring",
+            StepKind::Answer => "answer",
+            StepKind::NoAnswer => "no_answer",
+            StepKind::Hangup => "hangup",
+            StepKind::Leave => "leave",
+            StepKind::Timeout => "timeout",
+            StepKind::Dismiss => "dismiss",
+            StepKind::MaxDuration => "max_duration",
+        }
+    }
 }
 
 /// A party named by role.

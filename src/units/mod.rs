@@ -15,14 +15,14 @@
 //!
 //! All of them implement [`FromStr`](std::str::FromStr) (so they plug straight into
 //! clap's `value_parser!`), and their serde `Deserialize` reads a string through that same
-//! `FromStr` ([`text`]), so a bad value in a scenario file reports the same teaching
+//! `FromStr` (`text.rs`), so a bad value in a scenario file reports the same teaching
 //! message as on the command line, e.g.
 //! `expected a duration like 90s, 3m, 1h30m or 250ms, got "5 minutes"`.
 //!
 //! Decimal input is converted without floating-point detours where the
 //! result is an integer (`"0.1s"` is exactly 100 000 µs) and with a single
 //! correctly rounded conversion where the result is an `f64`
-//! (`"12.3%"` is exactly the `f64` nearest to 0.123); see [`decimal`].
+//! (`"12.3%"` is exactly the `f64` nearest to 0.123); see `decimal.rs`.
 
 mod decimal;
 mod error;
