@@ -501,3 +501,33 @@ fn probe<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
         Err(Fields(f)) => f,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_the_names_files_write() {
+        use StepKind as K;
+        let all = [
+            K::Enqueue,
+            K::Dial,
+            K::Select,
+            K::InviteAgent,
+            K::InviteOut,
+            K::Ring,
+            K::Answer,
+            K::NoAnswer,
+            K::Hangup,
+            K::Leave,
+            K::Timeout,
+            K::Dismiss,
+            K::MaxDuration,
+        ];
+        for kind in all {
+            let read: StepKind =
+                serde_json::from_str(&format!("{:?}", kind.name())).expect("a step name");
+            assert_eq!(read, kind);
+        }
+    }
+}
