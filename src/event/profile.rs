@@ -1,6 +1,9 @@
 //! Fidelity profiles: one value object that says how the platform behaves, consulted by the
 //! event builder, the record API and the delivery layer. No `if profile` elsewhere.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::Serialize;
 
 /// Which behaviour to reproduce.
@@ -10,6 +13,55 @@ pub enum ProfileName {
     /// What the published docs describe (the default).
     #[default]
     Documented,
+}
+
+impl ProfileName {
+    /// Every profile, in the order they are listed.
+    pub const ALL: [ProfileName; 1] = [ProfileName::Documented];
+
+    /// The name in scenario files and on the command line (`documented`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileName::Documented => "documented",
+        }
+    }
+
+    /// Every profile's name, in the order of [`ProfileName::ALL`].
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::ALL.into_iter().map(Self::as_str)
+    }
+}
+
+/// A profile name that names no profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownProfile(pub String);
+
+impl fmt::Display for UnknownProfile {
+    /// `expected one of "documented", got "fancy"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("expected one of ")?;
+        for (i, name) in ProfileName::names().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name:?}")?;
+        }
+        write!(f, ", got {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownProfile {}
+
+impl FromStr for ProfileName {
+    type Err = UnknownProfile;
+
+    /// Exactly one of [`ProfileName::names`] (no trimming, case matters).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownProfile(s.to_string()))
+    }
 }
 
 /// Where `end.begin_time` (and the record's `begin_time`) comes from.
@@ -102,5 +154,34 @@ impl Profile {
 impl Default for Profile {
     fn default() -> Self {
         Self::documented()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_parse_back_and_others_are_refused_with_the_list() {
+        for p in ProfileName::ALL {
+            assert_eq!(p.as_str().parse::<ProfileName>(), Ok(p));
+        }
+        assert_eq!(ProfileName::names().collect::<Vec<_>>(), ["documented"]);
+        assert_eq!(
+            "Documented"
+                .parse::<ProfileName>()
+                .map_err(|e| e.to_string()),
+            Err("expected one of \"documented\", got \"Documented\"".to_string())
+        );
+    }
+
+    #[test]
+    fn the_names_are_the_ones_serde_writes() {
+        for p in ProfileName::ALL {
+            assert_eq!(
+                serde_json::to_string(&p).expect("json"),
+                format!("{:?}", p.as_str())
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! A serde `Deserializer` over [`Node`]s whose errors know where they happened: the span of
 //! the innermost value (or key) that failed and the field path to it
 //! (`conversations[0].timeline[2].at`). [`Located`] fields additionally keep their span for
-//! the semantic checks that run after deserialization.
+//! the semantic checks that run after deserialization. Used by `reader` to read each part of
+//! a file into the [`model`](super::model) types.
 
 use std::fmt;
 use std::ops::Range;

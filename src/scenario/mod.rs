@@ -1,26 +1,31 @@
-//! Scenario files (PRODUCT §5; format in `docs/scenarios.md`, schema in
-//! `docs/scenario.schema.json`): scripted conversations and generated workloads in TOML or
-//! JSON, read into one validated [`Scenario`] whose `SimPlan` the engine runs. Called by
-//! `plan` (for `ccsim run`) and by `ccsim validate` / `ccsim schema` ([`args`]).
+//! Scenario files: scripted conversations and generated workloads in TOML or JSON, read
+//! into one validated [`Scenario`] whose `SimPlan` the engine runs. The format is described
+//! in `docs/scenarios.md` and its JSON Schema is `docs/scenario.schema.json` ([`SCHEMA`]).
+//! Called by `plan` (for `ccsim run`), by `ccsim validate` / `ccsim schema` ([`args`]), and
+//! by the integration tests that need the default simulation ([`default_plan`]).
 //!
-//! Pipeline: text → [`node`] (span-carrying tree, both syntaxes) → [`de`] (serde with
-//! positions) → [`model`] structs → `load` (per-file checks) → `build` (merge files,
-//! cross-file checks, every timeline checked by the engine itself). Every problem is
-//! reported as `FILE:LINE:COLUMN: field: message`; nothing stops at the first one.
+//! Pipeline, one file per step: text → [`node`] (span-carrying tree, both syntaxes) →
+//! [`de`] (serde with positions) → [`model`] structs, read part by part by `reader`, each
+//! part checked on its own by `checks` → `build` (merge files, cross-file checks, every
+//! timeline checked by the engine itself). Every problem is a [`Problem`], reported as
+//! `FILE:LINE:COLUMN: field: message`; nothing stops at the first one.
 
 mod build;
+mod checks;
 pub mod de;
-mod load;
 pub mod model;
 pub mod node;
+mod problem;
+mod reader;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use build::{Overrides, Scenario};
-pub use load::Problem;
+pub use problem::Problem;
 
-use crate::event::profile::ProfileName;
+use self::node::Syntax;
+use self::problem::SourceText;
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
 
@@ -40,16 +45,16 @@ pub fn load_texts(
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (name, text) in files {
-        let source = Arc::new(load::Source {
+        let source = Arc::new(SourceText {
             name: name.clone(),
             text: text.clone(),
         });
-        let Some(syntax) = load::syntax_of(name) else {
+        let Some(syntax) = Syntax::of_file_name(name) else {
             problems
                 .push(source.problem(&(0..0), "unknown file type: expected a .toml or .json file"));
             continue;
         };
-        let (file, mut found) = load::read(source, syntax);
+        let (file, mut found) = reader::read(source, syntax);
         problems.append(&mut found);
         parsed.push(file);
     }
@@ -119,20 +124,6 @@ pub fn default_plan(seed: u64, start: SimTime) -> Result<SimPlan, Vec<Problem>> 
         ..Default::default()
     };
     default_scenario(&overrides, start).map(|s| SimPlan { seed, ..s.sim })
-}
-
-/// The profile called `name` in files (`documented`, …).
-pub(crate) fn profile_named(name: &str) -> Option<ProfileName> {
-    <ProfileName as clap::ValueEnum>::from_str(name, false).ok()
-}
-
-/// Every profile name, quoted.
-pub(crate) fn profile_names() -> Vec<String> {
-    <ProfileName as clap::ValueEnum>::value_variants()
-        .iter()
-        .filter_map(clap::ValueEnum::to_possible_value)
-        .map(|p| format!("{:?}", p.get_name()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The scenario file's data model: serde structs with unknown fields denied, one model for
 //! TOML and JSON. Values that later checks point at are [`Located`]. The three big parts
 //! (`agents`, `workload`, `conversations`) and every timeline step are deserialized on
-//! their own, so one mistake does not hide the others.
+//! their own (by `reader`), so one mistake does not hide the others; `checks` and `build`
+//! read the result.
 
 use std::fmt;
 
@@ -414,6 +415,27 @@ pub enum StepKind {
     MaxDuration,
 }
 
+impl StepKind {
+    /// The step's name in files (`do = "invite_agent"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Enqueue => "enqueue",
+            StepKind::Dial => "dial",
+            StepKind::Select => "select",
+            StepKind::InviteAgent => "invite_agent",
+            StepKind::InviteOut => "invite_out",
+            StepKind::Ring => "ring",
+            StepKind::Answer => "answer",
+            StepKind::NoAnswer => "no_answer",
+            StepKind::Hangup => "hangup",
+            StepKind::Leave => "leave",
+            StepKind::Timeout => "timeout",
+            StepKind::Dismiss => "dismiss",
+            StepKind::MaxDuration => "max_duration",
+        }
+    }
+}
+
 /// A party named by role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -477,5 +499,35 @@ fn probe<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
     match T::deserialize(Probe) {
         Ok(_) => &[],
         Err(Fields(f)) => f,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_the_names_files_write() {
+        use StepKind as K;
+        let all = [
+            K::Enqueue,
+            K::Dial,
+            K::Select,
+            K::InviteAgent,
+            K::InviteOut,
+            K::Ring,
+            K::Answer,
+            K::NoAnswer,
+            K::Hangup,
+            K::Leave,
+            K::Timeout,
+            K::Dismiss,
+            K::MaxDuration,
+        ];
+        for kind in all {
+            let read: StepKind =
+                serde_json::from_str(&format!("{:?}", kind.name())).expect("a step name");
+            assert_eq!(read, kind);
+        }
     }
 }

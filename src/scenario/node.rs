@@ -2,6 +2,8 @@
 //! through `toml_edit` (which keeps byte spans), JSON through `serde_json` (for syntax errors
 //! with line and column) and then a small scanner of the already-valid text (for spans).
 //! Everything after this module sees only [`Node`]s, so positions work the same way for both.
+//! Called by `reader` for each file; [`line_col`] turns a byte offset into the LINE:COLUMN
+//! of a [`Problem`](super::Problem).
 
 use std::ops::Range;
 
@@ -12,6 +14,21 @@ pub enum Syntax {
     Toml,
     /// `.json`
     Json,
+}
+
+impl Syntax {
+    /// The syntax of a file named `name`, from its extension (`.toml` or `.json`, in any
+    /// case); `None` for any other.
+    pub fn of_file_name(name: &str) -> Option<Syntax> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".toml") {
+            Some(Syntax::Toml)
+        } else if lower.ends_with(".json") {
+            Some(Syntax::Json)
+        } else {
+            None
+        }
+    }
 }
 
 /// A value with the byte range it was read from.
