@@ -9,7 +9,7 @@ use super::robustness::Robustness;
 use super::signing::Signer;
 
 /// How a conversation's events are ordered on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OrderingMode {
     /// A conversation's next event waits until the previous one is delivered or given up.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 /// Which behaviour to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileName {
     /// What the published docs describe (the default).

@@ -1,5 +1,5 @@
 //! Human-friendly value types for the command line and scenario files, one file per type.
-//! Used by the flags in `cli.rs` and the `args.rs` files (through clap's `value_parser!`),
+//! Used by the command-line flags (`cmd/`, through `FromStr`),
 //! by the scenario model (`scenario/model.rs`, through serde) and everywhere a duration,
 //! rate, speed or probability is passed around.
 //!
@@ -13,8 +13,8 @@
 //! | [`Speed`]       | `1`, `60`, `60x`, `0.5`, `max`             |
 //! | [`Probability`] | `0.95`, `95%`                              |
 //!
-//! All of them implement [`FromStr`](std::str::FromStr) (so they plug straight into
-//! clap's `value_parser!`), and their serde `Deserialize` reads a string through that same
+//! All of them implement [`FromStr`](std::str::FromStr) (so the command line parses
+//! them as it is), and their serde `Deserialize` reads a string through that same
 //! `FromStr` (`text.rs`), so a bad value in a scenario file reports the same teaching
 //! message as on the command line, e.g.
 //! `expected a duration like 90s, 3m, 1h30m or 250ms, got "5 minutes"`.
