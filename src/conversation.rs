@@ -158,6 +158,17 @@ impl MemberInfo {
     }
 }
 
+/// Names one change of a conversation: its place in the conversation's order of
+/// happenings. The event announcing the change carries it, so that the records can show
+/// the change once the event is handed to the network (see `api::staging`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeTicket {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The change's place among its conversation's happenings, from 0.
+    pub index: u32,
+}
+
 /// One thing that happened to a conversation, at a simulated instant.
 #[derive(Debug, Clone)]
 pub struct Happening {

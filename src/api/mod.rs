@@ -8,6 +8,7 @@ pub mod error;
 pub mod listener;
 pub mod render;
 pub mod server;
+pub mod staging;
 pub mod store;
 
 pub use server::{ApiState, router};

@@ -11,7 +11,10 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::conversation::{ConvInfo, EndReason, Happening, HappeningKind, MemberInfo};
+use super::staging::Staging;
+use crate::conversation::{
+    ChangeTicket, ConvInfo, EndReason, Happening, HappeningKind, MemberInfo,
+};
 use crate::ids::{CallId, ConversationId};
 use crate::time::SimTime;
 use crate::units::Span;
@@ -83,6 +86,10 @@ struct Inner {
     /// Ended records in the order they ended, with when: eviction takes from the front,
     /// by count or by age, in O(1). Live records are never evicted.
     ended: VecDeque<(SimTime, ConversationId)>,
+    /// Changes released by the simulation but not yet announced.
+    staging: Staging,
+    /// Reused buffer of the changes a call makes visible.
+    revealed: Vec<Happening>,
 }
 
 /// A page of begun conversations, newest first.
@@ -121,70 +128,52 @@ impl RecordStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Applies one happening.
-    pub fn apply(&self, h: &Happening) {
-        let mut inner = self.lock();
-        let id = h.conv.id;
-        match &h.kind {
-            HappeningKind::Created => {
-                inner.records.insert(
-                    id,
-                    Record {
-                        info: h.conv.clone(),
-                        // Most conversations have two members.
-                        members: Vec::with_capacity(2),
-                        started_at: None,
-                        answered_call: None,
-                        end_time: None,
-                        end_reason: None,
-                        started_seq: None,
-                    },
-                );
+    /// Stages a happening released by the simulation: it stays invisible until the event
+    /// announcing it is handed over ([`RecordStore::handed_over`], with the returned
+    /// ticket), or, for a change no event announces (`announced` false), until the
+    /// delivery's clock reaches it ([`RecordStore::clock_reached`]).
+    pub fn stage(&self, h: Happening, announced: bool) -> Option<ChangeTicket> {
+        self.lock().staging.stage(h, announced)
+    }
 
-                inner.enforce_retention();
-            }
-            HappeningKind::Joined(member) => {
-                if let Some(r) = inner.records.get_mut(&id) {
-                    r.members.push(MemberRecord {
-                        info: member.clone(),
-                        begin_time: h.at,
-                        end_time: None,
-                    });
-                }
-            }
-            HappeningKind::Left { call_id } => {
-                if let Some(r) = inner.records.get_mut(&id) {
-                    for m in r.members.iter_mut().filter(|m| m.info.call_id == *call_id) {
-                        m.end_time.get_or_insert(h.at);
-                    }
-                }
-            }
-            HappeningKind::Started { answered_call } => {
-                let seq = inner.next_started_seq;
-                inner.next_started_seq += 1;
-                if let Some(r) = inner.records.get_mut(&id) {
-                    r.started_at = Some(h.at);
-                    r.answered_call = Some(*answered_call);
-                    r.started_seq = Some(seq);
-                    inner.begun.push_back((seq, id));
-                }
-            }
-            HappeningKind::Released { reason, started_at } => {
-                if let Some(r) = inner.records.get_mut(&id) {
-                    r.end_time = Some(h.at);
-                    if started_at.is_some() {
-                        r.end_reason = Some(reason.clone());
-                    }
-                    for m in &mut r.members {
-                        m.end_time.get_or_insert(h.at);
-                    }
-                    r.members.shrink_to_fit();
-                    inner.ended.push_back((h.at, id));
-                    inner.enforce_retention();
-                }
-            }
-        }
-        inner.expire(h.at);
+    /// The event carrying `ticket`, due at simulated time `scheduled`, is being handed to
+    /// the network: its change becomes visible, with the silent changes before it (of its
+    /// conversation, and of any conversation before `scheduled`).
+    pub fn handed_over(&self, ticket: ChangeTicket, scheduled: SimTime) {
+        let mut inner = self.lock();
+        let mut revealed = std::mem::take(&mut inner.revealed);
+        let just_before = SimTime::from_micros(scheduled.as_micros().saturating_sub(1));
+        inner.staging.clock_reached(just_before, &mut revealed);
+        inner.staging.handed_over(ticket, &mut revealed);
+        inner.apply_all(&mut revealed);
+    }
+
+    /// The delivery's clock reached `now`: changes no event announces, up to `now`,
+    /// become visible (once their conversation's earlier events went out).
+    pub fn clock_reached(&self, now: SimTime) {
+        let mut inner = self.lock();
+        let mut revealed = std::mem::take(&mut inner.revealed);
+        inner.staging.clock_reached(now, &mut revealed);
+        inner.apply_all(&mut revealed);
+    }
+
+    /// The simulation is over and every event went out: what is still staged becomes
+    /// visible, in simulated-time order.
+    pub fn finish(&self) {
+        let mut inner = self.lock();
+        let mut revealed = std::mem::take(&mut inner.revealed);
+        inner.staging.finish(&mut revealed);
+        inner.apply_all(&mut revealed);
+    }
+
+    /// Staged changes not yet visible.
+    pub fn staged(&self) -> usize {
+        self.lock().staging.pending()
+    }
+
+    /// Applies one happening at once, staging aside.
+    pub fn apply(&self, h: &Happening) {
+        self.lock().apply(h);
     }
 
     /// The record of conversation `id`, if held.
@@ -233,6 +222,79 @@ impl RecordStore {
 }
 
 impl Inner {
+    /// Applies the happenings in `revealed`, in order, and keeps the emptied buffer.
+    fn apply_all(&mut self, revealed: &mut Vec<Happening>) {
+        for h in revealed.drain(..) {
+            self.apply(&h);
+        }
+        self.revealed = std::mem::take(revealed);
+    }
+
+    /// Applies one happening.
+    fn apply(&mut self, h: &Happening) {
+        let id = h.conv.id;
+        match &h.kind {
+            HappeningKind::Created => {
+                self.records.insert(
+                    id,
+                    Record {
+                        info: h.conv.clone(),
+                        // Most conversations have two members.
+                        members: Vec::with_capacity(2),
+                        started_at: None,
+                        answered_call: None,
+                        end_time: None,
+                        end_reason: None,
+                        started_seq: None,
+                    },
+                );
+
+                self.enforce_retention();
+            }
+            HappeningKind::Joined(member) => {
+                if let Some(r) = self.records.get_mut(&id) {
+                    r.members.push(MemberRecord {
+                        info: member.clone(),
+                        begin_time: h.at,
+                        end_time: None,
+                    });
+                }
+            }
+            HappeningKind::Left { call_id } => {
+                if let Some(r) = self.records.get_mut(&id) {
+                    for m in r.members.iter_mut().filter(|m| m.info.call_id == *call_id) {
+                        m.end_time.get_or_insert(h.at);
+                    }
+                }
+            }
+            HappeningKind::Started { answered_call } => {
+                let seq = self.next_started_seq;
+                self.next_started_seq += 1;
+                if let Some(r) = self.records.get_mut(&id) {
+                    r.started_at = Some(h.at);
+                    r.answered_call = Some(*answered_call);
+                    r.started_seq = Some(seq);
+                    self.begun.push_back((seq, id));
+                }
+            }
+            HappeningKind::Released { reason, started_at } => {
+                if let Some(r) = self.records.get_mut(&id) {
+                    r.end_time = Some(h.at);
+                    if started_at.is_some() {
+                        r.end_reason = Some(reason.clone());
+                    }
+                    for m in &mut r.members {
+                        m.end_time.get_or_insert(h.at);
+                    }
+                    r.members.shrink_to_fit();
+                    self.ended.push_back((h.at, id));
+                    self.enforce_retention();
+                }
+            }
+        }
+        self.expire(h.at);
+    }
+
     /// Evicts a record (counting it and marking its place in the begun list stale).
     fn evict(&mut self, id: &ConversationId) {
         if let Some(r) = self.records.remove(id) {
