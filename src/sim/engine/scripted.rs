@@ -3,7 +3,18 @@
 //! answer, leave, release), after checking that the platform could produce it. A step it
 //! could not produce is recorded as a [`ScriptError`] and skipped.
 
-use super::*;
+use std::sync::Arc;
+
+use crate::conversation::{ConvType, EndReason};
+use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
+use crate::sim::agents::{AgentIdx, AgentState};
+use crate::sim::script::{PartyRef, ScriptAction, ScriptError, ScriptStep};
+use crate::time::SimTime;
+use crate::units::Span;
+
+use super::Engine;
+use super::action::{Action, GiveUpCause, Step};
+use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external};
 
 impl Engine {
     pub(super) fn script_step(&mut self, s: usize, i: usize) {
