@@ -195,3 +195,227 @@ impl Engine {
         self.acd_dispatch();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::dist::Dist;
+
+    use super::super::testing::{engine, of, secs};
+
+    /// The lines that contain `needle`.
+    fn with<'a>(lines: &'a [String], needle: &str) -> Vec<&'a str> {
+        lines
+            .iter()
+            .filter(|l| l.contains(needle))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The instant (seconds from the start) of a transcript line.
+    fn secs_of(line: &str) -> f64 {
+        line.split(' ')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .expect("a time")
+    }
+
+    #[test]
+    fn the_longest_idle_agent_takes_the_next_call() {
+        let mut e = engine(3, |_, _| {});
+        // #0 and #1 end at 66 s and 67 s; agent-003 has been idle since the start.
+        for at_ms in [0, 1_000, 100_000, 200_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "agent-00"),
+            [
+                "1.000 #0 agent-001 joins",
+                "2.000 #1 agent-002 joins",
+                "6.000 #0 begins (agent-001 answered)",
+                "7.000 #1 begins (agent-002 answered)",
+                "101.000 #2 agent-003 joins",
+                "106.000 #2 begins (agent-003 answered)",
+                "201.000 #3 agent-001 joins",
+                "206.000 #3 begins (agent-001 answered)",
+            ]
+        );
+    }
+
+    #[test]
+    fn agent_b_of_a_call_agent_is_the_longest_idle_of_the_others() {
+        // agent-001 takes a queue call and is idle again from 66 s: the idle order is then
+        // agent-002, agent-003, agent-001, whoever places the call at 100 s.
+        let mut e = engine(3, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(100_000, ConvType::CallAgent);
+        let lines = of(&e.transcript(), 1)
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let a = lines[1]
+            .strip_prefix("105.200 #1 ")
+            .and_then(|l| l.strip_suffix(" joins"))
+            .expect("agent A joins");
+        let b = ["agent-002", "agent-003", "agent-001"]
+            .into_iter()
+            .find(|b| *b != a)
+            .expect("another agent");
+        assert_eq!(lines[2], format!("106.200 #1 {b} joins"));
+    }
+
+    #[test]
+    fn waiting_callers_are_served_first_come_first_served() {
+        let mut e = engine(1, |_, _| {});
+        for at_ms in [0, 10_000, 20_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "created"),
+            [
+                "0.000 #0 created",
+                "66.000 #1 created",
+                "132.000 #2 created"
+            ]
+        );
+        assert_eq!(
+            lines[4..7],
+            [
+                "66.000 #0 customer leaves",
+                "66.000 #0 released: customer_hangup",
+                "66.000 #1 created",
+            ],
+            "the agent freed at 66 s serves the head of the queue at once"
+        );
+        let queue = &e.finish().by_type[&ConvType::Queue];
+        assert_eq!((queue.waited, queue.assigned), (2, 3));
+        assert!((queue.wait_sum_s - (56.0 + 112.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_agent_serves_the_head_of_the_queue_when_its_after_call_work_ends() {
+        let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+        for at_ms in [0, 10_000, 20_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "created"),
+            [
+                "0.000 #0 created",
+                "96.000 #1 created",
+                "192.000 #2 created"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_caller_out_of_patience_leaves_the_queue_unseen_and_the_next_one_is_served() {
+        // #1 gives up at 30 s; #2 (patience until 80 s) is served when the agent is freed at
+        // 66 s and answered at 72 s.
+        let mut e = engine(1, |b, _| b.patience = Some(Dist::fixed(secs(20))));
+        for at_ms in [0, 10_000, 60_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert!(of(&lines, 1).is_empty(), "never created: {lines:?}");
+        assert_eq!(
+            of(&lines, 2),
+            [
+                "66.000 #2 created",
+                "66.200 #2 customer joins",
+                "67.000 #2 agent-001 joins",
+                "72.000 #2 begins (agent-001 answered)",
+                "132.000 #2 customer leaves",
+                "132.000 #2 released: customer_hangup",
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::Completed, 2), (Outcome::AbandonedWaiting, 1)]
+        );
+    }
+
+    #[test]
+    fn the_queue_times_out_a_caller_nobody_serves_in_time() {
+        // Both give-up timers run; the first one due decides, the other is stale.
+        let mut e = engine(1, |b, _| {
+            b.queue_timeout = Some(secs(30));
+            b.patience = Some(Dist::fixed(secs(45)));
+        });
+        e.arrival(0, ConvType::Queue);
+        e.arrival(10_000, ConvType::Queue);
+        let lines = e.transcript();
+        assert!(of(&lines, 1).is_empty(), "never created: {lines:?}");
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::Completed, 1), (Outcome::QueueTimeout, 1)]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_initiator_waiting_for_agent_b_hangs_up_when_the_queue_times_out() {
+        let mut e = engine(1, |b, _| b.queue_timeout = Some(secs(30)));
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        assert_eq!(lines[..2], ["5.000 #0 created", "5.200 #0 agent-001 joins"]);
+        let hangup = secs_of(&lines[2]);
+        assert!((35.7..38.2).contains(&hangup), "{lines:?}");
+        assert_eq!(
+            lines[2..],
+            [
+                format!("{hangup:.3} #0 agent-001 leaves"),
+                format!("{hangup:.3} #0 released before begin: agent_hangup"),
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallAgent),
+            [(Outcome::QueueTimeout, 1)]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_initiator_out_of_patience_abandons_while_waiting() {
+        let mut e = engine(1, |b, _| b.patience = Some(Dist::fixed(secs(20))));
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        let hangup = secs_of(&lines[2]);
+        assert!((25.7..28.2).contains(&hangup), "{lines:?}");
+        assert_eq!(
+            lines[2..],
+            [
+                format!("{hangup:.3} #0 agent-001 leaves"),
+                format!("{hangup:.3} #0 released before begin: agent_hangup"),
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallAgent),
+            [(Outcome::AbandonedWaiting, 1)]
+        );
+    }
+
+    #[test]
+    fn an_agent_freed_by_another_call_becomes_agent_b_of_a_waiting_call_agent() {
+        // agent-001 takes the queue call; agent-002, the only idle agent, places the
+        // call_agent at 1 s and waits until agent-001 is freed at 66 s.
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(1_000, ConvType::CallAgent);
+        let lines = e.transcript();
+        assert_eq!(
+            of(&lines, 1),
+            [
+                "6.000 #1 created",
+                "6.200 #1 agent-002 joins",
+                "67.000 #1 agent-001 joins",
+                "72.000 #1 begins (agent-001 answered)",
+                "132.000 #1 agent-002 leaves",
+                "132.000 #1 released: agent_hangup",
+            ]
+        );
+        let call_agent = &e.finish().by_type[&ConvType::CallAgent];
+        assert_eq!(call_agent.waited, 1);
+    }
+}

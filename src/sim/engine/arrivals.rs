@@ -132,3 +132,91 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, HappeningKind, Outcome};
+    use crate::sim::workload::RateStage;
+    use crate::units::Rate;
+
+    use super::super::action::Action;
+    use super::super::testing::{engine, of, p, secs};
+
+    #[test]
+    fn arrivals_follow_the_ramp_and_stop_when_the_workload_ends() {
+        // No queue calls for the first minute, then 2/s until 120 s.
+        let mut e = engine(1, |_, _| {});
+        let w = &mut e.plan.workload;
+        w.duration = secs(120);
+        w.ramp = vec![RateStage {
+            length: secs(60),
+            rates: vec![(ConvType::Queue, Rate::from_per_second(0.0))],
+        }];
+        w.rates = vec![(ConvType::Queue, Rate::from_per_second(2.0))];
+        e.arrivals_end = e.plan.start + w.duration;
+        e.schedule_next_arrival(ConvType::Queue);
+        let mut offsets = Vec::new();
+        while let Some((at, action)) = e.timers.pop() {
+            let Action::Arrive(kind) = action else {
+                panic!("only arrivals are scheduled: {action:?}")
+            };
+            assert_eq!(kind, ConvType::Queue);
+            e.now = at;
+            offsets.push(at.since(e.plan.start));
+            e.schedule_next_arrival(kind);
+        }
+        assert!(offsets.is_sorted());
+        assert!(
+            offsets.iter().all(|o| (secs(60)..secs(120)).contains(o)),
+            "{offsets:?}"
+        );
+        // A Poisson count of mean 120 (standard deviation about 11).
+        assert!((80..160).contains(&offsets.len()), "{}", offsets.len());
+    }
+
+    #[test]
+    fn a_call_placed_with_no_idle_agent_fails_at_once_without_happenings() {
+        for kind in [ConvType::CallOut, ConvType::CallAgent] {
+            let mut e = engine(1, |_, _| {});
+            e.arrival(0, ConvType::Queue);
+            e.arrival(10_000, kind);
+            let lines = e.transcript();
+            assert!(of(&lines, 1).is_empty(), "{kind}: {lines:?}");
+            assert_eq!(e.outcomes(kind), [(Outcome::NoIdleAgent, 1)], "{kind}");
+            assert_eq!(e.stats.by_type[&kind].offered, 1);
+        }
+        let mut e = engine(0, |_, _| {});
+        e.arrival(0, ConvType::CallOut);
+        assert!(e.transcript().is_empty());
+        assert_eq!(e.outcomes(ConvType::CallOut), [(Outcome::NoIdleAgent, 1)]);
+    }
+
+    #[test]
+    fn each_arrival_gets_its_own_ids_and_only_queued_types_a_queue_task() {
+        let mut e = engine(3, |b, _| b.user_data = p(1.0));
+        for (n, kind) in ConvType::ALL.into_iter().enumerate() {
+            e.arrival(n as u64 * 1_000, kind);
+        }
+        let mut infos = Vec::new();
+        while let Some(h) = e.next_happening() {
+            if matches!(h.kind, HappeningKind::Created) {
+                infos.push(h.conv);
+            }
+        }
+        assert_eq!(infos.len(), 3);
+        for (i, info) in infos.iter().enumerate() {
+            let queued = info.kind != ConvType::CallOut;
+            assert_eq!(info.queue_id.is_some(), queued, "{info:?}");
+            let ticket = info.user_data.as_deref().expect("user data");
+            assert!(
+                ticket.starts_with("ticket=") && ticket.len() == 13,
+                "{ticket}"
+            );
+            for other in &infos[i + 1..] {
+                assert_ne!(info.id, other.id);
+                assert_ne!(info.record_file, other.record_file);
+                assert_ne!(info.initiator_call, other.initiator_call);
+            }
+        }
+    }
+}

@@ -304,3 +304,244 @@ impl Engine {
         self.acd_dispatch();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::dist::Dist;
+
+    use super::super::testing::{engine, of, p, secs};
+
+    /// The agent who joined first (the initiator) and the other one, in a `call_agent`.
+    fn initiator_and_invited(lines: &[String]) -> (String, String) {
+        let a = lines[1]
+            .strip_prefix("5.200 #0 ")
+            .and_then(|l| l.strip_suffix(" joins"))
+            .expect("agent A joins at 5.2 s")
+            .to_string();
+        let b = if a == "agent-001" {
+            "agent-002"
+        } else {
+            "agent-001"
+        };
+        (a, b.to_string())
+    }
+
+    #[test]
+    fn a_queue_call_joins_the_customer_then_the_ringing_agent_begins_on_answer_and_ends() {
+        let mut e = engine(1, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        assert_eq!(
+            e.transcript(),
+            [
+                "0.000 #0 created",
+                "0.200 #0 customer joins",
+                "1.000 #0 agent-001 joins",
+                "6.000 #0 begins (agent-001 answered)",
+                "66.000 #0 customer leaves",
+                "66.000 #0 released: customer_hangup",
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_queue_call_ended_by_the_agent_is_released_with_agent_hangup() {
+        let mut e = engine(1, |b, _| b.customer_hangup = p(0.0));
+        e.arrival(0, ConvType::Queue);
+        let lines = e.transcript();
+        assert_eq!(
+            lines[4..],
+            [
+                "66.000 #0 agent-001 leaves",
+                "66.000 #0 released: agent_hangup"
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_queue_agent_who_rings_too_long_leaves_and_the_call_is_released_without_begin() {
+        let mut e = engine(1, |b, _| b.agent_answer = p(0.0));
+        e.arrival(0, ConvType::Queue);
+        assert_eq!(
+            e.transcript(),
+            [
+                "0.000 #0 created",
+                "0.200 #0 customer joins",
+                "1.000 #0 agent-001 joins",
+                "51.000 #0 agent-001 leaves",
+                "51.000 #0 released before begin: agent_hangup",
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::AgentNoAnswer, 1)]);
+    }
+
+    #[test]
+    fn a_queue_customer_whose_patience_ends_while_the_agent_rings_abandons_ringing() {
+        let mut e = engine(1, |b, _| b.patience = Some(Dist::fixed(secs(3))));
+        e.arrival(0, ConvType::Queue);
+        assert_eq!(
+            e.transcript(),
+            [
+                "0.000 #0 created",
+                "0.200 #0 customer joins",
+                "1.000 #0 agent-001 joins",
+                "3.000 #0 customer leaves",
+                "3.000 #0 released before begin: customer_hangup",
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::AbandonedRinging, 1)],
+            "the agent's answer, due later, is a stale step"
+        );
+    }
+
+    #[test]
+    fn a_talk_longer_than_the_maximum_duration_is_released_at_the_cap() {
+        let mut e = engine(1, |_, m| m.max_duration = secs(30));
+        e.arrival(0, ConvType::Queue);
+        let lines = e.transcript();
+        assert_eq!(
+            lines[3..],
+            [
+                "6.000 #0 begins (agent-001 answered)",
+                "30.000 #0 released: max_duration"
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_call_out_is_created_when_the_agent_answers_and_begins_when_the_callee_does() {
+        let mut e = engine(1, |_, _| {});
+        e.arrival(0, ConvType::CallOut);
+        assert_eq!(
+            e.transcript(),
+            [
+                "5.000 #0 created",
+                "5.200 #0 agent-001 joins",
+                "8.200 #0 callee joins",
+                "18.200 #0 begins (callee answered)",
+                "78.200 #0 callee leaves",
+                "78.200 #0 released: customer_hangup",
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::CallOut), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_call_out_ended_by_the_agent_is_released_with_agent_hangup() {
+        let mut e = engine(1, |b, _| b.customer_hangup = p(0.0));
+        e.arrival(0, ConvType::CallOut);
+        let lines = e.transcript();
+        assert_eq!(
+            lines[4..],
+            [
+                "78.200 #0 agent-001 leaves",
+                "78.200 #0 released: agent_hangup"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_out_callee_who_does_not_answer_leaves_at_the_dial_timeout_without_begin() {
+        let mut e = engine(1, |b, _| b.callee_answer = p(0.0));
+        e.arrival(0, ConvType::CallOut);
+        assert_eq!(
+            e.transcript(),
+            [
+                "5.000 #0 created",
+                "5.200 #0 agent-001 joins",
+                "8.200 #0 callee joins",
+                "53.200 #0 callee leaves",
+                "53.200 #0 released before begin: customer_hangup",
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallOut),
+            [(Outcome::CalleeNoAnswer, 1)]
+        );
+    }
+
+    #[test]
+    fn an_initiator_who_does_not_answer_its_own_leg_leaves_no_trace_and_is_free_again() {
+        for kind in [ConvType::CallOut, ConvType::CallAgent] {
+            // The first initiator does not answer (fetch timeout 50 s); the next one would.
+            let mut e = engine(1, |b, _| b.agent_answer = p(0.0));
+            e.arrive(kind);
+            e.plan.workload.behaviour.agent_answer = p(1.0);
+            e.arrival(60_000, ConvType::CallOut);
+            let lines = e.transcript();
+            assert!(of(&lines, 0).is_empty(), "{kind}: {lines:?}");
+            assert_eq!(
+                of(&lines, 1)[..2],
+                ["65.000 #1 created", "65.200 #1 agent-001 joins"]
+            );
+            let outcomes = [e.outcomes(kind), e.outcomes(ConvType::CallOut)].concat();
+            assert!(
+                outcomes.contains(&(Outcome::InitiatorNoAnswer, 1)),
+                "{kind}: {outcomes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_call_agent_joins_agent_a_then_the_ringing_agent_b_and_begins_when_b_answers() {
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        let (a, b) = initiator_and_invited(&lines);
+        assert_eq!(
+            lines,
+            [
+                "5.000 #0 created".to_string(),
+                format!("5.200 #0 {a} joins"),
+                format!("6.200 #0 {b} joins"),
+                format!("11.200 #0 begins ({b} answered)"),
+                format!("71.200 #0 {a} leaves"),
+                "71.200 #0 released: agent_hangup".to_string(),
+            ]
+        );
+        assert_eq!(e.outcomes(ConvType::CallAgent), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_call_agent_ended_by_agent_b_is_released_with_agent_hangup() {
+        let mut e = engine(2, |b, _| b.customer_hangup = p(0.0));
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        let (_, b) = initiator_and_invited(&lines);
+        assert_eq!(
+            lines[4..],
+            [
+                format!("71.200 #0 {b} leaves"),
+                "71.200 #0 released: agent_hangup".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_whose_agent_b_rings_too_long_is_released_without_begin() {
+        let mut e = engine(2, |_, _| {});
+        e.arrive(ConvType::CallAgent);
+        e.conv_mut(0).draws.callee_answers = false;
+        let lines = e.transcript();
+        let (a, b) = initiator_and_invited(&lines);
+        assert_eq!(
+            lines,
+            [
+                "5.000 #0 created".to_string(),
+                format!("5.200 #0 {a} joins"),
+                format!("6.200 #0 {b} joins"),
+                format!("56.200 #0 {b} leaves"),
+                "56.200 #0 released before begin: agent_hangup".to_string(),
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallAgent),
+            [(Outcome::AgentNoAnswer, 1)]
+        );
+    }
+}

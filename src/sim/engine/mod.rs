@@ -49,6 +49,8 @@ mod arrivals;
 mod conv;
 mod lifecycle;
 mod scripted;
+#[cfg(test)]
+mod testing;
 mod timers;
 
 use action::{Action, Step};
@@ -224,5 +226,64 @@ impl Iterator for Engine {
 
     fn next(&mut self) -> Option<Happening> {
         self.next_happening()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::workload::Behaviour;
+    use crate::units::Rate;
+
+    use super::Engine;
+    use super::testing::{engine, plan, secs};
+
+    #[test]
+    fn finish_counts_live_conversations_as_unfinished_and_measures_agent_time() {
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        // Created, customer joins, agent joins, begins (6 s after the start).
+        for _ in 0..4 {
+            e.next_happening().expect("a happening");
+        }
+        assert_eq!(e.now().since(e.plan.start), secs(6));
+        let stats = e.finish();
+        let queue = &stats.by_type[&ConvType::Queue];
+        assert_eq!((queue.started, queue.unfinished), (1, 1));
+        assert_eq!(queue.by_outcome.get(&Outcome::Unfinished), Some(&1));
+        assert_eq!(stats.agent_count, 2);
+        assert!((stats.simulated_s - 6.0).abs() < 1e-9);
+        assert!(
+            (stats.agent_busy_s - 6.0).abs() < 1e-9,
+            "fetching from 0 s, talking from 6 s"
+        );
+    }
+
+    #[test]
+    fn the_same_plan_and_seed_give_the_same_happenings() {
+        let run = |seed: u64| {
+            let mut plan = plan(4, Behaviour::default());
+            plan.seed = seed;
+            plan.workload.duration = secs(600);
+            plan.workload.rates = ConvType::ALL
+                .map(|t| (t, Rate::from_per_second(0.05)))
+                .to_vec();
+            Engine::new(plan).transcript()
+        };
+        let first = run(5);
+        assert!(first.len() > 50, "{}", first.len());
+        assert_eq!(first, run(5));
+        assert_ne!(first, run(6));
+    }
+
+    #[test]
+    fn an_engine_iterates_its_happenings_in_time_order() {
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(500, ConvType::CallOut);
+        let times: Vec<_> = e.by_ref().map(|h| h.at).collect();
+        assert_eq!(times.len(), 12);
+        assert!(times.is_sorted());
+        assert!(e.next().is_none());
     }
 }
