@@ -52,7 +52,7 @@ pub struct RateStage {
 
 impl Workload {
     /// No generated conversations at all.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self {
             duration: Span::ZERO,
             rates: Vec::new(),
@@ -62,7 +62,7 @@ impl Workload {
     }
 
     /// The types that arrive at some point.
-    pub fn types(&self) -> Vec<ConvType> {
+    pub(crate) fn types(&self) -> Vec<ConvType> {
         ConvType::ALL
             .into_iter()
             .filter(|t| {
@@ -76,7 +76,7 @@ impl Workload {
 
     /// The arrival rate of `kind` (per second) at `offset` from the start, and the offset
     /// where that rate ends (`None`: it holds to the end).
-    pub fn rate_at(&self, kind: ConvType, offset: Span) -> (f64, Option<Span>) {
+    pub(crate) fn rate_at(&self, kind: ConvType, offset: Span) -> (f64, Option<Span>) {
         let find = |rates: &[(ConvType, Rate)]| {
             rates
                 .iter()

@@ -141,7 +141,7 @@ impl Engine {
     /// Runs only the scripted conversations of `plan` to their end and returns every step
     /// the platform could not have produced. Scripted agents are reserved for scripts, so
     /// the generated workload cannot change this outcome.
-    pub fn check_scripts(plan: &SimPlan) -> Vec<ScriptError> {
+    pub(crate) fn check_scripts(plan: &SimPlan) -> Vec<ScriptError> {
         let mut plan = plan.clone();
         plan.workload.rates.clear();
         plan.workload.ramp.clear();
@@ -165,16 +165,6 @@ impl Engine {
             self.now = at;
             self.handle(action);
         }
-    }
-
-    /// The current simulated time.
-    pub fn now(&self) -> SimTime {
-        self.now
-    }
-
-    /// Conversation counts so far. Call [`Engine::finish`] first for final figures.
-    pub fn stats(&self) -> &SimStats {
-        &self.stats
     }
 
     /// Ends the simulation now: live conversations count as unfinished.
@@ -246,7 +236,7 @@ mod tests {
         for _ in 0..4 {
             e.next_happening().expect("a happening");
         }
-        assert_eq!(e.now().since(e.plan.start), secs(6));
+        assert_eq!(e.now.since(e.plan.start), secs(6));
         let stats = e.finish();
         let queue = &stats.by_type[&ConvType::Queue];
         assert_eq!((queue.started, queue.unfinished), (1, 1));
