@@ -14,7 +14,7 @@ use crate::units::Span;
 
 use super::Engine;
 use super::action::{Action, Step};
-use super::conv::{Conv, Draws, Party, Role, external};
+use super::conv::{Conv, Draws, Party, Role, external_member};
 
 impl Engine {
     /// Schedules the next arrival of `kind` after now, if one falls before arrivals end.
@@ -105,8 +105,10 @@ impl Engine {
             ConvType::Queue => {
                 let call_id = CallId(Hex32::random(&mut self.rng));
                 let telnumber = phone_number(&mut self.rng);
-                conv.parties
-                    .push(Party::new(external(call_id, telnumber), Role::Customer));
+                conv.parties.push(Party::new(
+                    external_member(call_id, telnumber),
+                    Role::Customer,
+                ));
                 self.convs.insert(key, Box::new(conv));
                 self.enqueue(key);
             }

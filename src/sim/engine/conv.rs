@@ -131,7 +131,7 @@ pub(super) struct Conv {
 }
 
 /// The member record of a customer's or external callee's call.
-pub(super) fn external(call_id: CallId, telnumber: Arc<str>) -> MemberInfo {
+pub(super) fn external_member(call_id: CallId, telnumber: Arc<str>) -> MemberInfo {
     MemberInfo {
         call_id,
         agent_name: None,

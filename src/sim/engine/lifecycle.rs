@@ -13,7 +13,7 @@ use crate::sim::agents::AgentState;
 
 use super::Engine;
 use super::action::{Action, Step};
-use super::conv::{Party, Role, external};
+use super::conv::{Party, Role, external_member};
 
 impl Engine {
     /// Creates the conversation (conference): its record exists from now on.
@@ -141,8 +141,10 @@ impl Engine {
             let Some(conv) = self.convs.get_mut(&key) else {
                 return;
             };
-            conv.parties
-                .push(Party::new(external(call_id, telnumber), Role::External));
+            conv.parties.push(Party::new(
+                external_member(call_id, telnumber),
+                Role::External,
+            ));
             let (answers, ring) = (conv.draws.callee_answers, conv.draws.callee_ring);
             let ring_at = conf_start + dial;
             self.step_after(ring_at, key, Step::Ring(1));

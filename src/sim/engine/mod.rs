@@ -37,9 +37,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::conversation::{Happening, Outcome};
 use crate::sim::agents::AgentPool;
+use crate::sim::behaviour::Behaviour;
+use crate::sim::mechanics::Mechanics;
 use crate::sim::script::ScriptError;
 use crate::sim::stats::SimStats;
-use crate::sim::workload::{Behaviour, Mechanics, SimPlan};
+use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
 use crate::units::Span;
 
@@ -222,7 +224,7 @@ impl Iterator for Engine {
 #[cfg(test)]
 mod tests {
     use crate::conversation::{ConvType, Outcome};
-    use crate::sim::workload::Behaviour;
+    use crate::sim::behaviour::Behaviour;
     use crate::units::Rate;
 
     use super::Engine;

@@ -14,7 +14,7 @@ use crate::units::Span;
 
 use super::Engine;
 use super::action::{Action, GiveUpCause, Step};
-use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external};
+use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external_member};
 
 impl Engine {
     pub(super) fn script_step(&mut self, s: usize, i: usize) {
@@ -128,7 +128,7 @@ impl Engine {
                     .call_id
                     .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
                 if let Some(conv) = self.convs.get_mut(&key) {
-                    let member = external(call_id, number.clone());
+                    let member = external_member(call_id, number.clone());
                     conv.parties.push(Party::new(member, Role::External));
                 }
                 Ok(())
@@ -268,7 +268,7 @@ impl Engine {
                     .customer
                     .clone()
                     .unwrap_or_else(|| phone_number(&mut self.rng));
-                Party::new(external(call_id, number), Role::Customer)
+                Party::new(external_member(call_id, number), Role::Customer)
             }
         };
         let key = self.next_key;
@@ -324,7 +324,7 @@ impl Engine {
             let number = number.unwrap_or_else(|| phone_number(&mut self.rng));
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties
-                    .push(Party::new(external(call_id, number), Role::External));
+                    .push(Party::new(external_member(call_id, number), Role::External));
             }
         }
         self.join(key, 0);

@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use crate::conversation::{ConvType, HappeningKind, Outcome};
 use crate::ids::CallId;
 use crate::sim::agents::AgentPool;
+use crate::sim::behaviour::Behaviour;
 use crate::sim::dist::Dist;
-use crate::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
+use crate::sim::mechanics::Mechanics;
+use crate::sim::workload::{SimPlan, Workload};
 use crate::time::SimTime;
 use crate::units::{Probability, Span};
 
