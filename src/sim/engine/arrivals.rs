@@ -59,7 +59,9 @@ impl Engine {
         }
     }
 
-    /// A generated conversation of type `kind` arrives now.
+    /// A generated conversation of type `kind` arrives now. The order of its draws (behaviour,
+    /// ids, user data, then the customer's call, or the agent placing the call and its call)
+    /// fixes every id and payload of a seeded run: `tests/it/golden.rs` fails if it changes.
     pub(super) fn arrive(&mut self, kind: ConvType) {
         self.stats.offered(kind);
         let key = self.next_key;

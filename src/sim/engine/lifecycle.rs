@@ -16,6 +16,23 @@ use super::action::{Action, Step};
 use super::conv::{Party, Role, external_member};
 
 impl Engine {
+    /// Runs a due lifecycle step; steps of a released conversation are stale and ignored.
+    pub(super) fn step(&mut self, key: u64, step: Step) {
+        if !self.convs.contains_key(&key) {
+            return; // released: a stale step
+        }
+        match step {
+            Step::InitiatorAnswer => self.initiator_answer(key),
+            Step::InitiatorNoAnswer => self.initiator_no_answer(key),
+            Step::InitiatorEnter => self.join(key, 0),
+            Step::Ring(p) => self.join(key, p),
+            Step::Answer(p) => self.answer(key, p),
+            Step::RingTimeout(p) => self.ring_timeout(key, p),
+            Step::Hangup(p) => self.hangup(key, p),
+            Step::MaxDuration => self.release(key, EndReason::MaxDuration),
+        }
+    }
+
     /// Creates the conversation (conference): its record exists from now on.
     pub(super) fn create(&mut self, key: u64) {
         let now = self.now;
@@ -57,68 +74,6 @@ impl Engine {
         }
     }
 
-    /// Runs a due lifecycle step; steps of a released conversation are stale and ignored.
-    pub(super) fn step(&mut self, key: u64, step: Step) {
-        if !self.convs.contains_key(&key) {
-            return; // released: a stale step
-        }
-        match step {
-            Step::InitiatorAnswer => self.initiator_answer(key),
-            Step::InitiatorNoAnswer => self.initiator_no_answer(key),
-            Step::InitiatorEnter => self.join(key, 0),
-            Step::Ring(p) => self.join(key, p),
-            Step::Answer(p) => self.answer(key, p),
-            Step::RingTimeout(p) => self.ring_timeout(key, p),
-            Step::Hangup(p) => self.hangup(key, p),
-            Step::MaxDuration => self.release(key, EndReason::MaxDuration),
-        }
-    }
-
-    /// The initiating agent never answers its own leg: no conversation at all.
-    pub(super) fn initiator_no_answer(&mut self, key: u64) {
-        if let Some(conv) = self.convs.remove(&key) {
-            if let Role::Agent(a) = conv.parties[0].role {
-                self.pool.set_state(a, AgentState::Idle, self.now);
-            }
-            self.retire(&conv);
-            self.stats.finished(conv.kind, Outcome::InitiatorNoAnswer);
-            self.acd_dispatch();
-        }
-    }
-
-    /// Party `p` rang too long (or the dial failed): it is removed.
-    pub(super) fn ring_timeout(&mut self, key: u64, p: usize) {
-        let Some(conv) = self.convs.get_mut(&key) else {
-            return;
-        };
-        let failure = match conv.parties[p].role {
-            Role::External => Outcome::CalleeNoAnswer,
-            _ => Outcome::AgentNoAnswer,
-        };
-        conv.failure.get_or_insert(failure);
-        self.leave(key, p);
-    }
-
-    /// Party `p` hangs up; a queued customer doing so before anyone answered abandons, as
-    /// does a `call_agent` initiator still waiting for agent B.
-    pub(super) fn hangup(&mut self, key: u64, p: usize) {
-        if let Some(conv) = self.convs.get_mut(&key)
-            && conv.started_at.is_none()
-            && p == 0
-        {
-            match conv.kind {
-                ConvType::Queue => {
-                    conv.failure.get_or_insert(Outcome::AbandonedRinging);
-                }
-                ConvType::CallAgent if conv.waiting_since.is_some() => {
-                    conv.failure.get_or_insert(Outcome::AbandonedWaiting);
-                }
-                _ => {}
-            }
-        }
-        self.leave(key, p);
-    }
-
     /// The initiating agent answers its own leg: the conversation is created, the agent
     /// enters it shortly after and, for `call_out`, the callee is dialled.
     fn initiator_answer(&mut self, key: u64) {
@@ -153,6 +108,18 @@ impl Engine {
             } else {
                 self.step_after(ring_at + dial_timeout, key, Step::RingTimeout(1));
             }
+        }
+    }
+
+    /// The initiating agent never answers its own leg: no conversation at all.
+    pub(super) fn initiator_no_answer(&mut self, key: u64) {
+        if let Some(conv) = self.convs.remove(&key) {
+            if let Role::Agent(a) = conv.parties[0].role {
+                self.pool.set_state(a, AgentState::Idle, self.now);
+            }
+            self.retire(&conv);
+            self.stats.finished(conv.kind, Outcome::InitiatorNoAnswer);
+            self.acd_dispatch();
         }
     }
 
@@ -238,6 +205,39 @@ impl Engine {
         } else {
             self.step_after(talk, key, Step::Hangup(hangup_party));
         }
+    }
+
+    /// Party `p` rang too long (or the dial failed): it is removed.
+    pub(super) fn ring_timeout(&mut self, key: u64, p: usize) {
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        let failure = match conv.parties[p].role {
+            Role::External => Outcome::CalleeNoAnswer,
+            _ => Outcome::AgentNoAnswer,
+        };
+        conv.failure.get_or_insert(failure);
+        self.leave(key, p);
+    }
+
+    /// Party `p` hangs up; a queued customer doing so before anyone answered abandons, as
+    /// does a `call_agent` initiator still waiting for agent B.
+    pub(super) fn hangup(&mut self, key: u64, p: usize) {
+        if let Some(conv) = self.convs.get_mut(&key)
+            && conv.started_at.is_none()
+            && p == 0
+        {
+            match conv.kind {
+                ConvType::Queue => {
+                    conv.failure.get_or_insert(Outcome::AbandonedRinging);
+                }
+                ConvType::CallAgent if conv.waiting_since.is_some() => {
+                    conv.failure.get_or_insert(Outcome::AbandonedWaiting);
+                }
+                _ => {}
+            }
+        }
+        self.leave(key, p);
     }
 
     /// Party `p` leaves; with one member or fewer left, the conference is released.

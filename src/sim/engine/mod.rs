@@ -61,22 +61,32 @@ use timers::Timers;
 
 /// The simulation engine. Pull happenings with [`Engine::next`].
 pub struct Engine {
+    /// The simulated clock: the instant of the action being handled.
     now: SimTime,
+    /// What is due when.
     timers: Timers<Action>,
+    /// The one source of randomness, seeded from the plan.
     rng: ChaCha8Rng,
+    /// The agents and their states.
     pool: AgentPool,
     /// Live conversations, boxed: growing the table then moves pointers, not 300-byte
     /// records (a rehash of tens of thousands of records stalled real-time sending for
     /// tens of milliseconds).
     convs: HashMap<u64, Box<Conv>>,
+    /// The key of the next conversation (keys are dense, in arrival order).
     next_key: u64,
     /// Conversations waiting for an agent, first come first served. Entries of callers who
     /// stopped waiting stay until they reach the front (lazy deletion keeps this O(1)).
     waiting: VecDeque<u64>,
+    /// Happenings produced by the last action, not yet pulled.
     out: VecDeque<Happening>,
+    /// What to simulate.
     plan: SimPlan,
+    /// The platform's delays and limits.
     mech: Mechanics,
+    /// When generated arrivals stop.
     arrivals_end: SimTime,
+    /// Counts so far.
     stats: SimStats,
     /// Where each scripted conversation is in its life.
     script_slots: Vec<ScriptSlot>,
@@ -169,7 +179,8 @@ impl Engine {
         }
     }
 
-    /// Ends the simulation now: live conversations count as unfinished.
+    /// Ends the simulation now: live conversations count as unfinished; agent occupancy and
+    /// the simulated time covered are filled in.
     pub fn finish(&mut self) -> &SimStats {
         let keys: Vec<u64> = self.convs.keys().copied().collect();
         for key in keys {
@@ -183,18 +194,22 @@ impl Engine {
         &self.stats
     }
 
+    /// Schedules `action` at `at`.
     fn at(&mut self, at: SimTime, action: Action) {
         self.timers.push(at, action);
     }
 
+    /// Schedules `action` `delay` from now.
     fn after(&mut self, delay: Span, action: Action) {
         self.at(self.now + delay, action);
     }
 
+    /// Schedules lifecycle step `step` of conversation `key` `delay` from now.
     fn step_after(&mut self, delay: Span, key: u64, step: Step) {
         self.after(delay, Action::Step { key, step });
     }
 
+    /// Hands a due action to the part of the engine that owns it.
     fn handle(&mut self, action: Action) {
         match action {
             Action::Arrive(kind) => {
@@ -208,6 +223,7 @@ impl Engine {
         }
     }
 
+    /// How the generated workload's parties behave.
     fn behaviour(&self) -> &Behaviour {
         &self.plan.workload.behaviour
     }
