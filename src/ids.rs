@@ -1,5 +1,5 @@
-//! Identifier newtypes and their generation, in the formats the platform uses
-//! (platform-behaviour §7): fully random 32-hex ids for conversations, calls, queue tasks
+//! Identifier newtypes and their generation, in the formats the platform uses: fully
+//! random 32-hex ids for conversations, calls, queue tasks
 //! and recordings; Hibernate `UUIDHexGenerator`-shaped 32-hex ids for extensions and
 //! sub-accounts; realistic Chinese phone numbers.
 

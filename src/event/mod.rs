@@ -1,6 +1,6 @@
 //! Webhook events: their kinds, and the builder that turns the engine's happenings into
-//! serialized payloads as the fidelity profile says (seed-conversation-events.md;
-//! platform-behaviour §2). Empty fields are omitted; times are epoch milliseconds.
+//! serialized payloads as the fidelity profile says. Empty fields are omitted; times are epoch
+//! milliseconds. Which events each conversation path sends is in `docs/lifecycles.md`.
 
 mod json;
 use json::key;
@@ -68,7 +68,7 @@ pub struct Webhook {
 }
 
 /// The body of the three conversation events; `None` fields are omitted. Keys are written
-/// in the seed's order.
+/// in the order of the fields below, the order of the platform's documented payloads.
 struct ConversationPayload<'a> {
     action: &'static str,
     event: &'static str,
@@ -223,7 +223,9 @@ impl EventBuilder {
                     if conv.kind == ConvType::Queue {
                         payload.queue_id = conv.queue_id.as_ref().map(|q| &q.0);
                     }
-                    // The seed: "如果交谈由坐席外呼产生，该属性坐席呼叫的ID" (call_out only).
+                    // `end.agent_call_id` is documented as "如果交谈由坐席外呼产生，该属性坐席呼叫的ID"
+                    // (the agent's call when an agent's outgoing call made the conversation):
+                    // `call_out` only.
                     if conv.kind == ConvType::CallOut {
                         payload.agent_call_id = Some(&conv.initiator_call.0);
                     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileName {
-    /// What the published docs describe (the default).
+    /// What the platform documents for its webhooks and record API (the default).
     #[default]
     Documented,
 }
@@ -67,7 +67,8 @@ impl FromStr for ProfileName {
 /// Where `end.begin_time` (and the record's `begin_time`) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BeginTimeSource {
-    /// The moment the conversation began (`begin` was sent): the docs' "交谈开始时间".
+    /// The moment the conversation began (`begin` was sent): "交谈开始时间" (conversation
+    /// start time), as the platform documents `begin_time`.
     Start,
     /// The moment the conversation was created, before `begin` (what the code does).
     Creation,
@@ -76,7 +77,7 @@ pub enum BeginTimeSource {
 /// Whose call `begin.agent_call_id` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentCallSource {
-    /// The initiating agent's call, for `call_out` and `call_agent` only (docs).
+    /// The initiating agent's call, for `call_out` and `call_agent` only (as documented).
     Initiator,
     /// The call whose answer started the conversation, for every type (code).
     Answerer,
@@ -85,7 +86,8 @@ pub enum AgentCallSource {
 /// How the record API writes a member's `begin_time` and `end_time`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberTimeFormat {
-    /// `"YYYY-MM-DD HH:MM:SS"` in the API's zone (`--api-tz`), as the docs example shows.
+    /// `"YYYY-MM-DD HH:MM:SS"` in the API's zone (`--api-tz`), as the platform's documented
+    /// example shows.
     LocalDateTime,
     /// Epoch milliseconds as a JSON number (what the code's Jackson defaults produce).
     EpochMs,
@@ -119,7 +121,7 @@ pub struct Profile {
     pub begin_time: BeginTimeSource,
     /// How the record API writes member times.
     pub member_time: MemberTimeFormat,
-    /// Agent members show `telnumber` in the record (the docs example shows it only for
+    /// Agent members show `telnumber` in the record (the documented example shows it only for
     /// non-agents; the code fills it for everyone).
     pub agent_telnumber: bool,
     /// What the record endpoint answers for an id it does not hold.
@@ -134,7 +136,7 @@ impl Profile {
         }
     }
 
-    /// What the published docs (the seed contract) describe.
+    /// What the platform documents for its webhooks and record API.
     pub fn documented() -> Self {
         Self {
             name: ProfileName::Documented,

@@ -16,7 +16,7 @@ mod idle;
 
 /// An agent's state (the platform's `CallCenterAgent` constants used here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgentState {
+pub(super) enum AgentState {
     /// Free: the ACD may select it.
     Idle,
     /// Selected or dialled; its phone is ringing.
@@ -28,23 +28,23 @@ pub enum AgentState {
 }
 
 /// Index of an agent in the pool.
-pub type AgentIdx = usize;
+pub(super) type AgentIdx = usize;
 
 /// One agent.
 #[derive(Debug)]
-pub struct Agent {
+pub(super) struct Agent {
     /// The agent's name (`agent-001`, …).
-    pub name: Arc<str>,
+    name: Arc<str>,
     /// The agent's extension id (Hibernate-style 32 hex).
-    pub extension_id: ExtensionId,
+    extension_id: ExtensionId,
     /// The extension's SIP user (6–12 digits), the agent's `telnumber` in records.
-    pub sip_user: Arc<str>,
+    sip_user: Arc<str>,
     /// Current state.
-    pub state: AgentState,
+    pub(super) state: AgentState,
     /// Since when the agent has been in its current state.
-    pub since: SimTime,
+    since: SimTime,
     /// Total simulated time spent fetching or talking, for occupancy.
-    pub busy_micros: u64,
+    busy_micros: u64,
 }
 
 /// The pool of agents and the idle queue the ACD selects from.
@@ -59,7 +59,7 @@ pub struct AgentPool {
 
 impl AgentPool {
     /// A pool of agents with the given names, all idle at `start`.
-    pub fn new(names: &[Arc<str>], start: SimTime, rng: &mut impl Rng) -> Self {
+    pub(super) fn new(names: &[Arc<str>], start: SimTime, rng: &mut impl Rng) -> Self {
         let ip: u32 = 0x0a00_0000 | rng.random_range(0..0x00ff_ffff);
         let jvm: u32 = rng.random();
         let agents: Vec<Agent> = names
@@ -99,32 +99,27 @@ impl AgentPool {
     }
 
     /// Number of agents.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.agents.len()
     }
 
-    /// Whether the pool has no agents.
-    pub fn is_empty(&self) -> bool {
-        self.agents.is_empty()
-    }
-
     /// The agent at `idx`.
-    pub fn get(&self, idx: AgentIdx) -> &Agent {
+    pub(super) fn get(&self, idx: AgentIdx) -> &Agent {
         &self.agents[idx]
     }
 
     /// Finds an agent by name.
-    pub fn find(&self, name: &str) -> Option<AgentIdx> {
+    pub(super) fn find(&self, name: &str) -> Option<AgentIdx> {
         self.agents.iter().position(|a| &*a.name == name)
     }
 
     /// Number of idle agents.
-    pub fn idle_count(&self) -> usize {
+    pub(super) fn idle_count(&self) -> usize {
         self.idle.len()
     }
 
     /// ACD selection: takes the longest-idle agent and marks it `fetching`.
-    pub fn select_longest_idle(&mut self, now: SimTime) -> Option<AgentIdx> {
+    pub(super) fn select_longest_idle(&mut self, now: SimTime) -> Option<AgentIdx> {
         let idx = self.idle.pop_front()?;
         self.transition(idx, AgentState::Fetching, now);
         Some(idx)
@@ -132,7 +127,7 @@ impl AgentPool {
 
     /// Takes a uniformly chosen idle agent (an application placing an agent's call) and
     /// marks it `fetching`.
-    pub fn select_any_idle(&mut self, now: SimTime, rng: &mut impl Rng) -> Option<AgentIdx> {
+    pub(super) fn select_any_idle(&mut self, now: SimTime, rng: &mut impl Rng) -> Option<AgentIdx> {
         if self.idle.is_empty() {
             return None;
         }
@@ -143,7 +138,7 @@ impl AgentPool {
     }
 
     /// Takes the named agent if it is idle and marks it `fetching`.
-    pub fn select_named(&mut self, idx: AgentIdx, now: SimTime) -> bool {
+    pub(super) fn select_named(&mut self, idx: AgentIdx, now: SimTime) -> bool {
         if self.agents.get(idx).map(|a| a.state) != Some(AgentState::Idle) {
             return false;
         }
@@ -152,7 +147,7 @@ impl AgentPool {
     }
 
     /// Keeps an agent out of the ACD: only [`AgentPool::select_named`] takes it.
-    pub fn reserve(&mut self, idx: AgentIdx) {
+    pub(super) fn reserve(&mut self, idx: AgentIdx) {
         if let Some(r) = self.reserved.get_mut(idx) {
             *r = true;
             self.idle.retain(|i| i != idx);
@@ -160,7 +155,7 @@ impl AgentPool {
     }
 
     /// Moves an agent to `state`; `idle` agents join the back of the idle queue.
-    pub fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
+    pub(super) fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
         let current = self.agents[idx].state;
         if current == AgentState::Idle && state != AgentState::Idle {
             self.idle.retain(|i| i != idx);
@@ -182,7 +177,7 @@ impl AgentPool {
     }
 
     /// The member record of a new call to this agent.
-    pub fn member(&self, idx: AgentIdx, call_id: CallId) -> MemberInfo {
+    pub(super) fn member(&self, idx: AgentIdx, call_id: CallId) -> MemberInfo {
         let agent = &self.agents[idx];
         MemberInfo {
             call_id,
@@ -194,7 +189,7 @@ impl AgentPool {
     }
 
     /// Total busy (fetching + talking) agent time up to `now`, in seconds.
-    pub fn busy_secs(&self, now: SimTime) -> f64 {
+    pub(super) fn busy_secs(&self, now: SimTime) -> f64 {
         self.agents
             .iter()
             .map(|a| {

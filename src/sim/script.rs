@@ -110,7 +110,7 @@ impl fmt::Display for PartyRef {
 
 impl ScriptedConversation {
     /// Every agent name the conversation mentions.
-    pub fn agent_names(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn agent_names(&self) -> impl Iterator<Item = &str> {
         let steps = self.steps.iter().filter_map(|s| match &s.action {
             ScriptAction::Select(a) | ScriptAction::InviteAgent(a) => Some(&**a),
             ScriptAction::Ring(PartyRef::Agent(a))
@@ -126,7 +126,7 @@ impl ScriptedConversation {
 
 impl ScriptAction {
     /// The step's name in scenario files.
-    pub fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             ScriptAction::Enqueue => "enqueue",
             ScriptAction::Dial => "dial",

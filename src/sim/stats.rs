@@ -23,7 +23,7 @@ impl Default for WaitHistogram {
 
 impl WaitHistogram {
     /// Records one wait.
-    pub fn record(&mut self, wait: Span) {
+    fn record(&mut self, wait: Span) {
         self.0.saturating_record((wait.as_micros() / 1000).max(1));
     }
 
@@ -84,24 +84,24 @@ impl SimStats {
     }
 
     /// A new attempt arrived.
-    pub fn offered(&mut self, kind: ConvType) {
+    pub(crate) fn offered(&mut self, kind: ConvType) {
         self.of(kind).offered += 1;
     }
 
     /// No agent was free on arrival: the call has to wait.
-    pub fn queued(&mut self, kind: ConvType) {
+    pub(crate) fn queued(&mut self, kind: ConvType) {
         self.of(kind).waited += 1;
     }
 
     /// The ACD found an agent after `waited`.
-    pub fn assigned(&mut self, kind: ConvType, waited: Span) {
+    pub(crate) fn assigned(&mut self, kind: ConvType, waited: Span) {
         let s = self.of(kind);
         s.assigned += 1;
         s.wait_sum_s += waited.as_secs_f64();
     }
 
     /// The conversation began, `to_answer` after it arrived.
-    pub fn began(&mut self, kind: ConvType, to_answer: Span) {
+    pub(crate) fn began(&mut self, kind: ConvType, to_answer: Span) {
         let s = self.of(kind);
         s.started += 1;
         s.answer_sum_s += to_answer.as_secs_f64();
@@ -109,7 +109,7 @@ impl SimStats {
     }
 
     /// The attempt finished with `outcome`.
-    pub fn finished(&mut self, kind: ConvType, outcome: Outcome) {
+    pub(crate) fn finished(&mut self, kind: ConvType, outcome: Outcome) {
         let s = self.of(kind);
         *s.by_outcome.entry(outcome).or_default() += 1;
         match outcome {
@@ -117,13 +117,5 @@ impl SimStats {
             Outcome::Unfinished => s.unfinished += 1,
             _ => s.failed += 1,
         }
-    }
-
-    /// Attempts finished so far (all types).
-    pub fn finished_total(&self) -> u64 {
-        self.by_type
-            .values()
-            .map(|s| s.ended + s.failed + s.unfinished)
-            .sum()
     }
 }

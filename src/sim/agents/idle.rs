@@ -11,24 +11,24 @@ const BLOCK: usize = 128;
 
 /// Idle agents in the order they became idle; the same order as one flat deque.
 #[derive(Debug, Default)]
-pub struct IdleQueue {
+pub(super) struct IdleQueue {
     blocks: VecDeque<VecDeque<AgentIdx>>,
     len: usize,
 }
 
 impl IdleQueue {
     /// Number of idle agents.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no agent is idle.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Adds an agent at the back (idle for the shortest time).
-    pub fn push_back(&mut self, agent: AgentIdx) {
+    pub(super) fn push_back(&mut self, agent: AgentIdx) {
         match self.blocks.back_mut() {
             Some(block) if block.len() < BLOCK => block.push_back(agent),
             _ => self.blocks.push_back(VecDeque::from([agent])),
@@ -37,12 +37,12 @@ impl IdleQueue {
     }
 
     /// Takes the agent at the front (idle for the longest time).
-    pub fn pop_front(&mut self) -> Option<AgentIdx> {
+    pub(super) fn pop_front(&mut self) -> Option<AgentIdx> {
         self.remove(0)
     }
 
     /// Takes the agent at position `pos` (0 is the front).
-    pub fn remove(&mut self, mut pos: usize) -> Option<AgentIdx> {
+    pub(super) fn remove(&mut self, mut pos: usize) -> Option<AgentIdx> {
         let b = self.blocks.iter().position(|block| {
             let here = pos < block.len();
             if !here {
@@ -57,7 +57,7 @@ impl IdleQueue {
     }
 
     /// Keeps only the agents for which `keep` holds, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(AgentIdx) -> bool) {
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(AgentIdx) -> bool) {
         for block in &mut self.blocks {
             block.retain(|&a| keep(a));
         }

@@ -3,7 +3,18 @@
 //! answer, leave, release), after checking that the platform could produce it. A step it
 //! could not produce is recorded as a [`ScriptError`] and skipped.
 
-use super::*;
+use std::sync::Arc;
+
+use crate::conversation::{ConvType, EndReason};
+use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
+use crate::sim::agents::{AgentIdx, AgentState};
+use crate::sim::script::{PartyRef, ScriptAction, ScriptError, ScriptStep};
+use crate::time::SimTime;
+use crate::units::Span;
+
+use super::Engine;
+use super::action::{Action, GiveUpCause, Step};
+use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external_member};
 
 impl Engine {
     pub(super) fn script_step(&mut self, s: usize, i: usize) {
@@ -117,7 +128,7 @@ impl Engine {
                     .call_id
                     .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
                 if let Some(conv) = self.convs.get_mut(&key) {
-                    let member = external(call_id, number.clone());
+                    let member = external_member(call_id, number.clone());
                     conv.parties.push(Party::new(member, Role::External));
                 }
                 Ok(())
@@ -257,7 +268,7 @@ impl Engine {
                     .customer
                     .clone()
                     .unwrap_or_else(|| phone_number(&mut self.rng));
-                Party::new(external(call_id, number), Role::Customer)
+                Party::new(external_member(call_id, number), Role::Customer)
             }
         };
         let key = self.next_key;
@@ -313,7 +324,7 @@ impl Engine {
             let number = number.unwrap_or_else(|| phone_number(&mut self.rng));
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties
-                    .push(Party::new(external(call_id, number), Role::External));
+                    .push(Party::new(external_member(call_id, number), Role::External));
             }
         }
         self.join(key, 0);
@@ -445,5 +456,105 @@ impl Engine {
                 .rposition(|p| p.role == Role::External && *p.member.telnumber == **n),
         };
         found.ok_or_else(|| format!("{who} was never offered this call"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::script::{
+        PartyRef, ScriptAction, ScriptError, ScriptStep, ScriptedConversation,
+    };
+    use crate::units::Span;
+
+    use super::super::Engine;
+    use super::super::testing::{behaviour, plan};
+
+    /// A scripted `queue` conversation with these steps (seconds from the start).
+    fn queue_script(steps: &[(u64, ScriptAction)]) -> ScriptedConversation {
+        ScriptedConversation {
+            label: "conversations[0]".into(),
+            kind: ConvType::Queue,
+            id: None,
+            queue_id: None,
+            record_file: None,
+            subaccount_id: None,
+            user_data: None,
+            customer: Some("13800000000".into()),
+            agent: None,
+            callee: None,
+            callee_call_id: None,
+            end_reason: None,
+            steps: steps
+                .iter()
+                .map(|(s, action)| ScriptStep {
+                    at: plan(0, behaviour()).start + Span::from_millis(s * 1000),
+                    action: action.clone(),
+                    call_id: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn engine_for(script: ScriptedConversation) -> Engine {
+        let mut plan = plan(2, behaviour());
+        plan.scripted = vec![script];
+        Engine::new(plan)
+    }
+
+    fn agent(name: &str) -> Arc<str> {
+        Arc::from(name)
+    }
+
+    #[test]
+    fn a_scripted_queue_call_follows_its_timeline_through_the_same_steps() {
+        let mut e = engine_for(queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (10, ScriptAction::Select(agent("agent-002"))),
+            (
+                15,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-002"))),
+            ),
+            (75, ScriptAction::Hangup(PartyRef::Customer)),
+        ]));
+        assert_eq!(
+            e.transcript(),
+            [
+                "10.000 #0 created",
+                "10.000 #0 customer joins",
+                "15.000 #0 agent-002 joins",
+                "15.000 #0 begins (agent-002 answered)",
+                "75.000 #0 customer leaves",
+                "75.000 #0 released: customer_hangup",
+            ]
+        );
+        assert!(e.script_errors().is_empty(), "{:?}", e.script_errors());
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn a_step_the_platform_could_not_produce_is_reported_and_skipped() {
+        let script = queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (5, ScriptAction::Answer(PartyRef::Agent(agent("agent-001")))),
+            (10, ScriptAction::Hangup(PartyRef::Customer)),
+        ]);
+        let want = [ScriptError {
+            conversation: 0,
+            step: 1,
+            message: "answer: agent \"agent-001\" was never offered this call".into(),
+        }];
+        let mut plan = plan(2, behaviour());
+        plan.scripted = vec![script];
+        assert_eq!(Engine::check_scripts(&plan), want);
+        let mut e = Engine::new(plan);
+        assert!(e.transcript().is_empty(), "abandoned before it was created");
+        assert_eq!(e.script_errors(), want);
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::AbandonedWaiting, 1)]
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::time::SimTime;
 
 /// Timed items, earliest first, first scheduled first among equals.
 #[derive(Debug)]
-pub struct Timers<T> {
+pub(super) struct Timers<T> {
     heap: BinaryHeap<Entry<T>>,
     /// Entries scheduled so far: the tie-breaker.
     scheduled: u64,
@@ -64,14 +64,14 @@ impl<T> Ord for Entry<T> {
 
 impl<T> Timers<T> {
     /// Schedules `item` at `at`.
-    pub fn push(&mut self, at: SimTime, item: T) {
+    pub(super) fn push(&mut self, at: SimTime, item: T) {
         self.scheduled += 1;
         let seq = self.scheduled;
         self.heap.push(Entry { at, seq, item });
     }
 
     /// Takes the earliest item, with its instant.
-    pub fn pop(&mut self) -> Option<(SimTime, T)> {
+    pub(super) fn pop(&mut self) -> Option<(SimTime, T)> {
         let top = self.heap.pop()?;
         Some((top.at, top.item))
     }

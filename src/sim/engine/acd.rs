@@ -1,0 +1,421 @@
+//! The ACD: callers wait first come first served, the longest-idle agent is selected, the
+//! queue times out and callers run out of patience; an agent freed (after any after-call
+//! work) serves the head of the queue. Called by arrivals (`queue`), by the lifecycle
+//! (`call_agent` once agent A is in; agents freed when a call ends), by scripts (a named
+//! agent selected) and by the event loop (give-up timers, after-call work over).
+
+use rand::Rng;
+
+use crate::conversation::{ConvType, Outcome};
+use crate::ids::{CallId, Hex32};
+use crate::sim::agents::{AgentIdx, AgentState};
+use crate::time::SimTime;
+use crate::units::Span;
+
+use super::Engine;
+use super::action::{Action, GiveUpCause, Step};
+use super::conv::{Party, Role};
+
+impl Engine {
+    /// Puts a conversation in the ACD queue, with its give-up timers.
+    pub(super) fn enqueue(&mut self, key: u64) {
+        let (patience, timeout) = {
+            let Some(conv) = self.convs.get_mut(&key) else {
+                return;
+            };
+            conv.waiting_since = Some(self.now);
+            (
+                conv.draws.patience,
+                self.plan.workload.behaviour.queue_timeout,
+            )
+        };
+        self.waiting.push_back(key);
+        self.acd_dispatch();
+        let Some(conv) = self.convs.get(&key) else {
+            return;
+        };
+        if conv.waiting_since.is_none() {
+            return; // an agent was free
+        }
+        self.stats.queued(conv.kind);
+        if let Some(p) = patience {
+            self.after(
+                p,
+                Action::GiveUp {
+                    key,
+                    cause: GiveUpCause::Patience,
+                },
+            );
+        }
+        if let Some(t) = timeout {
+            self.after(
+                t,
+                Action::GiveUp {
+                    key,
+                    cause: GiveUpCause::Timeout,
+                },
+            );
+        }
+    }
+
+    /// Matches waiting conversations with idle agents, first come first served.
+    pub(super) fn acd_dispatch(&mut self) {
+        while self.pool.idle_count() > 0 {
+            let Some(key) = self.waiting.pop_front() else {
+                return;
+            };
+            let still_waiting = self
+                .convs
+                .get(&key)
+                .is_some_and(|c| c.waiting_since.is_some());
+            if !still_waiting {
+                continue;
+            }
+            if let Some(agent) = self.pool.select_longest_idle(self.now) {
+                self.assign(key, agent);
+            }
+        }
+    }
+
+    /// The ACD hands the waiting call `key` to `agent` (already `fetching`): the agent's
+    /// call is added and, for `queue`, the conversation is created. Returns the party index.
+    pub(super) fn offer_agent(
+        &mut self,
+        key: u64,
+        agent: AgentIdx,
+        call_id: Option<CallId>,
+    ) -> Option<usize> {
+        let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+        let member = self.pool.member(agent, call_id);
+        let now = self.now;
+        let conv = self.convs.get_mut(&key)?;
+        let waited_since = conv.waiting_since.take().unwrap_or(now);
+        let kind = conv.kind;
+        conv.parties.push(Party::new(member, Role::Agent(agent)));
+        let party = conv.parties.len() - 1;
+        self.stats.assigned(kind, now.since(waited_since));
+        if kind == ConvType::Queue {
+            self.create(key);
+        }
+        Some(party)
+    }
+
+    /// Hands the waiting call `key` to `agent` and schedules the agent's ring and its answer or
+    /// ring timeout (and, for `queue`, the customer entering and a hang-up if their patience
+    /// runs out first).
+    fn assign(&mut self, key: u64, agent: AgentIdx) {
+        let dial = self.mech.agent_dial.sample(&mut self.rng);
+        let conf_start = self.mech.conf_start.sample(&mut self.rng);
+        let fetch_timeout = self.behaviour().fetch_timeout;
+        let now = self.now;
+        let Some(party) = self.offer_agent(key, agent, None) else {
+            return;
+        };
+        let Some(conv) = self.convs.get(&key) else {
+            return;
+        };
+        let kind = conv.kind;
+        let (answers, ring, patience, arrived) = (
+            conv.draws.callee_answers,
+            conv.draws.callee_ring,
+            conv.draws.patience,
+            conv.arrived_at,
+        );
+        if kind == ConvType::Queue {
+            self.step_after(conf_start, key, Step::InitiatorEnter);
+        }
+        self.step_after(dial, key, Step::Ring(party));
+        let answer_at = if answers && ring < fetch_timeout {
+            self.step_after(dial + ring, key, Step::Answer(party));
+            now + dial + ring
+        } else {
+            self.step_after(dial + fetch_timeout, key, Step::RingTimeout(party));
+            now + dial + fetch_timeout
+        };
+        // A queued customer whose patience runs out before the agent answers hangs up
+        // while the agent's phone rings.
+        if kind == ConvType::Queue
+            && let Some(p) = patience
+            && arrived + p < answer_at
+        {
+            let step = Step::Hangup(0);
+            self.at((arrived + p).max(now), Action::Step { key, step });
+        }
+    }
+
+    /// A waiting caller stops waiting (`cause`): a `queue` call that was never created is just
+    /// dropped; a `call_agent` initiator, alone in its conference, hangs up a moment later.
+    pub(super) fn give_up(&mut self, key: u64, cause: GiveUpCause) {
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        if conv.waiting_since.take().is_none() {
+            return; // already assigned: a stale timer
+        }
+        let outcome = match cause {
+            GiveUpCause::Patience => Outcome::AbandonedWaiting,
+            GiveUpCause::Timeout => Outcome::QueueTimeout,
+        };
+        match conv.kind {
+            ConvType::Queue => {
+                // Never created: no record, no events.
+                let kind = conv.kind;
+                if let Some(conv) = self.convs.remove(&key) {
+                    self.retire(&conv);
+                }
+                self.stats.finished(kind, outcome);
+            }
+            _ => {
+                // call_agent: agent A is alone in the conference and hangs up (a script
+                // says when).
+                conv.failure = Some(outcome);
+                let scripted = conv.script.is_some();
+                if !scripted {
+                    let delay = Span::from_millis(self.rng.random_range(500..3_000));
+                    self.step_after(delay, key, Step::Hangup(0));
+                }
+            }
+        }
+    }
+
+    /// An agent's call is over: after-call work, then idle.
+    pub(super) fn free_agent(&mut self, agent: AgentIdx, now: SimTime) {
+        let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
+        if wrap_up > Span::ZERO {
+            self.pool.set_state(agent, AgentState::Busy, now);
+            self.after(wrap_up, Action::AgentFree(agent));
+        } else {
+            self.pool.set_state(agent, AgentState::Idle, now);
+        }
+    }
+
+    /// An agent's after-call work is over: idle again, so the ACD may select it.
+    pub(super) fn wrap_up_over(&mut self, agent: AgentIdx) {
+        self.pool.set_state(agent, AgentState::Idle, self.now);
+        self.acd_dispatch();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::dist::Dist;
+
+    use super::super::testing::{engine, of, secs};
+
+    /// The lines that contain `needle`.
+    fn with<'a>(lines: &'a [String], needle: &str) -> Vec<&'a str> {
+        lines
+            .iter()
+            .filter(|l| l.contains(needle))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The instant (seconds from the start) of a transcript line.
+    fn secs_of(line: &str) -> f64 {
+        line.split(' ')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .expect("a time")
+    }
+
+    #[test]
+    fn the_longest_idle_agent_takes_the_next_call() {
+        let mut e = engine(3, |_, _| {});
+        // #0 and #1 end at 66 s and 67 s; agent-003 has been idle since the start.
+        for at_ms in [0, 1_000, 100_000, 200_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "agent-00"),
+            [
+                "1.000 #0 agent-001 joins",
+                "2.000 #1 agent-002 joins",
+                "6.000 #0 begins (agent-001 answered)",
+                "7.000 #1 begins (agent-002 answered)",
+                "101.000 #2 agent-003 joins",
+                "106.000 #2 begins (agent-003 answered)",
+                "201.000 #3 agent-001 joins",
+                "206.000 #3 begins (agent-001 answered)",
+            ]
+        );
+    }
+
+    #[test]
+    fn agent_b_of_a_call_agent_is_the_longest_idle_of_the_others() {
+        // agent-001 takes a queue call and is idle again from 66 s: the idle order is then
+        // agent-002, agent-003, agent-001, whoever places the call at 100 s.
+        let mut e = engine(3, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(100_000, ConvType::CallAgent);
+        let lines = of(&e.transcript(), 1)
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let a = lines[1]
+            .strip_prefix("105.200 #1 ")
+            .and_then(|l| l.strip_suffix(" joins"))
+            .expect("agent A joins");
+        let b = ["agent-002", "agent-003", "agent-001"]
+            .into_iter()
+            .find(|b| *b != a)
+            .expect("another agent");
+        assert_eq!(lines[2], format!("106.200 #1 {b} joins"));
+    }
+
+    #[test]
+    fn waiting_callers_are_served_first_come_first_served() {
+        let mut e = engine(1, |_, _| {});
+        for at_ms in [0, 10_000, 20_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "created"),
+            [
+                "0.000 #0 created",
+                "66.000 #1 created",
+                "132.000 #2 created"
+            ]
+        );
+        assert_eq!(
+            lines[4..7],
+            [
+                "66.000 #0 customer leaves",
+                "66.000 #0 released: customer_hangup",
+                "66.000 #1 created",
+            ],
+            "the agent freed at 66 s serves the head of the queue at once"
+        );
+        let queue = &e.finish().by_type[&ConvType::Queue];
+        assert_eq!((queue.waited, queue.assigned), (2, 3));
+        assert!((queue.wait_sum_s - (56.0 + 112.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_agent_serves_the_head_of_the_queue_when_its_after_call_work_ends() {
+        let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+        for at_ms in [0, 10_000, 20_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert_eq!(
+            with(&lines, "created"),
+            [
+                "0.000 #0 created",
+                "96.000 #1 created",
+                "192.000 #2 created"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_caller_out_of_patience_leaves_the_queue_unseen_and_the_next_one_is_served() {
+        // #1 gives up at 30 s; #2 (patience until 80 s) is served when the agent is freed at
+        // 66 s and answered at 72 s.
+        let mut e = engine(1, |b, _| b.patience = Some(Dist::fixed(secs(20))));
+        for at_ms in [0, 10_000, 60_000] {
+            e.arrival(at_ms, ConvType::Queue);
+        }
+        let lines = e.transcript();
+        assert!(of(&lines, 1).is_empty(), "never created: {lines:?}");
+        assert_eq!(
+            of(&lines, 2),
+            [
+                "66.000 #2 created",
+                "66.200 #2 customer joins",
+                "67.000 #2 agent-001 joins",
+                "72.000 #2 begins (agent-001 answered)",
+                "132.000 #2 customer leaves",
+                "132.000 #2 released: customer_hangup",
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::Completed, 2), (Outcome::AbandonedWaiting, 1)]
+        );
+    }
+
+    #[test]
+    fn the_queue_times_out_a_caller_nobody_serves_in_time() {
+        // Both give-up timers run; the first one due decides, the other is stale.
+        let mut e = engine(1, |b, _| {
+            b.queue_timeout = Some(secs(30));
+            b.patience = Some(Dist::fixed(secs(45)));
+        });
+        e.arrival(0, ConvType::Queue);
+        e.arrival(10_000, ConvType::Queue);
+        let lines = e.transcript();
+        assert!(of(&lines, 1).is_empty(), "never created: {lines:?}");
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::Completed, 1), (Outcome::QueueTimeout, 1)]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_initiator_waiting_for_agent_b_hangs_up_when_the_queue_times_out() {
+        let mut e = engine(1, |b, _| b.queue_timeout = Some(secs(30)));
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        assert_eq!(lines[..2], ["5.000 #0 created", "5.200 #0 agent-001 joins"]);
+        let hangup = secs_of(&lines[2]);
+        assert!((35.7..38.2).contains(&hangup), "{lines:?}");
+        assert_eq!(
+            lines[2..],
+            [
+                format!("{hangup:.3} #0 agent-001 leaves"),
+                format!("{hangup:.3} #0 released before begin: agent_hangup"),
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallAgent),
+            [(Outcome::QueueTimeout, 1)]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_initiator_out_of_patience_abandons_while_waiting() {
+        let mut e = engine(1, |b, _| b.patience = Some(Dist::fixed(secs(20))));
+        e.arrival(0, ConvType::CallAgent);
+        let lines = e.transcript();
+        let hangup = secs_of(&lines[2]);
+        assert!((25.7..28.2).contains(&hangup), "{lines:?}");
+        assert_eq!(
+            lines[2..],
+            [
+                format!("{hangup:.3} #0 agent-001 leaves"),
+                format!("{hangup:.3} #0 released before begin: agent_hangup"),
+            ]
+        );
+        assert_eq!(
+            e.outcomes(ConvType::CallAgent),
+            [(Outcome::AbandonedWaiting, 1)]
+        );
+    }
+
+    #[test]
+    fn an_agent_freed_by_another_call_becomes_agent_b_of_a_waiting_call_agent() {
+        // agent-001 takes the queue call; agent-002, the only idle agent, places the
+        // call_agent at 1 s and waits until agent-001 is freed at 66 s.
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(1_000, ConvType::CallAgent);
+        let lines = e.transcript();
+        assert_eq!(
+            of(&lines, 1),
+            [
+                "6.000 #1 created",
+                "6.200 #1 agent-002 joins",
+                "67.000 #1 agent-001 joins",
+                "72.000 #1 begins (agent-001 answered)",
+                "132.000 #1 agent-002 leaves",
+                "132.000 #1 released: agent_hangup",
+            ]
+        );
+        let call_agent = &e.finish().by_type[&ConvType::CallAgent];
+        assert_eq!(call_agent.waited, 1);
+    }
+}

@@ -1,0 +1,142 @@
+//! The engine's record of a live conversation: its parties and their roles, the behaviour
+//! drawn for it at arrival, and where a scripted conversation is in its life. Data only, read
+//! and changed by every part of the engine; a leaf that names no other part of it.
+
+use std::sync::Arc;
+
+use crate::conversation::{ConvInfo, ConvType, MemberInfo, Outcome};
+use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
+use crate::sim::agents::AgentIdx;
+use crate::time::SimTime;
+use crate::units::Span;
+
+/// Where a scripted conversation is in its life.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ScriptSlot {
+    /// Its first step has not happened yet.
+    Pending,
+    /// Live under this key.
+    Live(u64),
+    /// Over since this instant.
+    Over(SimTime),
+}
+
+/// Who a party is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// The queued customer (`queue`); their IVR call is already answered.
+    Customer,
+    /// An agent of the pool.
+    Agent(AgentIdx),
+    /// An external number called out (`call_out` callee, scripted `invite_out`).
+    External,
+}
+
+/// One call of a conversation: the initiator is party 0, invited parties follow in the order
+/// they were offered the call.
+#[derive(Debug)]
+pub(super) struct Party {
+    /// The member record the happenings carry.
+    pub(super) member: MemberInfo,
+    /// Who it is.
+    pub(super) role: Role,
+    /// Whether it entered the conference.
+    pub(super) joined: bool,
+    /// Whether it left (hung up, rang too long, or was released).
+    pub(super) left: bool,
+    /// Whether the party's own leg is answered (the customer's IVR call always is).
+    pub(super) answered: bool,
+}
+
+impl Party {
+    pub(super) fn new(member: MemberInfo, role: Role) -> Self {
+        Self {
+            member,
+            role,
+            joined: false,
+            left: false,
+            answered: role == Role::Customer,
+        }
+    }
+}
+
+/// Behaviour drawn once per conversation, so a conversation's course is fixed at arrival.
+#[derive(Debug)]
+pub(super) struct Draws {
+    /// How long the caller (or `call_agent` agent A) waits for the ACD (`None`: forever).
+    pub(super) patience: Option<Span>,
+    /// Whether the initiating agent answers its own leg (`call_out`, `call_agent`).
+    pub(super) initiator_answers: bool,
+    /// How long the initiating agent's leg rings.
+    pub(super) initiator_ring: Span,
+    /// Whether the invited party (agent, or `call_out` callee) answers.
+    pub(super) callee_answers: bool,
+    /// How long the invited party's phone rings before an answer.
+    pub(super) callee_ring: Span,
+    /// Talk time from begin to hang-up.
+    pub(super) talk: Span,
+    /// Who ends the talk: `true` the customer (`queue`), the callee (`call_out`) or agent A
+    /// (`call_agent`); `false` the other party.
+    pub(super) customer_hangs_up: bool,
+}
+
+impl Draws {
+    /// Scripted conversations draw nothing: their timeline says what happens.
+    pub(super) fn scripted() -> Self {
+        Self {
+            patience: None,
+            initiator_answers: false,
+            initiator_ring: Span::ZERO,
+            callee_answers: false,
+            callee_ring: Span::ZERO,
+            talk: Span::ZERO,
+            customer_hangs_up: false,
+        }
+    }
+}
+
+/// A live conversation (an attempt, before its conference is created).
+#[derive(Debug)]
+pub(super) struct Conv {
+    /// Its type.
+    pub(super) kind: ConvType,
+    /// Its id.
+    pub(super) id: ConversationId,
+    /// The queue task (`queue`, `call_agent`).
+    pub(super) queue_id: Option<QueueId>,
+    /// The recording file.
+    pub(super) record_file: RecordFileId,
+    /// Its user data, if any.
+    pub(super) user_data: Option<Arc<str>>,
+    /// When it arrived (the first step, for a scripted one).
+    pub(super) arrived_at: SimTime,
+    /// Its facts once the conference is created (`None` before).
+    pub(super) info: Option<Arc<ConvInfo>>,
+    /// Its calls, the initiator first.
+    pub(super) parties: Vec<Party>,
+    /// Since when it has waited for the ACD to select an agent (`None`: not waiting).
+    pub(super) waiting_since: Option<SimTime>,
+    /// When it began (the first invited party answered).
+    pub(super) started_at: Option<SimTime>,
+    /// How it failed, if it ends without beginning (the first failure seen wins).
+    pub(super) failure: Option<Outcome>,
+    /// Behaviour drawn at arrival.
+    pub(super) draws: Draws,
+    /// Index of the scripted conversation this is, if scripted.
+    pub(super) script: Option<usize>,
+    /// A scripted `end_reason`.
+    pub(super) end_reason: Option<Arc<str>>,
+    /// A scripted sub-account (the plan's otherwise).
+    pub(super) subaccount_id: Option<Arc<str>>,
+}
+
+/// The member record of a customer's or external callee's call.
+pub(super) fn external_member(call_id: CallId, telnumber: Arc<str>) -> MemberInfo {
+    MemberInfo {
+        call_id,
+        agent_name: None,
+        extension_id: None,
+        telnumber,
+        mode: 1,
+    }
+}

@@ -1,0 +1,297 @@
+//! The discrete-event engine: it turns a [`SimPlan`] (and its seed) into a deterministic
+//! stream of [`Happening`]s in time order, over simulated time only; it never touches the
+//! network or the wall clock.
+//!
+//! This file owns the [`Engine`] type, its public API and the event loop: the loop pops the
+//! earliest due timer, moves the clock to it and hands its action to the part that owns it.
+//! The parts, each an `impl Engine` block in its own file:
+//! - `arrivals`: generated conversations (Poisson arrivals per type, the behaviour drawn once
+//!   per conversation, its ids);
+//! - `acd`: the waiting queue and the choice of agent (longest-idle agent, first-come
+//!   first-served callers, queue timeout and patience) and agents' after-call work;
+//! - `lifecycle`: the steps of a conversation's life (create, join, answer, hang up, leave,
+//!   release) and their failure paths;
+//! - `scripted`: scripted conversations, driven through the same steps;
+//! - `action` (what a timer does), `conv` (the engine's record of a live conversation) and
+//!   `timers` (the timer queue) are leaves the others share.
+//!
+//! Lifecycle summary (the full tables are in `docs/lifecycles.md`):
+//! - `queue`: customer arrives and waits → ACD selects the longest-idle agent → conference
+//!   created, customer enters → agent rings (enters while ringing) → answers → begin → talk →
+//!   customer or agent hangs up → release → end.
+//! - `call_out`: agent A's leg rings and is answered → conference created, A enters → callee
+//!   rings (enters while ringing) → answers → begin → talk → hang-up → end.
+//! - `call_agent`: like `call_out`, but after A enters the ACD selects agent B.
+//! - Failure paths release the conference without begin or end.
+//!
+//! Random numbers are drawn from one seeded generator in the order the loop meets them, so
+//! the same plan and seed give the same happenings, ids and order.
+
+use std::collections::VecDeque;
+
+// Fast hashing of the engine's own dense integer keys.
+use rustc_hash::FxHashMap as HashMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::conversation::{Happening, Outcome};
+use crate::sim::agents::AgentPool;
+use crate::sim::behaviour::Behaviour;
+use crate::sim::mechanics::Mechanics;
+use crate::sim::script::ScriptError;
+use crate::sim::stats::SimStats;
+use crate::sim::workload::SimPlan;
+use crate::time::SimTime;
+use crate::units::Span;
+
+mod acd;
+mod action;
+mod arrivals;
+mod conv;
+mod lifecycle;
+mod scripted;
+#[cfg(test)]
+mod testing;
+mod timers;
+
+use action::{Action, Step};
+use conv::{Conv, ScriptSlot};
+use timers::Timers;
+
+/// The simulation engine. Pull happenings with [`Engine::next`].
+pub struct Engine {
+    /// The simulated clock: the instant of the action being handled.
+    now: SimTime,
+    /// What is due when.
+    timers: Timers<Action>,
+    /// The one source of randomness, seeded from the plan.
+    rng: ChaCha8Rng,
+    /// The agents and their states.
+    pool: AgentPool,
+    /// Live conversations, boxed: growing the table then moves pointers, not 300-byte
+    /// records (a rehash of tens of thousands of records stalled real-time sending for
+    /// tens of milliseconds).
+    convs: HashMap<u64, Box<Conv>>,
+    /// The key of the next conversation (keys are dense, in arrival order).
+    next_key: u64,
+    /// Conversations waiting for an agent, first come first served. Entries of callers who
+    /// stopped waiting stay until they reach the front (lazy deletion keeps this O(1)).
+    waiting: VecDeque<u64>,
+    /// Happenings produced by the last action, not yet pulled.
+    out: VecDeque<Happening>,
+    /// What to simulate.
+    plan: SimPlan,
+    /// The platform's delays and limits.
+    mech: Mechanics,
+    /// When generated arrivals stop.
+    arrivals_end: SimTime,
+    /// Counts so far.
+    stats: SimStats,
+    /// Where each scripted conversation is in its life.
+    script_slots: Vec<ScriptSlot>,
+    /// Steps the platform could not have produced.
+    script_errors: Vec<ScriptError>,
+}
+
+impl Engine {
+    /// A new engine at the plan's start time, with every agent idle.
+    pub fn new(plan: SimPlan) -> Self {
+        Self::with_mechanics(plan, Mechanics::default())
+    }
+
+    /// A new engine with non-default platform mechanics (zero delays, for instance, make an
+    /// agent's busy time exactly its talk time).
+    pub fn with_mechanics(plan: SimPlan, mech: Mechanics) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
+        let mut pool = AgentPool::new(&plan.agents, plan.start, &mut rng);
+        // Agents named by scripts are theirs: the generated workload's ACD never selects them.
+        for name in plan.scripted.iter().flat_map(|c| c.agent_names()) {
+            if let Some(idx) = pool.find(name) {
+                pool.reserve(idx);
+            }
+        }
+        let arrivals_end = plan.start + plan.workload.duration;
+        let mut engine = Self {
+            now: plan.start,
+            timers: Timers::default(),
+            rng,
+            pool,
+            convs: HashMap::default(),
+            next_key: 0,
+            waiting: VecDeque::new(),
+            out: VecDeque::new(),
+            stats: SimStats::default(),
+            plan,
+            mech,
+            arrivals_end,
+            script_slots: Vec::new(),
+            script_errors: Vec::new(),
+        };
+        for kind in engine.plan.workload.types() {
+            engine.schedule_next_arrival(kind);
+        }
+        let steps: Vec<(usize, usize, SimTime)> = engine
+            .plan
+            .scripted
+            .iter()
+            .enumerate()
+            .flat_map(|(c, conv)| {
+                conv.steps
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (c, i, s.at))
+            })
+            .collect();
+        engine.script_slots = vec![ScriptSlot::Pending; engine.plan.scripted.len()];
+        for (conv, step, at) in steps {
+            engine.at(at.max(engine.plan.start), Action::Script { conv, step });
+        }
+        engine
+    }
+
+    /// Runs only the scripted conversations of `plan` to their end and returns every step
+    /// the platform could not have produced. Scripted agents are reserved for scripts, so
+    /// the generated workload cannot change this outcome.
+    pub(crate) fn check_scripts(plan: &SimPlan) -> Vec<ScriptError> {
+        let mut plan = plan.clone();
+        plan.workload.rates.clear();
+        plan.workload.ramp.clear();
+        let mut engine = Engine::new(plan);
+        while engine.next_happening().is_some() {}
+        engine.script_errors
+    }
+
+    /// Steps the platform could not have produced, so far.
+    pub fn script_errors(&self) -> &[ScriptError] {
+        &self.script_errors
+    }
+
+    /// The next happening in time order, or `None` when the simulation is over.
+    pub fn next_happening(&mut self) -> Option<Happening> {
+        loop {
+            if let Some(h) = self.out.pop_front() {
+                return Some(h);
+            }
+            let (at, action) = self.timers.pop()?;
+            self.now = at;
+            self.handle(action);
+        }
+    }
+
+    /// Ends the simulation now: live conversations count as unfinished; agent occupancy and
+    /// the simulated time covered are filled in.
+    pub fn finish(&mut self) -> &SimStats {
+        let keys: Vec<u64> = self.convs.keys().copied().collect();
+        for key in keys {
+            if let Some(conv) = self.convs.remove(&key) {
+                self.stats.finished(conv.kind, Outcome::Unfinished);
+            }
+        }
+        self.stats.agent_busy_s = self.pool.busy_secs(self.now);
+        self.stats.agent_count = self.pool.len();
+        self.stats.simulated_s = self.now.since(self.plan.start).as_secs_f64();
+        &self.stats
+    }
+
+    /// Schedules `action` at `at`.
+    fn at(&mut self, at: SimTime, action: Action) {
+        self.timers.push(at, action);
+    }
+
+    /// Schedules `action` `delay` from now.
+    fn after(&mut self, delay: Span, action: Action) {
+        self.at(self.now + delay, action);
+    }
+
+    /// Schedules lifecycle step `step` of conversation `key` `delay` from now.
+    fn step_after(&mut self, delay: Span, key: u64, step: Step) {
+        self.after(delay, Action::Step { key, step });
+    }
+
+    /// Hands a due action to the part of the engine that owns it.
+    fn handle(&mut self, action: Action) {
+        match action {
+            Action::Arrive(kind) => {
+                self.schedule_next_arrival(kind);
+                self.arrive(kind);
+            }
+            Action::GiveUp { key, cause } => self.give_up(key, cause),
+            Action::AgentFree(agent) => self.wrap_up_over(agent),
+            Action::Step { key, step } => self.step(key, step),
+            Action::Script { conv, step } => self.script_step(conv, step),
+        }
+    }
+
+    /// How the generated workload's parties behave.
+    fn behaviour(&self) -> &Behaviour {
+        &self.plan.workload.behaviour
+    }
+}
+
+impl Iterator for Engine {
+    type Item = Happening;
+
+    fn next(&mut self) -> Option<Happening> {
+        self.next_happening()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::{ConvType, Outcome};
+    use crate::sim::behaviour::Behaviour;
+    use crate::units::Rate;
+
+    use super::Engine;
+    use super::testing::{engine, plan, secs};
+
+    #[test]
+    fn finish_counts_live_conversations_as_unfinished_and_measures_agent_time() {
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        // Created, customer joins, agent joins, begins (6 s after the start).
+        for _ in 0..4 {
+            e.next_happening().expect("a happening");
+        }
+        assert_eq!(e.now.since(e.plan.start), secs(6));
+        let stats = e.finish();
+        let queue = &stats.by_type[&ConvType::Queue];
+        assert_eq!((queue.started, queue.unfinished), (1, 1));
+        assert_eq!(queue.by_outcome.get(&Outcome::Unfinished), Some(&1));
+        assert_eq!(stats.agent_count, 2);
+        assert!((stats.simulated_s - 6.0).abs() < 1e-9);
+        assert!(
+            (stats.agent_busy_s - 6.0).abs() < 1e-9,
+            "fetching from 0 s, talking from 6 s"
+        );
+    }
+
+    #[test]
+    fn the_same_plan_and_seed_give_the_same_happenings() {
+        let run = |seed: u64| {
+            let mut plan = plan(4, Behaviour::default());
+            plan.seed = seed;
+            plan.workload.duration = secs(600);
+            plan.workload.rates = ConvType::ALL
+                .map(|t| (t, Rate::from_per_second(0.05)))
+                .to_vec();
+            Engine::new(plan).transcript()
+        };
+        let first = run(5);
+        assert!(first.len() > 50, "{}", first.len());
+        assert_eq!(first, run(5));
+        assert_ne!(first, run(6));
+    }
+
+    #[test]
+    fn an_engine_iterates_its_happenings_in_time_order() {
+        let mut e = engine(2, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        e.arrival(500, ConvType::CallOut);
+        let times: Vec<_> = e.by_ref().map(|h| h.at).collect();
+        assert_eq!(times.len(), 12);
+        assert!(times.is_sorted());
+        assert!(e.next().is_none());
+    }
+}
