@@ -7,6 +7,7 @@ mod lifecycle;
 mod openapi;
 mod retention;
 mod router;
+mod visibility;
 
 use std::sync::Arc;
 
