@@ -37,7 +37,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, TimeDelta, TimeZone as _, Utc};
+use chrono::{
+    DateTime, FixedOffset, NaiveDateTime, Offset as _, TimeDelta, TimeZone as _, Timelike as _, Utc,
+};
 use hmac::digest::{Digest as _, KeyInit, Mac};
 use md5::Md5;
 use sha2::Sha256;
@@ -122,7 +124,7 @@ pub fn string_to_sign(
     app_id: &str,
 ) -> String {
     let (md5, content_type) = if method == "POST" || method == "PUT" {
-        (hex_lower(&Md5::digest(body)), content_type)
+        (format!("{:x}", Md5::digest(body)), content_type)
     } else {
         (String::new(), "")
     };
@@ -144,17 +146,6 @@ pub fn signature(secret: &str, string_to_sign: &str) -> String {
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    use fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            // Writing to a `String` cannot fail.
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
-}
-
 /// Formats `at` as a `Timestamp` header value (`yyyyMMddHHmmss`) in `zone`.
 pub fn format_timestamp(at: DateTime<Utc>, zone: FixedOffset) -> String {
     at.with_timezone(&zone).format(TIMESTAMP_FORMAT).to_string()
@@ -166,21 +157,15 @@ pub fn format_timestamp(at: DateTime<Utc>, zone: FixedOffset) -> String {
 /// Strict: exactly 14 ASCII digits forming a valid calendar date and time;
 /// anything else (signs, spaces, separators, `24:00`, leap seconds) is `None`.
 pub fn parse_timestamp(s: &str, zone: FixedOffset) -> Option<DateTime<Utc>> {
-    let digits = s.as_bytes();
-    if digits.len() != 14 || !digits.iter().all(u8::is_ascii_digit) {
+    // chrono alone would take fewer digits per field and a sign on the year.
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let field = |range: std::ops::Range<usize>| {
-        digits[range]
-            .iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-    };
-    let year = i32::try_from(field(0..4)).ok()?;
-    let local = NaiveDate::from_ymd_opt(year, field(4..6), field(6..8))?.and_hms_opt(
-        field(8..10),
-        field(10..12),
-        field(12..14),
-    )?;
+    let local = NaiveDateTime::parse_from_str(s, TIMESTAMP_FORMAT).ok()?;
+    // chrono reads second 60 as a leap second.
+    if local.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
     zone.from_local_datetime(&local)
         .single()
         .map(|at| at.with_timezone(&Utc))
@@ -685,9 +670,25 @@ mod tests {
             "20160701241000", // hour 24
             "20160701126000", // minute 60
             "20160701121060", // second 60
+            "20161231235960", // a real leap second (UTC 2016-12-31 23:59:60)
             "２０１６０７０１１２１０００",
         ] {
             assert_eq!(parse_timestamp(bad, DEFAULT_ZONE), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_of_every_four_digit_year_parse() {
+        for (text, rfc3339) in [
+            ("00000101000000", "0000-01-01T00:00:00Z"),
+            ("00010101000000", "0001-01-01T00:00:00Z"),
+            ("99991231235959", "9999-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(
+                parse_timestamp(text, Utc.fix()),
+                Some(utc(rfc3339)),
+                "{text}"
+            );
         }
     }
 

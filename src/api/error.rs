@@ -1,8 +1,8 @@
 //! The fake API's answers outside the happy path, as one enum implementing `IntoResponse`:
 //! the platform's JSON envelope `{"code","msg","data":null}` (HTTP 200 for the platform's
 //! business errors, a proper 4xx for requests that match no endpoint) and the plain-text
-//! 401 of an authentication failure (platform-behaviour §6.1, §6.7). Used by the router
-//! and its middleware; no client mistake ever becomes a 5xx.
+//! 401 of an authentication failure, as the platform answers them (`docs/api.md`). Used
+//! by the router and its middleware; no client mistake ever becomes a 5xx.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,4 +1,4 @@
-//! The fake platform API (PRODUCT §4): the record store (fed by the dispatcher), request
+//! The fake platform API (`docs/api.md`): the record store (fed by the dispatcher), request
 //! authentication (the platform's HmacSHA256 scheme), the JSON renderer, the axum router
 //! and its errors, and the flags that configure it.
 

@@ -1,9 +1,9 @@
-//! Renders records as the platform's JSON: the conversation object with its members
-//! (platform-docs/callcenter-conversation.md; platform-behaviour §6.2–§6.3) and the page
-//! object of the list (§6.5). Every choice that differs between fidelity profiles is read
-//! from the [`Profile`], and the fields the events also carry (`begin_time`, `end_reason`,
-//! `queue_id`, `agent_call_id`) come from the same functions the event builder uses, so
-//! the record and the events cannot disagree. Called by the API handlers.
+//! Renders records as the platform's JSON: the conversation object with its members and
+//! the page object of the list, as `docs/api.md` shows them. Every choice that differs
+//! between fidelity profiles is read from the [`Profile`], and the fields the events also
+//! carry (`begin_time`, `end_reason`, `queue_id`, `agent_call_id`) come from the same
+//! functions the event builder uses, so the record and the events cannot disagree. Called
+//! by the API handlers.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The fake platform API server (PRODUCT §4): an axum router over the [`RecordStore`]
+//! The fake platform API server (`docs/api.md`): an axum router over the [`RecordStore`]
 //! that the delivery dispatcher feeds, so a receiver that calls it on `parts_changed` or
 //! `end` reads a record that already agrees with the event. Started by `run` (for the
 //! whole run, see `run.rs`) and by `serve`; tests drive [`router`] in-process.
@@ -111,7 +111,7 @@ pub fn router(state: ApiState) -> Router {
 const MAX_WORKERS: usize = 8;
 
 /// Serves `state` on `listener` in the background, on one worker thread per core (at most
-/// [`MAX_WORKERS`]), until `shutdown` fires; returns the bound address once every worker
+/// `MAX_WORKERS`), until `shutdown` fires; returns the bound address once every worker
 /// is ready.
 pub async fn spawn(
     listener: TcpListener,
@@ -276,7 +276,8 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Verifies `/v*/…` requests when auth is on (platform-behaviour §6.7).
+/// Verifies `/v*/…` requests when auth is on: the platform's signed headers, checked by
+/// [`super::auth::verify`] (`docs/api.md`, "Authentication").
 async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let Some(policy) = &state.inner.auth else {
         return next.run(request).await;

@@ -1,5 +1,6 @@
 //! Maps simulated time to wall-clock deadlines at a given speed (`--speed N`), or to "now"
-//! at `--speed max`. Uses tokio's clock so tests can pause time.
+//! at `--speed max`. Uses tokio's clock so tests can pause time. The dispatcher asks it
+//! when each of the source's batches is due.
 
 use tokio::time::Instant;
 

@@ -1,7 +1,7 @@
 //! Retry policy as data plus pure functions: how many retries, how long to wait before each
 //! (backoff with full jitter, or the receiver's `Retry-After` on 429/503, clamped), and
-//! which responses count as success. The dispatcher's delivery tasks call these; nothing
-//! here sleeps or touches the network.
+//! which responses count as success. The delivery workers call these between attempts;
+//! nothing here sleeps or touches the network.
 
 use std::time::Duration;
 
@@ -70,7 +70,8 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A `Retry-After` header value (RFC 9110 §10.2.3): a number of seconds or an HTTP date.
+/// A `Retry-After` header value, as HTTP defines it (RFC 9110): a number of seconds or an
+/// HTTP date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryAfter {
     /// `Retry-After: 120`.

@@ -1,7 +1,9 @@
-//! Receiver-robustness options (PRODUCT §7) as data plus pure decisions: which events are
-//! delivered twice (`--duplicate-rate`), held back to swap with their conversation's next
-//! event (`--reorder-rate`), and how long each waits before its first attempt
-//! (`--jitter`). Every decision is a function of (seed, seq), so a run repeats exactly.
+//! Receiver-robustness options, which test whether a receiver copes with a hostile
+//! network, as data plus pure decisions: which events are delivered twice
+//! (`--duplicate-rate`), held back to swap with their conversation's next event
+//! (`--reorder-rate`), and how long each waits before its first attempt (`--jitter`).
+//! Every decision is a function of (seed, seq), so a run repeats exactly. Parsed by the
+//! delivery flags; decided by the dispatcher (duplicates, jitter) and its lanes (swaps).
 
 use std::fmt;
 use std::str::FromStr;

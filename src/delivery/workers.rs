@@ -12,11 +12,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::h1::H1Conn;
+use super::attempt::{AttemptResult, ExtraHeaders};
+use super::job::{Completion, DeliveryOutcome, Job};
 use super::retry::{RetryPolicy, SuccessRule};
 use super::signing::{self, Signer};
-use super::transport::{AttemptResult, ExtraHeaders, Transport};
-use super::{Completion, DeliveryOutcome, Job};
+use super::transport::{Conn, Transport};
 
 /// What every attempt needs, shared by the workers.
 pub(super) struct AttemptContext {
@@ -166,7 +166,7 @@ struct Holding<'a> {
 impl Drop for Holding<'_> {
     fn drop(&mut self) {
         if let Some(Order { job, .. }) = self.order.take() {
-            let completion = super::cancelled(job, Instant::now());
+            let completion = Completion::cancelled(job, Instant::now());
             let _ = self.done.send(Done {
                 worker: self.worker,
                 completion,
@@ -182,7 +182,7 @@ async fn work(
     mut orders: mpsc::Receiver<Order>,
     done: mpsc::UnboundedSender<Done>,
 ) {
-    let mut conn = H1Conn::default();
+    let mut conn = ctx.transport.open();
     while let Some(order) = orders.recv().await {
         let mut holding = Holding {
             worker,
@@ -220,7 +220,7 @@ struct Tried {
 
 /// Attempts `job` until success or the retries run out, waiting between attempts as the
 /// retry policy (or the receiver's Retry-After) says.
-async fn deliver(ctx: &AttemptContext, conn: &mut H1Conn, job: &Job) -> Tried {
+async fn deliver(ctx: &AttemptContext, conn: &mut Conn<'_>, job: &Job) -> Tried {
     let first_sent = Instant::now();
     let max = ctx.retry.max_attempts();
     // Retry jitter differs between runs of different seeds and between duplicates.
@@ -242,7 +242,7 @@ async fn deliver(ctx: &AttemptContext, conn: &mut H1Conn, job: &Job) -> Tried {
                 ctx.signer.sign(id, ts, &job.webhook.body),
             ));
         }
-        let got = ctx.transport.attempt(conn, &job.webhook.body, &extra).await;
+        let got = conn.attempt(&job.webhook.body, &extra).await;
         let status = match got.result {
             AttemptResult::Status(s) => Some(s),
             _ => None,

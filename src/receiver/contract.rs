@@ -1,7 +1,8 @@
-//! The event contract checker: validates each webhook body against the seed contract
-//! (documented profile) and each conversation's sequence: `begin` before every later event,
-//! at most one `begin` and one `end`, `end` only after `begin` and last. Pure logic, fed
-//! by the built-in receiver.
+//! The event contract checker: validates each webhook body against the field rules of the
+//! default (`documented`) profile (which fields each event may carry, which its type
+//! requires or forbids, no empty fields) and each conversation's sequence: `begin` before
+//! every later event, at most one `begin` and one `end`, `end` only after `begin` and
+//! last. Pure logic, fed by the built-in receiver.
 //!
 //! The sequence rules are switchable ([`ContractRules`]): when the sender reorders on
 //! purpose (`--ordering none`, `--reorder-rate`) only order-free rules apply (at most one
@@ -275,7 +276,8 @@ impl ContractChecker {
     }
 }
 
-/// Field rules of the documented profile (the seed).
+/// Field rules of the default (`documented`) profile: the fields each event may carry,
+/// those its conversation type requires or forbids, and no empty ones.
 fn check_fields(kind: EventKind, obj: &Map<String, Value>, out: &mut Vec<String>) {
     let allowed: &[&str] = match kind {
         EventKind::ConversationBegin => &[

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::delivery::transport::AttemptResult;
+use crate::delivery::attempt::AttemptResult;
 use crate::delivery::{Completion, DeliveryOutcome};
 
 /// The log writer.

@@ -1,15 +1,15 @@
-//! Reads one HTTP/1.1 response off a connection: the head (parsed by `httparse`, 1xx
-//! interim answers skipped), then the body framed as RFC 9112 §6.3 says (none,
-//! `Content-Length`, chunked, or until close), drained up to a bound so that a complete
-//! answer leaves the connection reusable. A body cut short is an I/O failure of the
-//! attempt, as on the platform (its HTTP client retries on any I/O failure); a body over
-//! the bound is not read at all, and the status stands. Generic over the reader so the
-//! framing is tested without sockets.
+//! Reads one HTTP/1.1 response off a connection for the `h1` client: the head (parsed by
+//! `httparse`, 1xx interim answers skipped), then the body framed as HTTP/1.1 (RFC 9112)
+//! says: none, `Content-Length`, chunked, or until close. The body is drained up to a
+//! bound so that a complete answer leaves the connection reusable. A body cut short is an
+//! I/O failure of the attempt, as on the platform (its HTTP client retries on any I/O
+//! failure); a body over the bound is not read at all, and the status stands. Generic
+//! over the reader so the framing is tested without sockets.
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::delivery::attempt::MAX_RESPONSE_BODY;
 use crate::delivery::retry::RetryAfter;
-use crate::delivery::transport::MAX_RESPONSE_BODY;
 
 /// The largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;

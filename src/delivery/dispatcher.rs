@@ -1,0 +1,326 @@
+//! The delivery phase's control loop, [`run_delivery`], called by `run` (a simulation or a
+//! load test) and by `replay`. A `Dispatcher` in one task releases the source's events
+//! when due, admits them into the lanes while the backlog has room, hands ready sends to
+//! the workers (after their `--jitter`), reports every emission and completion to the
+//! [`Sink`] and the [`LiveCounters`], and on cancellation cancels what has not been sent
+//! and gives in-flight sends a grace period.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::clock::SimClock;
+use super::config::DeliveryConfig;
+use super::counters::LiveCounters;
+use super::jitter::JitterWait;
+use super::job::{Completion, DeliveryOutcome, Job};
+use super::lanes::Queues;
+use super::sink::Sink;
+use super::sleep::{sleep_precise, sleep_until_opt};
+use super::source::{Released, Source};
+use super::workers::{AttemptContext, Workers};
+use crate::time::SimTime;
+use crate::units::Speed;
+
+/// How the delivery phase ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryEnd {
+    /// Whether it was cut short by cancellation.
+    pub interrupted: bool,
+    /// Wall time from the start of the sending phase to its end.
+    pub wall: Duration,
+}
+
+/// Runs the whole delivery phase: releases `source`'s events when due, sends them, and
+/// reports to `sink` until the source is exhausted and every send has an outcome, or
+/// `cancel` fires.
+pub async fn run_delivery(
+    source: &mut dyn Source,
+    sim_start: SimTime,
+    speed: Speed,
+    config: &DeliveryConfig,
+    sink: &mut dyn Sink,
+    progress: &LiveCounters,
+    cancel: &CancellationToken,
+) -> DeliveryEnd {
+    let wall_start = Instant::now();
+    let clock = SimClock::new(sim_start, wall_start, speed);
+    let interrupted = Dispatcher::new(source, clock, config, sink, progress)
+        .run(cancel)
+        .await;
+    progress.in_flight.store(0, Ordering::Relaxed);
+    progress.backlog.store(0, Ordering::Relaxed);
+    DeliveryEnd {
+        interrupted,
+        wall: wall_start.elapsed(),
+    }
+}
+
+/// The state of one delivery phase, between the source and the workers.
+struct Dispatcher<'a> {
+    config: &'a DeliveryConfig,
+    source: &'a mut dyn Source,
+    sink: &'a mut dyn Sink,
+    progress: &'a LiveCounters,
+    clock: SimClock,
+    /// The emission order of the latest admitted event.
+    seq: u64,
+    /// One release's events (reused).
+    released: Vec<Released>,
+    /// Released events the backlog had no room for yet (at most one batch), with their
+    /// simulated and wall-clock due times.
+    pending: VecDeque<(SimTime, Instant, Released)>,
+    queues: Queues<'a>,
+    jitter: JitterWait,
+    workers: Workers,
+    /// Finished sends collected from the workers (reused).
+    finished: Vec<Completion>,
+    /// Whether the source is exhausted and everything it released was admitted.
+    exhausted: bool,
+    /// Set on cancellation: when sends still in flight are given up.
+    grace_deadline: Option<Instant>,
+}
+
+impl<'a> Dispatcher<'a> {
+    fn new(
+        source: &'a mut dyn Source,
+        clock: SimClock,
+        config: &'a DeliveryConfig,
+        sink: &'a mut dyn Sink,
+        progress: &'a LiveCounters,
+    ) -> Self {
+        let attempt_ctx = Arc::new(AttemptContext {
+            transport: config.transport.clone(),
+            retry: config.retry,
+            success: config.success,
+            signer: config.signer.clone(),
+            seed: config.seed,
+        });
+        Self {
+            config,
+            source,
+            sink,
+            progress,
+            clock,
+            seq: 0,
+            released: Vec::new(),
+            pending: VecDeque::new(),
+            queues: Queues::new(config),
+            jitter: JitterWait::default(),
+            workers: Workers::new(attempt_ctx, config.concurrency),
+            finished: Vec::new(),
+            exhausted: false,
+            grace_deadline: None,
+        }
+    }
+
+    /// Runs until the source is exhausted and every send has an outcome, or until the
+    /// grace period after `cancel` ends; returns whether it was interrupted.
+    async fn run(mut self, cancel: &CancellationToken) -> bool {
+        loop {
+            let mut wake = None;
+            if self.grace_deadline.is_none() {
+                wake = self.release_due();
+                self.let_held_go_when_exhausted();
+            }
+            let now = Instant::now();
+            self.start_attempts(now);
+            self.checkpoint(now);
+            let timer = self.next_timer(wake);
+            self.progress
+                .in_flight
+                .store(self.workers.in_flight() as u64, Ordering::Relaxed);
+
+            if self.is_done() {
+                break;
+            }
+
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled(), if self.grace_deadline.is_none() => self.cancel(),
+                () = self.workers.finished(&mut self.finished), if self.workers.in_flight() > 0 => {
+                    self.collect_completions();
+                }
+                _ = sleep_precise(timer), if timer.is_some() => {}
+                _ = sleep_until_opt(self.grace_deadline), if self.grace_deadline.is_some() => {
+                    self.abort_in_flight().await;
+                    break;
+                }
+            }
+        }
+        self.grace_deadline.is_some()
+    }
+
+    /// Releases every batch that is due and admits its events while the backlog has room;
+    /// what does not fit waits in `pending`. Returns when the next batch falls due, if the
+    /// dispatcher is to wake for it (not when the backlog is full or the source is done).
+    fn release_due(&mut self) -> Option<Instant> {
+        loop {
+            if !self.admit_pending() {
+                return None;
+            }
+            let at = self.source.next_at()?;
+            let due = self.clock.deadline(at);
+            if let Some(due) = due
+                && due > Instant::now()
+            {
+                return Some(due);
+            }
+            let scheduled = due.unwrap_or_else(Instant::now);
+            self.release(at, scheduled);
+        }
+    }
+
+    /// Takes the source's batch due at `at` (on the wall clock `scheduled`) into `pending`.
+    fn release(&mut self, at: SimTime, scheduled: Instant) {
+        self.source.release(&mut self.released);
+        self.progress
+            .sim_now_us
+            .store(at.as_micros(), Ordering::Relaxed);
+        self.pending
+            .extend(self.released.drain(..).map(|r| (at, scheduled, r)));
+    }
+
+    /// Admits pending events, in order, while the backlog has room for each (and its
+    /// duplicate); false when one had to stay.
+    fn admit_pending(&mut self) -> bool {
+        while let Some((_, _, next)) = self.pending.front() {
+            let seq = next.seq.unwrap_or(self.seq + 1);
+            let duplicate = self.config.robustness.duplicate(self.config.seed, seq);
+            if !self.queues.has_room_for(1 + usize::from(duplicate)) {
+                return false;
+            }
+            let Some((at, scheduled, Released { webhook, .. })) = self.pending.pop_front() else {
+                break;
+            };
+            self.seq = seq;
+            self.admit(
+                Job {
+                    seq,
+                    duplicate: false,
+                    webhook,
+                    scheduled,
+                    scheduled_sim: at,
+                },
+                duplicate,
+            );
+        }
+        true
+    }
+
+    /// Emits `job` (and, with `duplicate`, its second send) into the lanes.
+    fn admit(&mut self, job: Job, duplicate: bool) {
+        self.sink.emitted(&job);
+        self.progress.emitted.fetch_add(1, Ordering::Relaxed);
+        self.queues
+            .admit(job, duplicate, &mut *self.sink, self.progress);
+    }
+
+    /// Once the source is exhausted and all it released is admitted, lets the events held
+    /// for a swap go: no successor will come.
+    fn let_held_go_when_exhausted(&mut self) {
+        if !self.exhausted && self.pending.is_empty() && self.source.next_at().is_none() {
+            self.exhausted = true;
+            self.queues.release_held();
+        }
+    }
+
+    /// Hands sends to workers while there is room: first those whose `--jitter` has
+    /// passed, then the ready queue, where a send with a jitter starts waiting it out
+    /// instead (outside the concurrency limit; its lane stays busy meanwhile).
+    fn start_attempts(&mut self, now: Instant) {
+        self.jitter.release_due(now);
+        while self.workers.has_room() {
+            let job = if let Some(job) = self.jitter.pop_due() {
+                job
+            } else if let Some(job) = self.queues.pop_ready() {
+                let jitter = self.config.robustness.jitter(self.config.seed, job.seq);
+                if !jitter.is_zero() {
+                    self.jitter.hold(job, now + jitter);
+                    continue;
+                }
+                job
+            } else {
+                break;
+            };
+            let jitter = self.config.robustness.jitter(self.config.seed, job.seq);
+            self.workers.launch(job, jitter);
+        }
+    }
+
+    /// Lets the sink take its periodic checkpoint once it is due.
+    fn checkpoint(&mut self, now: Instant) {
+        if let Some(at) = self.sink.next_checkpoint()
+            && at <= now
+        {
+            self.sink.checkpoint(now);
+        }
+    }
+
+    /// The earliest of the next release (`wake`), the next jitter's end and the sink's
+    /// next checkpoint.
+    fn next_timer(&self, wake: Option<Instant>) -> Option<Instant> {
+        [wake, self.jitter.next_due(), self.sink.next_checkpoint()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether the phase is over: nothing is left in the backlog, and the source is
+    /// exhausted or the run was cancelled.
+    fn is_done(&self) -> bool {
+        self.queues.backlog() == 0 && (self.exhausted || self.grace_deadline.is_some())
+    }
+
+    /// Cancellation: starts the grace period; nothing new is sent, so everything not yet
+    /// in flight is cancelled now, in emission order.
+    fn cancel(&mut self) {
+        self.grace_deadline = Some(Instant::now() + self.config.grace);
+        let now = Instant::now();
+        let mut waiting = self.queues.drain_waiting();
+        self.jitter.drain_into(&mut waiting);
+        waiting.sort_by_key(|j| (j.seq, j.duplicate));
+        for job in waiting {
+            self.queues.finished(job.webhook.conv_key, self.progress);
+            report(self.sink, self.progress, Completion::cancelled(job, now));
+        }
+    }
+
+    /// Reports the sends the workers finished and frees their lanes (after cancellation
+    /// there are no lanes left: they only leave the backlog).
+    fn collect_completions(&mut self) {
+        for done in self.finished.drain(..) {
+            let key = done.job.webhook.conv_key;
+            report(self.sink, self.progress, done);
+            if self.grace_deadline.is_none() {
+                self.queues.finished(key, self.progress);
+            } else {
+                self.queues.finished_in_grace();
+            }
+        }
+    }
+
+    /// The grace period ran out: what finished meanwhile keeps its outcome; the rest is
+    /// cancelled.
+    async fn abort_in_flight(&mut self) {
+        for done in self.workers.abort().await {
+            report(self.sink, self.progress, done);
+        }
+    }
+}
+
+/// Counts a send's outcome (an original's, not a duplicate's) and hands it to the sink.
+fn report(sink: &mut dyn Sink, progress: &LiveCounters, done: Completion) {
+    if !done.job.duplicate {
+        match done.outcome {
+            DeliveryOutcome::Delivered => progress.delivered.fetch_add(1, Ordering::Relaxed),
+            DeliveryOutcome::Failed => progress.failed.fetch_add(1, Ordering::Relaxed),
+            DeliveryOutcome::Cancelled => 0,
+        };
+    }
+    sink.completed(&done);
+}
