@@ -27,6 +27,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod feed;
 pub mod ids;
 pub mod plan;
 pub mod receiver;

@@ -17,8 +17,8 @@ use crate::delivery::transport::{Transport, preflight};
 use crate::delivery::{DeliveryConfig, DeliveryEnd, LiveCounters, Source, run_delivery};
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::TargetSpec;
-use crate::receiver::Receiver;
 use crate::receiver::contract::ContractRules;
+use crate::receiver::{ApiLookup, Receiver};
 use crate::report::collector::{Collector, ReportMeta};
 use crate::report::events_log::EventsLog;
 use crate::report::{DeliverySummary, Report, ThresholdSpec};
@@ -47,12 +47,14 @@ impl Target {
         &self.desc
     }
 
-    /// Starts the built-in receiver (checking the contract with `rules`, and the
-    /// signatures the options make) or checks that the URL is reachable.
+    /// Starts the built-in receiver (checking the contract with `rules`, the signatures
+    /// the options make and, with a `lookup`, each event's record) or checks that the URL
+    /// is reachable.
     pub(crate) async fn start(
         spec: &TargetSpec,
         options: &DeliveryOptions,
         rules: ContractRules,
+        lookup: Option<ApiLookup>,
         servers: &CancellationToken,
     ) -> Result<Self, RunError> {
         Ok(match spec {
@@ -62,9 +64,12 @@ impl Target {
                 built_in: None,
             },
             TargetSpec::BuiltIn => {
-                let receiver = Receiver::new(false)
+                let mut receiver = Receiver::new(false)
                     .with_rules(rules)
                     .with_secrets(options.signer.secrets().to_vec());
+                if let Some(lookup) = lookup {
+                    receiver = receiver.with_api(lookup);
+                }
                 let addr = receiver
                     .clone()
                     .spawn(SocketAddr::from(([127, 0, 0, 1], 0)), servers.clone())

@@ -4,6 +4,7 @@
 //! and `serve` call [`run_plan`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -13,10 +14,11 @@ use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
 use crate::delivery::DeliveryConfig;
-use crate::delivery::source::SimSource;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
+use crate::feed::SimSource;
 use crate::plan::RunPlan;
+use crate::receiver::ApiLookup;
 use crate::receiver::contract::ContractRules;
 use crate::report::Report;
 use crate::report::collector::ReportMeta;
@@ -54,7 +56,24 @@ pub async fn run_plan(
     };
 
     let rules = ContractRules::for_delivery(&plan.delivery);
-    let target = Target::start(&plan.target, &plan.delivery, rules, &servers).await?;
+    // The built-in receiver reads each event's record, as an application would, and
+    // checks it shows nothing the events did not announce.
+    let lookup = api_addr.map(|addr| {
+        let base = reqwest::Url::parse(&format!("http://{addr}/")).ok();
+        let lookup = ApiLookup::new(&base?, "ccsim");
+        Some(match &plan.api.auth {
+            Some(auth) => lookup.with_signing(auth.credentials.clone(), auth.zone),
+            None => lookup,
+        })
+    });
+    let target = Target::start(
+        &plan.target,
+        &plan.delivery,
+        rules,
+        lookup.flatten(),
+        &servers,
+    )
+    .await?;
     let outputs = Outputs {
         report: plan.report.clone(),
         events_log: plan.events_log.clone(),
@@ -71,10 +90,14 @@ pub async fn run_plan(
     };
 
     let builder = EventBuilder::new(plan.profile.clone());
-    let config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
+    let mut config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
     let mut engine = Engine::new(plan.sim.clone());
     // Nobody can read the records without the API: no store to keep then.
     let records = api_addr.is_some().then_some(&store);
+    if records.is_some() {
+        // Each change shows in the records once the event announcing it goes out.
+        config = config.with_handover(Arc::new(store.clone()));
+    }
     let mut source = SimSource::new(|| engine.next_happening(), records, &builder);
     // Progress is measured against the arrivals window; the tail after it is short.
     let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
@@ -89,6 +112,10 @@ pub async fn run_plan(
     )
     .await?;
     drop(source);
+    if records.is_some() && !sent.end.interrupted {
+        // Every event went out: what happened after the last one shows too.
+        store.finish();
+    }
     let stats = engine.finish().clone();
     let mut report = sent
         .collector

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
+use super::flags::api::CredentialArgs;
 use super::flags::delivery::{SecretList, SecretsParser};
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
@@ -25,8 +26,9 @@ pub struct ListenArgs {
           value_parser = SecretsParser)]
     pub secret: Vec<SecretList>,
 
-    /// On every parts_changed, fetch the conversation record from this fake platform API
-    /// and print its members.
+    /// On every event, fetch the conversation's record from this fake platform API, check
+    /// it shows nothing the events so far did not announce, and (on parts_changed) print
+    /// its members.
     #[arg(long, env = "CCSIM_LISTEN_API", value_name = "URL")]
     pub api: Option<reqwest::Url>,
 
@@ -38,6 +40,11 @@ pub struct ListenArgs {
         default_value = "ccsim"
     )]
     pub account: String,
+
+    /// Credentials that sign the record lookups (`--api-secret`), for an API started with
+    /// `--api-auth`.
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
 
     /// Answer this share of requests with HTTP 500, to watch a sender retry.
     #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
@@ -67,7 +74,13 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
             delay: args.delay.as_std(),
         });
     if let Some(api) = &args.api {
-        receiver = receiver.with_api(ApiLookup::new(api, &args.account));
+        let mut lookup = ApiLookup::new(api, &args.account);
+        // With a secret, lookups are signed, so an `--api-auth` API answers them.
+        if args.credentials.api_secret.is_some() {
+            let credentials = args.credentials.credentials("--api")?;
+            lookup = lookup.with_signing(credentials, args.credentials.api_tz);
+        }
+        receiver = receiver.with_api(lookup);
     }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

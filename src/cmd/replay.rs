@@ -74,7 +74,7 @@ pub async fn replay(
         ordered: false,
         allow_duplicates: true,
     };
-    let target = Target::start(&target, &options, rules, &servers).await?;
+    let target = Target::start(&target, &options, rules, None, &servers).await?;
     let outputs = Outputs {
         report: args.output.report.clone(),
         events_log: args.output.events_log.clone(),

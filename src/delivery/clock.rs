@@ -25,6 +25,11 @@ impl SimClock {
         }
     }
 
+    /// Whether it runs at `--speed max` (no clock to follow).
+    pub fn is_max(&self) -> bool {
+        matches!(self.speed, Speed::Max)
+    }
+
     /// When `at` is due on the wall clock; `None` at speed max (due as soon as possible).
     pub fn deadline(&self, at: SimTime) -> Option<Instant> {
         match self.speed {

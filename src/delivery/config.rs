@@ -2,8 +2,10 @@
 //! deliver, built by `run` and `replay` from the parsed [`DeliveryOptions`] and the
 //! chosen [`Transport`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::handover::Handover;
 use super::options::{DeliveryOptions, OrderingMode};
 use super::retry::{RetryPolicy, SuccessRule};
 use super::robustness::Robustness;
@@ -34,6 +36,8 @@ pub struct DeliveryConfig {
     pub robustness: Robustness,
     /// Seed of the robustness decisions and retry jitter.
     pub seed: u64,
+    /// Told when each event goes out (the records of a simulation), if anyone is.
+    pub handover: Option<Arc<dyn Handover>>,
 }
 
 impl DeliveryConfig {
@@ -50,6 +54,13 @@ impl DeliveryConfig {
             ordering: options.ordering,
             robustness: options.robustness,
             seed,
+            handover: None,
         }
+    }
+
+    /// The same, telling `handover` when each event goes out.
+    pub fn with_handover(mut self, handover: Arc<dyn Handover>) -> Self {
+        self.handover = Some(handover);
+        self
     }
 }

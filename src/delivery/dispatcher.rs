@@ -99,6 +99,7 @@ impl<'a> Dispatcher<'a> {
             success: config.success,
             signer: config.signer.clone(),
             seed: config.seed,
+            handover: config.handover.clone(),
         });
         Self {
             config,
@@ -178,6 +179,13 @@ impl<'a> Dispatcher<'a> {
     /// Takes the source's batch due at `at` (on the wall clock `scheduled`) into `pending`.
     fn release(&mut self, at: SimTime, scheduled: Instant) {
         self.source.release(&mut self.released);
+        // Following a clock, the delivery has reached `at`: what happened silently by
+        // then may show. At --speed max there is no clock: hand-overs move it instead.
+        if let Some(handover) = &self.config.handover
+            && !self.clock.is_max()
+        {
+            handover.clock_reached(at);
+        }
         self.progress
             .sim_now_us
             .store(at.as_micros(), Ordering::Relaxed);
@@ -194,7 +202,14 @@ impl<'a> Dispatcher<'a> {
             if !self.queues.has_room_for(1 + usize::from(duplicate)) {
                 return false;
             }
-            let Some((at, scheduled, Released { webhook, .. })) = self.pending.pop_front() else {
+            let Some((
+                at,
+                scheduled,
+                Released {
+                    webhook, change, ..
+                },
+            )) = self.pending.pop_front()
+            else {
                 break;
             };
             self.seq = seq;
@@ -205,6 +220,7 @@ impl<'a> Dispatcher<'a> {
                     webhook,
                     scheduled,
                     scheduled_sim: at,
+                    change,
                 },
                 duplicate,
             );

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::attempt::AttemptResult;
+use crate::conversation::ChangeTicket;
 use crate::event::Webhook;
 use crate::time::SimTime;
 
@@ -24,6 +25,8 @@ pub struct Job {
     pub scheduled: Instant,
     /// When it was due in simulated time.
     pub scheduled_sim: SimTime,
+    /// The record change it announces, made visible when it is handed over.
+    pub change: Option<ChangeTicket>,
 }
 
 impl Job {

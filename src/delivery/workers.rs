@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::attempt::{AttemptResult, ExtraHeaders};
+use super::handover::Handover;
 use super::job::{Completion, DeliveryOutcome, Job};
 use super::retry::{RetryPolicy, SuccessRule};
 use super::signing::{self, Signer};
@@ -25,6 +26,7 @@ pub(super) struct AttemptContext {
     pub(super) success: SuccessRule,
     pub(super) signer: Signer,
     pub(super) seed: u64,
+    pub(super) handover: Option<Arc<dyn Handover>>,
 }
 
 /// A send handed to a worker: the event and the `--jitter` it already waited.
@@ -241,6 +243,12 @@ async fn deliver(ctx: &AttemptContext, conn: &mut Conn<'_>, job: &Job) -> Tried 
                 signing::HEADER_SIGNATURE,
                 ctx.signer.sign(id, ts, &job.webhook.body),
             ));
+        }
+        if attempt == 1
+            && let (Some(handover), Some(change)) = (&ctx.handover, job.change)
+        {
+            // The request is written next: what it announces may show from now on.
+            handover.handed_over(change, job.scheduled_sim);
         }
         let got = conn.attempt(&job.webhook.body, &extra).await;
         let status = match got.result {

@@ -35,6 +35,8 @@ struct ConvTrack {
     kind: Option<String>,
     begins: u32,
     ends: u32,
+    /// `parts_changed` events received (each announces one join or one leave).
+    parts: u32,
     /// Hashes of the bodies seen (only kept when duplicates are allowed).
     seen: Vec<u64>,
 }
@@ -140,6 +142,62 @@ impl ContractChecker {
         }
     }
 
+    /// Checks the record of a conversation, read while handling its event `body` (already
+    /// given to [`ContractChecker::check_event`]): it may show no change that the events
+    /// received so far did not announce. A `begin_time` needs `begin`; an `end_reason`,
+    /// and the `end_time` of a conversation that began, need `end`; every member who
+    /// joined, and every one who left before the end, needs a `parts_changed`. Only
+    /// checked when events arrive in order (with `--ordering none`, a later event may be
+    /// in flight and its change already visible).
+    pub fn check_record(&mut self, body: &[u8], record: &Value) {
+        if !self.rules.ordered {
+            return;
+        }
+        let Ok(event) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let (Some(name), Some(id)) = (event["event"].as_str(), event["id"].as_str()) else {
+            return;
+        };
+        let Some(track) = self.convs.get(id) else {
+            return;
+        };
+        let data = &record["data"];
+        if !data.is_object() {
+            return; // not held (forgotten by retention): nothing to compare
+        }
+        let ahead = |field: &str, why: &str| {
+            format!("{name} {id}: the record shows {field} before {why} was received")
+        };
+        let mut problems = Vec::new();
+        if !data["begin_time"].is_null() && track.begins == 0 {
+            problems.push(ahead("begin_time", "begin"));
+        }
+        if !data["end_reason"].is_null() && track.ends == 0 {
+            problems.push(ahead("end_reason", "end"));
+        }
+        if !data["end_time"].is_null() && track.ends == 0 && track.begins > 0 {
+            problems.push(ahead("end_time", "end"));
+        }
+        let empty = Vec::new();
+        let members = data["members"].as_array().unwrap_or(&empty);
+        let joined = members.len() as u64;
+        let left = if data["end_time"].is_null() {
+            members.iter().filter(|m| !m["end_time"].is_null()).count() as u64
+        } else {
+            0 // the end sets every member's end_time at once
+        };
+        if joined + left > u64::from(track.parts) {
+            problems.push(format!(
+                "{name} {id}: the record shows {joined} members joined and {left} left, but only {} parts_changed were received",
+                track.parts
+            ));
+        }
+        for p in problems {
+            self.violation(p);
+        }
+    }
+
     /// Records a request whose signature did not verify.
     pub fn bad_signature(&mut self, why: String) {
         self.summary.bad_signatures += 1;
@@ -207,6 +265,7 @@ impl ContractChecker {
             kind: None,
             begins: 0,
             ends: 0,
+            parts: 0,
             seen: Vec::new(),
         });
         let dedup_key = match webhook_id {
@@ -262,7 +321,7 @@ impl ContractChecker {
                     track.kind = this_type;
                 }
             }
-            EventKind::ConversationPartsChanged => {}
+            EventKind::ConversationPartsChanged => track.parts += 1,
         }
         out.into_iter()
             .map(|m| {
@@ -529,5 +588,103 @@ mod tests {
             json!({"action":"event_notify","event":"callcenter.nope","id":ID}),
         );
         assert_eq!(c.summary(false).violations, 3);
+    }
+
+    /// A record envelope with `members` (each `(begin, end)`) and the conversation's
+    /// `begin_time`, `end_time` and `end_reason`.
+    fn record(members: &[(&str, Option<&str>)], begin: bool, end: bool, reason: bool) -> Value {
+        let members: Vec<Value> = members
+            .iter()
+            .map(|(b, e)| json!({"begin_time": b, "end_time": e}))
+            .collect();
+        json!({"code":"000000","data":{
+            "id": ID, "members": members,
+            "begin_time": begin.then_some(1_700_000_000_000i64),
+            "end_time": end.then_some(1_700_000_060_000i64),
+            "end_reason": reason.then_some("customer_hangup"),
+        }})
+    }
+
+    /// Feeds `event`, then checks `record` read while handling it; the violations.
+    fn read_on(c: &mut ContractChecker, event: Value, record: Value) -> Vec<String> {
+        let body = event.to_string();
+        c.check(body.as_bytes());
+        let before = c.summary(false).examples.len();
+        c.check_record(body.as_bytes(), &record);
+        c.summary(false).examples[before..].to_vec()
+    }
+
+    #[test]
+    fn a_record_that_shows_only_what_was_announced_holds_the_contract() {
+        let mut c = ContractChecker::new();
+        let a = ("t1", None);
+        assert!(read_on(&mut c, parts(), record(&[a], false, false, false)).is_empty());
+        let b = ("t2", None);
+        assert!(read_on(&mut c, parts(), record(&[a, b], false, false, false)).is_empty());
+        assert!(read_on(&mut c, begin(), record(&[a, b], true, false, false)).is_empty());
+        let (a_left, b_left) = (("t1", Some("t9")), ("t2", Some("t9")));
+        assert!(read_on(&mut c, end(), record(&[a_left, b_left], true, true, true)).is_empty());
+        assert_eq!(c.summary(true).violations, 0);
+    }
+
+    #[test]
+    fn a_record_ahead_of_the_events_is_a_violation_naming_the_event_and_the_field() {
+        let mut c = ContractChecker::new();
+        let a = ("t1", None);
+        let problems = read_on(
+            &mut c,
+            parts(),
+            record(&[a, ("t2", None)], false, false, false),
+        );
+        assert_eq!(
+            problems,
+            [format!(
+                "callcenter.conversation.parts_changed {ID}: the record shows 2 members joined and 0 left, but only 1 parts_changed were received"
+            )]
+        );
+        let problems = read_on(&mut c, parts(), record(&[a, a], true, true, true));
+        assert_eq!(
+            problems,
+            [
+                format!(
+                    "callcenter.conversation.parts_changed {ID}: the record shows begin_time before begin was received"
+                ),
+                format!(
+                    "callcenter.conversation.parts_changed {ID}: the record shows end_reason before end was received"
+                ),
+            ]
+        );
+        let problems = read_on(&mut c, begin(), record(&[a, a], true, true, false));
+        assert_eq!(
+            problems,
+            [format!(
+                "callcenter.conversation.begin {ID}: the record shows end_time before end was received"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_conversation_that_never_began_may_show_its_silent_end() {
+        let mut c = ContractChecker::new();
+        let (a, b) = (("t1", Some("t5")), ("t2", Some("t5")));
+        assert!(
+            read_on(
+                &mut c,
+                parts(),
+                record(&[("t1", None)], false, false, false)
+            )
+            .is_empty()
+        );
+        assert!(read_on(&mut c, parts(), record(&[a, b], false, true, false)).is_empty());
+    }
+
+    #[test]
+    fn records_are_not_checked_when_events_may_arrive_out_of_order() {
+        let mut c = ContractChecker::with_rules(ContractRules {
+            ordered: false,
+            allow_duplicates: true,
+        });
+        let ahead = record(&[("t1", None), ("t2", None)], true, true, true);
+        assert!(read_on(&mut c, parts(), ahead).is_empty());
     }
 }

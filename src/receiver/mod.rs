@@ -1,8 +1,10 @@
 //! The built-in receiver (`ccsim listen`, and the default target of `run` without
 //! `--target`): an axum server that accepts webhooks with HTTP 200, checks each against the
 //! event contract, and optionally prints each event as a line, verifies Standard Webhooks
-//! signatures (`--secret`), fetches the conversation record on `parts_changed` (`--api`)
-//! and simulates faults (`--fail-rate`, `--delay`) so a sender's retries can be seen.
+//! signatures (`--secret`), fetches the conversation record on every event (`--api`; the
+//! members are printed on `parts_changed`) and checks that the record shows nothing the
+//! events received so far did not announce, and simulates faults (`--fail-rate`,
+//! `--delay`) so a sender's retries can be seen.
 
 pub mod contract;
 
@@ -19,6 +21,9 @@ use axum::routing::post;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use chrono::FixedOffset;
+
+use crate::api::auth::{ApiCredentials, sign_request};
 use crate::delivery::signing::{self, WebhookSecret};
 use contract::{ContractChecker, ContractRules, ContractSummary};
 
@@ -34,12 +39,15 @@ pub struct Faults {
     pub delay: Duration,
 }
 
-/// Where `parts_changed` records are fetched (`ccsim listen --api`).
+/// Where records are fetched (`ccsim listen --api`, and the built-in receiver of a run
+/// whose fake API is on).
 #[derive(Debug, Clone)]
 pub struct ApiLookup {
     client: reqwest::Client,
     base: String,
     account: String,
+    /// Signs each lookup like a platform client, for an API that requires it.
+    signing: Option<(ApiCredentials, FixedOffset)>,
 }
 
 impl ApiLookup {
@@ -53,27 +61,52 @@ impl ApiLookup {
                 .unwrap_or_default(),
             base: base.as_str().trim_end_matches('/').to_string(),
             account: account.to_string(),
+            signing: None,
         }
+    }
+
+    /// Signs every lookup with `credentials`, its `Timestamp` written in `zone`.
+    pub fn with_signing(mut self, credentials: ApiCredentials, zone: FixedOffset) -> Self {
+        self.signing = Some((credentials, zone));
+        self
+    }
+
+    /// The record envelope of conversation `id`, or why it could not be fetched.
+    pub async fn fetch(&self, id: &str) -> Result<serde_json::Value, String> {
+        let path = format!("/v1/account/{}/callcenter/conversation/{id}", self.account);
+        let url = format!("{}{path}", self.base);
+        let mut request = self.client.get(&url);
+        if let Some((credentials, zone)) = &self.signing {
+            let signed = sign_request(
+                credentials,
+                "GET",
+                &path,
+                "",
+                b"",
+                chrono::Utc::now(),
+                *zone,
+            );
+            for (name, value) in signed.pairs() {
+                request = request.header(name, value);
+            }
+        }
+        let resp = request
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("HTTP {status}, cannot read the body: {e}"))?;
+        serde_json::from_slice(&body).map_err(|e| format!("HTTP {status}, body is not JSON: {e}"))
     }
 
     /// One line describing the record's members, or why it could not be fetched.
     pub async fn members_line(&self, id: &str) -> String {
-        let url = format!(
-            "{}/v1/account/{}/callcenter/conversation/{id}",
-            self.base, self.account
-        );
-        let resp = match self.client.get(&url).send().await {
-            Ok(r) => r,
-            Err(e) => return format!("  record {id}: cannot fetch {url}: {e}"),
-        };
-        let status = resp.status();
-        let body = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => return format!("  record {id}: HTTP {status}, cannot read the body: {e}"),
-        };
-        match serde_json::from_slice::<serde_json::Value>(&body) {
+        match self.fetch(id).await {
             Ok(v) => describe_record(id, &v),
-            Err(e) => format!("  record {id}: HTTP {status}, body is not JSON: {e}"),
+            Err(e) => format!("  record {id}: {e}"),
         }
     }
 }
@@ -164,7 +197,8 @@ impl Receiver {
         self
     }
 
-    /// Fetches and prints the record on every `parts_changed`.
+    /// Fetches the record on every event and checks it against the events so far (and,
+    /// when printing, prints its members on every `parts_changed`).
     pub fn with_api(mut self, api: ApiLookup) -> Self {
         self.api = Some(api);
         self
@@ -274,22 +308,32 @@ async fn accept(
     }
     if rx.print {
         println!("{}", describe(&body));
-        // Inline, so the record prints under its event; bounded by the lookup timeout.
-        if let Some(api) = &rx.api
-            && let Some(id) = parts_changed_id(&body)
-        {
-            println!("{}", api.members_line(&id).await);
+    }
+    // Inside the handler, before answering, as an application would; bounded by the
+    // lookup timeout.
+    if let Some(api) = &rx.api
+        && let Some((id, parts_changed)) = conversation_of(&body)
+    {
+        let record = api.fetch(&id).await;
+        if rx.print && parts_changed {
+            match &record {
+                Ok(v) => println!("{}", describe_record(&id, v)),
+                Err(e) => println!("  record {id}: {e}"),
+            }
+        }
+        if let (Ok(record), Ok(mut checker)) = (&record, rx.checker.lock()) {
+            checker.check_record(&body, record);
         }
     }
     (StatusCode::OK, "success")
 }
 
-/// The conversation id of a `parts_changed` event body.
-fn parts_changed_id(body: &[u8]) -> Option<String> {
+/// The conversation id of an event body, and whether it is a `parts_changed`.
+fn conversation_of(body: &[u8]) -> Option<(String, bool)> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    (v.get("event")?.as_str()? == crate::event::EventKind::ConversationPartsChanged.name())
-        .then(|| v.get("id")?.as_str().map(str::to_string))
-        .flatten()
+    let parts_changed =
+        v.get("event")?.as_str()? == crate::event::EventKind::ConversationPartsChanged.name();
+    Some((v.get("id")?.as_str()?.to_string(), parts_changed))
 }
 
 /// A readable one-line description of an event body.
@@ -378,13 +422,13 @@ mod tests {
     }
 
     #[test]
-    fn only_parts_changed_bodies_name_a_record_to_fetch() {
+    fn every_event_names_its_record_and_says_whether_it_is_a_parts_changed() {
         let parts = br#"{"event":"callcenter.conversation.parts_changed","id":"abc"}"#;
-        assert_eq!(parts_changed_id(parts).as_deref(), Some("abc"));
+        assert_eq!(conversation_of(parts), Some(("abc".into(), true)));
         assert_eq!(
-            parts_changed_id(br#"{"event":"callcenter.conversation.end","id":"abc"}"#),
-            None
+            conversation_of(br#"{"event":"callcenter.conversation.end","id":"abc"}"#),
+            Some(("abc".into(), false))
         );
-        assert_eq!(parts_changed_id(b"junk"), None);
+        assert_eq!(conversation_of(b"junk"), None);
     }
 }

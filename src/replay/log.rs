@@ -192,6 +192,7 @@ impl Source for LogSource {
             Ok(webhook) => out.push(Released {
                 seq: Some(e.seq),
                 webhook,
+                change: None,
             }),
             // Only a log changed under a running replay gets here; say so rather than
             // send something else.

@@ -1,6 +1,7 @@
 //! The scheduler under paused time: every event is due exactly when its simulated time,
-//! scaled by the speed, says, is never sent early nor later than the next timer tick, and
-//! the same seed gives the same instants.
+//! scaled by the speed, says, is never sent early nor later than the next timer tick, the
+//! same seed gives the same instants, and the change an event announces shows in the
+//! records only once the event is handed over.
 
 use std::time::Duration;
 
@@ -10,10 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use ccsim::api::store::RecordStore;
 use ccsim::cli::{Cli, Command};
-use ccsim::delivery::source::SimSource;
 use ccsim::delivery::transport::Transport;
 use ccsim::delivery::{Completion, DeliveryConfig, Job, LiveCounters, Sink, run_delivery};
 use ccsim::event::EventBuilder;
+use ccsim::feed::SimSource;
 use ccsim::scenario::default_plan;
 use ccsim::sim::engine::Engine;
 use ccsim::time::SimTime;
@@ -99,4 +100,114 @@ async fn the_same_seed_gives_the_same_send_instants() {
     assert_eq!(a, offsets(t1, b));
     let (t2, _, c) = schedule(6, 60.0).await;
     assert_ne!(a, offsets(t2, c));
+}
+
+/// What a record showed of an event's change: when the event was emitted (waiting in its
+/// lane) and when it was completed (after it was handed over).
+#[derive(Default)]
+struct Watcher {
+    store: RecordStore,
+    /// Per event: (kind, shown when emitted, shown when completed).
+    seen: std::collections::HashMap<u64, (ccsim::event::EventKind, bool, bool)>,
+    /// Per event: its conversation.
+    conv: std::collections::HashMap<u64, ccsim::ids::ConversationId>,
+}
+
+impl Watcher {
+    /// Whether the record shows `job`'s change: a `begin` its begin time, an `end` its end
+    /// reason, a `parts_changed` as many joins and leaves as the conversation's
+    /// `parts_changed` so far (counted by the caller in `parts`).
+    fn shows(&self, job: &Job, parts: usize) -> bool {
+        use ccsim::event::EventKind;
+        let Some(r) = self.store.get(&job.webhook.conversation_id) else {
+            return false;
+        };
+        match job.webhook.kind {
+            EventKind::ConversationBegin => r.started_at.is_some(),
+            EventKind::ConversationEnd => r.end_reason.is_some(),
+            EventKind::ConversationPartsChanged => {
+                let left = r.members.iter().filter(|m| m.end_time.is_some()).count();
+                r.members.len() + left >= parts
+            }
+        }
+    }
+
+    fn parts_so_far(&self, job: &Job) -> usize {
+        self.seen
+            .iter()
+            .filter(|(seq, (kind, _, _))| {
+                **seq <= job.seq
+                    && *kind == ccsim::event::EventKind::ConversationPartsChanged
+                    && self.conv.get(seq) == Some(&job.webhook.conversation_id)
+            })
+            .count()
+    }
+}
+
+impl Sink for Watcher {
+    fn emitted(&mut self, job: &Job) {
+        self.seen.insert(job.seq, (job.webhook.kind, false, false));
+        self.conv.insert(job.seq, job.webhook.conversation_id);
+        let parts = self.parts_so_far(job);
+        let shown = self.shows(job, parts);
+        if let Some(entry) = self.seen.get_mut(&job.seq) {
+            entry.1 = shown;
+        }
+    }
+    fn completed(&mut self, c: &Completion) {
+        let parts = self.parts_so_far(&c.job);
+        let shown = self.shows(&c.job, parts);
+        if let Some(entry) = self.seen.get_mut(&c.job.seq) {
+            entry.2 = shown;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_is_hidden_while_its_event_waits_and_shown_once_it_is_handed_over() {
+    let Command::Run(args) = Cli::try_parse_from(["ccsim", "run", "--concurrency", "1"])
+        .expect("args")
+        .command
+    else {
+        unreachable!()
+    };
+    let options = args.delivery.options().expect("options");
+    let start = SimTime::from_millis(1_700_000_000_000);
+    let mut plan = default_plan(7, start).expect("the embedded default is valid");
+    plan.workload.duration = ccsim::units::Span::from_millis(600_000);
+    let mut engine = Engine::new(plan);
+    let store = RecordStore::default();
+    let builder = EventBuilder::default();
+    let mut source = SimSource::new(|| engine.next_happening(), Some(&store), &builder);
+    let config = DeliveryConfig::new(Transport::Null, &options, 7)
+        .with_handover(std::sync::Arc::new(store.clone()));
+    let mut watcher = Watcher {
+        store: store.clone(),
+        ..Watcher::default()
+    };
+    run_delivery(
+        &mut source,
+        start,
+        Speed::Max,
+        &config,
+        &mut watcher,
+        &LiveCounters::default(),
+        &CancellationToken::new(),
+    )
+    .await;
+    assert!(
+        watcher.seen.len() > 30,
+        "only {} events",
+        watcher.seen.len()
+    );
+    for (seq, (kind, when_emitted, when_completed)) in &watcher.seen {
+        assert!(
+            !when_emitted,
+            "event {seq} ({kind:?}): its change showed while it waited to be sent"
+        );
+        assert!(
+            when_completed,
+            "event {seq} ({kind:?}): its change did not show once it was sent"
+        );
+    }
 }

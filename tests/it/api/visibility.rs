@@ -168,6 +168,17 @@ fn allowed(history: &History, received: &BTreeSet<u64>, in_flight_allowed: bool)
 /// Runs the default scenario with `flags` against the reading receiver and checks every
 /// read. Returns how many reads were checked.
 async fn check_reads(flags: &[&str], fail_every: u64, ordering_none: bool) -> usize {
+    check_reads_at("max", "30m", flags, fail_every, ordering_none).await
+}
+
+/// [`check_reads`] at `speed`, for `duration` of simulated arrivals.
+async fn check_reads_at(
+    speed: &str,
+    duration: &str,
+    flags: &[&str],
+    fail_every: u64,
+    ordering_none: bool,
+) -> usize {
     let (api, api_base) = super::api_listener();
     let reader = Reader {
         client: reqwest::Client::new(),
@@ -184,11 +195,11 @@ async fn check_reads(flags: &[&str], fail_every: u64, ordering_none: bool) -> us
     let target = format!("{}/hook", receiver.base);
     let mut args = vec![
         "--speed",
-        "max",
+        speed,
         "--seed",
         "11",
         "--duration",
-        "30m",
+        duration,
         "--target",
         &target,
         "--secret",
@@ -206,6 +217,26 @@ async fn check_reads(flags: &[&str], fail_every: u64, ordering_none: bool) -> us
     assert_eq!(report.events.failed, 0, "every event delivered in the end");
 
     let reads = std::mem::take(&mut *reader.reads.lock().expect("lock"));
+    // The reads cover every type's happy path and conversations that never began.
+    let mut begun_types = BTreeSet::new();
+    let mut never_begun = 0;
+    for read in &reads {
+        let last = histories[&read.conversation]
+            .states
+            .last()
+            .expect("a state");
+        if last["begin_time"].is_null() {
+            never_begun += 1;
+        } else {
+            begun_types.insert(last["type"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    assert_eq!(
+        begun_types.into_iter().collect::<Vec<_>>(),
+        ["call_agent", "call_out", "queue"],
+        "reads of begun conversations of each type"
+    );
+    assert!(never_begun > 0, "reads of conversations that never began");
     let mut problems = Vec::new();
     for read in &reads {
         let Some(conversation) = conversation_of.get(&read.seq) else {
@@ -265,4 +296,9 @@ async fn held_back_and_reordered_events_hold_back_their_changes() {
 #[tokio::test]
 async fn with_ordering_none_a_record_never_shows_less_than_was_announced() {
     check_reads(&["--ordering", "none"], 4, true).await;
+}
+
+#[tokio::test]
+async fn following_a_clock_records_show_changes_no_later_than_their_events() {
+    check_reads_at("6000", "30m", &[], 0, false).await;
 }

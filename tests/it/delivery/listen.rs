@@ -1,6 +1,7 @@
 //! `ccsim listen` as a debugging receiver, end to end through the real binary: it prints
 //! each event, fails some on purpose (`--fail-rate`) so the sender's retries show, checks
-//! signatures (`--secret`) and prints the record's members from the API (`--api`).
+//! signatures (`--secret`), prints the record's members from the API (`--api`) and reports
+//! a record that shows more than the events announced.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStderr, Command, Stdio};
@@ -96,8 +97,16 @@ async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_show
         .filter(|l| l.contains("2 members: agent a1 (call c1, mode 1, present), 13800000000"))
         .count();
     assert_eq!(records as u64, parts, "{out}");
+    // The stand-in API lists both members from the first event on: ahead of the events,
+    // which listen reports.
     assert!(
-        rest.contains(&format!("{} events in", e.emitted)) && rest.contains("contract held"),
+        rest.contains(&format!("{} events in", e.emitted)) && rest.contains("contract violated"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains(
+            "the record shows 2 members joined and 0 left, but only 1 parts_changed were received"
+        ),
         "{rest}"
     );
 }
@@ -123,4 +132,73 @@ async fn listen_answers_401_to_unsigned_requests_when_given_a_secret_and_says_so
         "{rest}"
     );
     assert!(rest.contains("request without webhook-id header"), "{rest}");
+}
+
+#[tokio::test]
+async fn listen_signs_its_lookups_for_an_api_that_requires_auth_and_finds_the_records_in_step() {
+    const API_SECRET: &str = "listen-test-secret";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let (mut child, mut stderr, url) = spawn_listen(&["--api", &api, "--api-secret", API_SECRET]);
+
+    let argv = [
+        "ccsim",
+        "run",
+        "-q",
+        "--seed",
+        "3",
+        "--duration",
+        "1m",
+        "--speed",
+        "max",
+        "--target",
+        &url,
+        "--api-auth",
+        "--api-secret",
+        API_SECRET,
+    ];
+    let ccsim::cli::Command::Run(args) = <ccsim::cli::Cli as clap::Parser>::try_parse_from(argv)
+        .unwrap()
+        .command
+    else {
+        unreachable!()
+    };
+    let mut plan = args.plan().unwrap();
+    plan.api = plan.api.with_listener(listener);
+    let (report, exit) = ccsim::run_plan(plan, tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(exit, ccsim::Exit::Ok);
+
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let _ = child.wait();
+    let parts = report.events.by_kind["callcenter.conversation.parts_changed"];
+    let records = out
+        .lines()
+        .filter(|l| l.starts_with("  record "))
+        .collect::<Vec<_>>();
+    assert_eq!(records.len() as u64, parts, "{out}");
+    assert!(
+        records
+            .iter()
+            .all(|l| l.contains(" members: ") && !l.contains("HTTP")),
+        "every signed lookup is answered with the record: {out}"
+    );
+    assert!(
+        rest.contains(&format!("{} events in", report.events.emitted))
+            && rest.contains("contract held"),
+        "{rest}"
+    );
 }
