@@ -20,7 +20,7 @@ use super::jitter::JitterWait;
 use super::job::{Completion, DeliveryOutcome, Job};
 use super::lanes::Queues;
 use super::sink::Sink;
-use super::sleep::{sleep_precise, sleep_until_opt};
+use super::sleep::{sleep_precise, sleep_until_or_forever};
 use super::source::{Released, Source};
 use super::workers::{AttemptContext, Workers};
 use crate::time::SimTime;
@@ -147,7 +147,7 @@ impl<'a> Dispatcher<'a> {
                     self.collect_completions();
                 }
                 _ = sleep_precise(timer), if timer.is_some() => {}
-                _ = sleep_until_opt(self.grace_deadline), if self.grace_deadline.is_some() => {
+                _ = sleep_until_or_forever(self.grace_deadline), if self.grace_deadline.is_some() => {
                     self.abort_in_flight().await;
                     break;
                 }

@@ -1,6 +1,6 @@
 //! The dispatcher's timed waits: until the next release, jitter or checkpoint with
 //! sub-millisecond accuracy ([`sleep_precise`]), and until the end of the grace period
-//! ([`sleep_until_opt`]). Both wait forever without a deadline, so they can sit in a
+//! ([`sleep_until_or_forever`]). Both wait forever without a deadline, so they can sit in a
 //! `select!` unconditionally.
 
 use std::time::Duration;
@@ -33,7 +33,7 @@ pub(super) async fn sleep_precise(deadline: Option<Instant>) {
 }
 
 /// Waits until `deadline`, or forever without one.
-pub(super) async fn sleep_until_opt(deadline: Option<Instant>) {
+pub(super) async fn sleep_until_or_forever(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,

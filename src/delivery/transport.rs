@@ -80,3 +80,38 @@ impl Conn<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(url: &str) -> Transport {
+        let url = reqwest::Url::parse(url).unwrap();
+        Transport::http(url, Duration::from_secs(2), 4).unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_transport_opens_the_connection_of_its_kind() {
+        let http = transport("http://127.0.0.1:9/hook");
+        assert!(matches!(http.open(), Conn::H1 { .. }));
+        let https = transport("https://127.0.0.1:9/hook");
+        assert!(matches!(https.open(), Conn::Https(_)));
+        let mut null = Transport::Null.open();
+        let a = null.attempt(&Bytes::from_static(b"{}"), &Vec::new()).await;
+        assert_eq!(a, AttemptResult::Status(200).into());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_https_target_is_a_connection_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let https = transport(&format!("https://{addr}/hook"));
+        let a = https
+            .open()
+            .attempt(&Bytes::from_static(b"{}"), &Vec::new())
+            .await;
+        assert!(matches!(a.result, AttemptResult::Connection(_)), "{a:?}");
+        assert_eq!(a.retry_after, None);
+    }
+}
