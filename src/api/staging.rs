@@ -13,7 +13,7 @@
 //!
 //! So a receiver that fetches a record when it receives event *k* of a conversation sees
 //! the changes announced by events 1…*k* and nothing later. Pure bookkeeping: the record
-//! store owns a [`Staging`] under its lock and applies the happenings it gives back.
+//! store owns a `Staging` under its lock and applies the happenings it gives back.
 
 use std::collections::VecDeque;
 

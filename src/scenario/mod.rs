@@ -1,7 +1,7 @@
 //! Scenario files: scripted conversations and generated workloads in TOML or JSON, read
 //! into one validated [`Scenario`] whose `SimPlan` the engine runs. The format is described
 //! in `docs/scenarios.md` and its JSON Schema is `docs/scenario.schema.json` ([`SCHEMA`]).
-//! Called by `plan` (for `ccsim run`), by `ccsim validate` / `ccsim schema` ([`args`]), and
+//! Called by `plan` (for `ccsim run`), by `ccsim validate` and `ccsim schema` (`cmd/`), and
 //! by the integration tests that need the default simulation ([`default_plan`]).
 //!
 //! Pipeline, one file per step: text → [`node`] (span-carrying tree, both syntaxes) →

@@ -85,7 +85,7 @@ async fn hook(State(reader): State<Reader>, headers: HeaderMap, body: Bytes) -> 
         *n += 1;
         *n
     };
-    if reader.fail_every > 0 && seq % reader.fail_every == 0 && attempt == 1 {
+    if reader.fail_every > 0 && seq.is_multiple_of(reader.fail_every) && attempt == 1 {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::OK
