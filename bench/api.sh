@@ -2,7 +2,7 @@
 # Record endpoint throughput: ccsim's fake platform API against nginx serving the same
 # JSON body statically, both on loopback, measured with wrk in alternation (A/B/A/B) in
 # the same run. Prints requests/s of each round, the means, and the ratio ccsim/nginx
-# (target, PRODUCT §10: at least 0.8). See docs/api.md.
+# (target: at least 0.8). See docs/api.md.
 #
 # Usage: bench/api.sh            (from the repository root; builds the release binary)
 # Environment: DURATION (wrk -d, default 10s), CONNECTIONS (-c, 64), THREADS (-t, 2),

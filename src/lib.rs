@@ -1,24 +1,31 @@
 //! ccsim: a mock call-center event simulator standing in for the 壹耘 (oneyun) platform.
 //!
-//! Data flows one way: argv → [`plan`] → [`sim::engine`] (simulated time, ACD, lifecycles)
-//! → [`conversation::Happening`]s → [`api::store`] (updated before each announcing event)
-//! and [`event`] (payloads per [`event::profile`]) → [`delivery`] (schedule, order, retry,
-//! HTTP) → [`report::collector`] → report and exit code.
+//! Data flows one way: argv → [`cli`] → [`cmd`] (one module per subcommand) → [`plan`]
+//! (flags + scenario files → a validated `RunPlan`) → [`session`] → the engine
+//! ([`sim::engine`], simulated time, ACD, lifecycles) → [`conversation::Happening`]s →
+//! [`feed`] (webhooks built per [`event::profile`], changes staged in [`api::store`]) →
+//! [`delivery`] (schedule, order, retry, HTTP; tells the store as each event goes out) →
+//! [`report::collector`] → report and exit code.
 //!
-//! Layout:
-//! - `cli`: clap types; `plan`: flags + scenario files → validated `RunPlan`; `units`:
-//!   durations, rates, speed.
-//! - `scenario/`: scenario files (TOML/JSON) → positions, validation, `SimPlan`; `validate`, `schema`.
-//! - `sim/`: time, distributions, agent pool + ACD, workload, engine, stats.
-//! - `conversation`, `ids`: domain facts and identifiers.
-//! - `event/`: webhook kinds, payload builder, fidelity profiles.
-//! - `delivery/`: dispatcher, delivery workers, sources, clock mapping, transport (with
-//!   ccsim's own HTTP/1.1 client, `h1/`), retry policy, signing,
-//!   robustness options, and the delivery flags (`args`).
-//! - `replay/`: `ccsim replay`, re-sending an events log streamed from disk (`log`).
-//! - `api/`: the fake platform API: record store, router, rendering, errors, auth, flags.
-//! - `receiver/`: built-in receiver and event-contract checker.
-//! - `report/`: collector, events log, report and its renderers.
+//! Layers, top to bottom; a module imports only from layers below it (no import cycles,
+//! checked by `module-cycles.py`; see `docs/architecture.md`):
+//!
+//! 1. `main.rs`, [`run`] (dispatch), [`cli`] (the `Cli` and its `Command`s).
+//! 2. [`cmd`]: each subcommand's clap `Args` and `exec`; `cmd::flags` holds the flag
+//!    groups several subcommands share and turns them into plain domain values.
+//! 3. [`session`] (a simulated run from plan to exit code), `sending` (the sending phase
+//!    that run, load and replay share), `progress` (the progress line).
+//! 4. [`plan`] (request + scenario files → `RunPlan`), [`feed`] (the simulation as a
+//!    delivery source).
+//! 5. Domain: [`scenario`] (scenario files), [`report`] (collector, events log, report),
+//!    [`receiver`] (built-in receiver, contract checker), [`replay`] (events log as a
+//!    source), [`delivery`] (the network), [`api`] (the fake platform API and its record
+//!    store), [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
+//! 6. Vocabulary, imported by everyone: [`conversation`] (what happens to a
+//!    conversation), [`ids`], [`time`] (simulated time), [`units`] (durations, rates,
+//!    speed, probabilities), [`error`] (exit codes, usage errors).
+//!
+//! No domain module names a clap type.
 
 pub mod api;
 pub mod cli;
@@ -34,7 +41,6 @@ pub mod receiver;
 pub mod replay;
 pub mod report;
 pub mod scenario;
-
 pub mod session;
 pub mod sim;
 pub mod time;

@@ -1,7 +1,7 @@
-//! The fake platform API server (`docs/api.md`): an axum router over the [`RecordStore`]
-//! that the delivery dispatcher feeds, so a receiver that calls it on `parts_changed` or
-//! `end` reads a record that already agrees with the event. Started by `run` (for the
-//! whole run, see `run.rs`) and by `serve`; tests drive [`router`] in-process.
+//! The fake platform API server (`docs/api.md`): an axum router over the [`RecordStore`],
+//! whose changes show as the events announcing them go out, so a receiver that calls it
+//! on an event reads a record that agrees with the events it got. Started by the session
+//! of `run`, `load` and `serve` (for the whole run); tests drive [`router`] in-process.
 //!
 //! Endpoints:
 //! - `GET /v1/account/{account}/callcenter/conversation/{id}`: one record.

@@ -1,7 +1,9 @@
-//! The record store: every conversation's record as of the current simulated time, fed
-//! by the delivery dispatcher with each happening *before* the webhook announcing it is
-//! handed to the network, and read by the fake API. A cheap cloneable handle; the lock is
-//! never held across an await. Retention bounds memory: past the limit, the oldest ended
+//! The record store: every conversation's record as the events sent so far announced it,
+//! read by the fake API. The simulation stages each happening here when it is released
+//! ([`RecordStore::stage`]); it becomes visible when delivery hands the event announcing
+//! it to the network ([`RecordStore::handed_over`]) or, for a change no event announces,
+//! when the delivery's clock reaches it (the rules are in `staging`). A cheap cloneable
+//! handle; the lock is never held across an await. Retention bounds memory: past the limit, the oldest ended
 //! records are evicted first; with an age limit, records ended longer ago (in simulated
 //! time) are evicted too. Live records are never evicted.
 
