@@ -20,6 +20,14 @@ pub struct SimSource<'a, F> {
     scratch: Vec<Webhook>,
 }
 
+impl<F> std::fmt::Debug for SimSource<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimSource")
+            .field("lookahead", &self.lookahead)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, F: FnMut() -> Option<Happening>> SimSource<'a, F> {
     /// A source pulling happenings from `next`, staging them in `store` (if any).
     pub fn new(mut next: F, store: Option<&'a RecordStore>, builder: &'a EventBuilder) -> Self {

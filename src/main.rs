@@ -76,6 +76,10 @@ async fn watch_signals(shutdown: CancellationToken, notice: &'static str) {
         }
         if shutdown.is_cancelled() {
             eprintln!("\nsecond interrupt: exiting now");
+            #[allow(
+                clippy::exit,
+                reason = "a second interrupt asks to stop without draining"
+            )]
             std::process::exit(ccsim::Exit::Interrupted as i32);
         }
         eprintln!("\n{notice}");

@@ -14,14 +14,14 @@ use crate::delivery::LiveCounters;
 use crate::time::SimTime;
 
 /// A running progress task.
-pub struct ProgressTask {
+pub(crate) struct ProgressTask {
     stop: CancellationToken,
     handle: JoinHandle<()>,
 }
 
 impl ProgressTask {
     /// Stops the task and clears the line.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.cancel();
         let _ = self.handle.await;
     }
@@ -29,7 +29,7 @@ impl ProgressTask {
 
 /// What the progress line shows, read from the shared counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Events emitted.
     pub emitted: u64,
     /// Events delivered.
@@ -69,7 +69,7 @@ impl Snapshot {
 
 /// The progress line: counts, rate, p99 so far, share of the simulated window done and
 /// the estimated time left.
-pub fn line(s: &Snapshot, elapsed: Duration, rate: f64) -> String {
+pub(crate) fn line(s: &Snapshot, elapsed: Duration, rate: f64) -> String {
     let eta = if s.done > 0.0 && s.done < 1.0 {
         let left = elapsed.as_secs_f64() * (1.0 - s.done) / s.done;
         format!("  ETA {left:.0}s")
@@ -90,7 +90,7 @@ pub fn line(s: &Snapshot, elapsed: Duration, rate: f64) -> String {
 }
 
 /// Starts printing progress until stopped (or `parent` is cancelled).
-pub fn spawn(
+pub(crate) fn spawn(
     progress: Arc<LiveCounters>,
     terminal: bool,
     horizon: (SimTime, SimTime),

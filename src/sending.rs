@@ -60,7 +60,7 @@ impl Target {
         Ok(match spec {
             TargetSpec::Null => Target {
                 transport: Transport::Null,
-                desc: "null (discarded in-process)".to_string(),
+                desc: "null (discarded in-process)".to_owned(),
                 built_in: None,
             },
             TargetSpec::BuiltIn => {

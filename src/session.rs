@@ -84,7 +84,7 @@ pub async fn run_plan(
             seed: plan.sim.seed,
             profile: format!("{:?}", plan.profile.name).to_lowercase(),
             speed: speed_text(plan.speed),
-            target: target.desc().to_string(),
+            target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
         },
     };
@@ -144,8 +144,8 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
     }
     if !quiet {
         let how_long = wait.map_or_else(
-            || "until ctrl-c".to_string(),
-            |d| format!("for {:.0?} (ctrl-c to stop)", d),
+            || "until ctrl-c".to_owned(),
+            |d| format!("for {d:.0?} (ctrl-c to stop)"),
         );
         eprintln!("fake platform API still serving on http://{addr}/ {how_long}");
     }

@@ -452,7 +452,7 @@ mod tests {
                 .map(|(name, value)| (name.to_string(), value.to_string()))
                 .collect();
             if !content_type.is_empty() {
-                headers.push((HEADER_CONTENT_TYPE.to_string(), content_type.to_string()));
+                headers.push((HEADER_CONTENT_TYPE.to_owned(), content_type.to_owned()));
             }
             Self {
                 method,
@@ -472,7 +472,7 @@ mod tests {
 
         fn set(mut self, name: &str, value: &str) -> Self {
             self.remove(name);
-            self.headers.push((name.to_string(), value.to_string()));
+            self.headers.push((name.to_owned(), value.to_owned()));
             self
         }
 
@@ -721,7 +721,7 @@ mod tests {
     fn bad_utc_offsets_are_rejected_with_a_message_showing_the_syntax() {
         assert_eq!(
             parse_utc_offset("abc"),
-            Err(r#"expected a UTC offset like +08:00, got "abc""#.to_string())
+            Err(r#"expected a UTC offset like +08:00, got "abc""#.to_owned())
         );
         for bad in [
             "",

@@ -21,6 +21,14 @@ pub struct LimitedListener {
     permits: Arc<Semaphore>,
 }
 
+impl std::fmt::Debug for LimitedListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LimitedListener")
+            .field("permits", &self.permits)
+            .finish_non_exhaustive()
+    }
+}
+
 impl LimitedListener {
     /// Wraps `inner`, admitting at most `limit` connections at once.
     pub fn new(inner: TcpListener, limit: usize) -> Self {
@@ -71,6 +79,14 @@ impl Listener for LimitedListener {
 pub struct PermittedStream {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for PermittedStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PermittedStream")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AsyncRead for PermittedStream {

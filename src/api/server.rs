@@ -60,6 +60,12 @@ pub struct ApiState {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     store: RecordStore,
     renderer: Renderer,
@@ -255,6 +261,7 @@ async fn openapi(_: WithinBodyLimit) -> Response {
 }
 
 /// Extracting it refuses a request whose declared body is over [`BODY_LIMIT`] (413).
+#[derive(Debug)]
 pub struct WithinBodyLimit;
 
 impl<S: Send + Sync> FromRequestParts<S> for WithinBodyLimit {

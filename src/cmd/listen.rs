@@ -98,7 +98,7 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         summary.events,
         summary.conversations,
         if summary.held() {
-            "held".to_string()
+            "held".to_owned()
         } else {
             format!("violated ({} violations)", summary.violations)
         },

@@ -85,7 +85,7 @@ pub async fn replay(
             seed: args.seed,
             profile: "replay".into(),
             speed: speed_text(args.speed),
-            target: target.desc().to_string(),
+            target: target.desc().to_owned(),
             sl_threshold: Span::from_millis(20_000),
         },
     };

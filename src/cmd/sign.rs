@@ -46,6 +46,7 @@ pub struct SignArgs {
     )]
     pub base_url: String,
 
+    /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }

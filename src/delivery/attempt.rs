@@ -29,7 +29,7 @@ impl AttemptResult {
     pub fn describe(&self) -> String {
         match self {
             AttemptResult::Status(s) => format!("HTTP {s}"),
-            AttemptResult::Timeout => "timeout".to_string(),
+            AttemptResult::Timeout => "timeout".to_owned(),
             AttemptResult::Connection(e) => e.clone(),
         }
     }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 /// A field's key as written after the previous field: `,"name":`. Made by [`key!`].
 #[derive(Debug, Clone, Copy)]
-pub struct Key(pub &'static str);
+pub(super) struct Key(pub &'static str);
 
 /// The [`Key`] of field `name` (a literal that needs no escaping).
 macro_rules! key {
@@ -31,7 +31,7 @@ impl Key {
 
 /// A field's value.
 #[derive(Debug, Clone, Copy)]
-pub enum Value<'a> {
+pub(super) enum Value<'a> {
     /// ASCII that needs no escaping: ids and fixed names (checked in debug builds).
     Plain(&'a [u8]),
     /// Any string, escaped as JSON requires.
@@ -76,7 +76,7 @@ impl Value<'_> {
 }
 
 /// The JSON object of `fields` in their order, `None` fields omitted.
-pub fn object(fields: &[(Key, Option<Value<'_>>)]) -> Bytes {
+pub(super) fn object(fields: &[(Key, Option<Value<'_>>)]) -> Bytes {
     let mut out = Vec::with_capacity(size(fields));
     out.push(b'{');
     for (i, (k, v)) in present(fields).enumerate() {

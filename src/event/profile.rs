@@ -60,7 +60,7 @@ impl FromStr for ProfileName {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| UnknownProfile(s.to_string()))
+            .ok_or_else(|| UnknownProfile(s.to_owned()))
     }
 }
 
@@ -173,7 +173,7 @@ mod tests {
             "Documented"
                 .parse::<ProfileName>()
                 .map_err(|e| e.to_string()),
-            Err("expected one of \"documented\", got \"Documented\"".to_string())
+            Err("expected one of \"documented\", got \"Documented\"".to_owned())
         );
     }
 

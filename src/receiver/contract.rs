@@ -236,14 +236,14 @@ impl ContractChecker {
             Err(e) => return vec![format!("body is not JSON: {e}")],
         };
         let Some(obj) = value.as_object() else {
-            return vec!["body is not a JSON object".to_string()];
+            return vec!["body is not a JSON object".to_owned()];
         };
         let mut out = Vec::new();
         if obj.get("action").and_then(Value::as_str) != Some("event_notify") {
-            out.push("action is not \"event_notify\"".to_string());
+            out.push("action is not \"event_notify\"".to_owned());
         }
         let Some(event) = obj.get("event").and_then(Value::as_str) else {
-            out.push("event field missing".to_string());
+            out.push("event field missing".to_owned());
             return out;
         };
         let Some(kind) = EventKind::parse(event) else {
@@ -258,7 +258,7 @@ impl ContractChecker {
             out.push(format!("{event}: id missing or not 32 lowercase hex"));
             return out;
         };
-        let id = id.to_string();
+        let id = id.to_owned();
         let rules = self.rules;
         let track = self.convs.entry(id.clone()).or_insert(ConvTrack {
             phase: Phase::BeforeBegin,
@@ -290,7 +290,7 @@ impl ContractChecker {
         if rules.ordered && track.phase == Phase::Ended {
             out.push(ctx("event after end"));
         }
-        let this_type = obj.get("type").and_then(Value::as_str).map(str::to_string);
+        let this_type = obj.get("type").and_then(Value::as_str).map(str::to_owned);
         match kind {
             EventKind::ConversationBegin => {
                 if track.begins > 0 || (rules.ordered && track.phase != Phase::BeforeBegin) {
@@ -383,7 +383,7 @@ fn check_fields(kind: EventKind, obj: &Map<String, Value>, out: &mut Vec<String>
     {
         Some(t) => t,
         None => {
-            out.push("type missing or not queue/call_out/call_agent".to_string());
+            out.push("type missing or not queue/call_out/call_agent".to_owned());
             return;
         }
     };
@@ -419,17 +419,17 @@ fn check_fields(kind: EventKind, obj: &Map<String, Value>, out: &mut Vec<String>
             }
             hex_field("record_file", out, true);
             if !obj.get("end_reason").is_some_and(Value::is_string) {
-                out.push("end_reason missing".to_string());
+                out.push("end_reason missing".to_owned());
             }
             let time = |name: &str| obj.get(name).and_then(Value::as_i64);
             match (time("begin_time"), time("end_time")) {
-                (Some(b), Some(e)) if e < b => out.push("end_time before begin_time".to_string()),
+                (Some(b), Some(e)) if e < b => out.push("end_time before begin_time".to_owned()),
                 (Some(b), Some(_)) if b < 1_000_000_000_000 => {
-                    out.push("begin_time is not epoch milliseconds".to_string())
+                    out.push("begin_time is not epoch milliseconds".to_owned())
                 }
                 (Some(_), Some(_)) => {}
                 _ => out
-                    .push("begin_time and end_time must be integer epoch milliseconds".to_string()),
+                    .push("begin_time and end_time must be integer epoch milliseconds".to_owned()),
             }
         }
         EventKind::ConversationPartsChanged => {}

@@ -59,8 +59,8 @@ impl ApiLookup {
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),
-            base: base.as_str().trim_end_matches('/').to_string(),
-            account: account.to_string(),
+            base: base.as_str().trim_end_matches('/').to_owned(),
+            account: account.to_owned(),
             signing: None,
         }
     }
@@ -152,7 +152,7 @@ pub fn describe_record(id: &str, v: &serde_json::Value) -> String {
         "  record {id}: {} members: {}",
         list.len(),
         if list.is_empty() {
-            "none".to_string()
+            "none".to_owned()
         } else {
             list.join(", ")
         }
@@ -168,6 +168,16 @@ pub struct Receiver {
     faults: Faults,
     requests: Arc<AtomicU64>,
     api: Option<ApiLookup>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("print", &self.print)
+            .field("faults", &self.faults)
+            .field("requests", &self.requests)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Receiver {
@@ -333,7 +343,7 @@ fn conversation_of(body: &[u8]) -> Option<(String, bool)> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let parts_changed =
         v.get("event")?.as_str()? == crate::event::EventKind::ConversationPartsChanged.name();
-    Some((v.get("id")?.as_str()?.to_string(), parts_changed))
+    Some((v.get("id")?.as_str()?.to_owned(), parts_changed))
 }
 
 /// A readable one-line description of an event body.
@@ -344,13 +354,13 @@ pub fn describe(body: &[u8]) -> String {
     };
     let field = |k: &str| {
         obj.get(k)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
     };
     let event = field("event").unwrap_or_default();
     let short = event
         .strip_prefix("callcenter.")
         .unwrap_or(&event)
-        .to_string();
+        .to_owned();
     let mut line = format!("{short:<30} {}", field("id").unwrap_or_default());
     for k in ["type", "end_reason", "user_data"] {
         if let Some(v) = field(k) {

@@ -50,7 +50,7 @@ pub struct LogIndex {
 
 /// A checked line: the event it carries, or `None` when replay skips it.
 fn parse_line(line: &str, only_failed: bool) -> Result<Option<(u64, i64, Webhook)>, String> {
-    let l: LogLine =
+    let l: LogLine<'_> =
         serde_json::from_str(line).map_err(|e| format!("not an events-log line: {e}"))?;
     if l.duplicate || (only_failed && l.outcome == DeliveryOutcome::Delivered) {
         return Ok(None);
@@ -155,6 +155,14 @@ pub struct LogSource {
     entries: std::vec::IntoIter<Entry>,
     next: Option<Entry>,
     buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for LogSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSource")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LogSource {

@@ -31,6 +31,14 @@ pub struct Collector {
     checkpoints: Option<Checkpoints>,
 }
 
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a report says about the run itself (filled in partial and final reports alike).
 #[derive(Debug, Clone, Default)]
 pub struct ReportMeta {

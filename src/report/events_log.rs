@@ -20,6 +20,12 @@ pub struct EventsLog {
     anchor: (tokio::time::Instant, i64),
 }
 
+impl std::fmt::Debug for EventsLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsLog").finish_non_exhaustive()
+    }
+}
+
 #[derive(Serialize)]
 struct Line<'a> {
     seq: u64,

@@ -228,7 +228,7 @@ impl Report {
                         "{} {n}",
                         serde_json::to_value(o)
                             .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
+                            .and_then(|v| v.as_str().map(str::to_owned))
                             .unwrap_or_default()
                     )
                 })

@@ -18,7 +18,7 @@ use crate::sim::dist::Dist;
 use crate::units::Span;
 
 /// Most agents a pool may have (as `--agents`).
-pub const MAX_AGENTS: u32 = 100_000;
+pub(super) const MAX_AGENTS: u32 = 100_000;
 
 /// A 32-hex id field, if given.
 fn check_hex(p: &mut FileProblems<'_>, field: &Option<Located<String>>, path: &str) {
@@ -34,7 +34,7 @@ fn check_hex(p: &mut FileProblems<'_>, field: &Option<Located<String>>, path: &s
 }
 
 /// Top-level settings: the sub-account id, the profile name and the event families.
-pub fn check_root(p: &mut FileProblems<'_>, root: &FileRoot) {
+pub(super) fn check_root(p: &mut FileProblems<'_>, root: &FileRoot) {
     check_hex(p, &root.subaccount_id, "subaccount_id");
     if let Some(profile) = &root.profile
         && let Err(e) = profile.value.parse::<ProfileName>()
@@ -63,7 +63,7 @@ pub fn check_root(p: &mut FileProblems<'_>, root: &FileRoot) {
 }
 
 /// `[agents]`: names that are empty or given twice, empty skills, the count's range.
-pub fn check_agents(p: &mut FileProblems<'_>, a: &AgentsFile) {
+pub(super) fn check_agents(p: &mut FileProblems<'_>, a: &AgentsFile) {
     let names = a.names.as_deref().unwrap_or_default();
     for (i, entry) in names.iter().enumerate() {
         let AgentEntry { name, skills } = &entry.value;
@@ -165,7 +165,7 @@ fn check_rates(p: &mut FileProblems<'_>, rates: &Located<TypeRates>, path: &str)
 
 /// `[workload]`: how its rate is given (rates, rate with mix, or ramp), its duration, its
 /// stages, distributions and timeouts. `key` is where `workload` is written.
-pub fn check_workload(p: &mut FileProblems<'_>, w: &WorkloadFile, key: &Range<usize>) {
+pub(super) fn check_workload(p: &mut FileProblems<'_>, w: &WorkloadFile, key: &Range<usize>) {
     let stages = w.ramp.as_deref().unwrap_or_default();
     if let (Some(_), Some(rate)) = (&w.rates, &w.rate) {
         p.at(
@@ -260,7 +260,7 @@ pub fn check_workload(p: &mut FileProblems<'_>, w: &WorkloadFile, key: &Range<us
 
 /// A scripted conversation's own fields: ids, the fields its type does not have, its
 /// initiating agent.
-pub fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile, prefix: &str) {
+pub(super) fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile, prefix: &str) {
     let kind = c.kind.value;
     for (field, value) in [
         ("id", &c.id),
@@ -330,7 +330,7 @@ pub fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile, prefix
 /// Step `i` of conversation `c` on its own: at or after, which steps may come first, who
 /// the step is about, `call_id` and `party`. Whether the timeline is possible as a whole is
 /// the engine's check (in `build`).
-pub fn check_step(
+pub(super) fn check_step(
     p: &mut FileProblems<'_>,
     c: &ConversationFile,
     s: &StepFile,

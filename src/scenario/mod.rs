@@ -111,8 +111,8 @@ pub fn load_paths<P: AsRef<Path>>(
 /// The embedded default scenario (`scenarios/default.toml`).
 pub fn default_scenario(overrides: &Overrides, now: SimTime) -> Result<Scenario, Vec<Problem>> {
     let files = [(
-        "scenarios/default.toml".to_string(),
-        DEFAULT_SCENARIO.to_string(),
+        "scenarios/default.toml".to_owned(),
+        DEFAULT_SCENARIO.to_owned(),
     )];
     load_texts(&files, overrides, now)
 }

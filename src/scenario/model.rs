@@ -55,7 +55,7 @@ impl<'de> Deserialize<'de> for Events {
                 f.write_str("an event family like \"conversation\" or a list of them")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Events, E> {
-                Ok(Events(v.split(',').map(|s| s.trim().to_string()).collect()))
+                Ok(Events(v.split(',').map(|s| s.trim().to_owned()).collect()))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Events, A::Error> {
                 let mut out = Vec::new();
@@ -177,7 +177,7 @@ impl<'de> Deserialize<'de> for AgentEntry {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AgentEntry, E> {
                 Ok(AgentEntry {
-                    name: v.to_string(),
+                    name: v.to_owned(),
                     skills: Vec::new(),
                 })
             }

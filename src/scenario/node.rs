@@ -166,7 +166,7 @@ fn toml_entries<'a>(
         };
         let key_span = key.span().unwrap_or(span.clone());
         if let Some(node) = toml_item(item, key_span.clone()) {
-            let name = name.to_string();
+            let name = name.to_owned();
             entries.push((
                 Key {
                     name,
@@ -218,7 +218,7 @@ fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
         // serde_json counts columns in bytes; report characters like everywhere else.
         let line = e.line().max(1);
         let line_text = text.lines().nth(line - 1).unwrap_or("");

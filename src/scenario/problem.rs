@@ -33,7 +33,7 @@ impl fmt::Display for Problem {
 
 /// A scenario file's name and text.
 #[derive(Debug)]
-pub struct SourceText {
+pub(super) struct SourceText {
     /// The name problems are reported under.
     pub name: String,
     /// The text.
@@ -42,7 +42,7 @@ pub struct SourceText {
 
 impl SourceText {
     /// A problem at byte range `span`.
-    pub fn problem(&self, span: &Range<usize>, message: impl fmt::Display) -> Problem {
+    pub(super) fn problem(&self, span: &Range<usize>, message: impl fmt::Display) -> Problem {
         let (line, column) = node::line_col(&self.text, span.start);
         Problem {
             file: self.name.clone(),
@@ -54,14 +54,14 @@ impl SourceText {
 }
 
 /// The problems found in one file so far, in the order they were found.
-pub struct FileProblems<'a> {
+pub(super) struct FileProblems<'a> {
     source: &'a SourceText,
     found: Vec<Problem>,
 }
 
 impl<'a> FileProblems<'a> {
     /// None yet, in `source`.
-    pub fn new(source: &'a SourceText) -> Self {
+    pub(super) fn new(source: &'a SourceText) -> Self {
         Self {
             source,
             found: Vec::new(),
@@ -70,7 +70,7 @@ impl<'a> FileProblems<'a> {
 
     /// A problem at byte range `span`, its message prefixed by the field `path` (if any):
     /// `path: message`.
-    pub fn at(&mut self, span: &Range<usize>, path: &str, message: impl fmt::Display) {
+    pub(super) fn at(&mut self, span: &Range<usize>, path: &str, message: impl fmt::Display) {
         let message = if path.is_empty() {
             message.to_string()
         } else {
@@ -80,18 +80,18 @@ impl<'a> FileProblems<'a> {
     }
 
     /// A problem placed already.
-    pub fn push(&mut self, problem: Problem) {
+    pub(super) fn push(&mut self, problem: Problem) {
         self.found.push(problem);
     }
 
     /// How many were found so far (compare before and after reading a part to know
     /// whether it was clean).
-    pub fn count(&self) -> usize {
+    pub(super) fn count(&self) -> usize {
         self.found.len()
     }
 
     /// Every problem found.
-    pub fn into_vec(self) -> Vec<Problem> {
+    pub(super) fn into_vec(self) -> Vec<Problem> {
         self.found
     }
 }

@@ -17,7 +17,7 @@ use super::problem::{FileProblems, Problem, SourceText};
 
 /// A file after reading: the parts that could be read, and the problems found.
 #[derive(Debug)]
-pub struct ParsedFile {
+pub(super) struct ParsedFile {
     /// Name and text.
     pub source: Arc<SourceText>,
     /// Top-level settings (`None` if they could not be read).
@@ -34,7 +34,7 @@ pub struct ParsedFile {
 
 /// One scripted conversation and its steps.
 #[derive(Debug)]
-pub struct ParsedConversation {
+pub(super) struct ParsedConversation {
     /// Index in the file's `conversations`.
     pub index: usize,
     /// Its fields.
@@ -46,7 +46,7 @@ pub struct ParsedConversation {
 }
 
 /// Reads one file's text. Returns what could be read and every problem found.
-pub fn read(source: Arc<SourceText>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
+pub(super) fn read(source: Arc<SourceText>, syntax: Syntax) -> (ParsedFile, Vec<Problem>) {
     let mut file = ParsedFile {
         source: source.clone(),
         root: None,
@@ -241,7 +241,7 @@ fn deserialize_whole<T: DeserializeOwned>(
 fn report(p: &mut FileProblems<'_>, e: DeError, node: &Node, prefix: &str) {
     let inner = e.path();
     let path = match (prefix.is_empty(), inner.is_empty()) {
-        (_, true) => prefix.to_string(),
+        (_, true) => prefix.to_owned(),
         (true, false) => inner,
         (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
         (false, false) => format!("{prefix}.{inner}"),
@@ -252,7 +252,7 @@ fn report(p: &mut FileProblems<'_>, e: DeError, node: &Node, prefix: &str) {
 
 /// serde's messages in the file's words: tables and lists, not structs and sequences.
 fn plain(message: &str) -> String {
-    let mut m = message.to_string();
+    let mut m = message.to_owned();
     if let Some(i) = m.find("expected struct ") {
         m.replace_range(i.., "expected a table");
     }

@@ -15,13 +15,29 @@ const Z95: f64 = 1.644_853_626_951_472_2;
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Dist {
     /// Always the same value.
-    Fixed { value: Span },
+    Fixed {
+        /// The value.
+        value: Span,
+    },
     /// Uniform between `min` and `max`.
-    Uniform { min: Span, max: Span },
+    Uniform {
+        /// The smallest value.
+        min: Span,
+        /// The largest value.
+        max: Span,
+    },
     /// Exponential with the given mean.
-    Exponential { mean: Span },
+    Exponential {
+        /// The mean.
+        mean: Span,
+    },
     /// Log-normal given by its median and 95th percentile.
-    Lognormal { median: Span, p95: Span },
+    Lognormal {
+        /// The median.
+        median: Span,
+        /// The 95th percentile.
+        p95: Span,
+    },
 }
 
 impl Dist {

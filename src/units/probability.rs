@@ -169,11 +169,11 @@ mod tests {
         assert_eq!(Probability::new(1.0).map(Probability::get), Ok(1.0));
         assert_eq!(
             Probability::new(-0.0).map(|p| p.to_string()),
-            Ok("0".to_string())
+            Ok("0".to_owned())
         );
         assert_eq!(
             Probability::new(1.5).map_err(|e| e.to_string()),
-            Err("expected a probability between 0 and 1 (or 0%..100%), got 1.5".to_string())
+            Err("expected a probability between 0 and 1 (or 0%..100%), got 1.5".to_owned())
         );
         assert!(Probability::new(f64::NAN).is_err());
         assert!(Probability::new(f64::INFINITY).is_err());

@@ -16,7 +16,7 @@ fn ccsim(args: &[&str]) -> Output {
 }
 
 /// Waits for the child; kills it if it hangs (a guard against hangs, not a performance bound).
-pub fn wait_or_kill(mut child: std::process::Child) -> Output {
+pub(crate) fn wait_or_kill(mut child: std::process::Child) -> Output {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while child.try_wait().expect("try_wait").is_none() {
         if std::time::Instant::now() > deadline {

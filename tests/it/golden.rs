@@ -38,9 +38,9 @@ fn repo() -> PathBuf {
 /// Every case: a name and the arguments before [`COMMON`].
 fn cases() -> Vec<(String, Vec<String>)> {
     let mut cases = vec![
-        ("run default".to_string(), vec!["run".to_string()]),
+        ("run default".to_owned(), vec!["run".to_owned()]),
         (
-            "load 200/s".to_string(),
+            "load 200/s".to_owned(),
             [
                 "load",
                 "--rate",
@@ -54,7 +54,7 @@ fn cases() -> Vec<(String, Vec<String>)> {
             .to_vec(),
         ),
         (
-            "run default, robustness options".to_string(),
+            "run default, robustness options".to_owned(),
             [
                 "run",
                 "--duplicate-rate",
@@ -81,7 +81,7 @@ fn cases() -> Vec<(String, Vec<String>)> {
             .into_owned();
         cases.push((
             format!("run scenarios/{name}"),
-            vec!["run".to_string(), file.display().to_string()],
+            vec!["run".to_owned(), file.display().to_string()],
         ));
     }
     cases
@@ -91,7 +91,7 @@ fn cases() -> Vec<(String, Vec<String>)> {
 fn drop_field(line: &str, key: &str) -> String {
     let needle = format!("\"{key}\":");
     let Some(at) = line.find(&needle) else {
-        return line.to_string();
+        return line.to_owned();
     };
     let rest = &line[at + needle.len()..];
     let end = rest.find(',').expect("a field before the payload");

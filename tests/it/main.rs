@@ -2,11 +2,15 @@
 //! in-process, scenario files, and the real `run_plan()` (and the real binary where exit
 //! codes and signals matter) against test servers on 127.0.0.1 port 0.
 
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod api;
 mod binary;
 mod delivery;
 mod erlang;
 mod golden;
+mod layers;
 mod lifecycles;
 mod retries;
 mod scenarios;

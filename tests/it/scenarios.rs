@@ -66,11 +66,11 @@ fn run(name: &str, seed: Option<u64>) -> Outcome {
     let mut order: Vec<String> = Vec::new();
     let mut by_conv: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &payloads {
-        let id = p["id"].as_str().expect("id").to_string();
+        let id = p["id"].as_str().expect("id").to_owned();
         let event = p["event"].as_str().expect("event");
         let short = event
             .trim_start_matches("callcenter.conversation.")
-            .to_string();
+            .to_owned();
         let short = match p["end_reason"].as_str() {
             Some(reason) => format!("{short}({reason})"),
             None => short,
@@ -95,7 +95,7 @@ fn run(name: &str, seed: Option<u64>) -> Outcome {
             let key = serde_json::to_string(o)
                 .expect("outcome")
                 .trim_matches('"')
-                .to_string();
+                .to_owned();
             *outcomes.entry(key).or_insert(0) += n;
         }
     }
@@ -298,7 +298,7 @@ fn count_events(o: &Outcome) -> BTreeMap<String, usize> {
     for p in &o.payloads {
         let e = p["event"].as_str().expect("event");
         *counts
-            .entry(e.trim_start_matches("callcenter.conversation.").to_string())
+            .entry(e.trim_start_matches("callcenter.conversation.").to_owned())
             .or_insert(0) += 1;
     }
     counts
@@ -322,9 +322,9 @@ fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
     assert_eq!(
         count_events(&o),
         BTreeMap::from([
-            ("begin".to_string(), 382),
-            ("end".to_string(), 382),
-            ("parts_changed".to_string(), 1260)
+            ("begin".to_owned(), 382),
+            ("end".to_owned(), 382),
+            ("parts_changed".to_owned(), 1260)
         ])
     );
 }

@@ -21,7 +21,7 @@ use ccsim::sim::workload::SimPlan;
 
 /// How the test receiver answers.
 #[derive(Debug, Clone, Copy, Default)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// Always 200.
     #[default]
     Ok,
@@ -39,14 +39,14 @@ struct Inner {
 }
 
 /// A receiver on 127.0.0.1:0 that records every accepted event in arrival order.
-pub struct TestReceiver {
+pub(crate) struct TestReceiver {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
     _stop: tokio_util::sync::DropGuard,
 }
 
 impl TestReceiver {
-    pub async fn start(answer: Answer) -> Self {
+    pub(crate) async fn start(answer: Answer) -> Self {
         let inner = Arc::new(Mutex::new(Inner {
             answer,
             ..Inner::default()
@@ -73,20 +73,20 @@ impl TestReceiver {
     }
 
     /// Accepted events in arrival order.
-    pub fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         self.inner.lock().expect("lock").accepted.clone()
     }
 
     /// Requests received, accepted or not.
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.inner.lock().expect("lock").requests
     }
 
     /// Accepted events grouped by conversation id, each in arrival order.
-    pub fn by_conversation(&self) -> BTreeMap<String, Vec<Value>> {
+    pub(crate) fn by_conversation(&self) -> BTreeMap<String, Vec<Value>> {
         let mut map: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for e in self.events() {
-            let id = e["id"].as_str().unwrap_or_default().to_string();
+            let id = e["id"].as_str().unwrap_or_default().to_owned();
             map.entry(id).or_default().push(e);
         }
         map
@@ -110,7 +110,7 @@ async fn accept(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> StatusCo
 }
 
 /// A plan built from `ccsim run` arguments, exactly as the binary builds it.
-pub fn plan_from_args(args: &[&str]) -> RunPlan {
+pub(crate) fn plan_from_args(args: &[&str]) -> RunPlan {
     // Port 0: tests run in parallel, each with its own fake API.
     let mut argv = vec!["ccsim", "run", "--quiet", "--api", "127.0.0.1:0"];
     argv.extend_from_slice(args);
@@ -122,7 +122,7 @@ pub fn plan_from_args(args: &[&str]) -> RunPlan {
 }
 
 /// Runs `sim` at speed max to `target` and returns the report and exit code.
-pub async fn run_sim(sim: SimPlan, target: &str, extra: &[&str]) -> (Report, ccsim::Exit) {
+pub(crate) async fn run_sim(sim: SimPlan, target: &str, extra: &[&str]) -> (Report, ccsim::Exit) {
     let mut args = vec!["--target", target, "--speed", "max"];
     args.extend_from_slice(extra);
     let mut plan = plan_from_args(&args);
@@ -133,7 +133,7 @@ pub async fn run_sim(sim: SimPlan, target: &str, extra: &[&str]) -> (Report, ccs
 }
 
 /// The event names of a conversation's events, shortened (`begin`, `parts_changed`, `end`).
-pub fn names(events: &[Value]) -> Vec<&str> {
+pub(crate) fn names(events: &[Value]) -> Vec<&str> {
     events
         .iter()
         .map(|e| {
@@ -146,7 +146,7 @@ pub fn names(events: &[Value]) -> Vec<&str> {
 }
 
 /// Asserts the accounting identity and that nothing was cancelled.
-pub fn assert_accounted(report: &Report) {
+pub(crate) fn assert_accounted(report: &Report) {
     let e = &report.events;
     assert_eq!(
         e.emitted,

@@ -53,6 +53,7 @@ pub struct ApiArgs {
     #[arg(long, env = "CCSIM_RETAIN_FOR", value_name = "DURATION")]
     pub retain_for: Option<Span>,
 
+    /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
@@ -149,7 +150,7 @@ pub struct Secret(String);
 impl FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_string()))
+        Ok(Self(s.to_owned()))
     }
 }
 

@@ -68,12 +68,12 @@ mod tests {
     #[test]
     fn every_choice_is_named_as_the_domain_names_it() {
         for choice in Ordering::value_variants() {
-            let name = choice.to_possible_value().map(|v| v.get_name().to_string());
+            let name = choice.to_possible_value().map(|v| v.get_name().to_owned());
             assert_eq!(name.as_deref(), Some(OrderingMode::from(*choice).as_str()));
         }
         for choice in Success::value_variants() {
             let json = serde_json::to_value(SuccessRule::from(*choice)).unwrap_or_default();
-            let name = choice.to_possible_value().map(|v| v.get_name().to_string());
+            let name = choice.to_possible_value().map(|v| v.get_name().to_owned());
             match name.as_deref() {
                 Some("200") => assert_eq!(json, "only200"),
                 Some("2xx") => assert_eq!(json, "any2xx"),
@@ -82,7 +82,7 @@ mod tests {
         }
         for choice in Profile::value_variants() {
             let json = serde_json::to_value(ProfileName::from(*choice)).unwrap_or_default();
-            let name = choice.to_possible_value().map(|v| v.get_name().to_string());
+            let name = choice.to_possible_value().map(|v| v.get_name().to_owned());
             assert_eq!(json.as_str(), name.as_deref());
         }
     }

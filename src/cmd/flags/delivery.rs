@@ -48,7 +48,7 @@ impl clap::builder::TypedValueParser for SecretsParser {
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<SecretList, clap::Error> {
-        let flag = arg.map_or_else(|| "--secret".to_string(), |a| a.to_string());
+        let flag = arg.map_or_else(|| "--secret".to_owned(), |a| a.to_string());
         let fail = |msg: String| {
             clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,

@@ -50,11 +50,11 @@ impl H1Target {
             .ok_or_else(|| anyhow::anyhow!("target {url} has no port"))?;
         let authority = match url.port() {
             Some(p) => format!("{host}:{p}"),
-            None => host.to_string(),
+            None => host.to_owned(),
         };
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
+            None => url.path().to_owned(),
         };
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {CONTENT_TYPE_JSON}\r\n\
@@ -65,7 +65,7 @@ impl H1Target {
             host: host
                 .trim_start_matches('[')
                 .trim_end_matches(']')
-                .to_string(),
+                .to_owned(),
             port,
             head: head.into_bytes(),
             timeout,
@@ -199,7 +199,7 @@ mod tests {
     fn the_request_carries_the_platform_headers_the_extras_and_the_exact_body() {
         let t = target("127.0.0.1:8080".parse().unwrap());
         let mut out = Vec::new();
-        let extra = vec![("webhook-id", "msg_1".to_string())];
+        let extra = vec![("webhook-id", "msg_1".to_owned())];
         t.compose(&mut out, br#"{"a":1}"#, &extra).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
@@ -210,7 +210,7 @@ mod tests {
                 env!("CARGO_PKG_VERSION")
             )
         );
-        let bad = vec![("webhook-id", "a\r\nb".to_string())];
+        let bad = vec![("webhook-id", "a\r\nb".to_owned())];
         assert!(t.compose(&mut Vec::new(), b"", &bad).is_err());
     }
 

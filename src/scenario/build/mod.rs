@@ -64,7 +64,11 @@ struct Origin {
 
 /// Merges `files` (what could be read of each, clean or not) into one scenario, or returns
 /// the problems that only the merge and the engine find.
-pub fn build(files: &[ParsedFile], o: &Overrides, now: SimTime) -> Result<Scenario, Vec<Problem>> {
+pub(super) fn build(
+    files: &[ParsedFile],
+    o: &Overrides,
+    now: SimTime,
+) -> Result<Scenario, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut sc = Scenario {
         name: None,

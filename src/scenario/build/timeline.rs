@@ -27,7 +27,7 @@ fn arc(v: &Option<Located<String>>) -> Option<Arc<str>> {
 /// Conversation `c` (reported under `prefix`) in a run that starts at `start` (given
 /// explicitly when `has_start`) with the agent pool `agents`. Problems go to `problems`; the
 /// steps that could not be resolved are left out.
-pub fn conversation(
+pub(super) fn conversation(
     c: &ParsedConversation,
     start: SimTime,
     has_start: bool,

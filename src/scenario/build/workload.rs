@@ -36,7 +36,7 @@ fn per_type(rates: &TypeRates) -> Vec<(ConvType, Rate)> {
 }
 
 /// The engine's workload for `w`.
-pub fn workload(w: &WorkloadFile) -> Workload {
+pub(super) fn workload(w: &WorkloadFile) -> Workload {
     let mix = w.mix.as_ref().map(|m| &m.value);
     let total = |rate: &Located<Rate>| mix.map(|m| split(rate.value, m)).unwrap_or_default();
     let mut rates = match (&w.rates, &w.rate) {

@@ -394,8 +394,8 @@ fn a_busy_agent_in_another_file_is_named_with_that_file() {
         )
     };
     let files = [
-        ("a.toml".to_string(), conv("0s")),
-        ("b.toml".to_string(), conv("5s")),
+        ("a.toml".to_owned(), conv("0s")),
+        ("b.toml".to_owned(), conv("5s")),
     ];
     let err = load_texts(&files, &Overrides::default(), SimTime::from_millis(0)).unwrap_err();
     assert_eq!(

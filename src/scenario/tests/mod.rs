@@ -21,7 +21,7 @@ const HEAD: &str =
 
 fn load(name: &str, text: &str) -> Result<Scenario, Vec<Problem>> {
     load_texts(
-        &[(name.to_string(), text.to_string())],
+        &[(name.to_owned(), text.to_owned())],
         &Overrides::default(),
         SimTime::from_millis(0),
     )

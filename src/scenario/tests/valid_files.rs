@@ -149,7 +149,7 @@ fn flags_override_the_agent_count_and_the_start_time() {
     let s = load_texts(
         &[(
             "a.toml".into(),
-            HEAD.to_string() + "[workload]\nduration = \"1m\"\nrates = { queue = \"1/s\" }\n",
+            HEAD.to_owned() + "[workload]\nduration = \"1m\"\nrates = { queue = \"1/s\" }\n",
         )],
         &o,
         SimTime::from_millis(0),
@@ -164,8 +164,8 @@ fn flags_override_the_agent_count_and_the_start_time() {
 fn several_files_merge_and_only_one_may_hold_a_workload() {
     let w = "[workload]\nduration = \"1m\"\nrates = { queue = \"1/s\" }\n";
     let files = [
-        ("a.toml".to_string(), format!("seed = 1\n{w}")),
-        ("b.toml".to_string(), format!("seed = 2\n{w}")),
+        ("a.toml".to_owned(), format!("seed = 1\n{w}")),
+        ("b.toml".to_owned(), format!("seed = 2\n{w}")),
     ];
     let err = load_texts(&files, &Overrides::default(), SimTime::from_millis(0)).unwrap_err();
     assert_eq!(
@@ -173,10 +173,10 @@ fn several_files_merge_and_only_one_may_hold_a_workload() {
         ["b.toml:2:2: workload: only one file may define a generated workload (one is in a.toml)"]
     );
     let files = [
-        ("a.toml".to_string(), format!("seed = 1\n{w}")),
+        ("a.toml".to_owned(), format!("seed = 1\n{w}")),
         (
-            "b.json".to_string(),
-            "{\"seed\": 2, \"agents\": {\"names\": [\"x\"]}}".to_string(),
+            "b.json".to_owned(),
+            "{\"seed\": 2, \"agents\": {\"names\": [\"x\"]}}".to_owned(),
         ),
     ];
     let s = load_texts(&files, &Overrides::default(), SimTime::from_millis(0)).expect("valid");

@@ -320,13 +320,13 @@ mod tests {
             .strip_prefix("5.200 #0 ")
             .and_then(|l| l.strip_suffix(" joins"))
             .expect("agent A joins at 5.2 s")
-            .to_string();
+            .to_owned();
         let b = if a == "agent-001" {
             "agent-002"
         } else {
             "agent-001"
         };
-        (a, b.to_string())
+        (a, b.to_owned())
     }
 
     #[test]
@@ -498,12 +498,12 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "5.000 #0 created".to_string(),
+                "5.000 #0 created".to_owned(),
                 format!("5.200 #0 {a} joins"),
                 format!("6.200 #0 {b} joins"),
                 format!("11.200 #0 begins ({b} answered)"),
                 format!("71.200 #0 {a} leaves"),
-                "71.200 #0 released: agent_hangup".to_string(),
+                "71.200 #0 released: agent_hangup".to_owned(),
             ]
         );
         assert_eq!(e.outcomes(ConvType::CallAgent), [(Outcome::Completed, 1)]);
@@ -519,7 +519,7 @@ mod tests {
             lines[4..],
             [
                 format!("71.200 #0 {b} leaves"),
-                "71.200 #0 released: agent_hangup".to_string()
+                "71.200 #0 released: agent_hangup".to_owned()
             ]
         );
     }
@@ -534,11 +534,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "5.000 #0 created".to_string(),
+                "5.000 #0 created".to_owned(),
                 format!("5.200 #0 {a} joins"),
                 format!("6.200 #0 {b} joins"),
                 format!("56.200 #0 {b} leaves"),
-                "56.200 #0 released before begin: agent_hangup".to_string(),
+                "56.200 #0 released before begin: agent_hangup".to_owned(),
             ]
         );
         assert_eq!(

@@ -94,6 +94,14 @@ pub struct Engine {
     script_errors: Vec<ScriptError>,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Engine {
     /// A new engine at the plan's start time, with every agent idle.
     pub fn new(plan: SimPlan) -> Self {

@@ -108,7 +108,7 @@ impl Engine {
             }
             A::InviteAgent(name) => {
                 if !created {
-                    return Err(self.not_created(kind));
+                    return Err(Self::not_created(kind));
                 }
                 let agent = self.take_agent(name)?;
                 let call_id = step
@@ -122,7 +122,7 @@ impl Engine {
             }
             A::InviteOut(number) => {
                 if !created {
-                    return Err(self.not_created(kind));
+                    return Err(Self::not_created(kind));
                 }
                 let call_id = step
                     .call_id
@@ -213,14 +213,14 @@ impl Engine {
             }
             A::Dismiss => {
                 if !created {
-                    return Err(self.not_created(kind));
+                    return Err(Self::not_created(kind));
                 }
                 self.release(key, EndReason::Dismissed);
                 Ok(())
             }
             A::MaxDuration => {
                 if !created {
-                    return Err(self.not_created(kind));
+                    return Err(Self::not_created(kind));
                 }
                 self.release(key, EndReason::MaxDuration);
                 Ok(())
@@ -354,7 +354,7 @@ impl Engine {
         Ok(())
     }
 
-    fn not_created(&self, kind: ConvType) -> String {
+    fn not_created(kind: ConvType) -> String {
         let when = match kind {
             ConvType::Queue => "when the ACD selects an agent",
             _ => "when the initiating agent answers",
@@ -386,7 +386,7 @@ impl Engine {
             })
             .map(|c| match c.script.and_then(|s| self.plan.scripted.get(s)) {
                 Some(sc) => sc.label.to_string(),
-                None => "a generated conversation".to_string(),
+                None => "a generated conversation".to_owned(),
             })
             .collect();
         whereabouts.sort();

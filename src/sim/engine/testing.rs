@@ -113,7 +113,7 @@ impl Engine {
                 names.get(call).cloned().unwrap_or_else(|| "?".into())
             };
             let what = match &h.kind {
-                HappeningKind::Created => "created".to_string(),
+                HappeningKind::Created => "created".to_owned(),
                 HappeningKind::Joined(m) => {
                     let who = match (&m.agent_name, h.conv.kind) {
                         (Some(agent), _) => agent.to_string(),

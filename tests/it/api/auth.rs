@@ -159,7 +159,7 @@ async fn each_authentication_failure_has_its_platform_reason() {
                 (
                     n.clone(),
                     if n == name {
-                        value.to_string()
+                        value.to_owned()
                     } else {
                         v.clone()
                     },

@@ -41,8 +41,8 @@ fn findings(checker: &Checker) -> std::sync::MutexGuard<'_, Findings> {
 /// The webhook handler: reads the record synchronously, then answers 200.
 async fn hook(State(checker): State<Checker>, body: Bytes) -> &'static str {
     let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let name = event["event"].as_str().unwrap_or_default().to_string();
-    let id = event["id"].as_str().unwrap_or_default().to_string();
+    let name = event["event"].as_str().unwrap_or_default().to_owned();
+    let id = event["id"].as_str().unwrap_or_default().to_owned();
     let (parts_so_far, previous) = {
         let mut f = findings(&checker);
         let previous = f.members.get(&id).cloned().unwrap_or(json!([]));

@@ -26,17 +26,17 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 /// 2023-11-14T22:13:20Z, 2023-11-15 06:13:20 in +08:00.
-pub const T0: i64 = 1_700_000_000_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
 /// A 32-hex id made of one repeated digit.
-pub fn hex(c: char) -> Hex32 {
+pub(crate) fn hex(c: char) -> Hex32 {
     Hex32::parse(&c.to_string().repeat(32)).expect("valid hex")
 }
 
 /// The three fixture conversations' ids.
-pub const QUEUE_ID: &str = "11111111111111111111111111111111";
-pub const CALL_OUT_ID: &str = "22222222222222222222222222222222";
-pub const NEVER_BEGUN_ID: &str = "33333333333333333333333333333333";
+pub(crate) const QUEUE_ID: &str = "11111111111111111111111111111111";
+pub(crate) const CALL_OUT_ID: &str = "22222222222222222222222222222222";
+pub(crate) const NEVER_BEGUN_ID: &str = "33333333333333333333333333333333";
 
 fn conv(key: u64, id: char, kind: ConvType, initiator: char) -> Arc<ConvInfo> {
     Arc::new(ConvInfo {
@@ -84,7 +84,7 @@ fn at(ms: i64, conv: &Arc<ConvInfo>, kind: HappeningKind) -> Happening {
 /// A store holding: an ended queue conversation (customer `a…`, agent `b…`), a live
 /// call_out (agent `c…` initiating, callee `d…`, begun after the queue one) and a queue
 /// conversation that never began.
-pub fn fixture_store() -> RecordStore {
+pub(crate) fn fixture_store() -> RecordStore {
     let store = RecordStore::default();
     let q = conv(1, '1', ConvType::Queue, 'a');
     let c = conv(2, '2', ConvType::CallOut, 'c');
@@ -151,7 +151,7 @@ pub fn fixture_store() -> RecordStore {
 }
 
 /// The documented-profile renderer in +08:00.
-pub fn renderer() -> Renderer {
+pub(crate) fn renderer() -> Renderer {
     Renderer {
         profile: Profile::documented(),
         zone: DEFAULT_ZONE,
@@ -159,12 +159,12 @@ pub fn renderer() -> Renderer {
 }
 
 /// The router over `store`, checking requests with `auth` if set.
-pub fn app(store: RecordStore, auth: Option<AuthPolicy>) -> Router {
+pub(crate) fn app(store: RecordStore, auth: Option<AuthPolicy>) -> Router {
     router(ApiState::new(store, renderer(), auth))
 }
 
 /// A response, read whole.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -172,18 +172,18 @@ pub struct Answer {
 
 impl Answer {
     /// The body as JSON.
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 
     /// The body as text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("a UTF-8 body")
     }
 }
 
 /// Sends `request` through `app` in-process.
-pub async fn send(app: Router, request: Request<Body>) -> Answer {
+pub(crate) async fn send(app: Router, request: Request<Body>) -> Answer {
     let response = app.oneshot(request).await.expect("infallible service");
     let status = response.status();
     let headers = response.headers().clone();
@@ -199,7 +199,7 @@ pub async fn send(app: Router, request: Request<Body>) -> Answer {
 }
 
 /// `GET uri` through `app`.
-pub async fn get(app: Router, uri: &str) -> Answer {
+pub(crate) async fn get(app: Router, uri: &str) -> Answer {
     send(
         app,
         Request::get(uri)
@@ -210,17 +210,17 @@ pub async fn get(app: Router, uri: &str) -> Answer {
 }
 
 /// The record endpoint's path for `id`.
-pub fn record_uri(id: &str) -> String {
+pub(crate) fn record_uri(id: &str) -> String {
     format!("/v1/account/8a2d9fed5a117dbb015a1201db300004/callcenter/conversation/{id}")
 }
 
 /// The list endpoint's path with `query`.
-pub fn list_uri(query: &str) -> String {
+pub(crate) fn list_uri(query: &str) -> String {
     format!("/v1/account/8a2d9fed5a117dbb015a1201db300004/callcenter/conversation{query}")
 }
 
 /// The plan of `ccsim run` with `flags`.
-pub fn plan_of(flags: &[&str]) -> ccsim::plan::RunPlan {
+pub(crate) fn plan_of(flags: &[&str]) -> ccsim::plan::RunPlan {
     use clap::Parser as _;
     let cli =
         ccsim::cli::Cli::try_parse_from(["ccsim", "run"].iter().chain(flags)).expect("valid flags");
@@ -231,7 +231,7 @@ pub fn plan_of(flags: &[&str]) -> ccsim::plan::RunPlan {
 }
 
 /// A webhook receiver serving `app` on a loopback port.
-pub struct TestReceiver {
+pub(crate) struct TestReceiver {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     stop: tokio_util::sync::CancellationToken,
@@ -240,7 +240,7 @@ pub struct TestReceiver {
 
 impl TestReceiver {
     /// Starts serving `app`.
-    pub async fn start(app: Router) -> Self {
+    pub(crate) async fn start(app: Router) -> Self {
         use std::future::IntoFuture as _;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -256,14 +256,14 @@ impl TestReceiver {
     }
 
     /// Stops serving.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.cancel();
         let _ = self.served.await;
     }
 }
 
 /// A loopback listener for the API, and the base URL it will serve.
-pub fn api_listener() -> (std::net::TcpListener, String) {
+pub(crate) fn api_listener() -> (std::net::TcpListener, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the API port");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     (listener, base)

@@ -101,7 +101,7 @@ async fn watch(
     body: axum::body::Bytes,
 ) -> &'static str {
     let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let id = event["id"].as_str().unwrap_or_default().to_string();
+    let id = event["id"].as_str().unwrap_or_default().to_owned();
     match event["event"].as_str() {
         Some("callcenter.conversation.begin") => {
             watcher.seen.lock().expect("seen lock").live.insert(id);

@@ -48,7 +48,7 @@ struct Reader {
 
 async fn hook(State(reader): State<Reader>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let conversation = event["id"].as_str().unwrap_or_default().to_string();
+    let conversation = event["id"].as_str().unwrap_or_default().to_owned();
     let seq: u64 = headers
         .get("webhook-id")
         .and_then(|v| v.to_str().ok())
@@ -228,7 +228,7 @@ async fn check_reads_at(
         if last["begin_time"].is_null() {
             never_begun += 1;
         } else {
-            begun_types.insert(last["type"].as_str().unwrap_or_default().to_string());
+            begun_types.insert(last["type"].as_str().unwrap_or_default().to_owned());
         }
     }
     assert_eq!(

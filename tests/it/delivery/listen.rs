@@ -47,7 +47,7 @@ fn spawn_listen(args: &[&str]) -> (Child, BufReader<ChildStderr>, String) {
         .strip_prefix("listening on ")
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+        .to_owned();
     (child, stderr, url)
 }
 

@@ -13,7 +13,7 @@ fn conv_seq(req: &Captured) -> (String, u64) {
     let id = req.header("webhook-id").expect("signed request");
     let rest = id.strip_prefix("msg_").unwrap();
     let (conv, seq) = rest.rsplit_once('_').unwrap();
-    (conv.to_string(), seq.parse().unwrap())
+    (conv.to_owned(), seq.parse().unwrap())
 }
 
 /// Each conversation's seqs in arrival order.
@@ -43,7 +43,7 @@ async fn a_duplicate_is_a_second_send_of_the_same_body_and_webhook_id_counted_ap
     let mut by_id: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
     for req in rx.captured() {
         by_id
-            .entry(req.header("webhook-id").unwrap().to_string())
+            .entry(req.header("webhook-id").unwrap().to_owned())
             .or_default()
             .push(req.body);
     }

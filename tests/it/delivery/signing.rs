@@ -62,7 +62,7 @@ async fn the_webhook_id_is_the_same_on_every_retry_and_the_same_for_the_same_see
     let (rx, o) = signed_run_with_one_retry_each().await;
     let mut by_id: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
     for req in rx.captured() {
-        let id = req.header("webhook-id").unwrap().to_string();
+        let id = req.header("webhook-id").unwrap().to_owned();
         by_id.entry(id).or_default().push(req.body);
     }
     assert_eq!(by_id.len() as u64, o.report.events.emitted);
@@ -84,7 +84,7 @@ async fn the_webhook_id_is_the_same_on_every_retry_and_the_same_for_the_same_see
     let mut ids2: Vec<String> = rx2
         .captured()
         .iter()
-        .map(|r| r.header("webhook-id").unwrap().to_string())
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
         .collect();
     ids2.sort();
     ids2.dedup();
@@ -99,7 +99,7 @@ fn python_with_standardwebhooks() -> Option<String> {
     let candidates = std::env::var("CCSIM_PYTHON")
         .ok()
         .into_iter()
-        .chain(std::iter::once("python3".to_string()));
+        .chain(std::iter::once("python3".to_owned()));
     for python in candidates {
         let ok = Command::new(&python)
             .args(["-c", "import standardwebhooks"])
@@ -268,7 +268,7 @@ async fn a_receiver_with_secrets_answers_401_to_bad_signatures_and_counts_them()
         req.send()
     };
     assert_eq!(send(Some(good)).await.unwrap().status(), 200);
-    let forged = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string();
+    let forged = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned();
     assert_eq!(send(Some(forged)).await.unwrap().status(), 401);
     assert_eq!(send(None).await.unwrap().status(), 401);
     let s = receiver.summary(false);

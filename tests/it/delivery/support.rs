@@ -16,13 +16,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 /// A secret for signed runs (the Standard Webhooks spec's test secret).
-pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(super) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// A second secret, for key rotation.
-pub const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+pub(super) const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 /// How the receiver answers.
 #[derive(Debug, Clone)]
-pub enum Behaviour {
+pub(super) enum Behaviour {
     /// The first `fail_first` attempts of each webhook-id (or body) get `status` (with
     /// `retry_after` if given), later ones 200.
     Status {
@@ -49,7 +49,7 @@ pub enum Behaviour {
 
 impl Behaviour {
     /// Always 200.
-    pub fn ok() -> Self {
+    pub(super) fn ok() -> Self {
         Behaviour::Status {
             status: 200,
             fail_first: 0,
@@ -60,7 +60,7 @@ impl Behaviour {
 
 /// One request as received.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(super) struct Captured {
     /// Header names (lowercase) and values.
     pub headers: Vec<(String, String)>,
     /// The body.
@@ -69,7 +69,7 @@ pub struct Captured {
 
 impl Captured {
     /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -87,7 +87,7 @@ struct State {
 }
 
 /// A running test receiver.
-pub struct TestReceiver {
+pub(super) struct TestReceiver {
     /// Its URL.
     pub url: String,
     state: Arc<State>,
@@ -96,7 +96,7 @@ pub struct TestReceiver {
 
 impl TestReceiver {
     /// Starts a receiver behaving as told, until dropped.
-    pub async fn start(behaviour: Behaviour) -> Self {
+    pub(super) async fn start(behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State::default());
@@ -127,22 +127,22 @@ impl TestReceiver {
     }
 
     /// Every request received so far.
-    pub fn captured(&self) -> Vec<Captured> {
+    pub(super) fn captured(&self) -> Vec<Captured> {
         self.state.captured.lock().unwrap().clone()
     }
 
     /// Requests received so far.
-    pub fn requests(&self) -> usize {
+    pub(super) fn requests(&self) -> usize {
         self.state.captured.lock().unwrap().len()
     }
 
     /// Connections accepted so far.
-    pub fn connections(&self) -> u64 {
+    pub(super) fn connections(&self) -> u64 {
         self.state.connections.load(Ordering::SeqCst)
     }
 
     /// The most requests being handled at once.
-    pub fn peak_concurrent(&self) -> u64 {
+    pub(super) fn peak_concurrent(&self) -> u64 {
         self.state.peak_active.load(Ordering::SeqCst)
     }
 }
@@ -265,7 +265,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Captu
         .lines()
         .skip(1)
         .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let len: usize = headers
         .iter()
@@ -286,7 +286,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Captu
 }
 
 /// What a run produced.
-pub struct Outcome {
+pub(super) struct Outcome {
     pub report: Report,
     pub exit: ccsim::Exit,
     pub log: Vec<serde_json::Value>,
@@ -294,12 +294,12 @@ pub struct Outcome {
 }
 
 /// A temporary directory for a run's files.
-pub fn tempdir() -> tempfile::TempDir {
+pub(super) fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
 /// Runs `ccsim run ARGS --report … --events-log … -q` in-process.
-pub async fn run(args: &[&str]) -> Outcome {
+pub(super) async fn run(args: &[&str]) -> Outcome {
     let dir = tempdir();
     let report = dir.path().join("report.json");
     let log = dir.path().join("events.jsonl");
@@ -331,7 +331,7 @@ pub async fn run(args: &[&str]) -> Outcome {
 
 /// A deterministic run of seed 3 at full speed with arrivals for `duration` (20s gives
 /// 10 events, 1m 19, 2m 28), to `target` (default: the built-in receiver), plus `extra`.
-pub async fn seeded_run(duration: &str, target: Option<&str>, extra: &[&str]) -> Outcome {
+pub(super) async fn seeded_run(duration: &str, target: Option<&str>, extra: &[&str]) -> Outcome {
     let mut args = vec!["--seed", "3", "--duration", duration, "--speed", "max"];
     if let Some(url) = target {
         args.extend(["--target", url]);
@@ -341,7 +341,7 @@ pub async fn seeded_run(duration: &str, target: Option<&str>, extra: &[&str]) ->
 }
 
 /// The lines of an events log, each parsed (a torn line fails the test).
-pub fn read_log(path: &Path) -> Vec<serde_json::Value> {
+pub(super) fn read_log(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -350,13 +350,13 @@ pub fn read_log(path: &Path) -> Vec<serde_json::Value> {
 }
 
 /// A JSON file.
-pub fn read_json(path: &Path) -> serde_json::Value {
+pub(super) fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// Asserts `emitted = delivered + failed + cancelled`, and the same for duplicates, in
 /// the report and in the events log.
-pub fn assert_accounting(o: &Outcome) {
+pub(super) fn assert_accounting(o: &Outcome) {
     let e = &o.report.events;
     assert!(e.emitted > 0, "the run emitted nothing");
     assert_eq!(e.emitted, e.delivered + e.failed + e.cancelled, "{e:?}");
@@ -376,6 +376,6 @@ pub fn assert_accounting(o: &Outcome) {
 }
 
 /// The binary under test.
-pub fn binary() -> PathBuf {
+pub(super) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ccsim"))
 }
