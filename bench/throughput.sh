@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Delivery throughput: ccsim (`load --speed max`) vs oha and wrk posting the same JSON body
-# with the same concurrency to the same nginx on loopback, A/B/A/B in one run. Prints each
-# figure, the ratios ccsim/oha and ccsim/wrk (target: ≥ 1.0 against oha), and the CPU time
-# each tool spent per request (user + system, from /usr/bin/time), which shows efficiency
-# even when the machine is noisy.
+# with the same concurrency to the same nginx on loopback, A/B/A/B in one run. ccsim runs
+# as users run it, with the fake API on (the default: records kept and shown as events go
+# out), and also with `--api off` and with a thread per core. Prints each figure, the
+# ratios ccsim/oha and ccsim/wrk (target: ≥ 1.0 against oha), and the CPU time each tool
+# spent per request (user + system, from /usr/bin/time), which shows efficiency even when
+# the machine is noisy.
 #   bash bench/throughput.sh [CONCURRENCY] [SECONDS]
 source "$(dirname "$0")/common.sh"
 CONC=${1:-64}
@@ -42,9 +44,9 @@ timed() { /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$@"; }
 per_request() { python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().split()); print(f'{(u+s)/float(sys.argv[2])*1e6:.2f}')" "$WORK/cpu" "$1"; }
 
 # Each prints "RATE CPU_US_PER_REQUEST".
-run_ccsim() { # $1: extra flags
+run_ccsim() { # $1: --api ADDR|off, $2: extra flags
   # Enough conversations for about $SECS seconds.
-  timed "$CCSIM" load $1 --api off --target "$URL" --concurrency "$CONC" "${WORKLOAD[@]}" \
+  timed "$CCSIM" load --api "$1" $2 --target "$URL" --concurrency "$CONC" "${WORKLOAD[@]}" \
     --duration "$((SECS * 40))s" --report "$WORK/ccsim.json" >/dev/null
   echo "$(json_get "$WORK/ccsim.json" "['throughput']['events_per_s']")" \
     "$(per_request "$(json_get "$WORK/ccsim.json" "['events']['delivered']")")"
@@ -63,24 +65,28 @@ run_wrk() {
 
 # The default runtime is one thread; also measured with a thread per core.
 CORES=$(nproc)
-declare -a C C1 O W
+declare -a C C0 C1 O W
 for round in 1 2; do
-  log "round $round: ccsim"; C+=("$(run_ccsim "")")
-  log "round $round: ccsim --threads $CORES"; C1+=("$(run_ccsim "--threads $CORES")")
+  # The API on a free port: the default configuration, minus the fixed port.
+  log "round $round: ccsim"; C+=("$(run_ccsim 127.0.0.1:0 "")")
+  log "round $round: ccsim --api off"; C0+=("$(run_ccsim off "")")
+  log "round $round: ccsim --threads $CORES"; C1+=("$(run_ccsim 127.0.0.1:0 "--threads $CORES")")
   log "round $round: oha";   O+=("$(run_oha)")
   log "round $round: wrk";   W+=("$(run_wrk)")
 done
 best() { printf '%s\n' "$@" | sort -g | tail -1 | cut -d' ' -f1; }
 cpu() { printf '%s\n' "$@" | cut -d' ' -f2 | paste -sd' '; }
 rates() { printf '%s\n' "$@" | cut -d' ' -f1 | xargs printf '%.0f '; }
-c=$(best "${C[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
+c=$(best "${C[@]}"); c0=$(best "${C0[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
 printf '\nconcurrency %s, %s s per run, nginx 1 worker, oha/wrk body %s bytes (ccsim'"'"'s mean), %s cores\n' \
   "$CONC" "$SECS" "${#BODY}" "$CORES"
 printf '%-20s %-24s %s\n' "" "per second" "CPU µs per request"
-printf '%-20s %-24s %s\n' "ccsim" "$(rates "${C[@]}")" "$(cpu "${C[@]}")"
+printf '%-20s %-24s %s\n' "ccsim (default)" "$(rates "${C[@]}")" "$(cpu "${C[@]}")"
+printf '%-20s %-24s %s\n' "ccsim --api off" "$(rates "${C0[@]}")" "$(cpu "${C0[@]}")"
 printf '%-20s %-24s %s\n' "ccsim --threads $CORES" "$(rates "${C1[@]}")" "$(cpu "${C1[@]}")"
 printf '%-20s %-24s %s\n' "oha" "$(rates "${O[@]}")" "$(cpu "${O[@]}")"
 printf '%-20s %-24s %s\n' "wrk" "$(rates "${W[@]}")" "$(cpu "${W[@]}")"
-printf 'best: ccsim %.0f (--threads %s: %.0f)  oha %.0f  wrk %.0f\n' "$c" "$CORES" "$c1" "$o" "$w"
-printf 'ratios: ccsim/oha %s (--threads %s: %s)   ccsim/wrk %s (--threads %s: %s)\n' \
-  "$(ratio "$c" "$o")" "$CORES" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$CORES" "$(ratio "$c1" "$w")"
+printf 'best: ccsim %.0f (--api off: %.0f, --threads %s: %.0f)  oha %.0f  wrk %.0f\n' \
+  "$c" "$c0" "$CORES" "$c1" "$o" "$w"
+printf 'ratios: ccsim/oha %s (--api off: %s, --threads %s: %s)   ccsim/wrk %s (--api off: %s)\n' \
+  "$(ratio "$c" "$o")" "$(ratio "$c0" "$o")" "$CORES" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$(ratio "$c0" "$w")"

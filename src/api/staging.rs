@@ -99,7 +99,9 @@ impl Staging {
                 .handed_upto
                 .map_or(ticket.index, |h| h.max(ticket.index)),
         );
-        self.drain(ticket.conversation, u32::MAX, out);
+        if queue.drain(u32::MAX, self.clock, out) {
+            self.conversations.remove(&ticket.conversation);
+        }
     }
 
     /// The delivery's clock reached `now`: silent changes at or before it are due.
@@ -115,7 +117,11 @@ impl Staging {
             self.silent.pop_front();
             // Up to this change only: the conversation's later ones wait for their turn,
             // so changes become visible in simulated-time order across conversations.
-            self.drain(ticket.conversation, ticket.index, out);
+            if let Some(queue) = self.conversations.get_mut(&ticket.conversation)
+                && queue.drain(ticket.index, self.clock, out)
+            {
+                self.conversations.remove(&ticket.conversation);
+            }
         }
     }
 
@@ -126,18 +132,18 @@ impl Staging {
     }
 
     /// Staged changes not yet visible.
+    #[cfg(test)]
     pub(crate) fn pending(&self) -> usize {
         self.conversations.values().map(|q| q.entries.len()).sum()
     }
+}
 
-    /// Moves the conversation's visible prefix, up to index `upto`, onto `out`.
-    fn drain(&mut self, conversation: ConversationId, upto: u32, out: &mut Vec<Happening>) {
-        let clock = self.clock;
-        let Some(queue) = self.conversations.get_mut(&conversation) else {
-            return;
-        };
-        while let Some(front) = queue.entries.front() {
-            if queue.base > upto {
+impl Queue {
+    /// Moves the visible prefix, up to index `upto`, onto `out` (silent changes are due
+    /// up to `clock`). Returns whether the conversation is done: released and drained.
+    fn drain(&mut self, upto: u32, clock: Option<SimTime>, out: &mut Vec<Happening>) -> bool {
+        while let Some(front) = self.entries.front() {
+            if self.base > upto {
                 break;
             }
             let visible = if front.announced {
@@ -145,20 +151,18 @@ impl Staging {
                 front.handed
             } else {
                 // A later event of the conversation went out, or the clock passed it.
-                queue.handed_upto.is_some_and(|h| h >= queue.base)
+                self.handed_upto.is_some_and(|h| h >= self.base)
                     || clock.is_some_and(|c| front.happening.at <= c)
             };
             if !visible {
                 break;
             }
-            if let Some(entry) = queue.entries.pop_front() {
+            if let Some(entry) = self.entries.pop_front() {
                 out.push(entry.happening);
             }
-            queue.base += 1;
+            self.base += 1;
         }
-        if queue.released && queue.entries.is_empty() {
-            self.conversations.remove(&conversation);
-        }
+        self.released && self.entries.is_empty()
     }
 }
 

@@ -168,11 +168,6 @@ impl RecordStore {
         inner.apply_all(&mut revealed);
     }
 
-    /// Staged changes not yet visible.
-    pub fn staged(&self) -> usize {
-        self.lock().staging.pending()
-    }
-
     /// Applies one happening at once, staging aside.
     pub fn apply(&self, h: &Happening) {
         self.lock().apply(h);
