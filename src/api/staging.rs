@@ -31,7 +31,13 @@ pub(crate) struct Staging {
     silent: VecDeque<(SimTime, Ticket)>,
     /// Silent changes at or before this instant are due.
     clock: Option<SimTime>,
+    /// Emptied queues kept for reuse: one conversation after another reuses the same
+    /// allocation instead of the allocator's.
+    spare: Vec<VecDeque<Entry>>,
 }
+
+/// Spare queues kept at most (enough for the conversations live at once in a large run).
+const MAX_SPARE: usize = 4096;
 
 /// One conversation's staged changes.
 #[derive(Debug, Default)]
@@ -61,7 +67,14 @@ impl Staging {
     pub(crate) fn stage(&mut self, happening: Happening, announced: bool) -> Option<Ticket> {
         let conversation = happening.conv.id;
         let at = happening.at;
-        let queue = self.conversations.entry(conversation).or_default();
+        let spare = &mut self.spare;
+        let queue = self
+            .conversations
+            .entry(conversation)
+            .or_insert_with(|| Queue {
+                entries: spare.pop().unwrap_or_default(),
+                ..Queue::default()
+            });
         let index = queue.next;
         queue.next += 1;
         queue.released |= matches!(happening.kind, HappeningKind::Released { .. });
@@ -100,7 +113,7 @@ impl Staging {
                 .map_or(ticket.index, |h| h.max(ticket.index)),
         );
         if queue.drain(u32::MAX, self.clock, out) {
-            self.conversations.remove(&ticket.conversation);
+            self.forget(ticket.conversation);
         }
     }
 
@@ -120,7 +133,7 @@ impl Staging {
             if let Some(queue) = self.conversations.get_mut(&ticket.conversation)
                 && queue.drain(ticket.index, self.clock, out)
             {
-                self.conversations.remove(&ticket.conversation);
+                self.forget(ticket.conversation);
             }
         }
     }
@@ -129,6 +142,15 @@ impl Staging {
     /// changes are due, in simulated-time order.
     pub(crate) fn finish(&mut self, out: &mut Vec<Happening>) {
         self.clock_reached(SimTime::from_micros(i64::MAX), out);
+    }
+
+    /// Forgets a conversation whose changes all showed, keeping its queue for reuse.
+    fn forget(&mut self, conversation: ConversationId) {
+        if let Some(queue) = self.conversations.remove(&conversation)
+            && self.spare.len() < MAX_SPARE
+        {
+            self.spare.push(queue.entries);
+        }
     }
 
     /// Staged changes not yet visible.

@@ -44,7 +44,7 @@ fn module_of(src: &Path, file: &Path) -> String {
         .next()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .unwrap_or_default();
-    first.trim_end_matches(".rs").to_string()
+    first.trim_end_matches(".rs").to_owned()
 }
 
 /// The top-level modules named by `crate::` paths in `text`, `crate::{a, b::c}` included.
@@ -159,20 +159,20 @@ fn no_top_level_modules_import_each_other_in_a_ring() {
     ) -> Option<Vec<String>> {
         if let Some(at) = path.iter().position(|n| n == node) {
             let mut ring = path[at..].to_vec();
-            ring.push(node.to_string());
+            ring.push(node.to_owned());
             return Some(ring);
         }
         if done.contains(node) {
             return None;
         }
-        path.push(node.to_string());
+        path.push(node.to_owned());
         for next in graph.get(node).map(|t| t.keys()).into_iter().flatten() {
             if let Some(ring) = visit(next, graph, path, done) {
                 return Some(ring);
             }
         }
         path.pop();
-        done.insert(node.to_string());
+        done.insert(node.to_owned());
         None
     }
     let mut done = BTreeSet::new();
