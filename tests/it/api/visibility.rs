@@ -2,9 +2,10 @@
 //! `--speed max` delivers to a receiver that, inside its handler, reads the record of the
 //! event's conversation; afterwards every read is compared with the states the
 //! conversation really went through (the same plan's happenings, replayed into a store and
-//! rendered by the same renderer). A change is visible once its event and every earlier
-//! event of its conversation have been handed over; a change no event announces may show
-//! once the events around it went out.
+//! rendered by the same renderer), and with the list endpoint, which lists a conversation
+//! once its `begin` shows. A change is visible once its event and every earlier event of
+//! its conversation have been handed over; a change no event announces may show once the
+//! events around it went out.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,8 @@ struct Read {
     received: BTreeSet<u64>,
     /// The record's `data`.
     record: Value,
+    /// Whether the list endpoint listed the conversation, read just after the record.
+    listed: bool,
 }
 
 #[derive(Clone)]
@@ -73,11 +76,26 @@ async fn hook(State(reader): State<Reader>, headers: HeaderMap, body: Bytes) -> 
         }
         Err(e) => Value::String(format!("transport error: {e}")),
     };
+    let list = format!(
+        "{}/v1/account/test/callcenter/conversation?size=1000",
+        reader.api
+    );
+    let listed = match reader.client.get(&list).send().await {
+        Ok(response) => {
+            let page: Value = serde_json::from_slice(&response.bytes().await.unwrap_or_default())
+                .unwrap_or_default();
+            page["data"]["result"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|c| c["id"] == conversation.as_str()))
+        }
+        Err(_) => false,
+    };
     reader.reads.lock().expect("lock").push(Read {
         seq,
         conversation,
         received,
         record,
+        listed,
     });
     let attempt = {
         let mut attempts = reader.attempts.lock().expect("lock");
@@ -250,6 +268,21 @@ async fn check_reads_at(
         );
         let history = &histories[conversation];
         let (lower, upper) = allowed(history, &read.received, ordering_none);
+        // The list shows a conversation exactly when its record shows its `begin` (read a
+        // moment later; with --ordering none a later event may land in between).
+        let begun = !read.record["begin_time"].is_null();
+        if read.listed != begun && !(ordering_none && read.listed) {
+            problems.push(format!(
+                "event seq {} of {conversation}: listed {} but the record has {}",
+                read.seq,
+                read.listed,
+                if begun {
+                    "a begin_time"
+                } else {
+                    "no begin_time"
+                }
+            ));
+        }
         // States are 1-based here: state n is the record after n happenings.
         let shown = (lower.max(1)..=upper).find(|&n| history.states[n - 1] == read.record);
         if shown.is_none() {
