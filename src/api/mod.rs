@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod listener;
 pub mod render;
 pub mod server;

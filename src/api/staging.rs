@@ -192,46 +192,12 @@ impl Queue {
 mod tests {
     use std::sync::Arc;
 
+    use super::super::fixtures::{conversation as conv, happening as at, member};
     use super::*;
-    use crate::conversation::{ConvInfo, ConvType, EndReason, MemberInfo};
-    use crate::ids::{CallId, Hex32, RecordFileId};
-
-    fn conv(n: u8) -> Arc<ConvInfo> {
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(u64::from(n));
-        Arc::new(ConvInfo {
-            key: u64::from(n),
-            id: ConversationId(Hex32::random(&mut rng)),
-            kind: ConvType::Queue,
-            subaccount_id: None,
-            queue_id: None,
-            condition_id: None,
-            user_data: None,
-            record_file: RecordFileId(Hex32::random(&mut rng)),
-            initiator_call: CallId(Hex32::random(&mut rng)),
-            created_at: SimTime::from_millis(0),
-        })
-    }
-
-    fn at(c: &Arc<ConvInfo>, ms: i64, kind: HappeningKind) -> Happening {
-        Happening {
-            at: SimTime::from_millis(ms),
-            conv: c.clone(),
-            kind,
-        }
-    }
+    use crate::conversation::{ConvInfo, EndReason};
 
     fn joined(c: &Arc<ConvInfo>, ms: i64) -> Happening {
-        at(
-            c,
-            ms,
-            HappeningKind::Joined(MemberInfo {
-                call_id: c.initiator_call,
-                agent_name: None,
-                extension_id: None,
-                telnumber: "13800138000".into(),
-                mode: 1,
-            }),
-        )
+        at(c, ms, HappeningKind::Joined(member(c.initiator_call)))
     }
 
     fn released(c: &Arc<ConvInfo>, ms: i64) -> Happening {

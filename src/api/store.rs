@@ -364,43 +364,8 @@ impl Inner {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::{conversation as info, happening as happen, member};
     use super::*;
-    use crate::conversation::ConvType;
-    use crate::ids::{Hex32, RecordFileId};
-
-    fn info(n: u8) -> Arc<ConvInfo> {
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(u64::from(n));
-        Arc::new(ConvInfo {
-            key: u64::from(n),
-            id: ConversationId(Hex32::random(&mut rng)),
-            kind: ConvType::Queue,
-            subaccount_id: None,
-            queue_id: None,
-            condition_id: None,
-            user_data: None,
-            record_file: RecordFileId(Hex32::random(&mut rng)),
-            initiator_call: CallId(Hex32::random(&mut rng)),
-            created_at: SimTime::from_millis(0),
-        })
-    }
-
-    fn happen(conv: &Arc<ConvInfo>, ms: i64, kind: HappeningKind) -> Happening {
-        Happening {
-            at: SimTime::from_millis(ms),
-            conv: conv.clone(),
-            kind,
-        }
-    }
-
-    fn member(call: CallId) -> MemberInfo {
-        MemberInfo {
-            call_id: call,
-            agent_name: None,
-            extension_id: None,
-            telnumber: "13800138000".into(),
-            mode: 1,
-        }
-    }
 
     #[test]
     fn a_record_follows_its_conversation_from_creation_to_release() {

@@ -51,10 +51,33 @@ fn spawn_listen(args: &[&str]) -> (Child, BufReader<ChildStderr>, String) {
     (child, stderr, url)
 }
 
+/// Interrupts `listen` (its normal stop) and returns its stdout, the rest of its stderr and
+/// its exit code.
+fn interrupt(
+    mut child: Child,
+    mut stderr: BufReader<ChildStderr>,
+) -> (String, String, Option<i32>) {
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    (out, rest, child.wait().unwrap().code())
+}
+
 #[tokio::test]
 async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_shows_members() {
     let api = fake_api().await;
-    let (mut child, mut stderr, url) = spawn_listen(&[
+    let (child, stderr, url) = spawn_listen(&[
         "--fail-rate",
         "0.3",
         "--delay",
@@ -70,21 +93,8 @@ async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_show
     assert_eq!(e.delivered, e.emitted, "{e:?}");
     assert!(e.retries > 0, "the simulated failures cause retries: {e:?}");
 
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let (out, rest, code) = interrupt(child, stderr);
+    assert_eq!(code, Some(0));
 
     let failures = out
         .lines()
@@ -113,20 +123,14 @@ async fn listen_prints_events_fails_some_on_purpose_verifies_signatures_and_show
 
 #[tokio::test]
 async fn listen_answers_401_to_unsigned_requests_when_given_a_secret_and_says_so() {
-    let (mut child, mut stderr, url) = spawn_listen(&["--secret", SECRET]);
+    let (child, stderr, url) = spawn_listen(&["--secret", SECRET]);
     let o = seeded_run("20s", Some(&url), &["--retries", "0"]).await;
     assert_eq!(o.report.events.failed, o.report.events.emitted);
     assert_eq!(
         o.report.events.errors.keys().next().map(String::as_str),
         Some("HTTP 401")
     );
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    let _ = child.wait();
+    let (_, rest, _) = interrupt(child, stderr);
     assert!(
         rest.contains(&format!("{} bad signatures", o.report.events.emitted)),
         "{rest}"
@@ -139,7 +143,7 @@ async fn listen_signs_its_lookups_for_an_api_that_requires_auth_and_finds_the_re
     const API_SECRET: &str = "listen-test-secret";
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
-    let (mut child, mut stderr, url) = spawn_listen(&["--api", &api, "--api-secret", API_SECRET]);
+    let (child, stderr, url) = spawn_listen(&["--api", &api, "--api-secret", API_SECRET]);
 
     let argv = [
         "ccsim",
@@ -170,20 +174,7 @@ async fn listen_signs_its_lookups_for_an_api_that_requires_auth_and_finds_the_re
         .unwrap();
     assert_eq!(exit, ccsim::Exit::Ok);
 
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    let _ = child.wait();
+    let (out, rest, _) = interrupt(child, stderr);
     let parts = report.events.by_kind["callcenter.conversation.parts_changed"];
     let records = out
         .lines()
