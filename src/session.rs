@@ -58,22 +58,18 @@ pub async fn run_plan(
     let rules = ContractRules::for_delivery(&plan.delivery);
     // The built-in receiver reads each event's record, as an application would, and
     // checks it shows nothing the events did not announce.
-    let lookup = api_addr.map(|addr| {
-        let base = reqwest::Url::parse(&format!("http://{addr}/")).ok();
-        let lookup = ApiLookup::new(&base?, "ccsim");
-        Some(match &plan.api.auth {
-            Some(auth) => lookup.with_signing(auth.credentials.clone(), auth.zone),
-            None => lookup,
-        })
-    });
-    let target = Target::start(
-        &plan.target,
-        &plan.delivery,
-        rules,
-        lookup.flatten(),
-        &servers,
-    )
-    .await?;
+    let lookup = match api_addr {
+        Some(addr) => {
+            let base = reqwest::Url::parse(&format!("http://{addr}/")).context("API url")?;
+            let lookup = ApiLookup::new(&base, "ccsim");
+            Some(match &plan.api.auth {
+                Some(auth) => lookup.with_signing(auth.credentials.clone(), auth.zone),
+                None => lookup,
+            })
+        }
+        None => None,
+    };
+    let target = Target::start(&plan.target, &plan.delivery, rules, lookup, &servers).await?;
     let outputs = Outputs {
         report: plan.report.clone(),
         events_log: plan.events_log.clone(),

@@ -61,10 +61,9 @@ pub struct ApiArgs {
 impl ApiArgs {
     /// The validated API configuration these flags ask for.
     pub fn plan(&self) -> Result<ApiPlan, UsageError> {
-        let args = self;
-        let zone = args.credentials.api_tz;
-        let auth = if args.api_auth {
-            let credentials = args.credentials.credentials("--api-auth")?;
+        let zone = self.credentials.api_tz;
+        let auth = if self.api_auth {
+            let credentials = self.credentials.credentials("--api-auth")?;
             Some(AuthPolicy {
                 zone,
                 ..AuthPolicy::new(credentials, SIGNATURE_EXPIRY)
@@ -73,16 +72,16 @@ impl ApiArgs {
             None
         };
         Ok(ApiPlan {
-            listen: match args.api {
+            listen: match self.api {
                 ApiAddr::Off => ApiListen::Off,
                 ApiAddr::At(addr) => ApiListen::Addr(addr),
             },
-            linger: Linger::For(args.api_linger.as_std()),
+            linger: Linger::For(self.api_linger.as_std()),
             auth,
             zone,
             retention: Retention {
-                max_records: usize::try_from(args.retain_conversations).unwrap_or(usize::MAX),
-                max_age: args.retain_for,
+                max_records: usize::try_from(self.retain_conversations).unwrap_or(usize::MAX),
+                max_age: self.retain_for,
             },
         })
     }
