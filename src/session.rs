@@ -17,7 +17,7 @@ use crate::delivery::DeliveryConfig;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
 use crate::feed::SimSource;
-use crate::plan::RunPlan;
+use crate::plan::{RunPlan, TargetSpec};
 use crate::receiver::ApiLookup;
 use crate::receiver::contract::ContractRules;
 use crate::report::Report;
@@ -59,7 +59,7 @@ pub async fn run_plan(
     // The built-in receiver reads each event's record, as an application would, and
     // checks it shows nothing the events did not announce.
     let lookup = match api_addr {
-        Some(addr) => {
+        Some(addr) if plan.target == TargetSpec::BuiltIn => {
             let base = reqwest::Url::parse(&format!("http://{addr}/")).context("API url")?;
             let lookup = ApiLookup::new(&base, "ccsim");
             Some(match &plan.api.auth {
@@ -67,7 +67,7 @@ pub async fn run_plan(
                 None => lookup,
             })
         }
-        None => None,
+        _ => None,
     };
     let target = Target::start(&plan.target, &plan.delivery, rules, lookup, &servers).await?;
     let outputs = Outputs {
@@ -78,7 +78,7 @@ pub async fn run_plan(
         report_interval: plan.report_interval,
         meta: ReportMeta {
             seed: plan.sim.seed,
-            profile: format!("{:?}", plan.profile.name).to_lowercase(),
+            profile: plan.profile.name.as_str().to_owned(),
             speed: speed_text(plan.speed),
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
@@ -117,7 +117,7 @@ pub async fn run_plan(
         .collector
         .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);
     report.seed = plan.sim.seed;
-    report.profile = format!("{:?}", plan.profile.name).to_lowercase();
+    report.profile = plan.profile.name.as_str().to_owned();
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
     let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
