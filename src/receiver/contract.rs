@@ -198,6 +198,11 @@ impl ContractChecker {
         }
     }
 
+    /// Records that the record of conversation `id` could not be read (`why`).
+    pub fn lookup_failed(&mut self, id: &str, why: &str) {
+        self.violation(format!("{id}: cannot read the record: {why}"));
+    }
+
     /// Records a request whose signature did not verify.
     pub fn bad_signature(&mut self, why: String) {
         self.summary.bad_signatures += 1;

@@ -276,3 +276,30 @@ fn the_history_check_catches_members_that_change_or_vanish() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_built_in_receiver_reads_every_record_from_an_api_that_requires_auth() {
+    let (api, _) = super::api_listener();
+    let mut plan = super::plan_of(&[
+        "--speed",
+        "max",
+        "--seed",
+        "3",
+        "--api-auth",
+        "--api-secret",
+        "e2e-secret",
+        "--quiet",
+    ]);
+    plan.api = plan.api.with_listener(api);
+    let (report, exit) = ccsim::run_plan(plan, CancellationToken::new())
+        .await
+        .expect("the run completes");
+    let contract = report.contract.expect("the built-in receiver checked");
+    // A lookup that fails (unsigned, or signed wrongly) would be a violation.
+    assert_eq!(
+        (exit, contract.violations, contract.events),
+        (Exit::Ok, 0, report.events.emitted),
+        "{:?}",
+        contract.examples
+    );
+}
