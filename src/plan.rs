@@ -9,7 +9,7 @@ use crate::api::config::ApiPlan;
 use crate::delivery::options::DeliveryOptions;
 use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
-use crate::report::ThresholdSpec;
+use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
@@ -39,16 +39,8 @@ pub struct RunPlan {
     pub target: TargetSpec,
     /// How to deliver (everything but the target).
     pub delivery: DeliveryOptions,
-    /// Failure-rate threshold.
-    pub thresholds: ThresholdSpec,
-    /// How often the report is rewritten while the run goes on.
-    pub report_interval: Option<std::time::Duration>,
-    /// JSON report path.
-    pub report: Option<PathBuf>,
-    /// Events log path.
-    pub events_log: Option<PathBuf>,
-    /// Show progress and summary.
-    pub quiet: bool,
+    /// Report, events log, thresholds, quietness.
+    pub output: OutputOptions,
     /// Service-level threshold of the contact-centre figures.
     pub sl_threshold: Span,
     /// The fake platform API.
@@ -88,16 +80,8 @@ pub struct RunRequest {
     pub target: Option<String>,
     /// Validated delivery options.
     pub delivery: DeliveryOptions,
-    /// Thresholds that decide the exit code.
-    pub thresholds: ThresholdSpec,
-    /// How often the report is rewritten while the run goes on.
-    pub report_interval: Option<std::time::Duration>,
-    /// JSON report path.
-    pub report: Option<PathBuf>,
-    /// Events log path.
-    pub events_log: Option<PathBuf>,
-    /// No progress line and no summary.
-    pub quiet: bool,
+    /// Report, events log, thresholds, quietness.
+    pub output: OutputOptions,
     /// Service-level threshold of the contact-centre figures.
     pub sl_threshold: Span,
     /// The fake platform API.
@@ -127,11 +111,7 @@ impl RunPlan {
             profile: Profile::named(request.profile.or(scenario.profile).unwrap_or_default()),
             target,
             delivery: request.delivery,
-            thresholds: request.thresholds,
-            report_interval: request.report_interval,
-            report: request.report,
-            events_log: request.events_log,
-            quiet: request.quiet,
+            output: request.output,
             sl_threshold: request.sl_threshold,
             api: request.api,
         })

@@ -5,7 +5,6 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -21,7 +20,7 @@ use crate::receiver::contract::ContractRules;
 use crate::receiver::{ApiLookup, Receiver};
 use crate::report::collector::{Collector, ReportMeta};
 use crate::report::events_log::EventsLog;
-use crate::report::{DeliverySummary, Report, ThresholdSpec};
+use crate::report::{DeliverySummary, OutputOptions, Report};
 use crate::time::SimTime;
 use crate::units::Speed;
 
@@ -99,12 +98,8 @@ impl Target {
 
 /// The report, the events log and the threshold of a sending command.
 pub(crate) struct Outputs {
-    pub(crate) report: Option<PathBuf>,
-    pub(crate) events_log: Option<PathBuf>,
-    pub(crate) thresholds: ThresholdSpec,
-    pub(crate) quiet: bool,
-    /// How often a partial report is written while the run goes on.
-    pub(crate) report_interval: Option<std::time::Duration>,
+    /// Where the report and log go, the thresholds, quietness.
+    pub(crate) options: OutputOptions,
     /// What the partial reports say about the run.
     pub(crate) meta: ReportMeta,
 }
@@ -119,7 +114,7 @@ pub(crate) struct Sent {
 impl Outputs {
     /// Creates the events log and the report file up front, so a bad path fails at start.
     pub(crate) fn open(&self) -> Result<Option<EventsLog>, RunError> {
-        let log = match &self.events_log {
+        let log = match &self.options.events_log {
             Some(path) => Some(EventsLog::create(path).map_err(|e| {
                 UsageError(format!(
                     "--events-log: cannot create {}: {e}",
@@ -128,7 +123,7 @@ impl Outputs {
             })?),
             None => None,
         };
-        if let Some(path) = &self.report {
+        if let Some(path) = &self.options.report {
             std::fs::File::create(path).map_err(|e| {
                 UsageError(format!("--report: cannot create {}: {e}", path.display()))
             })?;
@@ -153,7 +148,7 @@ impl Outputs {
             max_backlog: options.max_backlog as u64,
             peak_backlog: sent.progress.peak_backlog.load(Ordering::Relaxed),
         };
-        self.thresholds.apply(&mut report);
+        self.options.thresholds.apply(&mut report);
         if let Some(receiver) = &target.built_in {
             let contract = receiver.summary(!sent.end.interrupted);
             if !contract.held() {
@@ -164,12 +159,12 @@ impl Outputs {
             }
             report.contract = Some(contract);
         }
-        if let Some(path) = &self.report {
+        if let Some(path) = &self.options.report {
             let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
             std::fs::write(path, json)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
-        if !self.quiet {
+        if !self.options.quiet {
             println!("{}", report.render_text());
         }
         let exit = if sent.end.interrupted {
@@ -196,13 +191,13 @@ pub(crate) async fn send(
 ) -> Result<Sent, RunError> {
     let progress = Arc::new(LiveCounters::default());
     let mut collector = Collector::new(outputs.open()?);
-    if !outputs.quiet {
+    if !outputs.options.quiet {
         collector = collector.with_progress(progress.clone());
     }
-    if let (Some(path), Some(every)) = (&outputs.report, outputs.report_interval) {
+    if let (Some(path), Some(every)) = (&outputs.options.report, outputs.options.report_interval) {
         collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
     }
-    let progress_task = (!outputs.quiet).then(|| {
+    let progress_task = (!outputs.options.quiet).then(|| {
         crate::progress::spawn(
             progress.clone(),
             std::io::stderr().is_terminal(),

@@ -45,7 +45,7 @@ pub async fn run_plan(
             let addr = server::spawn(listener, state, servers.clone())
                 .await
                 .context("cannot start the fake platform API")?;
-            if !plan.quiet {
+            if !plan.output.quiet {
                 eprintln!(
                     "fake platform API on http://{addr}/ (GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
                 );
@@ -71,11 +71,7 @@ pub async fn run_plan(
     };
     let target = Target::start(&plan.target, &plan.delivery, rules, lookup, &servers).await?;
     let outputs = Outputs {
-        report: plan.report.clone(),
-        events_log: plan.events_log.clone(),
-        thresholds: plan.thresholds,
-        quiet: plan.quiet,
-        report_interval: plan.report_interval,
+        options: plan.output.clone(),
         meta: ReportMeta {
             seed: plan.sim.seed,
             profile: plan.profile.name.as_str().to_owned(),
@@ -122,7 +118,7 @@ pub async fn run_plan(
     report.api = api_addr.map(|addr| addr.to_string());
     let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
     if let Some(addr) = api_addr {
-        linger(plan.api.linger, addr, plan.quiet, &shutdown).await;
+        linger(plan.api.linger, addr, plan.output.quiet, &shutdown).await;
     }
     Ok(result)
 }

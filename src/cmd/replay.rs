@@ -76,11 +76,7 @@ pub async fn replay(
     };
     let target = Target::start(&target, &options, rules, None, &servers).await?;
     let outputs = Outputs {
-        report: args.output.report.clone(),
-        events_log: args.output.events_log.clone(),
-        thresholds: args.output.thresholds(),
-        quiet: args.output.quiet,
-        report_interval: args.output.report_interval(),
+        options: args.output.options(),
         meta: ReportMeta {
             seed: args.seed,
             profile: "replay".into(),

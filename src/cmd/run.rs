@@ -95,11 +95,7 @@ impl RunArgs {
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
             delivery: self.delivery.options()?,
-            thresholds: self.output.thresholds(),
-            report_interval: self.output.report_interval(),
-            report: self.output.report.clone(),
-            events_log: self.output.events_log.clone(),
-            quiet: self.output.quiet,
+            output: self.output.options(),
             sl_threshold: self.sl_threshold,
             api: self.api.plan()?,
         })

@@ -4,8 +4,10 @@
 pub mod collector;
 pub mod contact_center;
 pub mod events_log;
+pub mod outputs;
 pub mod thresholds;
 
+pub use outputs::OutputOptions;
 pub use thresholds::{ThresholdSpec, Thresholds};
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::report::ThresholdSpec;
+use crate::report::{OutputOptions, ThresholdSpec};
 use crate::units::{Probability, Rate, Span};
 
 /// Output and threshold flags shared by the commands that send (`run`, `load`, `replay`).
@@ -52,14 +52,25 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// The output options these flags ask for.
+    pub fn options(&self) -> OutputOptions {
+        OutputOptions {
+            report: self.report.clone(),
+            events_log: self.events_log.clone(),
+            thresholds: self.thresholds(),
+            report_interval: self.report_interval(),
+            quiet: self.quiet,
+        }
+    }
+
     /// `--report-interval`, if periodic reports are asked for.
-    pub fn report_interval(&self) -> Option<std::time::Duration> {
+    fn report_interval(&self) -> Option<std::time::Duration> {
         (self.report.is_some() && self.report_interval > Span::ZERO)
             .then(|| self.report_interval.as_std())
     }
 
     /// The thresholds these flags ask for.
-    pub fn thresholds(&self) -> ThresholdSpec {
+    fn thresholds(&self) -> ThresholdSpec {
         ThresholdSpec {
             max_failure_rate: self.max_failure_rate.get(),
             max_p99: self.max_p99,
