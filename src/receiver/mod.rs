@@ -322,8 +322,9 @@ async fn accept(
     // Inside the handler, before answering, as an application would; bounded by the
     // lookup timeout.
     if let Some(api) = &rx.api
-        && let Some((id, parts_changed)) = conversation_of(&body)
+        && let Some((id, event)) = conversation_of(&body)
     {
+        let parts_changed = event == crate::event::EventKind::ConversationPartsChanged.name();
         let record = api.fetch(&id).await;
         if rx.print && parts_changed {
             match &record {
@@ -333,7 +334,7 @@ async fn accept(
         }
         if let Ok(mut checker) = rx.checker.lock() {
             match &record {
-                Ok(record) => checker.check_record(&body, record),
+                Ok(record) => checker.check_record(&event, &id, record),
                 // The built-in receiver reads ccsim's own API: a failed read is a fault
                 // to report, not a check to skip. `listen` prints it on the line instead.
                 Err(e) if !rx.print => checker.lookup_failed(&id, e),
@@ -344,12 +345,11 @@ async fn accept(
     (StatusCode::OK, "success")
 }
 
-/// The conversation id of an event body, and whether it is a `parts_changed`.
-fn conversation_of(body: &[u8]) -> Option<(String, bool)> {
+/// The conversation id and the event name of an event body.
+fn conversation_of(body: &[u8]) -> Option<(String, String)> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let parts_changed =
-        v.get("event")?.as_str()? == crate::event::EventKind::ConversationPartsChanged.name();
-    Some((v.get("id")?.as_str()?.to_owned(), parts_changed))
+    let event = v.get("event")?.as_str()?.to_owned();
+    Some((v.get("id")?.as_str()?.to_owned(), event))
 }
 
 /// A readable one-line description of an event body.
@@ -438,12 +438,15 @@ mod tests {
     }
 
     #[test]
-    fn every_event_names_its_record_and_says_whether_it_is_a_parts_changed() {
+    fn every_event_names_its_record_and_its_kind() {
         let parts = br#"{"event":"callcenter.conversation.parts_changed","id":"abc"}"#;
-        assert_eq!(conversation_of(parts), Some(("abc".into(), true)));
+        assert_eq!(
+            conversation_of(parts),
+            Some(("abc".into(), "callcenter.conversation.parts_changed".into()))
+        );
         assert_eq!(
             conversation_of(br#"{"event":"callcenter.conversation.end","id":"abc"}"#),
-            Some(("abc".into(), false))
+            Some(("abc".into(), "callcenter.conversation.end".into()))
         );
         assert_eq!(conversation_of(b"junk"), None);
     }
