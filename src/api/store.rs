@@ -142,29 +142,30 @@ impl RecordStore {
     /// the network: its change becomes visible, with the silent changes before it (of its
     /// conversation, and of any conversation before `scheduled`).
     pub fn handed_over(&self, ticket: ChangeTicket, scheduled: SimTime) {
-        let mut inner = self.lock();
-        let mut revealed = std::mem::take(&mut inner.revealed);
         let just_before = SimTime::from_micros(scheduled.as_micros().saturating_sub(1));
-        inner.staging.clock_reached(just_before, &mut revealed);
-        inner.staging.handed_over(ticket, &mut revealed);
-        inner.apply_all(&mut revealed);
+        self.reveal(|staging, out| {
+            staging.clock_reached(just_before, out);
+            staging.handed_over(ticket, out);
+        });
     }
 
     /// The delivery's clock reached `now`: changes no event announces, up to `now`,
     /// become visible (once their conversation's earlier events went out).
     pub fn clock_reached(&self, now: SimTime) {
-        let mut inner = self.lock();
-        let mut revealed = std::mem::take(&mut inner.revealed);
-        inner.staging.clock_reached(now, &mut revealed);
-        inner.apply_all(&mut revealed);
+        self.reveal(|staging, out| staging.clock_reached(now, out));
     }
 
     /// The simulation is over and every event went out: what is still staged becomes
     /// visible, in simulated-time order.
     pub fn finish(&self) {
+        self.reveal(Staging::finish);
+    }
+
+    /// Under the lock, lets `step` move staged changes into a buffer and applies them.
+    fn reveal(&self, step: impl FnOnce(&mut Staging, &mut Vec<Happening>)) {
         let mut inner = self.lock();
         let mut revealed = std::mem::take(&mut inner.revealed);
-        inner.staging.finish(&mut revealed);
+        step(&mut inner.staging, &mut revealed);
         inner.apply_all(&mut revealed);
     }
 
