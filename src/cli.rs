@@ -4,12 +4,12 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::{self, EXAMPLES};
+use crate::cmd::{self, examples};
 
 /// ccsim: a mock 壹耘 (oneyun) call-center platform. It simulates conversations, POSTs
 /// their webhooks to your receiver exactly as the platform would, and measures delivery.
 #[derive(Debug, Parser)]
-#[command(name = "ccsim", version, about, after_help = EXAMPLES)]
+#[command(name = "ccsim", version, about, after_help = examples::OVERVIEW)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -40,21 +40,35 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate conversations and deliver their webhooks (the embedded default scenario).
+    #[command(after_help = examples::RUN)]
     Run(cmd::run::RunArgs),
     /// Generate load from flags alone: a rate, a mix of types, agents and behaviour.
+    #[command(
+        after_help = examples::LOAD,
+        mut_arg("speed", |a| a.help("Simulated seconds per wall-clock second, or `max` to run as fast as delivery allows [default: 1, real time]")),
+        mut_arg("duration", |a| a.help("How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m) [default: 10m]")),
+        mut_arg("agents", |a| a.help("Number of agents in the pool [default: 10]")),
+        mut_arg("scenarios", |a| a.hide(true)),
+    )]
     Load(cmd::load::LoadArgs),
     /// Receive webhooks, check them against the event contract, and print each one.
+    #[command(after_help = examples::LISTEN)]
     Listen(cmd::listen::ListenArgs),
     /// Serve the fake platform API alone until ctrl-c: the scenario is simulated at
     /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
+    #[command(after_help = examples::SERVE)]
     Serve(cmd::run::RunArgs),
     /// Print the platform's signature headers, and a curl command, for one API request.
+    #[command(after_help = examples::SIGN)]
     Sign(cmd::sign::SignArgs),
     /// Check scenario files and print every problem as FILE:LINE:COLUMN: message.
+    #[command(after_help = examples::VALIDATE)]
     Validate(cmd::validate::ValidateArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
+    #[command(after_help = examples::SCHEMA)]
     Schema(cmd::schema::SchemaArgs),
     /// Re-send the events of an events log (`--events-log`) in their original order.
+    #[command(after_help = examples::REPLAY)]
     Replay(cmd::replay::ReplayArgs),
 }
 

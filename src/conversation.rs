@@ -109,6 +109,22 @@ impl Outcome {
     pub fn began(self) -> bool {
         matches!(self, Outcome::Completed)
     }
+
+    /// What happened, in words for the summary ("caller hung up while queued").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Outcome::Completed => "talked and ended",
+            Outcome::AbandonedWaiting => "caller hung up while queued",
+            Outcome::QueueTimeout => "queue timed out",
+            Outcome::AgentNoAnswer => "selected agent did not answer",
+            Outcome::CalleeNoAnswer => "callee did not answer",
+            Outcome::AbandonedRinging => "caller hung up while the agent's phone rang",
+            Outcome::InitiatorNoAnswer => "calling agent did not pick up",
+            Outcome::NoIdleAgent => "no idle agent to place it (refused)",
+            Outcome::DismissedBeforeBegin => "dismissed before it began",
+            Outcome::Unfinished => "still live when the run stopped",
+        }
+    }
 }
 
 /// The static facts of one conversation, shared by all its happenings.

@@ -164,7 +164,7 @@ impl Outputs {
             std::fs::write(path, json)
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
-        if !self.options.quiet {
+        if self.options.progress_and_summary() {
             println!("{}", report.render_text());
         }
         let exit = if sent.end.interrupted {
@@ -191,13 +191,13 @@ pub(crate) async fn send(
 ) -> Result<Sent, RunError> {
     let progress = Arc::new(LiveCounters::default());
     let mut collector = Collector::new(outputs.open()?);
-    if !outputs.options.quiet {
+    if outputs.options.progress_and_summary() {
         collector = collector.with_progress(progress.clone());
     }
     if let (Some(path), Some(every)) = (&outputs.options.report, outputs.options.report_interval) {
         collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
     }
-    let progress_task = (!outputs.options.quiet).then(|| {
+    let progress_task = outputs.options.progress_and_summary().then(|| {
         crate::progress::spawn(
             progress.clone(),
             std::io::stderr().is_terminal(),

@@ -22,6 +22,7 @@ use crate::receiver::ApiLookup;
 use crate::receiver::contract::ContractRules;
 use crate::report::Report;
 use crate::report::collector::ReportMeta;
+use crate::report::summary::RunIdentity;
 use crate::sending::{Outputs, Target, send, speed_text};
 use crate::sim::engine::Engine;
 
@@ -45,11 +46,6 @@ pub async fn run_plan(
             let addr = server::spawn(listener, state, servers.clone())
                 .await
                 .context("cannot start the fake platform API")?;
-            if !plan.output.quiet {
-                eprintln!(
-                    "fake platform API on http://{addr}/ (GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
-                );
-            }
             Some(addr)
         }
         None => None,
@@ -80,6 +76,18 @@ pub async fn run_plan(
             sl_threshold: plan.sl_threshold,
         },
     };
+
+    if !plan.output.quiet {
+        let api = api_addr.map(|addr| addr.to_string());
+        let identity = RunIdentity {
+            seed: plan.sim.seed,
+            profile: plan.profile.name.as_str(),
+            speed: &outputs.meta.speed,
+            target: target.desc(),
+            api: api.as_deref(),
+        };
+        eprint!("{}", identity.banner());
+    }
 
     let builder = EventBuilder::new(plan.profile.clone());
     let mut config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);

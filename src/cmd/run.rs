@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::EXAMPLES;
 use super::flags::api::ApiArgs;
 use super::flags::choices::Profile;
 use super::flags::delivery::DeliveryArgs;
@@ -19,7 +18,6 @@ use crate::units::{Span, Speed};
 
 /// Flags of `ccsim run`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = EXAMPLES)]
 pub struct RunArgs {
     /// Scenario files (.toml or .json), merged into one run (see docs/scenarios.md). None:
     /// the embedded default scenario. Flags override the files' settings.

@@ -9,6 +9,7 @@ use crate::api::config::{ApiListen, Linger};
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, TargetSpec};
 use crate::session::run_plan;
+use crate::units::{Count, Span};
 
 /// The plan of `ccsim serve` from that of `run`: no webhooks, and the API serves until
 /// stopped.
@@ -20,12 +21,24 @@ pub fn serve_plan(mut plan: RunPlan) -> Result<RunPlan, UsageError> {
     }
     plan.target = TargetSpec::Null;
     plan.api.linger = Linger::UntilStopped;
+    // No webhooks go out: a delivery progress line and summary would describe nothing.
+    plan.output.summary = false;
     Ok(plan)
 }
 
-/// Runs `ccsim serve`: ctrl-c is its normal end, so an interrupt exits 0.
+/// Runs `ccsim serve`: ctrl-c is its normal end, so an interrupt exits 0 with a one-line
+/// goodbye rather than an interrupted run's summary.
 pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let (_, exit) = run_plan(serve_plan(args.plan()?)?, shutdown).await?;
+    let plan = serve_plan(args.plan()?)?;
+    let quiet = plan.output.quiet;
+    let (report, exit) = run_plan(plan, shutdown).await?;
+    if !quiet {
+        eprintln!(
+            "ccsim serve: stopped after {} simulated ({} attempted)",
+            Span::from_secs_f64(report.throughput.simulated_s),
+            Count::of(report.conversations.offered, "conversation")
+        );
+    }
     Ok(match exit {
         Exit::Interrupted => Exit::Ok,
         other => other,

@@ -5,13 +5,13 @@ pub mod collector;
 pub mod contact_center;
 pub mod events_log;
 pub mod outputs;
+pub mod summary;
 pub mod thresholds;
 
 pub use outputs::OutputOptions;
 pub use thresholds::{ThresholdSpec, Thresholds};
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -160,134 +160,4 @@ pub struct Conversations {
     pub failed: u64,
     /// Per type.
     pub by_type: BTreeMap<&'static str, TypeStats>,
-}
-
-impl Report {
-    /// Renders the end-of-run summary for a terminal.
-    pub fn render_text(&self) -> String {
-        let mut s = String::new();
-        let e = &self.events;
-        let _ = writeln!(
-            s,
-            "ccsim {} · profile {} · seed {} · speed {}",
-            self.ccsim_version, self.profile, self.seed, self.speed
-        );
-        let _ = writeln!(s, "target: {}", self.target);
-        if let Some(api) = &self.api {
-            let _ = writeln!(s, "api:    http://{api}/ (fake platform API)");
-        }
-        if self.interrupted {
-            let _ = writeln!(s, "INTERRUPTED: partial results");
-        }
-        let _ = writeln!(
-            s,
-            "\nevents      emitted {}  delivered {}  failed {}  cancelled {}  retries {}",
-            e.emitted, e.delivered, e.failed, e.cancelled, e.retries
-        );
-        for (name, n) in &e.by_kind {
-            let o = e.outcomes_by_kind.get(name).cloned().unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "  {name:<40} {n:>7}  (delivered {}, failed {}, cancelled {})",
-                o.delivered, o.failed, o.cancelled
-            );
-        }
-        for (err, n) in &e.errors {
-            let _ = writeln!(s, "  failure: {err} ×{n}");
-        }
-        if e.duplicated + e.reordered + e.jittered > 0 {
-            let d = &e.duplicate_outcomes;
-            let _ = writeln!(
-                s,
-                "robustness  duplicated {} (delivered {}, failed {}, cancelled {})  reordered {}  jittered {}",
-                e.duplicated, d.delivered, d.failed, d.cancelled, e.reordered, e.jittered
-            );
-        }
-        let l = &self.latency_ms;
-        let _ = writeln!(
-            s,
-            "latency ms  p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (from scheduled send time, n={})",
-            l.p50, l.p90, l.p99, l.p999, l.max, l.count
-        );
-        let t = &self.throughput;
-        let _ = writeln!(
-            s,
-            "throughput  {:.0} events/s over {:.2}s wall ({:.0}s simulated)",
-            t.events_per_s, t.wall_s, t.simulated_s
-        );
-        let c = &self.conversations;
-        let _ = writeln!(
-            s,
-            "\nconversations offered {}  began {}  ended {}  never began {}",
-            c.offered, c.started, c.ended, c.failed
-        );
-        for (kind, ts) in &c.by_type {
-            let outcomes: Vec<String> = ts
-                .by_outcome
-                .iter()
-                .map(|(o, n)| {
-                    format!(
-                        "{} {n}",
-                        serde_json::to_value(o)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "  {kind:<11} offered {:>4}  began {:>4}  ended {:>4}  failed {:>4}  [{}]",
-                ts.offered,
-                ts.started,
-                ts.ended,
-                ts.failed,
-                outcomes.join(", ")
-            );
-        }
-        let cc = &self.contact_center;
-        let f = &cc.inbound;
-        if f.offered > 0 {
-            let _ = writeln!(
-                s,
-                "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {} agents",
-                f.offered,
-                f.answered,
-                f.abandoned,
-                f.timed_out,
-                100.0 * f.p_wait,
-                f.mean_wait_s,
-                100.0 * f.service_level,
-                cc.sl_threshold_s,
-                100.0 * cc.occupancy,
-                cc.agents
-            );
-        }
-        if let Some(contract) = &self.contract {
-            if contract.held() {
-                let _ = writeln!(
-                    s,
-                    "\ncontract    held: {} events in {} conversations checked by the built-in receiver",
-                    contract.events, contract.conversations
-                );
-            } else {
-                let _ = writeln!(
-                    s,
-                    "\ncontract    VIOLATED: {} violations, {} unterminated conversations",
-                    contract.violations, contract.unterminated
-                );
-                for ex in &contract.examples {
-                    let _ = writeln!(s, "  {ex}");
-                }
-            }
-        }
-        if self.thresholds.breached.is_empty() {
-            let _ = writeln!(s, "result      ok");
-        } else {
-            for b in &self.thresholds.breached {
-                let _ = writeln!(s, "result      FAILED: {b}");
-            }
-        }
-        s
-    }
 }

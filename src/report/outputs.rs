@@ -19,6 +19,16 @@ pub struct OutputOptions {
     pub thresholds: ThresholdSpec,
     /// How often the report is rewritten while the run goes on.
     pub report_interval: Option<Duration>,
-    /// No progress line and no summary.
+    /// No banner, no progress line and no summary.
     pub quiet: bool,
+    /// Whether to print the progress line and the end-of-run summary (unless `quiet`):
+    /// `serve`, whose output is its records, prints only its banner.
+    pub summary: bool,
+}
+
+impl OutputOptions {
+    /// Whether the progress line and the summary are printed.
+    pub fn progress_and_summary(&self) -> bool {
+        !self.quiet && self.summary
+    }
 }

@@ -1,4 +1,5 @@
-//! CI thresholds (`--max-failure-rate`, `--max-p99`, `--min-throughput`): a pure check of
+//! CI thresholds (`--max-failure-rate`, `--max-p99`, `--max-service-p99`,
+//! `--min-throughput`): a pure check of
 //! a finished report that lists every threshold breached, for exit code 1.
 
 use serde::Serialize;
@@ -13,6 +14,9 @@ pub struct ThresholdSpec {
     pub max_failure_rate: f64,
     /// Largest acceptable p99 latency (from the scheduled send time).
     pub max_p99: Option<Span>,
+    /// Largest acceptable p99 service time (first attempt to answer: the receiver's
+    /// time, without ccsim's own backlog).
+    pub max_service_p99: Option<Span>,
     /// Smallest acceptable delivered events per wall-clock second.
     pub min_throughput: Option<Rate>,
 }
@@ -27,6 +31,9 @@ pub struct Thresholds {
     /// `--max-p99` in milliseconds, if set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_p99_ms: Option<f64>,
+    /// `--max-service-p99` in milliseconds, if set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_service_p99_ms: Option<f64>,
     /// `--min-throughput` in events per second, if set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_throughput: Option<f64>,
@@ -58,6 +65,15 @@ impl ThresholdSpec {
                 breached.push(format!("p99 latency {p99:.2} ms is above --max-p99 {span}"));
             }
         }
+        let max_service_p99_ms = self.max_service_p99.map(|s| s.as_secs_f64() * 1000.0);
+        if let (Some(limit), Some(span)) = (max_service_p99_ms, self.max_service_p99) {
+            let p99 = report.service_time_ms.p99;
+            if p99 > limit {
+                breached.push(format!(
+                    "p99 service time {p99:.2} ms is above --max-service-p99 {span}"
+                ));
+            }
+        }
         let min_throughput = self.min_throughput.map(Rate::per_second);
         if let (Some(limit), Some(rate)) = (min_throughput, self.min_throughput) {
             let got = report.throughput.events_per_s;
@@ -71,6 +87,7 @@ impl ThresholdSpec {
             max_failure_rate: self.max_failure_rate,
             failure_rate,
             max_p99_ms,
+            max_service_p99_ms,
             min_throughput,
             breached,
         };
@@ -96,6 +113,7 @@ mod tests {
         ThresholdSpec {
             max_failure_rate,
             max_p99: p99.map(|s| s.parse().expect("span")),
+            max_service_p99: None,
             min_throughput: tput.map(|s| s.parse().expect("rate")),
         }
     }
@@ -123,6 +141,25 @@ mod tests {
         assert_eq!(
             b[2],
             "throughput 700.0 events/s is below --min-throughput 800/s"
+        );
+    }
+
+    #[test]
+    fn the_service_time_gate_reads_the_receivers_time_not_the_backlog() {
+        // At --speed max the latency p99 is mostly ccsim's own backlog; the service time
+        // is the receiver's.
+        let mut r = report(100, 0, 150.0, 900.0);
+        r.service_time_ms.p99 = 4.0;
+        let mut gate = spec(0.0, None, None);
+        gate.max_service_p99 = Some("5ms".parse().expect("span"));
+        gate.apply(&mut r);
+        assert!(r.thresholds.breached.is_empty(), "{:?}", r.thresholds);
+        assert_eq!(r.thresholds.max_service_p99_ms, Some(5.0));
+        r.service_time_ms.p99 = 6.5;
+        gate.apply(&mut r);
+        assert_eq!(
+            r.thresholds.breached,
+            ["p99 service time 6.50 ms is above --max-service-p99 5ms"]
         );
     }
 

@@ -24,6 +24,7 @@
 //! correctly rounded conversion where the result is an `f64`
 //! (`"12.3%"` is exactly the `f64` nearest to 0.123); see `decimal.rs`.
 
+mod count;
 mod decimal;
 mod error;
 mod probability;
@@ -32,6 +33,7 @@ mod span;
 mod speed;
 mod text;
 
+pub use count::Count;
 pub use error::UnitError;
 pub use probability::Probability;
 pub use rate::Rate;

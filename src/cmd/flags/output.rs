@@ -20,9 +20,15 @@ pub struct OutputArgs {
     )]
     pub max_failure_rate: Probability,
 
-    /// Exit 1 when the p99 latency (from the scheduled send time) exceeds this.
+    /// Exit 1 when the p99 latency (from the scheduled send time, so including ccsim's
+    /// own backlog at --speed max) exceeds this.
     #[arg(long, env = "CCSIM_MAX_P99", value_name = "DURATION")]
     pub max_p99: Option<Span>,
+
+    /// Exit 1 when the p99 service time (first attempt to answer: the receiver's own
+    /// time, the gate to use at --speed max) exceeds this.
+    #[arg(long, env = "CCSIM_MAX_SERVICE_P99", value_name = "DURATION")]
+    pub max_service_p99: Option<Span>,
 
     /// Exit 1 when fewer events than this are delivered per wall-clock second.
     #[arg(long, env = "CCSIM_MIN_THROUGHPUT", value_name = "N/s")]
@@ -60,6 +66,7 @@ impl OutputArgs {
             thresholds: self.thresholds(),
             report_interval: self.report_interval(),
             quiet: self.quiet,
+            summary: true,
         }
     }
 
@@ -74,6 +81,7 @@ impl OutputArgs {
         ThresholdSpec {
             max_failure_rate: self.max_failure_rate.get(),
             max_p99: self.max_p99,
+            max_service_p99: self.max_service_p99,
             min_throughput: self.min_throughput,
         }
     }

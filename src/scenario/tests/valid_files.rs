@@ -188,11 +188,45 @@ fn several_files_merge_and_only_one_may_hold_a_workload() {
 fn the_embedded_default_scenario_is_valid_and_keeps_its_character() {
     let s = default_scenario(&Overrides::default(), SimTime::from_millis(0)).expect("valid");
     assert_eq!(s.speed, Some(Speed::Factor(60.0)));
-    assert_eq!(s.sim.agents.len(), 4);
+    assert_eq!(
+        s.sim.agents.len(),
+        8,
+        "three scripted agents, five for the workload"
+    );
     assert_eq!(s.sim.workload.duration, secs(480));
+    // Each type's happy path is scripted, so every seed shows it.
+    let scripted: Vec<ConvType> = s.sim.scripted.iter().map(|c| c.kind).collect();
+    for kind in ConvType::ALL {
+        assert!(scripted.contains(&kind), "{kind} is scripted: {scripted:?}");
+    }
     assert_eq!(s.sim.workload.types(), ConvType::ALL);
     assert!(s.sim.workload.behaviour.patience.is_some());
     assert!(s.sim.workload.behaviour.queue_timeout.is_some());
+}
+
+#[test]
+fn every_seed_of_the_default_scenario_shows_each_types_happy_path_and_some_failures() {
+    use crate::conversation::Outcome;
+    for seed in 0..50 {
+        let plan = crate::scenario::default_plan(seed, SimTime::from_millis(1_767_571_200_000))
+            .expect("valid");
+        let mut engine = crate::sim::engine::Engine::new(plan);
+        while engine.next_happening().is_some() {}
+        let stats = engine.finish();
+        for kind in ConvType::ALL {
+            let ts = &stats.by_type[&kind];
+            assert!(
+                ts.by_outcome.get(&Outcome::Completed).copied().unwrap_or(0) >= 1,
+                "seed {seed}: no {kind} conversation talked: {ts:?}"
+            );
+        }
+        let failures: u64 = stats.by_type.values().map(|t| t.failed).sum();
+        let talked: u64 = stats.by_type.values().map(|t| t.ended).sum();
+        assert!(
+            (2..=talked).contains(&failures),
+            "seed {seed}: {failures} failure paths beside {talked} that talked"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,276 @@
+//! The report as a person reads it: the banner a sending command prints at its start and
+//! the end-of-run summary, in words that say what happened.
+
+use std::fmt::Write as _;
+
+use crate::report::Report;
+use crate::sim::stats::TypeStats;
+use crate::units::Count;
+
+/// What a run is, in the lines that open its banner and its summary.
+#[derive(Debug, Clone, Copy)]
+pub struct RunIdentity<'a> {
+    /// The seed.
+    pub seed: u64,
+    /// The fidelity profile's name.
+    pub profile: &'a str,
+    /// `--speed` as text.
+    pub speed: &'a str,
+    /// Where events go.
+    pub target: &'a str,
+    /// The fake API's address, when it serves.
+    pub api: Option<&'a str>,
+}
+
+impl RunIdentity<'_> {
+    /// Three lines (two with `--api off`): version, profile, seed and speed; the target;
+    /// the API.
+    pub fn banner(&self) -> String {
+        let mut s = format!(
+            "ccsim {} · profile {} · seed {} · speed {}\ntarget: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.profile,
+            self.seed,
+            self.speed,
+            self.target
+        );
+        if let Some(api) = self.api {
+            let _ = writeln!(
+                s,
+                "api:    http://{api}/ (fake platform API: GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
+            );
+        }
+        s
+    }
+}
+
+/// One type's line: attempts, conversations that talked, and why the others never began.
+fn type_line(kind: &str, ts: &TypeStats) -> String {
+    let mut line = format!(
+        "  {kind:<11} {:>4} attempted  {:>4} talked",
+        ts.offered, ts.ended
+    );
+    let others: Vec<String> = ts
+        .by_outcome
+        .iter()
+        .filter(|(o, _)| !o.began())
+        .map(|(o, n)| format!("{} ×{n}", o.phrase()))
+        .collect();
+    if !others.is_empty() {
+        let _ = write!(line, "  · {}", others.join(", "));
+    }
+    line
+}
+
+impl Report {
+    /// Renders the end-of-run summary for a terminal.
+    pub fn render_text(&self) -> String {
+        let mut s = RunIdentity {
+            seed: self.seed,
+            profile: &self.profile,
+            speed: &self.speed,
+            target: &self.target,
+            api: self.api.as_deref(),
+        }
+        .banner();
+        let e = &self.events;
+        if self.interrupted {
+            let _ = writeln!(s, "INTERRUPTED: partial results");
+        }
+        let _ = writeln!(
+            s,
+            "\nevents      emitted {}  delivered {}  failed {}  cancelled {}  retries {}",
+            e.emitted, e.delivered, e.failed, e.cancelled, e.retries
+        );
+        for (name, n) in &e.by_kind {
+            let o = e.outcomes_by_kind.get(name).cloned().unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {name:<40} {n:>7}  (delivered {}, failed {}, cancelled {})",
+                o.delivered, o.failed, o.cancelled
+            );
+        }
+        for (err, n) in &e.errors {
+            let _ = writeln!(s, "  failure: {err} ×{n}");
+        }
+        if e.duplicated + e.reordered + e.jittered > 0 {
+            let d = &e.duplicate_outcomes;
+            let _ = writeln!(
+                s,
+                "robustness  duplicated {} (delivered {}, failed {}, cancelled {})  reordered {}  jittered {}",
+                e.duplicated, d.delivered, d.failed, d.cancelled, e.reordered, e.jittered
+            );
+        }
+        let l = &self.latency_ms;
+        let _ = writeln!(
+            s,
+            "latency ms  p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (scheduled send time → answer, n={})",
+            l.p50, l.p90, l.p99, l.p999, l.max, l.count
+        );
+        let v = &self.service_time_ms;
+        let _ = writeln!(
+            s,
+            "service ms  p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (first attempt → answer: the receiver's time)",
+            v.p50, v.p90, v.p99, v.p999, v.max
+        );
+        let t = &self.throughput;
+        let _ = writeln!(
+            s,
+            "throughput  {:.0} events/s over {:.2}s wall ({:.0}s simulated)",
+            t.events_per_s, t.wall_s, t.simulated_s
+        );
+        self.render_conversations(&mut s);
+        self.render_contract(&mut s);
+        if self.interrupted {
+            let _ = writeln!(s, "result      interrupted: partial results (exit 3)");
+        }
+        if self.thresholds.breached.is_empty() {
+            if !self.interrupted {
+                let _ = writeln!(s, "result      ok");
+            }
+        } else {
+            for b in &self.thresholds.breached {
+                let _ = writeln!(s, "result      FAILED: {b}");
+            }
+        }
+        s
+    }
+
+    /// The conversations block: attempts, what talked, what never began and why, and the
+    /// contact-centre figures.
+    fn render_conversations(&self, s: &mut String) {
+        let c = &self.conversations;
+        let unfinished: u64 = c.by_type.values().map(|t| t.unfinished).sum();
+        let mut parts = vec![format!("{} talked and ended", c.ended)];
+        if c.failed > 0 {
+            parts.push(format!(
+                "{} never began (the scenario's failure paths)",
+                c.failed
+            ));
+        }
+        if unfinished > 0 {
+            parts.push(format!("{unfinished} still live when the run stopped"));
+        }
+        let _ = writeln!(
+            s,
+            "\nconversations {} attempted: {}",
+            c.offered,
+            parts.join(", ")
+        );
+        for (kind, ts) in &c.by_type {
+            let _ = writeln!(s, "{}", type_line(kind, ts));
+        }
+        let cc = &self.contact_center;
+        let f = &cc.inbound;
+        if f.offered > 0 {
+            let _ = writeln!(
+                s,
+                "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {}",
+                f.offered,
+                f.answered,
+                f.abandoned,
+                f.timed_out,
+                100.0 * f.p_wait,
+                f.mean_wait_s,
+                100.0 * f.service_level,
+                cc.sl_threshold_s,
+                100.0 * cc.occupancy,
+                Count::of(cc.agents as u64, "agent")
+            );
+        }
+    }
+
+    /// The built-in receiver's verdict, when it was the target.
+    fn render_contract(&self, s: &mut String) {
+        let Some(contract) = &self.contract else {
+            return;
+        };
+        if contract.held() {
+            let began = self.conversations.started;
+            let silent = contract.conversations.saturating_sub(began);
+            let mut line = format!(
+                "\ncontract    held: {} of {} checked by the built-in receiver",
+                Count::of(contract.events, "event"),
+                Count::of(contract.conversations, "conversation")
+            );
+            if silent > 0 {
+                let _ = write!(
+                    line,
+                    " ({began} began; {silent} sent members but never began)"
+                );
+            }
+            let _ = writeln!(s, "{line}");
+        } else {
+            let _ = writeln!(
+                s,
+                "\ncontract    VIOLATED: {}, {}",
+                Count::of(contract.violations, "violation"),
+                Count::of(contract.unterminated, "unterminated conversation")
+            );
+            for ex in &contract.examples {
+                let _ = writeln!(s, "  {ex}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::Outcome;
+
+    use super::*;
+
+    fn stats(outcomes: &[(Outcome, u64)]) -> TypeStats {
+        let mut ts = TypeStats::default();
+        for &(o, n) in outcomes {
+            ts.offered += n;
+            if o.began() {
+                ts.started += n;
+                ts.ended += n;
+            } else {
+                ts.failed += n;
+            }
+            ts.by_outcome.insert(o, n);
+        }
+        ts
+    }
+
+    #[test]
+    fn a_type_line_says_why_attempts_never_began_and_never_says_failed() {
+        let line = type_line(
+            "queue",
+            &stats(&[
+                (Outcome::Completed, 6),
+                (Outcome::AbandonedWaiting, 1),
+                (Outcome::AgentNoAnswer, 2),
+            ]),
+        );
+        assert_eq!(
+            line,
+            "  queue          9 attempted     6 talked  · caller hung up while queued ×1, selected agent did not answer ×2"
+        );
+        assert!(!line.contains("failed"));
+        let clean = type_line("call_out", &stats(&[(Outcome::Completed, 1)]));
+        assert_eq!(clean, "  call_out       1 attempted     1 talked");
+    }
+
+    #[test]
+    fn the_banner_names_seed_speed_profile_target_and_api() {
+        let id = RunIdentity {
+            seed: 7,
+            profile: "documented",
+            speed: "60",
+            target: "null",
+            api: Some("127.0.0.1:8700"),
+        };
+        let b = id.banner();
+        assert!(b.starts_with("ccsim "), "{b}");
+        assert!(
+            b.contains("· profile documented · seed 7 · speed 60\n"),
+            "{b}"
+        );
+        assert!(b.contains("\ntarget: null\n"), "{b}");
+        assert!(b.contains("api:    http://127.0.0.1:8700/"), "{b}");
+        assert!(!RunIdentity { api: None, ..id }.banner().contains("api:"));
+    }
+}
