@@ -16,7 +16,7 @@ macro_rules! examples {
 pub const OVERVIEW: &str = examples!(
     "\
 Examples:
-  ccsim run                                    # the embedded default scenario, to a built-in receiver
+  ccsim run                                    # the embedded default scenario
   ccsim run --target http://127.0.0.1:3000/hook --speed max --report report.json
   ccsim load --rate 1/s --duration 10m --agents 150 --handle-time 2m \\
              --target http://127.0.0.1:3000/hook
@@ -32,7 +32,7 @@ Each subcommand's --help has examples of its own.
 pub const RUN: &str = examples!(
     "\
 Examples:
-  ccsim run                                    # the embedded default scenario, to a built-in receiver
+  ccsim run                                    # the embedded default scenario
   ccsim run --seed 1                           # the README's sample, exactly
   ccsim run --target http://127.0.0.1:3000/hook --speed 60 --seed 42
   ccsim run --target http://127.0.0.1:3000/hook --speed max \\
@@ -54,8 +54,8 @@ Examples:
   ccsim load --rate 160/h --duration 8h --mix queue=100 --agents 10 --patience 60s \\
              --queue-timeout 2m --speed max --target null
   # a CI gate on your receiver's own time (not ccsim's backlog) and on throughput
-  ccsim load --rate 200/s --duration 2m --agents 3000 --handle-time 10s --ring-time 1s \\
-             --speed max --max-service-p99 50ms --min-throughput 800/s \\
+  ccsim load --rate 200/s --duration 30s --agents 3000 --handle-time 10s --ring-time 1s \\
+             --speed max --max-service-p99 500ms --min-throughput 500/s \\
              --target http://127.0.0.1:3000/hook
 "
 );
@@ -64,8 +64,8 @@ Examples:
 pub const LISTEN: &str = examples!(
     "\
 Examples:
-  ccsim listen --addr 127.0.0.1:9000           # prints and checks every event; ctrl-c for a summary
-  ccsim listen --addr 127.0.0.1:9000 --fail-rate 0.3 --delay 100ms   # 30% answered 500, all 100 ms late
+  ccsim listen --addr 127.0.0.1:9000           # prints and checks every event
+  ccsim listen --addr 127.0.0.1:9000 --fail-rate 0.3 --delay 100ms   # 30% get 500, all late
   ccsim listen --addr 127.0.0.1:9000 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
                --api http://127.0.0.1:8700    # checks signatures, reads each event's record
 "
@@ -87,7 +87,7 @@ pub const SIGN: &str = examples!(
 Examples:
   ccsim sign --api-secret s3cret \\
              --uri /v1/account/demo/callcenter/conversation/0123456789abcdef0123456789abcdef
-  CCSIM_API_SECRET=s3cret ccsim sign --uri '/v1/account/demo/callcenter/conversation?page=1&size=5'
+  CCSIM_API_SECRET=s3cret ccsim sign --uri '/v1/account/demo/callcenter/conversation?size=5'
 "
 );
 

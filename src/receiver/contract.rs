@@ -142,6 +142,17 @@ impl ContractChecker {
         }
     }
 
+    /// An event this receiver refused on purpose (`listen --fail-rate`): the sender may
+    /// retry it or give up on it, so it counts as seen (its conversation moves on, and a
+    /// retry of it is a repeat, not a second event) but not as received.
+    pub fn refused(&mut self, body: &[u8], webhook_id: Option<&str>) {
+        self.rules.allow_duplicates = true;
+        let problems = self.problems(body, webhook_id);
+        for p in problems {
+            self.violation(p);
+        }
+    }
+
     /// Checks the record of conversation `id`, read while handling its event named `event`
     /// (whose body was already given to [`ContractChecker::check_event`]): it may show no change that the events
     /// received so far did not announce. A `begin_time` needs `begin`; an `end_reason`,
@@ -469,6 +480,29 @@ mod tests {
         let s = c.summary(true);
         assert!(s.held(), "{:?}", s.examples);
         assert_eq!((s.events, s.conversations), (5, 1));
+    }
+
+    #[test]
+    fn an_event_refused_on_purpose_may_be_given_up_or_retried() {
+        let bytes = |v: Value| serde_json::to_vec(&v).unwrap();
+        // Given up: the sender moves on to `end` after four refusals of `begin`.
+        let mut c = ContractChecker::new();
+        feed(&mut c, parts());
+        for _ in 0..4 {
+            c.refused(&bytes(begin()), None);
+        }
+        feed(&mut c, end());
+        let s = c.summary(true);
+        assert!(s.held(), "{:?}", s.examples);
+        assert_eq!(s.events, 2, "refusals are not receptions");
+        // Retried: the accepted retry is the same event, not a second begin.
+        let mut c = ContractChecker::new();
+        feed(&mut c, parts());
+        c.refused(&bytes(begin()), None);
+        feed(&mut c, begin());
+        feed(&mut c, end());
+        let s = c.summary(true);
+        assert!(s.held(), "{:?}", s.examples);
     }
 
     #[test]

@@ -299,6 +299,13 @@ async fn accept(
         if rx.print {
             println!("{} -> 500 (simulated failure)", describe(&body));
         }
+        // The sender may give this event up: what follows it must not look like a gap.
+        if let Ok(mut checker) = rx.checker.lock() {
+            let webhook_id = headers
+                .get(signing::HEADER_ID)
+                .and_then(|v| v.to_str().ok());
+            checker.refused(&body, webhook_id);
+        }
         return (StatusCode::INTERNAL_SERVER_ERROR, "simulated failure");
     }
     if let Some(problem) = rx.signature_problem(&headers, &body) {
