@@ -11,6 +11,7 @@ use super::flags::api::CredentialArgs;
 use super::flags::delivery::{SecretList, SecretsParser};
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
+use crate::units::Count;
 use crate::units::{Probability, Span};
 
 /// Flags of `ccsim listen`.
@@ -94,16 +95,16 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         .context("receiver failed")?;
     let summary = receiver.summary(false);
     eprintln!(
-        "{} events in {} conversations; contract {}{}",
-        summary.events,
-        summary.conversations,
+        "{} in {}; contract {}{}",
+        Count::of(summary.events, "event"),
+        Count::of(summary.conversations, "conversation"),
         if summary.held() {
             "held".to_owned()
         } else {
-            format!("violated ({} violations)", summary.violations)
+            format!("violated ({})", Count::of(summary.violations, "violation"))
         },
         if summary.bad_signatures > 0 {
-            format!("; {} bad signatures", summary.bad_signatures)
+            format!("; {}", Count::of(summary.bad_signatures, "bad signature"))
         } else {
             String::new()
         }

@@ -25,6 +25,7 @@ use chrono::FixedOffset;
 
 use crate::api::auth::{ApiCredentials, sign_request};
 use crate::delivery::signing::{self, WebhookSecret};
+use crate::units::Count;
 use contract::{ContractChecker, ContractRules, ContractSummary};
 
 /// How far a `webhook-timestamp` may be from now, like the official libraries.
@@ -149,8 +150,8 @@ pub fn describe_record(id: &str, v: &serde_json::Value) -> String {
         })
         .collect();
     format!(
-        "  record {id}: {} members: {}",
-        list.len(),
+        "  record {id}: {}: {}",
+        Count::of(list.len() as u64, "member"),
         if list.is_empty() {
             "none".to_owned()
         } else {
@@ -416,6 +417,8 @@ mod tests {
         );
         let empty = json!({"code":"000000","data":{"members":null}});
         assert_eq!(describe_record("x", &empty), "  record x: 0 members: none");
+        let one = json!({"code":"000000","data":{"members":[{"telnumber":"1","call_id":"c"}]}});
+        assert!(describe_record("x", &one).starts_with("  record x: 1 member: 1 (call c"));
         assert_eq!(describe_record("x", &json!([1])), "  record x: error ? ");
     }
 
