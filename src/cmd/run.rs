@@ -109,7 +109,16 @@ impl RunArgs {
 
 /// Runs `ccsim run`.
 pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let (_, exit) = run_plan(args.plan()?, shutdown).await?;
+    let plan = args.plan()?;
+    for w in plan
+        .warnings
+        .iter()
+        .cloned()
+        .chain(super::load::load_warning(&plan))
+    {
+        eprintln!("{w}");
+    }
+    let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(exit)
 }
 
