@@ -245,7 +245,9 @@ pub fn sizing(arrival_rate: f64, busy_s: f64, target_wait_s: f64) -> Option<Sizi
     if !(a.is_finite() && a > 0.0) || a > f64::from(u32::MAX / 2) {
         return None;
     }
-    let minimum = a.floor() as u32 + 1;
+    // More agents than Erlangs (a load a hair under an integer, from rounding, counts as
+    // that integer).
+    let minimum = (a + 1e-9).floor() as u32 + 1;
     let mut n = minimum;
     loop {
         let q = Queue {
@@ -282,8 +284,10 @@ pub fn overload_warning(
     let growth = (arrival_rate - agents as f64 / busy_s) * 60.0;
     let size = sizing(arrival_rate, busy_s, 5.0)?;
     let growth = if growth > 0.0 {
+        let per_minute = growth.round().max(1.0);
         format!(
-            "; the queue grows by about {growth:.0} callers a minute{}",
+            "; the queue grows by about {per_minute:.0} caller{} a minute{}",
+            if per_minute == 1.0 { "" } else { "s" },
             if patient {
                 " until enough of them give up"
             } else {
@@ -294,7 +298,7 @@ pub fn overload_warning(
         "; the queue never settles".to_owned()
     };
     Some(format!(
-        "warning: the load exceeds the agents: {arrival_rate:.3} calls/s x {busy_s:.1}s per call = {erlangs:.1} Erlangs offered to {agents} agents{growth}. \
+        "warning: the load exceeds the agents: {arrival_rate:.3} calls/s needing an agent x {busy_s:.1}s each = {erlangs:.1} Erlangs offered to {agents} agents{growth}. \
          This load needs at least {} agents, and about {} for an average answer within 5s (Erlang C).",
         size.minimum, size.comfortable
     ))
@@ -441,5 +445,7 @@ mod tests {
         assert_eq!(s.comfortable, 28);
         assert!(wait(s.comfortable) <= 5.0 && wait(s.comfortable - 1) > 5.0);
         assert_eq!(sizing(0.0, 120.0, 5.0), None);
+        let exact = sizing(5.5, 207.0 / 1.1, 5.0).expect("sized");
+        assert_eq!(exact.minimum, 1036, "1,035 Erlangs need 1,036 agents");
     }
 }

@@ -145,6 +145,20 @@ fn an_overloaded_queue_with_impatient_callers_abandons_as_erlang_a_predicts() {
     assert_eq!(f.answered + f.abandoned, f.offered);
 }
 
+/// Waits for the child, killing it after 15 minutes (a guard against a hang: the runs below
+/// take about half a minute on an idle machine, several on a busy one).
+fn wait_long(mut child: std::process::Child) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("wait for ccsim")
+}
+
 /// Runs `ccsim load` with `flags` at full speed into the void, and returns its report's
 /// `contact_center` section and its text summary.
 fn load_report(flags: &[&str]) -> (serde_json::Value, String) {
@@ -181,7 +195,7 @@ fn load_report(flags: &[&str]) -> (serde_json::Value, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn ccsim");
-    let out = crate::binary::wait_or_kill(child);
+    let out = wait_long(child);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(
         out.status.code(),

@@ -318,13 +318,13 @@ fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
             .all(|p| p["subaccount_id"] == "8a2d9fed5a117dbb015a1201db300004")
     );
     let offered: u64 = o.outcomes.values().sum();
-    assert_eq!(offered, 476, "deterministic by seed");
+    assert_eq!(offered, 463, "deterministic by seed");
     assert_eq!(
         count_events(&o),
         BTreeMap::from([
-            ("begin".to_owned(), 382),
-            ("end".to_owned(), 382),
-            ("parts_changed".to_owned(), 1260)
+            ("begin".to_owned(), 383),
+            ("end".to_owned(), 383),
+            ("parts_changed".to_owned(), 1267)
         ])
     );
 }
@@ -540,7 +540,7 @@ fn validate_warns_when_only_the_six_hour_limit_ends_a_conversation_and_says_how_
     );
     let w = v.warnings[0].to_string();
     assert!(
-        w.contains("two-agents-left.toml:15:"),
+        w.contains("two-agents-left.toml:13:"),
         "placed at the last step: {w}"
     );
     assert!(
