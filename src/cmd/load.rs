@@ -13,7 +13,7 @@ use super::run::RunArgs;
 use crate::conversation::ConvType;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::RunPlan;
-use crate::report::theory::overload_warning;
+use crate::report::theory::plan_warning;
 use crate::session::run_plan;
 use crate::sim::agents::AgentPool;
 use crate::sim::dist::Dist;
@@ -269,18 +269,10 @@ impl LoadArgs {
     }
 }
 
-/// The start-up warning for a plan whose generated load exceeds its agents, if it does.
-pub fn load_warning(plan: &RunPlan) -> Option<String> {
-    let (rate, busy_s) = plan.sim.expected_agent_load()?;
-    let patient = plan.sim.workload.behaviour.patience.is_some()
-        || plan.sim.workload.behaviour.queue_timeout.is_some();
-    overload_warning(plan.sim.agents.len(), rate, busy_s, patient)
-}
-
 /// Runs `ccsim load`.
 pub async fn exec(args: LoadArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
     let plan = args.plan()?;
-    if let Some(w) = load_warning(&plan) {
+    if let Some(w) = plan_warning(&plan.sim) {
         eprintln!("{w}");
     }
     let (_, exit) = run_plan(plan, shutdown).await?;
@@ -416,7 +408,7 @@ mod tests {
         let over = load(&["--rate", "5/s", "--agents", "50"])
             .plan()
             .expect("plan");
-        let w = load_warning(&over).expect("warned");
+        let w = plan_warning(&over.sim).expect("warned");
         assert!(
             w.contains("offered to 50 agents") && w.contains("needs at least"),
             "{w}"
@@ -424,7 +416,7 @@ mod tests {
         let fine = load(&["--rate", "1/m", "--agents", "50"])
             .plan()
             .expect("plan");
-        assert_eq!(load_warning(&fine), None);
+        assert_eq!(plan_warning(&fine.sim), None);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! the probability of waiting, the mean wait of answered callers, the share answered within
 //! a threshold, abandonment and occupancy; and the smallest agent counts a load needs.
 //! Pure functions of the load; the report ([`super::contact_center`]) feeds them the
-//! agents' measured busy time, and `ccsim load` the configured one for its start-up warning.
+//! agents' measured busy time, and [`plan_warning`] the one a plan's settings lead to
+//! expect, for the warning `ccsim load` and `ccsim run` print at start.
+
+use crate::sim::workload::SimPlan;
 
 /// A queue of callers served by `agents`, first come first served.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -266,6 +269,15 @@ pub fn sizing(arrival_rate: f64, busy_s: f64, target_wait_s: f64) -> Option<Sizi
         minimum,
         comfortable: n,
     })
+}
+
+/// The start-up warning for a plan whose generated load offers at least as many Erlangs as
+/// it has agents, from the load its settings lead to expect.
+pub fn plan_warning(plan: &SimPlan) -> Option<String> {
+    let (rate, busy_s) = plan.expected_agent_load()?;
+    let b = &plan.workload.behaviour;
+    let patient = b.patience.is_some() || b.queue_timeout.is_some();
+    overload_warning(plan.agents.len(), rate, busy_s, patient)
 }
 
 /// The warning `ccsim load` and `ccsim run` print at start when `arrival_rate` agent legs

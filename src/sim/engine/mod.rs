@@ -349,6 +349,27 @@ mod tests {
     }
 
     #[test]
+    fn the_backlog_left_when_arrivals_stop_is_counted_and_timed_until_it_drains() {
+        let mut e = engine(1, |b, _| {
+            b.patience = None;
+            b.queue_timeout = None;
+        });
+        // Arrivals end at the start: three callers then, one agent.
+        e.arrival(0, ConvType::Queue);
+        e.arrival(0, ConvType::Queue);
+        e.arrival(0, ConvType::Queue);
+        while e.next_happening().is_some() {}
+        let stats = e.finish();
+        assert_eq!(
+            stats.queue_at_arrivals_end, 2,
+            "two callers wait for the one agent"
+        );
+        let drained = stats.queue_drained_after_s.expect("the queue drained");
+        assert!(drained > 1.0 && drained < stats.simulated_s, "{drained}");
+        assert_eq!(stats.agent_engagements, 3);
+    }
+
+    #[test]
     fn the_same_plan_and_seed_give_the_same_happenings() {
         let run = |seed: u64| {
             let mut plan = plan(4, Behaviour::default());
