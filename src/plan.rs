@@ -45,6 +45,9 @@ pub struct RunPlan {
     pub sl_threshold: Span,
     /// The fake platform API.
     pub api: ApiPlan,
+    /// What the scenario files hold that is valid but probably not meant (`FILE:LINE:COL:
+    /// …: warning: …`), printed when the run starts.
+    pub warnings: Vec<String>,
 }
 
 /// Parses `--target`.
@@ -99,6 +102,7 @@ impl RunPlan {
             scenario::load_paths(&request.scenarios, &request.overrides, now)
         };
         let scenario = loaded.map_err(|p| problems_error(&p))?;
+        let warnings = scenario.warnings.iter().map(ToString::to_string).collect();
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
         let target = match &request.target {
@@ -113,6 +117,7 @@ impl RunPlan {
             delivery: request.delivery,
             output: request.output,
             sl_threshold: request.sl_threshold,
+            warnings,
             api: request.api,
         })
     }

@@ -13,10 +13,11 @@ use super::run::RunArgs;
 use crate::conversation::ConvType;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::RunPlan;
+use crate::report::theory::plan_warning;
 use crate::session::run_plan;
 use crate::sim::agents::AgentPool;
 use crate::sim::dist::Dist;
-use crate::sim::workload::{Behaviour, Workload};
+use crate::sim::workload::{Behaviour, Mechanics, Workload};
 use crate::units::{Probability, Rate, Span, Speed};
 
 /// Default simulated duration of a load run.
@@ -49,9 +50,19 @@ pub struct LoadArgs {
     )]
     pub handle_time: Span,
 
-    /// Distribution of talk times around --handle-time (lognormal: p95 = 4 × median).
-    #[arg(long, env = "CCSIM_HANDLE_DIST", value_enum, default_value_t = HandleDist::Exponential)]
+    /// Distribution of talk times around --handle-time. The default, lognormal (p95 = 4 ×
+    /// median), has few very short talks (about 1 in 1,000 under a twentieth of the mean),
+    /// as real calls do; exponential is the Erlang C assumption, with 1 in 20 under a
+    /// twentieth of the mean.
+    #[arg(long, env = "CCSIM_HANDLE_DIST", value_enum, default_value_t = HandleDist::Lognormal)]
     pub handle_dist: HandleDist,
+
+    /// The platform's own delays around each call: `platform` (conference start 0.1–0.4 s,
+    /// agent dial 0.5–2 s, external dial 2–6 s, as the real platform) or `instant` (none,
+    /// so an agent is taken exactly for ring plus talk plus wrap-up, as queueing theory
+    /// assumes). Either way the report's theory uses the agents' measured busy time.
+    #[arg(long, env = "CCSIM_MECHANICS", value_enum, default_value_t = MechanicsChoice::Platform)]
+    pub mechanics: MechanicsChoice,
 
     /// Mean patience of waiting callers (exponential), or `off` (they never abandon).
     #[arg(
@@ -107,6 +118,15 @@ pub enum HandleDist {
     Lognormal,
     /// Always the same.
     Fixed,
+}
+
+/// Which platform delays `ccsim load` simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MechanicsChoice {
+    /// The real platform's conference-start and dial delays.
+    Platform,
+    /// No delays (the queueing-theory idealisation).
+    Instant,
 }
 
 /// A duration or `off`.
@@ -238,6 +258,10 @@ impl LoadArgs {
         }
         let mut plan = self.run.plan()?;
         plan.sim.workload = self.workload();
+        plan.sim.mechanics = match self.mechanics {
+            MechanicsChoice::Platform => Mechanics::default(),
+            MechanicsChoice::Instant => Mechanics::instant(),
+        };
         plan.sim.agents =
             AgentPool::default_names(self.run.agents.map_or(DEFAULT_AGENTS, |n| n as usize));
         plan.speed = self.run.speed.unwrap_or(Speed::Factor(1.0));
@@ -247,7 +271,11 @@ impl LoadArgs {
 
 /// Runs `ccsim load`.
 pub async fn exec(args: LoadArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let (_, exit) = run_plan(args.plan()?, shutdown).await?;
+    let plan = args.plan()?;
+    if let Some(w) = plan_warning(&plan.sim) {
+        eprintln!("{w}");
+    }
+    let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(exit)
 }
 
@@ -336,6 +364,59 @@ mod tests {
         ])
         .workload();
         assert!((w.behaviour.handle_time.mean_secs() - 120.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_default_handle_time_is_lognormal_without_implausibly_short_talks() {
+        let l = load(&["--rate", "1/s"]);
+        let w = l.workload();
+        assert!(matches!(w.behaviour.handle_time, Dist::Lognormal { .. }));
+        assert!((w.behaviour.handle_time.mean_secs() - 180.0).abs() < 1e-6);
+        // Of 100,000 seeded talks, about 1 in 1,000 is under a twentieth of the mean (9 s),
+        // against 1 in 20 for exponential ones; none lasts under 2 s.
+        let short = |d: &Dist| {
+            use rand::SeedableRng;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            let talks: Vec<f64> = (0..100_000)
+                .map(|_| d.sample(&mut rng).as_secs_f64())
+                .collect();
+            let under_9s = talks.iter().filter(|t| **t < 9.0).count();
+            (under_9s, talks.into_iter().fold(f64::MAX, f64::min))
+        };
+        let (under_9s, shortest) = short(&w.behaviour.handle_time);
+        assert!(under_9s < 200 && shortest > 2.0, "{under_9s} {shortest}");
+        let exp = Dist::Exponential {
+            mean: Span::from_millis(180_000),
+        };
+        let (under_9s, shortest) = short(&exp);
+        assert!(under_9s > 4_000 && shortest < 0.1, "{under_9s} {shortest}");
+    }
+
+    #[test]
+    fn instant_mechanics_have_no_delays_and_platform_ones_do() {
+        let plan = load(&["--rate", "1/s", "--mechanics", "instant"])
+            .plan()
+            .expect("plan");
+        assert_eq!(plan.sim.mechanics.agent_dial.mean_secs(), 0.0);
+        assert_eq!(plan.sim.mechanics.conf_start.mean_secs(), 0.0);
+        let plan = load(&["--rate", "1/s"]).plan().expect("plan");
+        assert!(plan.sim.mechanics.agent_dial.mean_secs() > 1.0);
+    }
+
+    #[test]
+    fn an_overload_is_warned_about_with_the_agents_it_needs() {
+        let over = load(&["--rate", "5/s", "--agents", "50"])
+            .plan()
+            .expect("plan");
+        let w = plan_warning(&over.sim).expect("warned");
+        assert!(
+            w.contains("offered to 50 agents") && w.contains("needs at least"),
+            "{w}"
+        );
+        let fine = load(&["--rate", "1/m", "--agents", "50"])
+            .plan()
+            .expect("plan");
+        assert_eq!(plan_warning(&fine.sim), None);
     }
 
     #[test]

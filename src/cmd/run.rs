@@ -12,6 +12,7 @@ use super::flags::delivery::DeliveryArgs;
 use super::flags::output::OutputArgs;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
+use crate::report::theory::plan_warning;
 use crate::scenario::Overrides;
 use crate::session::run_plan;
 use crate::units::{Span, Speed};
@@ -107,7 +108,11 @@ impl RunArgs {
 
 /// Runs `ccsim run`.
 pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    let (_, exit) = run_plan(args.plan()?, shutdown).await?;
+    let plan = args.plan()?;
+    for w in plan.warnings.iter().cloned().chain(plan_warning(&plan.sim)) {
+        eprintln!("{w}");
+    }
+    let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(exit)
 }
 

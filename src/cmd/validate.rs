@@ -1,5 +1,6 @@
 //! `ccsim validate`: checks scenario files, each on its own, and prints every problem as
-//! FILE:LINE:COLUMN: message (exit 2 if there is one).
+//! FILE:LINE:COLUMN: message (exit 2 if there is one), and every warning the same way
+//! (a valid file that probably does not do what was meant; exit 0).
 
 use std::path::PathBuf;
 
@@ -18,27 +19,45 @@ pub struct ValidateArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// Checks each file on its own. Returns one line per valid file and every problem.
-pub fn validate_files(files: &[PathBuf]) -> (Vec<String>, Vec<Problem>) {
-    let mut ok = Vec::new();
-    let mut problems = Vec::new();
+/// What `validate` found in the files.
+#[derive(Debug, Default)]
+pub struct Validation {
+    /// One line per valid file.
+    pub ok: Vec<String>,
+    /// Warnings of valid files.
+    pub warnings: Vec<Problem>,
+    /// Problems of invalid files.
+    pub problems: Vec<Problem>,
+}
+
+/// Checks each file on its own.
+pub fn validate_files(files: &[PathBuf]) -> Validation {
+    let mut v = Validation::default();
     for file in files {
         match load_paths(&[file], &Overrides::default(), SimTime::from_millis(0)) {
-            Ok(s) => ok.push(format!(
-                "{}: ok ({}, {}{})",
-                file.display(),
-                count(s.sim.scripted.len(), "scripted conversation"),
-                count(s.sim.agents.len(), "agent"),
-                if s.sim.workload.types().is_empty() {
-                    String::new()
-                } else {
-                    format!(", generated workload for {}", s.sim.workload.duration)
-                }
-            )),
-            Err(mut p) => problems.append(&mut p),
+            Ok(mut s) => {
+                v.ok.push(format!(
+                    "{}: ok ({}, {}{}{})",
+                    file.display(),
+                    count(s.sim.scripted.len(), "scripted conversation"),
+                    count(s.sim.agents.len(), "agent"),
+                    if s.sim.workload.types().is_empty() {
+                        String::new()
+                    } else {
+                        format!(", generated workload for {}", s.sim.workload.duration)
+                    },
+                    if s.warnings.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", count(s.warnings.len(), "warning"))
+                    }
+                ));
+                v.warnings.append(&mut s.warnings);
+            }
+            Err(mut p) => v.problems.append(&mut p),
         }
     }
-    (ok, problems)
+    v
 }
 
 /// `n thing` or `n things`.
@@ -52,9 +71,16 @@ fn count(n: usize, thing: &str) -> String {
 
 /// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2.
 pub fn exec(args: &ValidateArgs) -> Exit {
-    let (ok, problems) = validate_files(&args.files);
+    let Validation {
+        ok,
+        warnings,
+        problems,
+    } = validate_files(&args.files);
     for line in &ok {
         println!("{line}");
+    }
+    for w in &warnings {
+        eprintln!("{w}");
     }
     for p in &problems {
         eprintln!("{p}");

@@ -6,6 +6,7 @@ pub mod contact_center;
 pub mod events_log;
 pub mod outputs;
 pub mod summary;
+pub mod theory;
 pub mod thresholds;
 
 pub use outputs::OutputOptions;

@@ -160,22 +160,83 @@ impl Report {
         for (kind, ts) in &c.by_type {
             let _ = writeln!(s, "{}", type_line(kind, ts));
         }
+        self.contact_centre_text(s);
+    }
+
+    /// The contact-centre block of the summary: the simulated inbound figures, the theory's
+    /// beside them, and a warning when the queue never drained.
+    fn contact_centre_text(&self, s: &mut String) {
         let cc = &self.contact_center;
         let f = &cc.inbound;
-        if f.offered > 0 {
+        if f.offered == 0 {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {}",
+            f.offered,
+            f.answered,
+            f.abandoned,
+            f.timed_out,
+            100.0 * f.p_wait,
+            f.mean_wait_s,
+            100.0 * f.service_level,
+            cc.sl_threshold_s,
+            100.0 * cc.occupancy,
+            Count::of(cc.agents as u64, "agent")
+        );
+        if let Some(t) = &cc.theory {
+            let model = if t.model == "erlang_a" {
+                "Erlang A"
+            } else {
+                "Erlang C"
+            };
+            let load = format!(
+                "{:.1} Erlangs = {:.4}/s x {:.1}s measured busy time{}",
+                t.offered_erlangs,
+                t.arrival_rate_per_s,
+                t.mean_busy_s,
+                if t.approximate {
+                    ", every agent leg counted as a caller"
+                } else {
+                    ""
+                }
+            );
+            match (t.p_wait, t.mean_wait_s, t.service_level, t.occupancy) {
+                (Some(p), Some(asa), Some(sl), Some(occ)) => {
+                    let abandoned = match t.abandoned {
+                        Some(a) if t.model == "erlang_a" => {
+                            format!("  abandoned {:.1}%", 100.0 * a)
+                        }
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        s,
+                        "  theory ({model}, {load}): waited {:.1}%  ASA {asa:.1}s  SL {:.1}%{abandoned}  occupancy {:.1}%",
+                        100.0 * p,
+                        100.0 * sl,
+                        100.0 * occ
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        s,
+                        "  theory ({model}, {load}): no steady state with {} agents: the queue grows without bound",
+                        cc.agents
+                    );
+                }
+            }
+        }
+        let b = &cc.backlog;
+        if b.overloaded {
+            let cleared = match b.drained_after_s {
+                Some(d) => format!("clearing them took {d:.0}s more"),
+                None => "they were still waiting when the run ended".to_owned(),
+            };
             let _ = writeln!(
                 s,
-                "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {}",
-                f.offered,
-                f.answered,
-                f.abandoned,
-                f.timed_out,
-                100.0 * f.p_wait,
-                f.mean_wait_s,
-                100.0 * f.service_level,
-                cc.sl_threshold_s,
-                100.0 * cc.occupancy,
-                Count::of(cc.agents as u64, "agent")
+                "  warning: the queue never drained: {} waiting when arrivals stopped; {cleared}",
+                Count::of(b.waiting_at_arrivals_end, "caller")
             );
         }
     }

@@ -358,6 +358,8 @@ pub struct ConversationFile {
     pub callee_call_id: Option<Located<String>>,
     /// Overrides the `end_reason` of `end`.
     pub end_reason: Option<Located<String>>,
+    /// Pins every join to its step's instant (no platform delays).
+    pub exact_times: Option<Located<bool>>,
     /// The steps.
     pub timeline: Located<IgnoredAny>,
 }

@@ -45,6 +45,21 @@ pub(super) struct Agent {
     since: SimTime,
     /// Total simulated time spent fetching or talking, for occupancy.
     busy_micros: u64,
+    /// Total simulated time spent in after-call work.
+    wrap_up_micros: u64,
+    /// How many times the agent was taken from idle (selected, dialled or named).
+    engagements: u64,
+}
+
+/// How the agents spent their time, summed over the pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct AgentTime {
+    /// Fetching or talking, seconds.
+    pub(super) busy_s: f64,
+    /// In after-call work, seconds.
+    pub(super) wrap_up_s: f64,
+    /// Times an agent was taken from idle.
+    pub(super) engagements: u64,
 }
 
 /// The pool of agents and the idle queue the ACD selects from.
@@ -55,6 +70,15 @@ pub struct AgentPool {
     idle: IdleQueue,
     /// Agents kept out of the ACD (scripted conversations name them).
     reserved: Vec<bool>,
+    /// The instant of the latest state change.
+    last_change: SimTime,
+}
+
+impl Agent {
+    /// The agent's name.
+    pub(super) fn name(&self) -> &Arc<str> {
+        &self.name
+    }
 }
 
 impl AgentPool {
@@ -77,6 +101,8 @@ impl AgentPool {
                 state: AgentState::Idle,
                 since: start,
                 busy_micros: 0,
+                wrap_up_micros: 0,
+                engagements: 0,
             })
             .collect();
         let mut idle = IdleQueue::default();
@@ -88,6 +114,7 @@ impl AgentPool {
             agents,
             idle,
             reserved,
+            last_change: start,
         }
     }
 
@@ -169,11 +196,21 @@ impl AgentPool {
     /// Changes the state and accounts busy time; the caller keeps the idle queue right.
     fn transition(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
         let agent = &mut self.agents[idx];
-        if matches!(agent.state, AgentState::Fetching | AgentState::Talking) {
-            agent.busy_micros += now.since(agent.since).as_micros();
+        let spent = now.since(agent.since).as_micros();
+        match agent.state {
+            AgentState::Fetching | AgentState::Talking => agent.busy_micros += spent,
+            AgentState::Busy => agent.wrap_up_micros += spent,
+            AgentState::Idle if state != AgentState::Idle => agent.engagements += 1,
+            AgentState::Idle => {}
         }
         agent.state = state;
         agent.since = now;
+        self.last_change = self.last_change.max(now);
+    }
+
+    /// The instant of the latest state change.
+    pub(super) fn last_change(&self) -> SimTime {
+        self.last_change
     }
 
     /// The member record of a new call to this agent.
@@ -188,19 +225,26 @@ impl AgentPool {
         }
     }
 
-    /// Total busy (fetching + talking) agent time up to `now`, in seconds.
-    pub(super) fn busy_secs(&self, now: SimTime) -> f64 {
-        self.agents
-            .iter()
-            .map(|a| {
-                let live = if matches!(a.state, AgentState::Fetching | AgentState::Talking) {
-                    now.since(a.since).as_micros()
-                } else {
-                    0
-                };
-                (a.busy_micros + live) as f64 / 1e6
-            })
-            .sum()
+    /// How the agents spent their time up to `now`: busy (fetching + talking), in
+    /// after-call work, and how often they were taken from idle.
+    pub(super) fn time(&self, now: SimTime) -> AgentTime {
+        let (mut busy, mut wrap_up, mut engagements) = (0u64, 0u64, 0u64);
+        for a in &self.agents {
+            let live = now.since(a.since).as_micros();
+            busy += a.busy_micros;
+            wrap_up += a.wrap_up_micros;
+            engagements += a.engagements;
+            match a.state {
+                AgentState::Fetching | AgentState::Talking => busy += live,
+                AgentState::Busy => wrap_up += live,
+                AgentState::Idle => {}
+            }
+        }
+        AgentTime {
+            busy_s: busy as f64 / 1e6,
+            wrap_up_s: wrap_up as f64 / 1e6,
+            engagements,
+        }
     }
 }
 
@@ -262,12 +306,18 @@ mod tests {
     }
 
     #[test]
-    fn busy_time_accumulates_while_fetching_and_talking() {
+    fn busy_time_accumulates_while_fetching_and_talking_and_wrap_up_apart() {
         let mut p = pool(1);
         p.select_longest_idle(SimTime::from_millis(0));
         p.set_state(0, AgentState::Talking, SimTime::from_millis(1_000));
-        p.set_state(0, AgentState::Idle, SimTime::from_millis(3_000));
-        assert!((p.busy_secs(SimTime::from_millis(10_000)) - 3.0).abs() < 1e-9);
+        p.set_state(0, AgentState::Busy, SimTime::from_millis(3_000));
+        p.set_state(0, AgentState::Idle, SimTime::from_millis(4_500));
+        assert!(p.select_named(0, SimTime::from_millis(6_000)));
+        let t = p.time(SimTime::from_millis(10_000));
+        assert!((t.busy_s - 7.0).abs() < 1e-9, "{t:?}");
+        assert!((t.wrap_up_s - 1.5).abs() < 1e-9, "{t:?}");
+        assert_eq!(t.engagements, 2);
+        assert_eq!(p.last_change(), SimTime::from_millis(6_000));
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Dist {
     }
 
     /// Draws one duration.
-    pub(super) fn sample(&self, rng: &mut impl Rng) -> Span {
+    pub(crate) fn sample(&self, rng: &mut impl Rng) -> Span {
         match *self {
             Dist::Fixed { value } => value,
             Dist::Uniform { min, max } => {
@@ -77,9 +77,8 @@ impl Dist {
         }
     }
 
-    /// The mean of the distribution, in seconds (tests compare samples and settings with it).
-    #[cfg(test)]
-    pub(crate) fn mean_secs(&self) -> f64 {
+    /// The mean of the distribution, in seconds.
+    pub fn mean_secs(&self) -> f64 {
         match *self {
             Dist::Fixed { value } => value.as_secs_f64(),
             Dist::Uniform { min, max } => (min.as_secs_f64() + max.as_secs_f64()) / 2.0,

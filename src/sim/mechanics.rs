@@ -1,7 +1,8 @@
 //! The platform's own mechanics: fixed delays (conference start, dialling) and limits
 //! (maximum duration, members per conversation) that do not depend on the people involved.
-//! The engine uses the defaults unless built with
-//! [`Engine::with_mechanics`](crate::sim::engine::Engine::with_mechanics).
+//! The plan carries them (`SimPlan::mechanics`): the platform's by default, or
+//! [`Mechanics::instant`] (`ccsim load --mechanics instant`), whose zero delays make an
+//! agent's busy time exactly its ring and talk time, as queueing theory assumes.
 
 use crate::sim::dist::Dist;
 use crate::units::Span;
@@ -38,6 +39,19 @@ impl Default for Mechanics {
             },
             max_duration: secs(6 * 3600),
             max_members: 8,
+        }
+    }
+}
+
+impl Mechanics {
+    /// The platform's limits with no delays: conferences start, and phones ring, the
+    /// moment they are asked to.
+    pub fn instant() -> Self {
+        Self {
+            conf_start: Dist::fixed(Span::ZERO),
+            agent_dial: Dist::fixed(Span::ZERO),
+            callee_dial: Dist::fixed(Span::ZERO),
+            ..Self::default()
         }
     }
 }

@@ -1,15 +1,14 @@
 //! The simulation: what to simulate (`workload`: the plan and its generated arrivals;
 //! `behaviour`: how callers, callees and agents behave; `mechanics`: the platform's delays and
 //! limits; `script`: scripted conversations; `dist`: duration distributions), the agent pool
-//! (`agents`), the discrete-event engine (`engine`) and the counts it keeps (`stats`), and the
-//! queueing-theory figures it is checked against (`erlang`). Pure: no I/O, no wall clock;
+//! (`agents`), the discrete-event engine (`engine`) and the counts it keeps (`stats`); the
+//! queueing theory it is compared with is `report::theory`. Pure: no I/O, no wall clock;
 //! simulated time itself is [`crate::time`].
 
 pub mod agents;
 pub mod behaviour;
 pub mod dist;
 pub mod engine;
-pub mod erlang;
 pub mod mechanics;
 pub mod script;
 pub mod stats;

@@ -40,6 +40,12 @@ pub struct ScriptedConversation {
     pub end_reason: Option<Arc<str>>,
     /// The timeline, in time order.
     pub steps: Vec<ScriptStep>,
+    /// Pinned times (`exact_times = true`): every member joins at its step's own instant.
+    /// Otherwise the platform's delays apply to what the timeline leaves unsaid: the
+    /// initiator enters the conference 100–400 ms after it is created, and a party offered
+    /// the call without a `ring` step of its own rings (enters) 0.5–2 s after it is offered
+    /// (an external number: 2–6 s), or at its `answer`/`no_answer` if that comes sooner.
+    pub exact: bool,
 }
 
 /// One step of a timeline.
@@ -124,6 +130,18 @@ impl ScriptedConversation {
     }
 }
 
+impl PartyRef {
+    /// How a timeline step names this party (`agent = "1001"`, `party = "customer"`).
+    pub fn step_field(&self) -> String {
+        match self {
+            PartyRef::Customer => "party = \"customer\"".to_owned(),
+            PartyRef::Callee => "party = \"callee\"".to_owned(),
+            PartyRef::Agent(a) => format!("agent = {a:?}"),
+            PartyRef::Number(n) => format!("number = {n:?}"),
+        }
+    }
+}
+
 impl ScriptAction {
     /// The step's name in scenario files.
     pub(super) fn name(&self) -> &'static str {
@@ -154,4 +172,24 @@ pub struct ScriptError {
     pub step: usize,
     /// Why (lowercase, names the step).
     pub message: String,
+}
+
+/// A scripted conversation that nothing in its timeline ends: the platform releases it at
+/// its maximum duration (6 hours after it was created).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptCapped {
+    /// Index of the conversation in the plan's scripted list.
+    pub conversation: usize,
+    /// Who was still in it when the cap released it (`agent "agent-001"`, `the customer`…).
+    pub still_in: Vec<PartyRef>,
+}
+
+/// What running the timelines alone found: steps the platform could not produce, and
+/// conversations only the 6-hour cap ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScriptCheck {
+    /// Steps the platform could not produce.
+    pub errors: Vec<ScriptError>,
+    /// Conversations ended by the cap rather than by a step.
+    pub capped: Vec<ScriptCapped>,
 }

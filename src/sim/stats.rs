@@ -63,6 +63,13 @@ pub struct TypeStats {
     /// Times from arrival to answer for begun conversations.
     #[serde(skip)]
     pub answer_waits: WaitHistogram,
+    /// Sum of times from the ACD selecting an agent to the answer, for begun conversations
+    /// that went through the ACD, seconds (the agent's dial and ring).
+    #[serde(skip)]
+    pub fetch_sum_s: f64,
+    /// Begun conversations that went through the ACD.
+    #[serde(skip)]
+    pub fetched: u64,
 }
 
 /// Counts for the whole run.
@@ -72,10 +79,25 @@ pub struct SimStats {
     pub by_type: BTreeMap<ConvType, TypeStats>,
     /// Total agent time spent fetching or talking, seconds.
     pub agent_busy_s: f64,
+    /// Total agent time spent in after-call work, seconds.
+    pub agent_wrap_up_s: f64,
+    /// Times an agent was taken from idle (one per agent leg of a conversation).
+    pub agent_engagements: u64,
     /// Number of agents.
     pub agent_count: usize,
-    /// Simulated time covered, seconds.
+    /// Simulated time covered, seconds: from the start to the last thing that happened, or
+    /// to the end of arrivals if later.
     pub simulated_s: f64,
+    /// Simulated time over which generated conversations arrived, seconds.
+    pub arrivals_s: f64,
+    /// Mean patience of waiting callers, seconds (`None`: they never abandon).
+    pub patience_mean_s: Option<f64>,
+    /// Callers still waiting in the ACD queue when arrivals stopped (or when the run was cut
+    /// short before that).
+    pub queue_at_arrivals_end: u64,
+    /// How long after arrivals stopped the ACD queue was first empty, seconds (`None`: it
+    /// never was before the run ended).
+    pub queue_drained_after_s: Option<f64>,
 }
 
 impl SimStats {
@@ -106,6 +128,13 @@ impl SimStats {
         s.started += 1;
         s.answer_sum_s += to_answer.as_secs_f64();
         s.answer_waits.record(to_answer);
+    }
+
+    /// A conversation that went through the ACD began `fetch` after its agent was selected.
+    pub(crate) fn fetched(&mut self, kind: ConvType, fetch: Span) {
+        let s = self.of(kind);
+        s.fetched += 1;
+        s.fetch_sum_s += fetch.as_secs_f64();
     }
 
     /// The attempt finished with `outcome`.

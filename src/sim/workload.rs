@@ -29,6 +29,8 @@ pub struct SimPlan {
     pub workload: Workload,
     /// Scripted conversations (their agents are reserved for them).
     pub scripted: Vec<ScriptedConversation>,
+    /// The platform's delays and limits.
+    pub mechanics: Mechanics,
 }
 
 /// A generated workload: Poisson arrivals per type for a simulated duration.
@@ -52,6 +54,40 @@ pub struct RateStage {
     pub length: Span,
     /// Arrival rate per type during the stage (types not listed: none).
     pub rates: Vec<(ConvType, Rate)>,
+}
+
+impl SimPlan {
+    /// What the generated workload asks of the agents once any ramp is over: agent legs per
+    /// second (a `call_agent` takes two agents) and the expected time an agent is taken per
+    /// leg (dial, ring, the platform's delays, talk and after-call work, from the
+    /// distributions' means). `None` without generated arrivals.
+    pub fn expected_agent_load(&self) -> Option<(f64, f64)> {
+        let b = &self.workload.behaviour;
+        let m = &self.mechanics;
+        let mean = |d: &crate::sim::dist::Dist| d.mean_secs();
+        let talk = mean(&b.handle_time) + mean(&b.wrap_up);
+        let acd_leg = mean(&m.agent_dial) + mean(&b.agent_ring) + talk;
+        let initiator = mean(&b.agent_ring) + mean(&m.conf_start);
+        let (mut legs, mut busy) = (0.0, 0.0);
+        for (kind, rate) in &self.workload.rates {
+            let r = rate.per_second();
+            let (n, per_conv) = match kind {
+                ConvType::Queue => (1.0, acd_leg),
+                ConvType::CallOut => (
+                    1.0,
+                    initiator + mean(&m.callee_dial) + mean(&b.callee_ring) + talk,
+                ),
+                // Agent A waits for B's dial and ring, then both talk.
+                ConvType::CallAgent => (
+                    2.0,
+                    initiator + mean(&m.agent_dial) + mean(&b.agent_ring) + talk + acd_leg,
+                ),
+            };
+            legs += r * n;
+            busy += r * per_conv;
+        }
+        (legs > 0.0).then(|| (legs, busy / legs))
+    }
 }
 
 impl Workload {

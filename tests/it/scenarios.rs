@@ -318,13 +318,13 @@ fn the_ramp_example_mixes_generated_traffic_with_its_scripted_call() {
             .all(|p| p["subaccount_id"] == "8a2d9fed5a117dbb015a1201db300004")
     );
     let offered: u64 = o.outcomes.values().sum();
-    assert_eq!(offered, 476, "deterministic by seed");
+    assert_eq!(offered, 463, "deterministic by seed");
     assert_eq!(
         count_events(&o),
         BTreeMap::from([
-            ("begin".to_owned(), 382),
-            ("end".to_owned(), 382),
-            ("parts_changed".to_owned(), 1260)
+            ("begin".to_owned(), 383),
+            ("end".to_owned(), 383),
+            ("parts_changed".to_owned(), 1267)
         ])
     );
 }
@@ -489,19 +489,121 @@ fn flags_override_the_files_settings() {
 
 #[test]
 fn validate_says_what_each_valid_file_holds() {
-    let (ok, problems) = ccsim::cmd::validate::validate_files(&[
+    let v = ccsim::cmd::validate::validate_files(&[
         example("invite-out.toml"),
         example("ci-smoke.json"),
     ]);
+    let (ok, problems) = (v.ok, v.problems);
     assert!(problems.is_empty(), "{problems:?}");
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
     assert!(
         ok[0].ends_with("invite-out.toml: ok (1 scripted conversation, 1 agent)"),
         "{ok:?}"
     );
     assert!(
         ok[1].ends_with(
-            "ci-smoke.json: ok (3 scripted conversations, 6 agents, generated workload for 1m)"
+            "ci-smoke.json: ok (3 scripted conversations, 12 agents, generated workload for 1m)"
         ),
         "{ok:?}"
+    );
+}
+
+/// A natural scenario: a queue call answered by 1001, who invites 1002; the customer hangs
+/// up and nobody else does.
+const TWO_AGENTS_LEFT: &str = r#"
+speed = "max"
+[agents]
+names = ["1001", "1002"]
+[[conversations]]
+type = "queue"
+timeline = [
+  { do = "enqueue" },
+  { after = "10s", do = "select", agent = "1001" },
+  { after = "5s", do = "answer", agent = "1001" },
+  { after = "1m", do = "invite_agent", agent = "1002" },
+  { after = "5s", do = "answer", agent = "1002" },
+  { after = "2m", do = "hangup", party = "customer" },
+]
+"#;
+
+#[test]
+fn validate_warns_when_only_the_six_hour_limit_ends_a_conversation_and_says_how_to_end_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("two-agents-left.toml");
+    std::fs::write(&file, TWO_AGENTS_LEFT).expect("write");
+    let v = ccsim::cmd::validate::validate_files(std::slice::from_ref(&file));
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert!(
+        v.ok[0].ends_with("ok (1 scripted conversation, 2 agents, 1 warning)"),
+        "{:?}",
+        v.ok
+    );
+    let w = v.warnings[0].to_string();
+    assert!(
+        w.contains("two-agents-left.toml:13:"),
+        "placed at the last step: {w}"
+    );
+    assert!(
+        w.contains("6-hour limit")
+            && w.contains(r#"agent "1001" and agent "1002" are still in it"#)
+            && w.contains(r#"{ after = "…", do = "hangup", agent = "1001" }"#)
+            && w.contains(r#"do = "dismiss""#),
+        "{w}"
+    );
+    // The real binary: the warning on stderr, exit 0 (the file is valid).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ccsim"))
+        .args(["validate", file.to_str().expect("utf-8 path")])
+        .output()
+        .expect("run ccsim validate");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("warning: only the platform's 6-hour limit")
+    );
+    // With the suggested hang-up, no warning.
+    let fixed = TWO_AGENTS_LEFT.replace(
+        "  { after = \"2m\", do = \"hangup\", party = \"customer\" },\n",
+        "  { after = \"2m\", do = \"hangup\", party = \"customer\" },\n  { after = \"20s\", do = \"hangup\", agent = \"1001\" },\n",
+    );
+    std::fs::write(&file, fixed).expect("write");
+    let v = ccsim::cmd::validate::validate_files(std::slice::from_ref(&file));
+    assert!(
+        v.problems.is_empty() && v.warnings.is_empty(),
+        "{:?}",
+        v.warnings
+    );
+    // The example that relies on the limit on purpose is warned about, its other
+    // conversation (ended by a max_duration step) is not.
+    let v = ccsim::cmd::validate::validate_files(&[example("max-duration.toml")]);
+    assert_eq!(v.warnings.len(), 1, "{:?}", v.warnings);
+    assert!(v.warnings[0].message.starts_with("conversations[0]:"));
+}
+
+#[test]
+fn a_scripted_run_reports_the_time_its_conversations_took_not_the_six_hour_horizon() {
+    let plan = ccsim::scenario::load_paths(
+        &[example("queue-happy-path.toml")],
+        &ccsim::scenario::Overrides::default(),
+        SimTime::from_millis(1_700_000_000_000),
+    )
+    .expect("valid")
+    .sim;
+    let last = plan.scripted[0].steps.last().expect("steps").at;
+    let span = last.since(plan.start).as_secs_f64();
+    let mut engine = Engine::new(plan);
+    let mut last_happening = None;
+    for h in engine.by_ref() {
+        last_happening = Some(h.at);
+    }
+    let stats = engine.finish();
+    assert!(last_happening.is_some());
+    assert!(
+        (stats.simulated_s - span).abs() < 1.0,
+        "simulated {} s, the timeline {span} s",
+        stats.simulated_s
+    );
+    let busy = stats.agent_busy_s / (stats.agent_count as f64 * stats.simulated_s);
+    assert!(
+        busy > 0.1,
+        "occupancy over the conversation's own time: {busy}"
     );
 }

@@ -19,7 +19,8 @@ use crate::scenario::problem::{Problem, SourceText};
 use crate::scenario::reader::ParsedFile;
 use crate::sim::agents::AgentPool;
 use crate::sim::engine::Engine;
-use crate::sim::workload::{SimPlan, Workload};
+use crate::sim::script::{PartyRef, ScriptCheck};
+use crate::sim::workload::{Mechanics, SimPlan, Workload};
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
@@ -53,6 +54,9 @@ pub struct Scenario {
     pub skills: Vec<(Arc<str>, Vec<String>)>,
     /// What the engine runs (its seed is `seed` or 0 until the caller decides).
     pub sim: SimPlan,
+    /// What is valid but probably not meant (a conversation only the 6-hour limit ends),
+    /// located like problems; `validate` and `run` print them and carry on.
+    pub warnings: Vec<Problem>,
 }
 
 /// Where a scripted conversation came from, to place engine errors.
@@ -78,6 +82,7 @@ pub(super) fn build(
         profile: None,
         events: vec!["conversation".into()],
         skills: Vec::new(),
+        warnings: Vec::new(),
         sim: SimPlan {
             seed: 0,
             start: now,
@@ -85,6 +90,7 @@ pub(super) fn build(
             subaccount_id: None,
             workload: Workload::none(),
             scripted: Vec::new(),
+            mechanics: Mechanics::default(),
         },
     };
     let mut start_ms = None;
@@ -231,13 +237,24 @@ pub(super) fn build(
     // Only a conversation's first impossible step is reported: the engine skips it, so the
     // steps after it usually fail only because of it.
     let agents_clean = files.iter().all(|f| f.agents_clean);
-    let errors = if agents_clean {
+    let check = if agents_clean {
         Engine::check_scripts(&sc.sim)
     } else {
-        Vec::new()
+        ScriptCheck::default()
     };
+    for capped in &check.capped {
+        let Some(origin) = origins.get(capped.conversation) else {
+            continue;
+        };
+        let span = origin.step_spans.last().cloned().unwrap_or(0..0);
+        sc.warnings.push(
+            origin
+                .source
+                .problem(&span, capped_warning(origin.index, &capped.still_in)),
+        );
+    }
     let mut reported = vec![false; origins.len()];
-    for e in errors {
+    for e in check.errors {
         let Some(origin) = origins.get(e.conversation) else {
             continue;
         };
@@ -259,4 +276,29 @@ pub(super) fn build(
     } else {
         Err(problems)
     }
+}
+
+/// The warning for scripted conversation `index` that only the 6-hour limit ends, with
+/// `still_in` its members then, and the step that would end it.
+fn capped_warning(index: usize, still_in: &[PartyRef]) -> String {
+    let who: Vec<String> = still_in.iter().map(ToString::to_string).collect();
+    let who = match who.as_slice() {
+        [] => "nobody hangs up".to_owned(),
+        [one] => format!("{one} is still in it"),
+        [init @ .., last] => format!("{} and {last} are still in it", init.join(", ")),
+    };
+    // Hanging up all members but one releases it; the last one goes with the release.
+    let hangups: Vec<String> = still_in
+        .iter()
+        .take(still_in.len().saturating_sub(1).max(1))
+        .map(|p| format!("{{ after = \"…\", do = \"hangup\", {} }}", p.step_field()))
+        .collect();
+    format!(
+        "conversations[{index}]: warning: only the platform's 6-hour limit ends this \
+         conversation: {who} after its last step, so it ends by max_duration 6 hours after \
+         it was created (6 real hours at speed 1). End it with {} (a conversation is \
+         released when one member is left), or {{ after = \"…\", do = \"dismiss\" }}; or \
+         end it at the limit on purpose with {{ do = \"max_duration\" }} at the time you mean",
+        hangups.join(" and ")
+    )
 }

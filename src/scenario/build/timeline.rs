@@ -119,6 +119,7 @@ pub(super) fn conversation(
         callee_call_id: hex(&h.callee_call_id).map(CallId),
         end_reason: arc(&h.end_reason),
         steps,
+        exact: h.exact_times.as_ref().is_some_and(|e| e.value),
     }
 }
 

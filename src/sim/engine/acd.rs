@@ -24,12 +24,14 @@ impl Engine {
                 return;
             };
             conv.waiting_since = Some(self.now);
+            conv.in_acd_queue = true;
             (
                 conv.draws.patience,
                 self.plan.workload.behaviour.queue_timeout,
             )
         };
         self.waiting.push_back(key);
+        self.queue_len += 1;
         self.acd_dispatch();
         let Some(conv) = self.convs.get(&key) else {
             return;
@@ -90,6 +92,10 @@ impl Engine {
         let now = self.now;
         let conv = self.convs.get_mut(&key)?;
         let waited_since = conv.waiting_since.take().unwrap_or(now);
+        conv.assigned_at = Some(now);
+        if std::mem::take(&mut conv.in_acd_queue) {
+            self.queue_len = self.queue_len.saturating_sub(1);
+        }
         let kind = conv.kind;
         conv.parties.push(Party::new(member, Role::Agent(agent)));
         let party = conv.parties.len() - 1;
@@ -151,6 +157,9 @@ impl Engine {
         };
         if conv.waiting_since.take().is_none() {
             return; // already assigned: a stale timer
+        }
+        if std::mem::take(&mut conv.in_acd_queue) {
+            self.queue_len = self.queue_len.saturating_sub(1);
         }
         let outcome = match cause {
             GiveUpCause::Patience => Outcome::AbandonedWaiting,

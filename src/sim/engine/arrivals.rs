@@ -96,6 +96,8 @@ impl Engine {
             info: None,
             parties: Vec::with_capacity(2),
             waiting_since: None,
+            in_acd_queue: false,
+            assigned_at: None,
             started_at: None,
             failure: None,
             draws,

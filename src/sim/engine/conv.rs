@@ -116,6 +116,10 @@ pub(super) struct Conv {
     pub(super) parties: Vec<Party>,
     /// Since when it has waited for the ACD to select an agent (`None`: not waiting).
     pub(super) waiting_since: Option<SimTime>,
+    /// Whether it is one of the callers counted in the ACD queue (`Engine::queue_len`).
+    pub(super) in_acd_queue: bool,
+    /// When the ACD (or a script) last selected an agent for it.
+    pub(super) assigned_at: Option<SimTime>,
     /// When it began (the first invited party answered).
     pub(super) started_at: Option<SimTime>,
     /// How it failed, if it ends without beginning (the first failure seen wins).

@@ -29,7 +29,10 @@ impl Engine {
             Step::Answer(p) => self.answer(key, p),
             Step::RingTimeout(p) => self.ring_timeout(key, p),
             Step::Hangup(p) => self.hangup(key, p),
-            Step::MaxDuration => self.release(key, EndReason::MaxDuration),
+            Step::MaxDuration => {
+                self.note_capped(key);
+                self.release(key, EndReason::MaxDuration);
+            }
         }
     }
 
@@ -188,6 +191,9 @@ impl Engine {
         let talk = conv.draws.talk;
         let created = conv.info.as_ref().map_or(now, |i| i.created_at);
         self.stats.began(conv.kind, now.since(conv.arrived_at));
+        if let Some(assigned) = conv.assigned_at {
+            self.stats.fetched(conv.kind, now.since(assigned));
+        }
         let scripted = conv.script.is_some();
         self.emit(key, HappeningKind::Started { answered_call });
         if scripted {
@@ -276,6 +282,9 @@ impl Engine {
             return;
         };
         // A waiting entry of this conversation is now stale: the ACD skips it.
+        if conv.in_acd_queue {
+            self.queue_len = self.queue_len.saturating_sub(1);
+        }
         self.retire(&conv);
         let reason = match &conv.end_reason {
             Some(custom) => EndReason::Custom(custom.clone()),

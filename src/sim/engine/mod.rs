@@ -38,8 +38,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::conversation::{Happening, Outcome};
 use crate::sim::agents::AgentPool;
 use crate::sim::behaviour::Behaviour;
+use crate::sim::dist::Dist;
 use crate::sim::mechanics::Mechanics;
-use crate::sim::script::ScriptError;
+use crate::sim::script::{ScriptCapped, ScriptCheck, ScriptError};
 use crate::sim::stats::SimStats;
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
@@ -92,6 +93,16 @@ pub struct Engine {
     script_slots: Vec<ScriptSlot>,
     /// Steps the platform could not have produced.
     script_errors: Vec<ScriptError>,
+    /// Scripted conversations their maximum duration ended.
+    script_capped: Vec<ScriptCapped>,
+    /// Callers in the ACD queue still waiting (the `waiting` entries that are not stale).
+    queue_len: u64,
+    /// The ACD queue when arrivals stopped, once the clock has passed that point.
+    queue_at_arrivals_end: Option<u64>,
+    /// When the ACD queue was first empty at or after the end of arrivals.
+    queue_drained_at: Option<SimTime>,
+    /// The instant of the last happening pulled.
+    last_happening: SimTime,
 }
 
 impl std::fmt::Debug for Engine {
@@ -105,12 +116,14 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// A new engine at the plan's start time, with every agent idle.
     pub fn new(plan: SimPlan) -> Self {
-        Self::with_mechanics(plan, Mechanics::default())
+        let mech = plan.mechanics.clone();
+        Self::with_mechanics(plan, mech)
     }
 
-    /// A new engine with non-default platform mechanics (zero delays, for instance, make an
-    /// agent's busy time exactly its talk time).
-    pub fn with_mechanics(plan: SimPlan, mech: Mechanics) -> Self {
+    /// A new engine with platform mechanics other than the plan's (zero delays, for
+    /// instance, make an agent's busy time exactly its ring and talk time).
+    pub fn with_mechanics(mut plan: SimPlan, mech: Mechanics) -> Self {
+        plan.mechanics = mech.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
         let mut pool = AgentPool::new(&plan.agents, plan.start, &mut rng);
         // Agents named by scripts are theirs: the generated workload's ACD never selects them.
@@ -120,6 +133,7 @@ impl Engine {
             }
         }
         let arrivals_end = plan.start + plan.workload.duration;
+        let plan_start = plan.start;
         let mut engine = Self {
             now: plan.start,
             timers: Timers::default(),
@@ -135,6 +149,11 @@ impl Engine {
             arrivals_end,
             script_slots: Vec::new(),
             script_errors: Vec::new(),
+            script_capped: Vec::new(),
+            queue_len: 0,
+            queue_at_arrivals_end: None,
+            queue_drained_at: None,
+            last_happening: plan_start,
         };
         for kind in engine.plan.workload.types() {
             engine.schedule_next_arrival(kind);
@@ -159,15 +178,19 @@ impl Engine {
     }
 
     /// Runs only the scripted conversations of `plan` to their end and returns every step
-    /// the platform could not have produced. Scripted agents are reserved for scripts, so
-    /// the generated workload cannot change this outcome.
-    pub(crate) fn check_scripts(plan: &SimPlan) -> Vec<ScriptError> {
+    /// the platform could not have produced, and the conversations only their 6-hour cap
+    /// ended. Scripted agents are reserved for scripts, so the generated workload cannot
+    /// change this outcome.
+    pub(crate) fn check_scripts(plan: &SimPlan) -> ScriptCheck {
         let mut plan = plan.clone();
         plan.workload.rates.clear();
         plan.workload.ramp.clear();
         let mut engine = Engine::new(plan);
         while engine.next_happening().is_some() {}
-        engine.script_errors
+        ScriptCheck {
+            errors: engine.script_errors,
+            capped: engine.script_capped,
+        }
     }
 
     /// Steps the platform could not have produced, so far.
@@ -179,26 +202,76 @@ impl Engine {
     pub fn next_happening(&mut self) -> Option<Happening> {
         loop {
             if let Some(h) = self.out.pop_front() {
+                self.last_happening = h.at;
                 return Some(h);
             }
             let (at, action) = self.timers.pop()?;
+            if at > self.arrivals_end {
+                self.note_arrivals_end();
+            }
             self.now = at;
             self.handle(action);
+            if self.queue_at_arrivals_end.is_some()
+                && self.queue_drained_at.is_none()
+                && self.queue_len == 0
+            {
+                self.queue_drained_at = Some(self.now);
+            }
         }
     }
 
-    /// Ends the simulation now: live conversations count as unfinished; agent occupancy and
-    /// the simulated time covered are filled in.
+    /// The clock is about to pass the end of arrivals: the ACD queue as it stands is the
+    /// backlog arrivals left behind.
+    fn note_arrivals_end(&mut self) {
+        if self.queue_at_arrivals_end.is_none() {
+            self.queue_at_arrivals_end = Some(self.queue_len);
+            if self.queue_len == 0 {
+                self.queue_drained_at = Some(self.arrivals_end);
+            }
+        }
+    }
+
+    /// Ends the simulation now: live conversations count as unfinished; agent occupancy,
+    /// the simulated time covered and the ACD queue's backlog are filled in.
+    ///
+    /// The simulated time covered runs from the start to the last thing that happened (a
+    /// happening, or an agent's state change such as the end of after-call work), or to the
+    /// end of arrivals if that is later and the clock got there: a timer left over from a
+    /// conversation that already ended (its 6-hour cap, say) does not stretch it.
     pub fn finish(&mut self) -> &SimStats {
+        if self.now >= self.arrivals_end {
+            self.note_arrivals_end();
+        }
         let keys: Vec<u64> = self.convs.keys().copied().collect();
         for key in keys {
             if let Some(conv) = self.convs.remove(&key) {
                 self.stats.finished(conv.kind, Outcome::Unfinished);
             }
         }
-        self.stats.agent_busy_s = self.pool.busy_secs(self.now);
-        self.stats.agent_count = self.pool.len();
-        self.stats.simulated_s = self.now.since(self.plan.start).as_secs_f64();
+        let end = self
+            .last_happening
+            .max(self.pool.last_change())
+            .max(self.arrivals_end.min(self.now));
+        let start = self.plan.start;
+        let time = self.pool.time(end);
+        let s = &mut self.stats;
+        s.agent_busy_s = time.busy_s;
+        s.agent_wrap_up_s = time.wrap_up_s;
+        s.agent_engagements = time.engagements;
+        s.agent_count = self.pool.len();
+        s.simulated_s = end.since(start).as_secs_f64();
+        s.arrivals_s = self.arrivals_end.min(end).since(start).as_secs_f64();
+        s.patience_mean_s = self
+            .plan
+            .workload
+            .behaviour
+            .patience
+            .as_ref()
+            .map(Dist::mean_secs);
+        s.queue_at_arrivals_end = self.queue_at_arrivals_end.unwrap_or(self.queue_len);
+        s.queue_drained_after_s = self
+            .queue_drained_at
+            .map(|t| t.since(self.arrivals_end).as_secs_f64());
         &self.stats
     }
 
@@ -273,6 +346,27 @@ mod tests {
             (stats.agent_busy_s - 6.0).abs() < 1e-9,
             "fetching from 0 s, talking from 6 s"
         );
+    }
+
+    #[test]
+    fn the_backlog_left_when_arrivals_stop_is_counted_and_timed_until_it_drains() {
+        let mut e = engine(1, |b, _| {
+            b.patience = None;
+            b.queue_timeout = None;
+        });
+        // Arrivals end at the start: three callers then, one agent.
+        e.arrival(0, ConvType::Queue);
+        e.arrival(0, ConvType::Queue);
+        e.arrival(0, ConvType::Queue);
+        while e.next_happening().is_some() {}
+        let stats = e.finish();
+        assert_eq!(
+            stats.queue_at_arrivals_end, 2,
+            "two callers wait for the one agent"
+        );
+        let drained = stats.queue_drained_after_s.expect("the queue drained");
+        assert!(drained > 1.0 && drained < stats.simulated_s, "{drained}");
+        assert_eq!(stats.agent_engagements, 3);
     }
 
     #[test]

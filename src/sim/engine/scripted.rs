@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::conversation::{ConvType, EndReason};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
 use crate::sim::agents::{AgentIdx, AgentState};
-use crate::sim::script::{PartyRef, ScriptAction, ScriptError, ScriptStep};
+use crate::sim::script::{PartyRef, ScriptAction, ScriptCapped, ScriptError, ScriptStep};
 use crate::time::SimTime;
 use crate::units::Span;
 
@@ -27,7 +27,7 @@ impl Engine {
         else {
             return;
         };
-        if let Err(why) = self.apply_script(s, &step) {
+        if let Err(why) = self.apply_script(s, i, &step) {
             self.script_errors.push(ScriptError {
                 conversation: s,
                 step: i,
@@ -47,7 +47,7 @@ impl Engine {
         at.since(self.plan.start)
     }
 
-    fn apply_script(&mut self, s: usize, step: &ScriptStep) -> Result<(), String> {
+    fn apply_script(&mut self, s: usize, i: usize, step: &ScriptStep) -> Result<(), String> {
         use ScriptAction as A;
         let slot = self
             .script_slots
@@ -99,10 +99,14 @@ impl Engine {
                     .into());
                 }
                 let agent = self.take_agent(name)?;
-                self.offer_agent(key, agent, step.call_id);
+                let party = self.offer_agent(key, agent, step.call_id);
                 if kind == ConvType::Queue {
-                    self.join(key, 0); // the customer enters the new conference
+                    self.initiator_enters(key, s); // the customer enters the new conference
                     self.cap_duration(key);
+                }
+                if let Some(p) = party {
+                    let dial = self.dial_delay(s, false);
+                    self.ring_unless_scripted(key, s, i, p, &PartyRef::Agent(name.clone()), dial);
                 }
                 Ok(())
             }
@@ -117,6 +121,9 @@ impl Engine {
                 let member = self.pool.member(agent, call_id);
                 if let Some(conv) = self.convs.get_mut(&key) {
                     conv.parties.push(Party::new(member, Role::Agent(agent)));
+                    let p = conv.parties.len() - 1;
+                    let dial = self.dial_delay(s, false);
+                    self.ring_unless_scripted(key, s, i, p, &PartyRef::Agent(name.clone()), dial);
                 }
                 Ok(())
             }
@@ -130,6 +137,16 @@ impl Engine {
                 if let Some(conv) = self.convs.get_mut(&key) {
                     let member = external_member(call_id, number.clone());
                     conv.parties.push(Party::new(member, Role::External));
+                    let p = conv.parties.len() - 1;
+                    let dial = self.dial_delay(s, true);
+                    self.ring_unless_scripted(
+                        key,
+                        s,
+                        i,
+                        p,
+                        &PartyRef::Number(number.clone()),
+                        dial,
+                    );
                 }
                 Ok(())
             }
@@ -160,7 +177,7 @@ impl Engine {
             ),
             A::Answer(who) => match self.unanswered(key, who)? {
                 None => {
-                    self.script_initiator_answer(key);
+                    self.script_initiator_answer(key, i);
                     Ok(())
                 }
                 Some(p) => {
@@ -286,6 +303,8 @@ impl Engine {
                 info: None,
                 parties: vec![first],
                 waiting_since: (kind == ConvType::Queue).then_some(self.now),
+                in_acd_queue: false,
+                assigned_at: None,
                 started_at: None,
                 failure: None,
                 draws: Draws::scripted(),
@@ -300,9 +319,9 @@ impl Engine {
         Ok(())
     }
 
-    /// The initiating agent answers its own leg: the conversation is created, the agent
-    /// enters it, and (call_out) the callee is dialled.
-    fn script_initiator_answer(&mut self, key: u64) {
+    /// The initiating agent answers its own leg (step `i`): the conversation is created, the
+    /// agent enters it, and (call_out) the callee is dialled.
+    fn script_initiator_answer(&mut self, key: u64, i: usize) {
         let now = self.now;
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
@@ -325,9 +344,125 @@ impl Engine {
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties
                     .push(Party::new(external_member(call_id, number), Role::External));
+                let p = conv.parties.len() - 1;
+                if let Some(s) = s {
+                    // Dialled once the agent is in: conference start, then the dial.
+                    let dial = self.dial_delay(s, true) + self.conf_start_delay(s);
+                    self.ring_unless_scripted(key, s, i, p, &PartyRef::Callee, dial);
+                }
             }
         }
-        self.join(key, 0);
+        match s {
+            Some(s) => self.initiator_enters(key, s),
+            None => self.join(key, 0),
+        }
+    }
+
+    /// Whether scripted conversation `s` pins its times (`exact_times`).
+    fn exact(&self, s: usize) -> bool {
+        self.plan.scripted.get(s).is_none_or(|c| c.exact)
+    }
+
+    /// The conference-start delay of scripted conversation `s` (none when pinned).
+    fn conf_start_delay(&mut self, s: usize) -> Span {
+        if self.exact(s) {
+            Span::ZERO
+        } else {
+            self.mech.conf_start.sample(&mut self.rng)
+        }
+    }
+
+    /// The delay from offering a party the call to its phone ringing (none when pinned).
+    fn dial_delay(&mut self, s: usize, external: bool) -> Span {
+        if self.exact(s) {
+            Span::ZERO
+        } else if external {
+            self.mech.callee_dial.sample(&mut self.rng)
+        } else {
+            self.mech.agent_dial.sample(&mut self.rng)
+        }
+    }
+
+    /// The initiator of conversation `key` (scripted `s`) enters the conference it just
+    /// created: now when pinned, after the platform's conference-start delay otherwise.
+    fn initiator_enters(&mut self, key: u64, s: usize) {
+        let delay = self.conf_start_delay(s);
+        if delay == Span::ZERO {
+            self.join(key, 0);
+        } else {
+            self.step_after(delay, key, Step::InitiatorEnter);
+        }
+    }
+
+    /// Party `p` (`who`) was just offered conversation `key` by step `i` of script `s`. If the
+    /// timeline's next step about it answers it or gives up on it without a `ring` of its
+    /// own, its phone rings `dial` from now, as on the platform, or at that step if sooner
+    /// (then it rings and answers at once). Pinned times leave the ring to the answer.
+    fn ring_unless_scripted(
+        &mut self,
+        key: u64,
+        s: usize,
+        i: usize,
+        p: usize,
+        who: &PartyRef,
+        dial: Span,
+    ) {
+        if self.exact(s) {
+            return;
+        }
+        let Some(sc) = self.plan.scripted.get(s) else {
+            return;
+        };
+        let next = sc.steps.iter().skip(i + 1).find(|st| match &st.action {
+            ScriptAction::Ring(x)
+            | ScriptAction::Answer(x)
+            | ScriptAction::NoAnswer(x)
+            | ScriptAction::Hangup(x)
+            | ScriptAction::Leave(x) => x == who,
+            _ => false,
+        });
+        let Some(next) = next else {
+            return;
+        };
+        if matches!(
+            next.action,
+            ScriptAction::Answer(_) | ScriptAction::NoAnswer(_)
+        ) {
+            let at = (self.now + dial).min(next.at);
+            self.at(
+                at,
+                Action::Step {
+                    key,
+                    step: Step::Ring(p),
+                },
+            );
+        }
+    }
+
+    /// The cap is about to release conversation `key`: if a script drives it, nothing in
+    /// the timeline ended it, and who is still in says what would have.
+    pub(super) fn note_capped(&mut self, key: u64) {
+        let Some(conv) = self.convs.get(&key) else {
+            return;
+        };
+        let Some(s) = conv.script else {
+            return;
+        };
+        let still_in = conv
+            .parties
+            .iter()
+            .filter(|p| p.joined && !p.left)
+            .map(|p| match p.role {
+                Role::Customer => PartyRef::Customer,
+                Role::Agent(a) => PartyRef::Agent(self.pool.get(a).name().clone()),
+                Role::External if conv.kind == ConvType::CallOut => PartyRef::Callee,
+                Role::External => PartyRef::Number(p.member.telnumber.clone()),
+            })
+            .collect();
+        self.script_capped.push(ScriptCapped {
+            conversation: s,
+            still_in,
+        });
     }
 
     /// The conference's `max_seconds`: released at creation + the maximum duration.
@@ -349,6 +484,12 @@ impl Engine {
                 "the conversation already has {members} members; the platform allows at most \
                  {max} (error 040502)"
             ));
+        }
+        // The initiator is always in first: a step sooner than its conference-start delay
+        // brings it in now.
+        let initiator = &self.convs[&key].parties[0];
+        if p != 0 && !initiator.joined && !initiator.left {
+            self.join(key, 0);
         }
         self.join(key, p);
         Ok(())
@@ -495,6 +636,7 @@ mod tests {
                     call_id: None,
                 })
                 .collect(),
+            exact: false,
         }
     }
 
@@ -519,8 +661,38 @@ mod tests {
             ),
             (75, ScriptAction::Hangup(PartyRef::Customer)),
         ]));
+        // The platform's delays fill in what the timeline leaves unsaid: the customer
+        // enters the conference 200 ms after it is created, the selected agent's phone
+        // rings (it enters) 1 s after the selection (the test mechanics).
         assert_eq!(
             e.transcript(),
+            [
+                "10.000 #0 created",
+                "10.200 #0 customer joins",
+                "11.000 #0 agent-002 joins",
+                "15.000 #0 begins (agent-002 answered)",
+                "75.000 #0 customer leaves",
+                "75.000 #0 released: customer_hangup",
+            ]
+        );
+        assert!(e.script_errors().is_empty(), "{:?}", e.script_errors());
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+    }
+
+    #[test]
+    fn pinned_times_put_every_join_at_its_steps_instant() {
+        let mut script = queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (10, ScriptAction::Select(agent("agent-002"))),
+            (
+                15,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-002"))),
+            ),
+            (75, ScriptAction::Hangup(PartyRef::Customer)),
+        ]);
+        script.exact = true;
+        assert_eq!(
+            engine_for(script).transcript(),
             [
                 "10.000 #0 created",
                 "10.000 #0 customer joins",
@@ -530,8 +702,32 @@ mod tests {
                 "75.000 #0 released: customer_hangup",
             ]
         );
+    }
+
+    #[test]
+    fn an_answer_sooner_than_the_platforms_delays_still_comes_after_the_customer_enters() {
+        let mut e = engine_for(queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (10, ScriptAction::Select(agent("agent-001"))),
+            (
+                10,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-001"))),
+            ),
+            (30, ScriptAction::Hangup(PartyRef::Customer)),
+        ]));
+        let lines = e.transcript();
         assert!(e.script_errors().is_empty(), "{:?}", e.script_errors());
-        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 1)]);
+        assert_eq!(
+            lines[..4],
+            [
+                "10.000 #0 created",
+                "10.000 #0 customer joins",
+                "10.000 #0 agent-001 joins",
+                "10.000 #0 begins (agent-001 answered)",
+            ],
+            "{lines:?}"
+        );
+        assert_eq!(lines.len(), 6, "no second join of the customer: {lines:?}");
     }
 
     #[test]
@@ -548,7 +744,7 @@ mod tests {
         }];
         let mut plan = plan(2, behaviour());
         plan.scripted = vec![script];
-        assert_eq!(Engine::check_scripts(&plan), want);
+        assert_eq!(Engine::check_scripts(&plan).errors, want);
         let mut e = Engine::new(plan);
         assert!(e.transcript().is_empty(), "abandoned before it was created");
         assert_eq!(e.script_errors(), want);

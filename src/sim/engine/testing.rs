@@ -78,6 +78,7 @@ pub(super) fn plan(agents: usize, behaviour: Behaviour) -> SimPlan {
             ..Workload::none()
         },
         scripted: Vec::new(),
+        mechanics: mechanics(),
     }
 }
 
