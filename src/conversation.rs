@@ -100,6 +100,9 @@ pub enum Outcome {
     NoIdleAgent,
     /// The conversation was dismissed (API) before it began.
     DismissedBeforeBegin,
+    /// Turned away on arrival: the engine already held its limit of live conversations
+    /// (`--max-live`), like a full ACD queue refusing a call (no events).
+    Overflow,
     /// Still live when the run was cut short.
     Unfinished,
 }

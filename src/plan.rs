@@ -74,6 +74,8 @@ pub struct RunRequest {
     pub seed: Option<u64>,
     /// `--speed`.
     pub speed: Option<Speed>,
+    /// `--max-live`: at most this many conversations live at once.
+    pub max_live: usize,
     /// `--profile`.
     pub profile: Option<ProfileName>,
     /// `--target`, unparsed; `None`: the built-in receiver.
@@ -101,6 +103,7 @@ impl RunPlan {
         let scenario = loaded.map_err(|p| problems_error(&p))?;
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
+        sim.max_live = request.max_live;
         let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,

@@ -15,6 +15,7 @@ use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
 use crate::scenario::Overrides;
 use crate::session::run_plan;
+use crate::sim::workload::{DEFAULT_MAX_LIVE, MAX_MAX_LIVE};
 use crate::units::{Span, Speed};
 
 /// Flags of `ccsim run`.
@@ -54,6 +55,18 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_AGENTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub agents: Option<u32>,
 
+    /// At most this many conversations live at once (waiting, ringing or talking); an
+    /// arrival beyond it is turned away at once, counted as `overflow` in the report, like
+    /// a full ACD queue refusing a call. It bounds memory under any overload.
+    #[arg(
+        long,
+        env = "CCSIM_MAX_LIVE",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_LIVE as u32,
+        value_parser = clap::value_parser!(u32).range(1..=MAX_MAX_LIVE as i64)
+    )]
+    pub max_live: u32,
+
     /// Fidelity profile. Default: the scenario's, else documented.
     #[arg(long, env = "CCSIM_PROFILE", value_enum)]
     pub profile: Option<Profile>,
@@ -92,6 +105,7 @@ impl RunArgs {
             },
             seed: self.seed,
             speed: self.speed,
+            max_live: self.max_live as usize,
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
             delivery: self.delivery.options()?,

@@ -9,7 +9,7 @@ use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
 use ccsim::sim::engine::Engine;
 use ccsim::sim::erlang::{QueueFigures, erlang_a, erlang_c};
-use ccsim::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
+use ccsim::sim::workload::{Behaviour, DEFAULT_MAX_LIVE, Mechanics, SimPlan, Workload};
 use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
@@ -52,6 +52,7 @@ fn simulate(
         agents: AgentPool::default_names(agents),
         subaccount_id: None,
         scripted: Vec::new(),
+        max_live: DEFAULT_MAX_LIVE,
         workload: Workload {
             duration: Span::from_secs_f64(calls as f64 / lambda),
             rates: vec![(ConvType::Queue, Rate::from_per_second(lambda))],

@@ -8,7 +8,7 @@ use serde_json::Value;
 use ccsim::conversation::ConvType;
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
-use ccsim::sim::workload::{Behaviour, SimPlan, Workload};
+use ccsim::sim::workload::{Behaviour, DEFAULT_MAX_LIVE, SimPlan, Workload};
 use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
@@ -47,6 +47,7 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         agents: AgentPool::default_names(agents),
         subaccount_id: None,
         scripted: Vec::new(),
+        max_live: DEFAULT_MAX_LIVE,
         workload: Workload {
             duration: Span::from_millis(20 * 60 * 1000),
             rates: vec![(kind, Rate::from_per_second(1.0 / 60.0))],

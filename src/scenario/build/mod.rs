@@ -19,7 +19,7 @@ use crate::scenario::problem::{Problem, SourceText};
 use crate::scenario::reader::ParsedFile;
 use crate::sim::agents::AgentPool;
 use crate::sim::engine::Engine;
-use crate::sim::workload::{SimPlan, Workload};
+use crate::sim::workload::{DEFAULT_MAX_LIVE, SimPlan, Workload};
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
@@ -85,6 +85,7 @@ pub(super) fn build(
             subaccount_id: None,
             workload: Workload::none(),
             scripted: Vec::new(),
+            max_live: DEFAULT_MAX_LIVE,
         },
     };
     let mut start_ms = None;

@@ -29,6 +29,7 @@ impl Engine {
                 self.plan.workload.behaviour.queue_timeout,
             )
         };
+        self.compact_waiting();
         self.waiting.push_back(key);
         self.acd_dispatch();
         let Some(conv) = self.convs.get(&key) else {
@@ -56,6 +57,20 @@ impl Engine {
                 },
             );
         }
+    }
+
+    /// Drops the entries of callers who stopped waiting once they are the majority of the
+    /// queue. Entries are deleted lazily, when they reach the front; with no agent ever
+    /// free the front never moves, and without this the queue would grow by one stale entry
+    /// per caller who gave up. Each compaction at least halves the queue, so its cost is
+    /// spread over the arrivals that grew it.
+    fn compact_waiting(&mut self) {
+        if self.waiting.len() < 2 * self.convs.len() + 64 {
+            return;
+        }
+        let convs = &self.convs;
+        self.waiting
+            .retain(|key| convs.get(key).is_some_and(|c| c.waiting_since.is_some()));
     }
 
     /// Matches waiting conversations with idle agents, first come first served.
@@ -218,6 +233,28 @@ mod tests {
             .next()
             .and_then(|t| t.parse().ok())
             .expect("a time")
+    }
+
+    #[test]
+    fn the_waiting_queue_drops_callers_who_gave_up_even_when_no_agent_ever_frees() {
+        // No agent at all: the front of the queue never moves, and every caller gives up
+        // after a second.
+        let mut e = engine(0, |b, _| b.patience = Some(Dist::fixed(secs(1))));
+        for n in 0..10_000 {
+            e.arrival(n * 2_000, ConvType::Queue);
+        }
+        let mut longest = 0;
+        while let Some((at, action)) = e.timers.pop() {
+            e.now = at;
+            e.handle(action);
+            longest = longest.max(e.waiting.len());
+        }
+        // At most one caller is live at a time: twice that plus the slack, plus the newcomer.
+        assert!(longest <= 67, "{longest} entries for one live caller");
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::AbandonedWaiting, 10_000)]
+        );
     }
 
     #[test]

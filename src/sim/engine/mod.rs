@@ -59,7 +59,20 @@ use action::{Action, Step};
 use conv::{Conv, ScriptSlot};
 use timers::Timers;
 
-/// The simulation engine. Pull happenings with [`Engine::next`].
+/// What [`Engine::pull`] found within its budget.
+#[derive(Debug)]
+pub enum Pull {
+    /// The next happening in time order.
+    Happening(Happening),
+    /// The budget of actions ran out before any happening: ask again (after letting other
+    /// tasks run).
+    Busy,
+    /// The simulation is over.
+    Done,
+}
+
+/// The simulation engine. Pull happenings with [`Engine::next`] (to the next happening,
+/// however long that takes) or [`Engine::pull`] (at most a budget of actions per call).
 pub struct Engine {
     /// The simulated clock: the instant of the action being handled.
     now: SimTime,
@@ -178,13 +191,39 @@ impl Engine {
     /// The next happening in time order, or `None` when the simulation is over.
     pub fn next_happening(&mut self) -> Option<Happening> {
         loop {
-            if let Some(h) = self.out.pop_front() {
-                return Some(h);
+            match self.pull(usize::MAX) {
+                Pull::Happening(h) => return Some(h),
+                Pull::Busy => {}
+                Pull::Done => return None,
             }
-            let (at, action) = self.timers.pop()?;
+        }
+    }
+
+    /// The next happening, handling at most `budget` due actions to find it. Many actions
+    /// make no happening (an arrival turned away, a caller starting to wait, a stale
+    /// timer), so under overload the next happening may be millions of actions away: a
+    /// caller that must stay responsive (the delivery loop) pulls with a budget and yields
+    /// between calls.
+    pub fn pull(&mut self, budget: usize) -> Pull {
+        for _ in 0..budget {
+            if let Some(h) = self.out.pop_front() {
+                return Pull::Happening(h);
+            }
+            let Some((at, action)) = self.timers.pop() else {
+                return Pull::Done;
+            };
             self.now = at;
             self.handle(action);
         }
+        match self.out.pop_front() {
+            Some(h) => Pull::Happening(h),
+            None => Pull::Busy,
+        }
+    }
+
+    /// Conversations live now (waiting, ringing or talking).
+    pub fn live(&self) -> usize {
+        self.convs.len()
     }
 
     /// Ends the simulation now: live conversations count as unfinished; agent occupancy and

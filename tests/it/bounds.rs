@@ -1,0 +1,135 @@
+//! The engine under overload and bad values, on the real binary: an overloaded run keeps a
+//! bounded number of conversations live (and counts the rest as `overflow`), an interrupt
+//! is answered whatever the engine is doing, and every out-of-range time, duration, rate
+//! and speed is refused with exit 2 naming the flag or the environment variable.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn ccsim() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccsim"));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits for the child, killing it (and failing) after `limit`: a hang guard, not a
+/// timing assertion.
+fn wait_or_fail(mut child: Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {limit:?}, killed");
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    child.wait_with_output().expect("wait for ccsim")
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let child = ccsim()
+        .args(args)
+        .envs(envs.iter().copied())
+        .spawn()
+        .expect("spawn ccsim");
+    wait_or_fail(child, Duration::from_secs(120), &args.join(" "))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("read report");
+    serde_json::from_str(&text).expect("a valid JSON report")
+}
+
+/// The overload of the issue: 10 agents, 10 000 arrivals a second, nobody gives up.
+const OVERLOAD: [&str; 12] = [
+    "load", "--rate", "10000/s", "--mix", "queue=1", "--speed", "max", "--target", "null", "--api",
+    "off", "-q",
+];
+
+#[test]
+fn an_overloaded_run_turns_arrivals_away_beyond_its_live_limit_and_counts_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let mut args = OVERLOAD.to_vec();
+    let report_arg = report.to_str().expect("utf-8 path");
+    args.extend([
+        "--duration",
+        "1m",
+        "--max-live",
+        "500",
+        "--seed",
+        "1",
+        "--report",
+        report_arg,
+    ]);
+    let o = run(&args, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("turned away (overflow)") && stderr(&o).contains("--max-live"),
+        "{}",
+        stderr(&o)
+    );
+    let report = read_json(&report);
+    let queue = &report["conversations"]["by_type"]["queue"];
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let offered = n(&queue["offered"]);
+    let overflow = n(&queue["by_outcome"]["overflow"]);
+    let completed = n(&queue["by_outcome"]["completed"]);
+    // About 600 000 arrivals; 10 agents at 3 minutes a call serve a handful in a minute,
+    // and at most 500 are ever live: everyone else was turned away.
+    assert!(offered > 100_000, "{queue}");
+    assert!(completed <= 500 + 10 * 60, "{queue}");
+    assert!(overflow >= offered - 500 - 10 * 60, "{queue}");
+    let outcomes: u64 = queue["by_outcome"]
+        .as_object()
+        .expect("by_outcome")
+        .values()
+        .map(n)
+        .sum();
+    assert_eq!(outcomes, offered, "every arrival has one outcome: {queue}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_an_overloaded_run_at_max_speed_to_the_null_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let child = ccsim()
+        .args(OVERLOAD)
+        .args(["--duration", "1h", "--report-interval", "1s", "--report"])
+        .arg(&report)
+        .spawn()
+        .expect("spawn ccsim");
+    // The first periodic report shows the run is under way (and its signal handler set).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(&report).map_or(true, |m| m.len() == 0) {
+        if Instant::now() > deadline {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no periodic report within 60 s: the engine never yields");
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill -INT");
+    let o = wait_or_fail(child, Duration::from_secs(60), "the interrupted run");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let report = read_json(&report);
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_ne!(report["partial"], true, "the final report: {report}");
+    let queue = &report["conversations"]["by_type"]["queue"];
+    assert!(queue["offered"].as_u64().unwrap_or(0) > 0, "{queue}");
+}
