@@ -16,6 +16,7 @@ use crate::plan::{RunPlan, RunRequest};
 use crate::scenario::Overrides;
 use crate::session::run_plan;
 use crate::sim::workload::{DEFAULT_MAX_LIVE, MAX_MAX_LIVE};
+use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
 /// Flags of `ccsim run`.
@@ -43,7 +44,7 @@ pub struct RunArgs {
     pub seed: Option<u64>,
 
     /// Where the simulated clock starts: RFC 3339 (2026-01-01T09:00:00+08:00) or epoch
-    /// milliseconds. Default: now.
+    /// milliseconds, from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z. Default: now.
     #[arg(long, env = "CCSIM_START_TIME", value_name = "TIME", value_parser = parse_start_time)]
     pub start_time: Option<i64>,
 
@@ -127,18 +128,9 @@ pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, Ru
     Ok(exit)
 }
 
-/// Parses `--start-time`: RFC 3339 or epoch milliseconds.
+/// Parses `--start-time`: RFC 3339 or epoch milliseconds, within the start range.
 fn parse_start_time(s: &str) -> Result<i64, String> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| {
-            format!(
-                "expected RFC 3339 (2026-01-01T09:00:00+08:00) or epoch milliseconds, got {s:?}"
-            )
-        })
+    SimTime::parse_start(s).map(SimTime::epoch_ms)
 }
 
 #[cfg(test)]
@@ -146,7 +138,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_time_accepts_rfc3339_and_epoch_ms() {
+    fn start_time_accepts_rfc3339_and_epoch_ms_in_range() {
         assert_eq!(parse_start_time("1700000000000"), Ok(1_700_000_000_000));
         assert_eq!(
             parse_start_time("2023-11-14T22:13:20Z"),
@@ -156,6 +148,11 @@ mod tests {
             parse_start_time("yesterday")
                 .unwrap_err()
                 .contains("RFC 3339")
+        );
+        assert!(
+            parse_start_time("9223372036854775")
+                .unwrap_err()
+                .starts_with("start time out of range")
         );
     }
 }
