@@ -9,13 +9,14 @@ use clap::Args;
 
 use tokio_util::sync::CancellationToken;
 
+use super::flags::delivery::at_most;
 use super::run::RunArgs;
 use crate::conversation::ConvType;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::RunPlan;
 use crate::session::run_plan;
 use crate::sim::agents::AgentPool;
-use crate::sim::dist::Dist;
+use crate::sim::dist::{BEHAVIOUR_LIMIT, Dist};
 use crate::sim::workload::{Behaviour, Workload};
 use crate::units::{Probability, Rate, Span, Speed};
 
@@ -27,7 +28,8 @@ const DEFAULT_AGENTS: usize = 10;
 /// Flags of `ccsim load` (plus every flag of `ccsim run`).
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// Total arrival rate of conversations, e.g. 5/s, 300/m, 160/h (a Poisson process).
+    /// Total arrival rate of conversations, e.g. 5/s, 300/m, 160/h (a Poisson process), at
+    /// most 1000000/s.
     #[arg(long, env = "CCSIM_RATE", value_name = "N/s|N/m|N/h")]
     pub rate: Rate,
 
@@ -40,7 +42,7 @@ pub struct LoadArgs {
     )]
     pub mix: Mix,
 
-    /// Mean talk time, from answer to hang-up.
+    /// Mean talk time, from answer to hang-up (at most 1d, like every behaviour below).
     #[arg(
         long,
         env = "CCSIM_HANDLE_TIME",
@@ -236,6 +238,17 @@ impl LoadArgs {
                 file.display()
             )));
         }
+        for (flag, value) in [
+            ("--handle-time", Some(self.handle_time)),
+            ("--ring-time", Some(self.ring_time)),
+            ("--wrap-up", Some(self.wrap_up)),
+            ("--patience", self.patience.0),
+            ("--queue-timeout", self.queue_timeout.0),
+        ] {
+            if let Some(value) = value {
+                at_most(flag, value, BEHAVIOUR_LIMIT)?;
+            }
+        }
         let mut plan = self.run.plan()?;
         plan.sim.workload = self.workload();
         plan.sim.agents =
@@ -336,6 +349,24 @@ mod tests {
         ])
         .workload();
         assert!((w.behaviour.handle_time.mean_secs() - 120.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn behaviour_durations_are_at_most_a_day() {
+        for flag in [
+            "--handle-time",
+            "--ring-time",
+            "--wrap-up",
+            "--patience",
+            "--queue-timeout",
+        ] {
+            assert!(load(&["--rate", "1/s", flag, "1d"]).plan().is_ok(), "{flag}");
+            let err = load(&["--rate", "1/s", flag, "25h"])
+                .plan()
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, format!("{flag}: at most 1d, got 1d1h"));
+        }
     }
 
     #[test]

@@ -9,12 +9,13 @@ use tokio_util::sync::CancellationToken;
 use super::EXAMPLES;
 use super::flags::api::ApiArgs;
 use super::flags::choices::Profile;
-use super::flags::delivery::DeliveryArgs;
+use super::flags::delivery::{DeliveryArgs, at_most};
 use super::flags::output::OutputArgs;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
 use crate::scenario::Overrides;
 use crate::session::run_plan;
+use crate::sim::dist::BEHAVIOUR_LIMIT;
 use crate::sim::workload::{DEFAULT_MAX_LIVE, MAX_MAX_LIVE};
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
@@ -33,8 +34,8 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_TARGET", value_name = "URL")]
     pub target: Option<String>,
 
-    /// Simulated seconds per wall-clock second, or `max` to run as fast as delivery allows.
-    /// Default: the scenario's speed (60 for the embedded default).
+    /// Simulated seconds per wall-clock second, from 0.001 to 1000000, or `max` to run as
+    /// fast as delivery allows. Default: the scenario's speed (60 for the embedded default).
     #[arg(long, env = "CCSIM_SPEED", value_name = "N|max")]
     pub speed: Option<Speed>,
 
@@ -48,7 +49,8 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_START_TIME", value_name = "TIME", value_parser = parse_start_time)]
     pub start_time: Option<i64>,
 
-    /// How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m).
+    /// How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m); at most
+    /// 365d, like every duration.
     #[arg(long, env = "CCSIM_DURATION", value_name = "DURATION")]
     pub duration: Option<Span>,
 
@@ -80,7 +82,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Service-level threshold: the share of calls answered within it is reported.
+    /// Service-level threshold: the share of calls answered within it is reported (at
+    /// most 1d).
     #[arg(
         long,
         env = "CCSIM_SL_THRESHOLD",
@@ -97,6 +100,8 @@ pub struct RunArgs {
 impl RunArgs {
     /// What these flags ask, as plain values.
     pub fn request(&self) -> Result<RunRequest, UsageError> {
+        // The contact-centre figures count answer waits up to a day.
+        at_most("--sl-threshold", self.sl_threshold, BEHAVIOUR_LIMIT)?;
         Ok(RunRequest {
             scenarios: self.scenarios.clone(),
             overrides: Overrides {
