@@ -11,8 +11,7 @@ use crate::units::Span;
 pub struct SimTime(i64);
 
 /// Why a start time cannot be used.
-const START_RANGE: &str =
-    "expected a start time from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z";
+const START_RANGE: &str = "expected a start time from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z";
 
 impl SimTime {
     /// The earliest start time an input may give: 2000-01-01T00:00:00Z.
@@ -117,7 +116,10 @@ mod tests {
     #[test]
     fn start_times_are_read_as_rfc3339_or_epoch_ms_within_their_range() {
         let ms = |t: SimTime| t.epoch_ms();
-        assert_eq!(SimTime::parse_start("1700000000000").map(ms), Ok(1_700_000_000_000));
+        assert_eq!(
+            SimTime::parse_start("1700000000000").map(ms),
+            Ok(1_700_000_000_000)
+        );
         assert_eq!(
             SimTime::parse_start("2023-11-14T22:13:20Z").map(ms),
             Ok(1_700_000_000_000)

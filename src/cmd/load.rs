@@ -360,7 +360,10 @@ mod tests {
             "--patience",
             "--queue-timeout",
         ] {
-            assert!(load(&["--rate", "1/s", flag, "1d"]).plan().is_ok(), "{flag}");
+            assert!(
+                load(&["--rate", "1/s", flag, "1d"]).plan().is_ok(),
+                "{flag}"
+            );
             let err = load(&["--rate", "1/s", flag, "25h"])
                 .plan()
                 .unwrap_err()

@@ -112,7 +112,9 @@ mod tests {
             assert_eq!(parse_scientific_f64(text), Some(value), "{text}");
         }
         assert_eq!(parse_scientific_f64("1e400"), Some(f64::INFINITY));
-        for bad in ["", "e5", "1e", "1e+", "-1", "+1", "inf", "NaN", "1e5.5", "1x", "."] {
+        for bad in [
+            "", "e5", "1e", "1e+", "-1", "+1", "inf", "NaN", "1e5.5", "1x", ".",
+        ] {
             assert_eq!(parse_scientific_f64(bad), None, "{bad}");
         }
     }

@@ -371,9 +371,14 @@ mod tests {
 
     #[test]
     fn check_at_most_names_the_value_and_its_limit() {
-        assert_eq!(span("1h").check_at_most(span("1h"), "--jitter"), Ok(span("1h")));
         assert_eq!(
-            span("2h").check_at_most(span("1h"), "--jitter").map_err(|e| e.to_string()),
+            span("1h").check_at_most(span("1h"), "--jitter"),
+            Ok(span("1h"))
+        );
+        assert_eq!(
+            span("2h")
+                .check_at_most(span("1h"), "--jitter")
+                .map_err(|e| e.to_string()),
             Err("--jitter: at most 1h, got 2h".to_owned())
         );
     }

@@ -218,7 +218,8 @@ impl DeliveryArgs {
         at_most("--timeout", self.timeout, limit)?;
         at_most("--grace", self.grace, limit)?;
         let retry_cap = at_most("--retry-cap", self.retry_cap, limit)?;
-        let jitter_max = Span::from_micros(u64::try_from(self.jitter.max.as_micros()).unwrap_or(u64::MAX));
+        let jitter_max =
+            Span::from_micros(u64::try_from(self.jitter.max.as_micros()).unwrap_or(u64::MAX));
         if jitter_max > limit {
             return Err(UsageError(format!(
                 "--jitter: at most {limit}, got {}",
@@ -386,7 +387,9 @@ mod tests {
     fn a_retry_base_without_exponential_backoff_is_refused_naming_both() {
         let err = options(&["--retry-base", "10s", "--retry-cap", "1s"]).unwrap_err();
         assert!(
-            err.starts_with("--retry-base spaces exponential retries: it needs --retry-backoff exponential"),
+            err.starts_with(
+                "--retry-base spaces exponential retries: it needs --retry-backoff exponential"
+            ),
             "{err}"
         );
         let o = options(&["--retry-cap", "50ms"]).unwrap();
