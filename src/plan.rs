@@ -101,6 +101,15 @@ impl RunPlan {
             scenario::load_paths(&request.scenarios, &request.overrides, now)
         };
         let scenario = loaded.map_err(|p| problems_error(&p))?;
+        let generates = !scenario.sim.workload.types().is_empty();
+        if request.overrides.duration.is_some() && !generates {
+            return Err(UsageError(
+                "--duration sets how long generated arrivals keep coming, but the scenario \
+                 generates none (no [workload], or only zero rates; its conversations are \
+                 scripted): drop --duration, or add a [workload]"
+                    .into(),
+            ));
+        }
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
         sim.max_live = request.max_live;

@@ -133,3 +133,175 @@ fn sigint_stops_an_overloaded_run_at_max_speed_to_the_null_target() {
     let queue = &report["conversations"]["by_type"]["queue"];
     assert!(queue["offered"].as_u64().unwrap_or(0) > 0, "{queue}");
 }
+
+/// Runs `args` (with `envs`), expects exit 2 and every one of `needles` in stderr.
+fn refused(args: &[&str], envs: &[(&str, &str)], needles: &[&str]) {
+    let o = run(args, envs);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?} {envs:?}: {err}");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?} {envs:?}: {needle:?} not in {err}"
+        );
+    }
+}
+
+#[test]
+fn out_of_range_times_durations_rates_and_speeds_exit_2_naming_the_flag() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["load", "--rate", "99999999999999999999/s"],
+            &["--rate", "rate too high (the limit is 1000000/s"],
+        ),
+        (
+            &["load", "--rate", "1e9/s"],
+            &["--rate", "rate too high (the limit is 1000000/s"],
+        ),
+        (
+            &["run", "--speed", "0.0000001"],
+            &[
+                "--speed",
+                "speed out of range: expected a factor from 0.001 to 1000000",
+            ],
+        ),
+        (
+            &["run", "--speed", "1e308"],
+            &["--speed", "speed out of range"],
+        ),
+        (
+            &["run", "--speed", "99999999999999999999999"],
+            &["--speed", "speed out of range"],
+        ),
+        (
+            &["replay", "x.jsonl", "--speed", "1e7"],
+            &["--speed", "speed out of range"],
+        ),
+        (
+            &["run", "--start-time", "9223372036854775"],
+            &[
+                "--start-time",
+                "start time out of range: expected a start time from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z",
+            ],
+        ),
+        (
+            &["run", "--start-time", "9999-12-31T00:00:00Z"],
+            &["--start-time", "start time out of range"],
+        ),
+        (
+            &["run", "--jitter", "0..213503982d"],
+            &["--jitter", "the limit is 365d"],
+        ),
+        (
+            &["run", "--jitter", "0..2h"],
+            &["--jitter: at most 1h, got 0s..2h"],
+        ),
+        (
+            &["run", "--duration", "366d"],
+            &["--duration", "the limit is 365d"],
+        ),
+        (
+            &["run", "--timeout", "2h"],
+            &["--timeout: at most 1h, got 2h"],
+        ),
+        (
+            &["run", "--sl-threshold", "2d"],
+            &["--sl-threshold: at most 1d, got 2d"],
+        ),
+        (
+            &["load", "--rate", "1/s", "--handle-time", "90h"],
+            &["--handle-time: at most 1d, got 3d18h"],
+        ),
+        (&["run", "--max-live", "0"], &["--max-live"]),
+        (&["run", "--max-live", "1000001"], &["--max-live"]),
+    ];
+    for (args, needles) in cases {
+        refused(args, &[], needles);
+    }
+}
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable() {
+    refused(
+        &["run"],
+        &[("CCSIM_CONCURRENCY", "0")],
+        &[
+            "CCSIM_CONCURRENCY (--concurrency <N>)",
+            "0 is not in 1..=100000",
+        ],
+    );
+    refused(
+        &["run", "--api", "off"],
+        &[("CCSIM_TIMEOUT", "2h")],
+        &["CCSIM_TIMEOUT (--timeout): at most 1h, got 2h"],
+    );
+    refused(
+        &["load"],
+        &[("CCSIM_RATE", "1e9/s")],
+        &["CCSIM_RATE (--rate", "rate too high"],
+    );
+    // The same value on the command line names the flag alone.
+    let o = run(
+        &["run", "--concurrency", "0"],
+        &[("CCSIM_CONCURRENCY", "0")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("for '--concurrency <N>'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn flags_that_cancel_each_other_out_are_refused_naming_both() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["run", "--api", "off", "--api-auth", "--api-secret", "s"],
+            &["--api-auth has no effect with --api off"],
+        ),
+        (
+            &["run", "--api", "off", "--api-linger", "30s"],
+            &["--api-linger has no effect with --api off"],
+        ),
+        (
+            &["run", "--retry-base", "10s", "--retry-cap", "1s"],
+            &["--retry-base spaces exponential retries: it needs --retry-backoff exponential"],
+        ),
+        (
+            &[
+                "run",
+                "--retry-backoff",
+                "exponential",
+                "--retry-base",
+                "10s",
+                "--retry-cap",
+                "1s",
+            ],
+            &["--retry-cap: 1s is less than --retry-base 10s"],
+        ),
+        (
+            &["run", "--retries", "0", "--retry-backoff", "exponential"],
+            &["--retry-backoff exponential has no effect with --retries 0"],
+        ),
+    ];
+    for (args, needles) in cases {
+        refused(args, &[], needles);
+    }
+    // A scenario of scripted conversations only has no arrivals for --duration to time.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("scripted.toml");
+    std::fs::write(
+        &file,
+        "start_time = \"2026-01-05T09:00:00+08:00\"\n[agents]\nnames = [\"1001\"]\n\
+         [[conversations]]\ntype = \"queue\"\ntimeline = [{ do = \"enqueue\" }, \
+         { after = \"1s\", do = \"timeout\" }]\n",
+    )
+    .expect("write scenario");
+    let path = file.to_str().expect("utf-8 path");
+    refused(
+        &["run", path, "--duration", "10m", "--api", "off"],
+        &[],
+        &["--duration sets how long generated arrivals keep coming"],
+    );
+}

@@ -226,6 +226,13 @@ impl DeliveryArgs {
                 self.jitter
             )));
         }
+        if self.retries == 0 && self.retry_backoff == BackoffKind::Exponential {
+            return Err(UsageError(
+                "--retry-backoff exponential has no effect with --retries 0 (nothing is \
+                 retried): drop one of them"
+                    .into(),
+            ));
+        }
         let backoff = match (self.retry_backoff, self.retry_base) {
             (BackoffKind::Immediate, None) => Backoff::Immediate,
             (BackoffKind::Immediate, Some(_)) => {
@@ -395,6 +402,16 @@ mod tests {
         let o = options(&["--retry-cap", "50ms"]).unwrap();
         assert_eq!(o.retry.backoff, Backoff::Immediate);
         assert_eq!(o.retry.max_retry_after, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn exponential_backoff_without_retries_is_refused_naming_both() {
+        let err = options(&["--retries", "0", "--retry-backoff", "exponential"]).unwrap_err();
+        assert!(
+            err.starts_with("--retry-backoff exponential has no effect with --retries 0"),
+            "{err}"
+        );
+        assert!(options(&["--retries", "0"]).is_ok());
     }
 
     #[test]
