@@ -1,5 +1,6 @@
 //! Values out of range: each time, duration, rate and speed of a file is refused where it is
-//! written, with the range in the message.
+//! written, with the range in the message; and JSON beyond what the reader takes (nesting,
+//! numbers, duplicate keys) said as such, at its position.
 
 use super::*;
 
@@ -122,4 +123,38 @@ fn speeds_rates_and_behaviour_times_out_of_range_name_the_range() {
             assert_eq!(found, [message], "{text}");
         }
     }
+}
+
+#[test]
+fn json_limits_are_named_at_their_position() {
+    let deep = format!("{{\"name\": {}{}}}", "[".repeat(200), "]".repeat(200));
+    assert_eq!(
+        problems("a.json", &deep),
+        ["a.json:1:138: syntax error: nesting too deep: at most 128 levels of arrays and objects"]
+    );
+    assert_eq!(
+        problems("a.json", "{\"speed\": 1e400}"),
+        [
+            "a.json:1:11: syntax error: number out of range: 1e400 does not fit a 64-bit float \
+             (at most about 1.8e308)"
+        ]
+    );
+    assert_eq!(
+        problems("a.json", "{\n  \"seed\": 1,\n  \"seed\": 2\n}"),
+        [
+            "a.json:3:3: syntax error: duplicate key \"seed\" (first at line 2, column 3): a key \
+             may appear once in an object"
+        ]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_not_content() {
+    assert!(problems("a.json", "\u{feff}{\"seed\": 1}").is_empty());
+    assert!(problems("a.toml", "\u{feff}seed = 1\n").is_empty());
+    // Columns on the first line count from after the mark.
+    assert_eq!(
+        problems("a.json", "\u{feff}{\"seed\": \"x\"}"),
+        ["a.json:1:10: seed: invalid type: string \"x\", expected a whole number of 0 or more"]
+    );
 }
