@@ -212,6 +212,14 @@ fn out_of_range_times_durations_rates_and_speeds_exit_2_naming_the_flag() {
             &["load", "--rate", "1/s", "--handle-time", "90h"],
             &["--handle-time: at most 1d, got 3d18h"],
         ),
+        (
+            &["run", "--retries", "101"],
+            &["--retries", "101 is not in 0..=100"],
+        ),
+        (
+            &["run", "--max-backlog", "4294967295"],
+            &["--max-backlog", "is not in 1..=10000000"],
+        ),
         (&["run", "--max-live", "0"], &["--max-live"]),
         (&["run", "--max-live", "1000001"], &["--max-live"]),
     ];

@@ -92,10 +92,11 @@ pub struct DeliveryArgs {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
-    /// Most events emitted but not finished (queued or in flight); beyond it the scheduler
-    /// waits, and the wait shows as schedule lateness. Default: max(16 × concurrency, 4096).
+    /// Most events emitted but not finished (queued or in flight), at most 10000000; beyond
+    /// it the scheduler waits, and the wait shows as schedule lateness. Default:
+    /// max(16 × concurrency, 4096).
     #[arg(long, env = "CCSIM_MAX_BACKLOG", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_backlog: Option<u32>,
 
     /// Per-attempt timeout, more than 0s and at most 1h.
@@ -107,8 +108,9 @@ pub struct DeliveryArgs {
     )]
     pub timeout: Span,
 
-    /// Retries after a failed attempt (the platform makes 3).
-    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
+    /// Retries after a failed attempt (the platform makes 3), at most 100.
+    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
     /// Spacing of retries: at once (the platform), or exponential with full jitter.
