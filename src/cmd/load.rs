@@ -159,8 +159,14 @@ impl FromStr for Mix {
             }
             out.push((kind, w));
         }
-        if out.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+        let total = out.iter().map(|(_, w)| w).sum::<f64>();
+        if total <= 0.0 {
             return Err(syntax());
+        }
+        if !total.is_finite() {
+            return Err(format!(
+                "the weights add up to more than a number can hold in {s:?}"
+            ));
         }
         Ok(Mix(out))
     }
@@ -309,6 +315,12 @@ mod tests {
                 .contains("non-negative")
         );
         assert!("queue=0".parse::<Mix>().is_err());
+        assert!(
+            "queue=1e308,call_out=1e308"
+                .parse::<Mix>()
+                .unwrap_err()
+                .contains("add up to more than")
+        );
         assert!(
             "queue=1,queue=2"
                 .parse::<Mix>()

@@ -152,6 +152,12 @@ fn check_weights(p: &mut FileProblems<'_>, mix: &Located<TypeWeights>) {
             "workload.mix",
             "weights must be numbers of 0 or more",
         );
+    } else if !all.iter().flatten().sum::<f64>().is_finite() {
+        p.at(
+            &mix.span,
+            "workload.mix",
+            "the weights add up to more than a number can hold; use smaller ones",
+        );
     } else if all.iter().flatten().sum::<f64>() <= 0.0 {
         p.at(
             &mix.span,

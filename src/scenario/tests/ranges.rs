@@ -158,3 +158,14 @@ fn a_byte_order_mark_is_not_content() {
         ["a.json:1:10: seed: invalid type: string \"x\", expected a whole number of 0 or more"]
     );
 }
+
+#[test]
+fn mix_weights_whose_sum_overflows_are_refused() {
+    let text = "[workload]\nduration = \"1h\"\nrate = \"1/s\"\nmix = { queue = 1e308, call_out = 1e308 }\n";
+    assert_eq!(
+        problems("a.toml", text),
+        [
+            "a.toml:4:7: workload.mix: the weights add up to more than a number can hold; use smaller ones"
+        ]
+    );
+}
