@@ -105,6 +105,9 @@ pub struct Engine {
     script_slots: Vec<ScriptSlot>,
     /// Steps the platform could not have produced.
     script_errors: Vec<ScriptError>,
+    /// Give-up timers (patience, queue timeout) scheduled and not yet due; those of callers
+    /// an agent took meanwhile are stale and dropped in bulk once they dominate.
+    give_ups: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -148,6 +151,7 @@ impl Engine {
             arrivals_end,
             script_slots: Vec::new(),
             script_errors: Vec::new(),
+            give_ups: 0,
         };
         for kind in engine.plan.workload.types() {
             engine.schedule_next_arrival(kind);
@@ -263,7 +267,10 @@ impl Engine {
                 self.schedule_next_arrival(kind);
                 self.arrive(kind);
             }
-            Action::GiveUp { key, cause } => self.give_up(key, cause),
+            Action::GiveUp { key, cause } => {
+                self.give_ups = self.give_ups.saturating_sub(1);
+                self.give_up(key, cause);
+            }
             Action::AgentFree(agent) => self.wrap_up_over(agent),
             Action::Step { key, step } => self.step(key, step),
             Action::Script { conv, step } => self.script_step(conv, step),
