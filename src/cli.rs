@@ -2,7 +2,11 @@
 //! the help text). Each subcommand's flags and what it does live in `cmd/`; `lib.rs`
 //! dispatches.
 
-use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cmd::{self, examples};
 
@@ -22,6 +26,124 @@ pub struct Cli {
     #[arg(long, global = true, env = "CCSIM_THREADS", value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+
+    /// The flags whose values came from environment variables (filled by [`parse_from`]).
+    #[arg(skip)]
+    pub from_env: EnvSources,
+}
+
+/// The flags whose values came from environment variables, so that a message about such
+/// a value names the variable the user actually set: `CCSIM_CONCURRENCY (--concurrency)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvSources(Vec<(String, String)>);
+
+impl EnvSources {
+    /// `message` with each flag that came from the environment written as
+    /// `VARIABLE (--flag)`.
+    pub fn name_in(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        for (flag, var) in &self.0 {
+            out = replace_flag(&out, flag, &format!("{var} ({flag})"));
+        }
+        out
+    }
+}
+
+/// `text` with every whole occurrence of `flag` (not a longer flag it begins) replaced.
+fn replace_flag(text: &str, flag: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(flag) {
+        let after = &rest[i + flag.len()..];
+        let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { with } else { flag });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parses `args` (the program name first) like [`Parser::try_parse_from`], and notes which
+/// flags came from environment variables; a bad value from the environment names its
+/// variable in clap's message too.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut command = Cli::command();
+    let matches = match command.try_get_matches_from_mut(&args) {
+        Ok(matches) => matches,
+        Err(mut e) => {
+            name_env_in_clap_error(&mut e, &command, &args);
+            return Err(e);
+        }
+    };
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let mut sources = Vec::new();
+    collect_env_sources(&command, &matches, &mut sources);
+    cli.from_env = EnvSources(sources);
+    Ok(cli)
+}
+
+/// Every flag of `command` (and of the subcommand used) whose value came from its
+/// environment variable.
+fn collect_env_sources(
+    command: &clap::Command,
+    matches: &ArgMatches,
+    out: &mut Vec<(String, String)>,
+) {
+    for arg in command.get_arguments() {
+        let (Some(long), Some(var)) = (arg.get_long(), arg.get_env()) else {
+            continue;
+        };
+        if matches.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable) {
+            out.push((format!("--{long}"), var.to_string_lossy().into_owned()));
+        }
+    }
+    if let Some((name, sub)) = matches.subcommand()
+        && let Some(sub_command) = command.find_subcommand(name)
+    {
+        collect_env_sources(sub_command, sub, out);
+    }
+}
+
+/// A clap error about a flag's value: when the flag is not on the command line but its
+/// environment variable is set, the message names the variable.
+fn name_env_in_clap_error(e: &mut clap::Error, command: &clap::Command, args: &[OsString]) {
+    let Some(ContextValue::String(shown)) = e.get(ContextKind::InvalidArg) else {
+        return;
+    };
+    let shown = shown.clone();
+    let Some(long) = shown
+        .split_whitespace()
+        .next()
+        .and_then(|f| f.strip_prefix("--"))
+    else {
+        return;
+    };
+    let on_command_line = args.iter().any(|a| {
+        a.to_str().is_some_and(|a| {
+            a.strip_prefix("--")
+                .and_then(|a| a.strip_prefix(long))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        })
+    });
+    if on_command_line {
+        return;
+    }
+    let var = std::iter::once(command)
+        .chain(command.get_subcommands())
+        .flat_map(clap::Command::get_arguments)
+        .find(|a| a.get_long() == Some(long))
+        .and_then(clap::Arg::get_env)
+        .filter(|var| std::env::var_os(var).is_some());
+    if let Some(var) = var {
+        let named = format!("{} ({shown})", var.to_string_lossy());
+        e.insert(ContextKind::InvalidArg, ContextValue::String(named));
+    }
 }
 
 impl Cli {
@@ -77,6 +199,37 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn a_flag_from_the_environment_is_named_by_its_variable_wherever_it_appears() {
+        let sources = EnvSources(vec![
+            ("--retry-base".into(), "CCSIM_RETRY_BASE".into()),
+            ("--timeout".into(), "CCSIM_TIMEOUT".into()),
+        ]);
+        assert_eq!(
+            sources.name_in("--retry-cap: 1s is less than --retry-base 2s"),
+            "--retry-cap: 1s is less than CCSIM_RETRY_BASE (--retry-base) 2s"
+        );
+        assert_eq!(
+            sources.name_in("--timeout: at most 1h, got 2h"),
+            "CCSIM_TIMEOUT (--timeout): at most 1h, got 2h"
+        );
+        // A longer flag that begins with a named one is left alone.
+        assert_eq!(
+            sources.name_in("--timeouts --timeout"),
+            "--timeouts CCSIM_TIMEOUT (--timeout)"
+        );
+        assert_eq!(
+            EnvSources::default().name_in("--timeout: x"),
+            "--timeout: x"
+        );
+    }
+
+    #[test]
+    fn parse_from_notes_nothing_when_every_value_is_on_the_command_line() {
+        let cli = parse_from(["ccsim", "run", "--timeout", "2s"]).unwrap();
+        assert_eq!(cli.from_env, EnvSources::default());
+    }
 
     #[test]
     fn the_cli_definition_is_consistent() {

@@ -100,6 +100,9 @@ pub enum Outcome {
     NoIdleAgent,
     /// The conversation was dismissed (API) before it began.
     DismissedBeforeBegin,
+    /// Turned away on arrival: the engine already held its limit of live conversations
+    /// (`--max-live`), like a full ACD queue refusing a call (no events).
+    Overflow,
     /// Still live when the run was cut short.
     Unfinished,
 }
@@ -123,6 +126,7 @@ impl Outcome {
             Outcome::NoIdleAgent => "no idle agent to place it (refused)",
             Outcome::DismissedBeforeBegin => "dismissed before it began",
             Outcome::Unfinished => "still live when the run stopped",
+            Outcome::Overflow => "turned away: --max-live conversations were live",
         }
     }
 }

@@ -8,13 +8,29 @@ use crate::api::store::RecordStore;
 use crate::conversation::{ChangeTicket, Happening};
 use crate::delivery::{Handover, Released, Source};
 use crate::event::{EventBuilder, Webhook};
+use crate::sim::engine::Pull;
 use crate::time::SimTime;
+
+/// How many engine actions one [`Source::prepare`] may handle before it gives the runtime
+/// back: a few milliseconds of work.
+const PULL_BUDGET: usize = 10_000;
+
+/// What the source knows of its next happening.
+#[derive(Debug)]
+enum Lookahead {
+    /// Not found yet: the engine has more work to do first.
+    Unknown,
+    /// The next happening.
+    Ready(Happening),
+    /// The simulation is over.
+    Done,
+}
 
 /// The engine's happenings, built into webhooks at release and staged in the store (when
 /// the API serves one).
 pub struct SimSource<'a, F> {
-    next: F,
-    lookahead: Option<Happening>,
+    pull: F,
+    lookahead: Lookahead,
     store: Option<&'a RecordStore>,
     builder: &'a EventBuilder,
     scratch: Vec<Webhook>,
@@ -28,30 +44,53 @@ impl<F> std::fmt::Debug for SimSource<'_, F> {
     }
 }
 
-impl<'a, F: FnMut() -> Option<Happening>> SimSource<'a, F> {
-    /// A source pulling happenings from `next`, staging them in `store` (if any).
-    pub fn new(mut next: F, store: Option<&'a RecordStore>, builder: &'a EventBuilder) -> Self {
-        let lookahead = next();
+impl<'a, F: FnMut(usize) -> Pull> SimSource<'a, F> {
+    /// A source pulling happenings from `pull` (called with a budget of engine actions,
+    /// like [`Engine::pull`](crate::sim::engine::Engine::pull)), staging them in `store`
+    /// (if any).
+    pub fn new(pull: F, store: Option<&'a RecordStore>, builder: &'a EventBuilder) -> Self {
         Self {
-            next,
-            lookahead,
+            pull,
+            lookahead: Lookahead::Unknown,
             store,
             builder,
             scratch: Vec::new(),
         }
     }
+
+    /// Pulls once with `budget` if the next happening is not known yet.
+    fn look(&mut self, budget: usize) {
+        if matches!(self.lookahead, Lookahead::Unknown) {
+            self.lookahead = match (self.pull)(budget) {
+                Pull::Happening(h) => Lookahead::Ready(h),
+                Pull::Busy => Lookahead::Unknown,
+                Pull::Done => Lookahead::Done,
+            };
+        }
+    }
 }
 
-impl<F: FnMut() -> Option<Happening> + Send> Source for SimSource<'_, F> {
+impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
+    fn prepare(&mut self) -> bool {
+        self.look(PULL_BUDGET);
+        !matches!(self.lookahead, Lookahead::Unknown)
+    }
+
     fn next_at(&mut self) -> Option<SimTime> {
-        self.lookahead.as_ref().map(|h| h.at)
+        // Without a `prepare` first, as long as it takes.
+        while matches!(self.lookahead, Lookahead::Unknown) {
+            self.look(usize::MAX);
+        }
+        match &self.lookahead {
+            Lookahead::Ready(h) => Some(h.at),
+            Lookahead::Unknown | Lookahead::Done => None,
+        }
     }
 
     fn release(&mut self, out: &mut Vec<Released>) {
-        let Some(h) = self.lookahead.take() else {
+        let Lookahead::Ready(h) = std::mem::replace(&mut self.lookahead, Lookahead::Unknown) else {
             return;
         };
-        self.lookahead = (self.next)();
         self.scratch.clear();
         self.builder.build(&h, &mut self.scratch);
         let mut change = self

@@ -57,7 +57,18 @@ pub use session::run_plan;
 
 /// Runs a parsed command line until done or `shutdown` fires.
 pub async fn run(cli: Cli, shutdown: CancellationToken) -> Result<Exit, RunError> {
-    match cli.command {
+    let from_env = cli.from_env;
+    let result = dispatch(cli.command, shutdown).await;
+    // A usage error about a value from the environment names the variable.
+    result.map_err(|e| match e {
+        RunError::Usage(UsageError(message)) => UsageError(from_env.name_in(&message)).into(),
+        other => other,
+    })
+}
+
+/// Runs `command`.
+async fn dispatch(command: Command, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    match command {
         Command::Run(args) => cmd::run::exec(args, shutdown).await,
         Command::Load(args) => cmd::load::exec(args, shutdown).await,
         Command::Listen(args) => cmd::listen::exec(args, shutdown).await,

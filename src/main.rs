@@ -8,11 +8,13 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = ccsim::cli::Cli::parse();
+    let cli = match ccsim::cli::parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // One thread runs on the calling thread: no cross-thread wake-ups at all.
     let mut builder = match cli.runtime_threads() {
         Some(1) => tokio::runtime::Builder::new_current_thread(),

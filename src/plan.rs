@@ -77,6 +77,8 @@ pub struct RunRequest {
     pub seed: Option<u64>,
     /// `--speed`.
     pub speed: Option<Speed>,
+    /// `--max-live`: at most this many conversations live at once.
+    pub max_live: usize,
     /// `--profile`.
     pub profile: Option<ProfileName>,
     /// `--target`, unparsed; `None`: the built-in receiver.
@@ -103,8 +105,18 @@ impl RunPlan {
         };
         let scenario = loaded.map_err(|p| problems_error(&p))?;
         let warnings = scenario.warnings.iter().map(ToString::to_string).collect();
+        let generates = !scenario.sim.workload.types().is_empty();
+        if request.overrides.duration.is_some() && !generates {
+            return Err(UsageError(
+                "--duration sets how long generated arrivals keep coming, but the scenario \
+                 generates none (no [workload], or only zero rates; its conversations are \
+                 scripted): drop --duration, or add a [workload]"
+                    .into(),
+            ));
+        }
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
+        sim.max_live = request.max_live;
         let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,

@@ -13,6 +13,7 @@ use crate::api::config::Linger;
 use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
+use crate::conversation::Outcome;
 use crate::delivery::DeliveryConfig;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
@@ -98,7 +99,7 @@ pub async fn run_plan(
         // Each change shows in the records once the event announcing it goes out.
         config = config.with_handover(Arc::new(store.clone()));
     }
-    let mut source = SimSource::new(|| engine.next_happening(), records, &builder);
+    let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
     // Progress is measured against the arrivals window; the tail after it is short.
     let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
     let sent = send(
@@ -117,6 +118,18 @@ pub async fn run_plan(
         store.finish();
     }
     let stats = engine.finish().clone();
+    let overflow: u64 = stats
+        .by_type
+        .values()
+        .filter_map(|t| t.by_outcome.get(&Outcome::Overflow))
+        .sum();
+    if overflow > 0 {
+        eprintln!(
+            "warning: {overflow} arrivals were turned away (overflow): {} conversations were \
+             already live, the limit set by --max-live",
+            plan.sim.max_live
+        );
+    }
     let mut report = sent
         .collector
         .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);

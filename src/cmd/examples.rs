@@ -38,7 +38,7 @@ Examples:
   ccsim run --target http://127.0.0.1:3000/hook --speed max \\
             --report report.json --events-log events.jsonl
   ccsim run scenarios/queue-happy-path.toml    # a scripted scenario (docs/scenarios.md)
-  ccsim run --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
+  ccsim run --secret whsec_ZXhhbXBsZS1zZWNyZXQtMTIzNDU2Nzg= \\
             --ordering none --duplicate-rate 0.05 --reorder-rate 0.05
 "
 );
@@ -66,7 +66,7 @@ pub const LISTEN: &str = examples!(
 Examples:
   ccsim listen --addr 127.0.0.1:9000           # prints and checks every event
   ccsim listen --addr 127.0.0.1:9000 --fail-rate 0.3 --delay 100ms   # 30% get 500, all late
-  ccsim listen --addr 127.0.0.1:9000 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
+  ccsim listen --addr 127.0.0.1:9000 --secret whsec_ZXhhbXBsZS1zZWNyZXQtMTIzNDU2Nzg= \\
                --api http://127.0.0.1:8700    # checks signatures, reads each event's record
 "
 );

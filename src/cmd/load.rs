@@ -9,6 +9,7 @@ use clap::Args;
 
 use tokio_util::sync::CancellationToken;
 
+use super::flags::delivery::at_most;
 use super::run::RunArgs;
 use crate::conversation::ConvType;
 use crate::error::{Exit, RunError, UsageError};
@@ -16,7 +17,7 @@ use crate::plan::RunPlan;
 use crate::report::theory::plan_warning;
 use crate::session::run_plan;
 use crate::sim::agents::AgentPool;
-use crate::sim::dist::Dist;
+use crate::sim::dist::{BEHAVIOUR_LIMIT, Dist};
 use crate::sim::workload::{Behaviour, Mechanics, Workload};
 use crate::units::{Probability, Rate, Span, Speed};
 
@@ -28,7 +29,8 @@ const DEFAULT_AGENTS: usize = 10;
 /// Flags of `ccsim load` (plus every flag of `ccsim run`).
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
-    /// Total arrival rate of conversations, e.g. 5/s, 300/m, 160/h (a Poisson process).
+    /// Total arrival rate of conversations, e.g. 5/s, 300/m, 160/h (a Poisson process), at
+    /// most 1000000/s.
     #[arg(long, env = "CCSIM_RATE", value_name = "N/s|N/m|N/h")]
     pub rate: Rate,
 
@@ -41,7 +43,7 @@ pub struct LoadArgs {
     )]
     pub mix: Mix,
 
-    /// Mean talk time, from answer to hang-up.
+    /// Mean talk time, from answer to hang-up (at most 1d, like every behaviour below).
     #[arg(
         long,
         env = "CCSIM_HANDLE_TIME",
@@ -177,8 +179,14 @@ impl FromStr for Mix {
             }
             out.push((kind, w));
         }
-        if out.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+        let total = out.iter().map(|(_, w)| w).sum::<f64>();
+        if total <= 0.0 {
             return Err(syntax());
+        }
+        if !total.is_finite() {
+            return Err(format!(
+                "the weights add up to more than a number can hold in {s:?}"
+            ));
         }
         Ok(Mix(out))
     }
@@ -256,6 +264,17 @@ impl LoadArgs {
                 file.display()
             )));
         }
+        for (flag, value) in [
+            ("--handle-time", Some(self.handle_time)),
+            ("--ring-time", Some(self.ring_time)),
+            ("--wrap-up", Some(self.wrap_up)),
+            ("--patience", self.patience.0),
+            ("--queue-timeout", self.queue_timeout.0),
+        ] {
+            if let Some(value) = value {
+                at_most(flag, value, BEHAVIOUR_LIMIT)?;
+            }
+        }
         let mut plan = self.run.plan()?;
         plan.sim.workload = self.workload();
         plan.sim.mechanics = match self.mechanics {
@@ -324,6 +343,12 @@ mod tests {
                 .contains("non-negative")
         );
         assert!("queue=0".parse::<Mix>().is_err());
+        assert!(
+            "queue=1e308,call_out=1e308"
+                .parse::<Mix>()
+                .unwrap_err()
+                .contains("add up to more than")
+        );
         assert!(
             "queue=1,queue=2"
                 .parse::<Mix>()
@@ -417,6 +442,27 @@ mod tests {
             .plan()
             .expect("plan");
         assert_eq!(plan_warning(&fine.sim), None);
+    }
+
+    #[test]
+    fn behaviour_durations_are_at_most_a_day() {
+        for flag in [
+            "--handle-time",
+            "--ring-time",
+            "--wrap-up",
+            "--patience",
+            "--queue-timeout",
+        ] {
+            assert!(
+                load(&["--rate", "1/s", flag, "1d"]).plan().is_ok(),
+                "{flag}"
+            );
+            let err = load(&["--rate", "1/s", flag, "25h"])
+                .plan()
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, format!("{flag}: at most 1d, got 1d1h"));
+        }
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub only_failed: bool,
 
-    /// Logged seconds per wall-clock second, or `max` to send as fast as delivery allows.
+    /// Logged seconds per wall-clock second, from 0.001 to 1000000, or `max` to send as fast
+    /// as delivery allows.
     #[arg(long, env = "CCSIM_SPEED", value_name = "N|max", default_value = "60")]
     pub speed: Speed,
 

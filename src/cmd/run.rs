@@ -8,13 +8,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::flags::api::ApiArgs;
 use super::flags::choices::Profile;
-use super::flags::delivery::DeliveryArgs;
+use super::flags::delivery::{DeliveryArgs, at_most};
 use super::flags::output::OutputArgs;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
 use crate::report::theory::plan_warning;
 use crate::scenario::Overrides;
 use crate::session::run_plan;
+use crate::sim::dist::BEHAVIOUR_LIMIT;
+use crate::sim::workload::{DEFAULT_MAX_LIVE, MAX_MAX_LIVE};
+use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
 /// Flags of `ccsim run`.
@@ -30,8 +33,8 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_TARGET", value_name = "URL")]
     pub target: Option<String>,
 
-    /// Simulated seconds per wall-clock second, or `max` to run as fast as delivery allows.
-    /// Default: the scenario's speed (60 for the embedded default).
+    /// Simulated seconds per wall-clock second, from 0.001 to 1000000, or `max` to run as
+    /// fast as delivery allows. Default: the scenario's speed (60 for the embedded default).
     #[arg(long, env = "CCSIM_SPEED", value_name = "N|max")]
     pub speed: Option<Speed>,
 
@@ -41,17 +44,30 @@ pub struct RunArgs {
     pub seed: Option<u64>,
 
     /// Where the simulated clock starts: RFC 3339 (2026-01-01T09:00:00+08:00) or epoch
-    /// milliseconds. Default: now.
+    /// milliseconds, from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z. Default: now.
     #[arg(long, env = "CCSIM_START_TIME", value_name = "TIME", value_parser = parse_start_time)]
     pub start_time: Option<i64>,
 
-    /// How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m).
+    /// How long arrivals keep coming, in simulated time (e.g. 90s, 10m, 1h30m); at most
+    /// 365d, like every duration.
     #[arg(long, env = "CCSIM_DURATION", value_name = "DURATION")]
     pub duration: Option<Span>,
 
     /// Number of agents in the pool.
     #[arg(long, env = "CCSIM_AGENTS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub agents: Option<u32>,
+
+    /// At most this many conversations live at once (waiting, ringing or talking); an
+    /// arrival beyond it is turned away at once, counted as `overflow` in the report, like
+    /// a full ACD queue refusing a call. It bounds memory under any overload.
+    #[arg(
+        long,
+        env = "CCSIM_MAX_LIVE",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_LIVE as u32,
+        value_parser = clap::value_parser!(u32).range(1..=MAX_MAX_LIVE as i64)
+    )]
+    pub max_live: u32,
 
     /// Fidelity profile. Default: the scenario's, else documented.
     #[arg(long, env = "CCSIM_PROFILE", value_enum)]
@@ -65,7 +81,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Service-level threshold: the share of calls answered within it is reported.
+    /// Service-level threshold: the share of calls answered within it is reported (at
+    /// most 1d).
     #[arg(
         long,
         env = "CCSIM_SL_THRESHOLD",
@@ -82,6 +99,8 @@ pub struct RunArgs {
 impl RunArgs {
     /// What these flags ask, as plain values.
     pub fn request(&self) -> Result<RunRequest, UsageError> {
+        // The contact-centre figures count answer waits up to a day.
+        at_most("--sl-threshold", self.sl_threshold, BEHAVIOUR_LIMIT)?;
         Ok(RunRequest {
             scenarios: self.scenarios.clone(),
             overrides: Overrides {
@@ -91,6 +110,7 @@ impl RunArgs {
             },
             seed: self.seed,
             speed: self.speed,
+            max_live: self.max_live as usize,
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
             delivery: self.delivery.options()?,
@@ -116,18 +136,9 @@ pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, Ru
     Ok(exit)
 }
 
-/// Parses `--start-time`: RFC 3339 or epoch milliseconds.
+/// Parses `--start-time`: RFC 3339 or epoch milliseconds, within the start range.
 fn parse_start_time(s: &str) -> Result<i64, String> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| {
-            format!(
-                "expected RFC 3339 (2026-01-01T09:00:00+08:00) or epoch milliseconds, got {s:?}"
-            )
-        })
+    SimTime::parse_start(s).map(SimTime::epoch_ms)
 }
 
 #[cfg(test)]
@@ -135,7 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_time_accepts_rfc3339_and_epoch_ms() {
+    fn start_time_accepts_rfc3339_and_epoch_ms_in_range() {
         assert_eq!(parse_start_time("1700000000000"), Ok(1_700_000_000_000));
         assert_eq!(
             parse_start_time("2023-11-14T22:13:20Z"),
@@ -145,6 +156,11 @@ mod tests {
             parse_start_time("yesterday")
                 .unwrap_err()
                 .contains("RFC 3339")
+        );
+        assert!(
+            parse_start_time("9223372036854775")
+                .unwrap_err()
+                .starts_with("start time out of range")
         );
     }
 }

@@ -83,7 +83,14 @@ struct Dispatcher<'a> {
     exhausted: bool,
     /// Set on cancellation: when sends still in flight are given up.
     grace_deadline: Option<Instant>,
+    /// Whether the last release pass stopped at its budget (or the source's) with work
+    /// left: the loop then yields to other tasks and comes straight back.
+    busy: bool,
 }
+
+/// At most this many batches released in one pass before the loop yields: however fast
+/// the source and the workers, an interrupt and the report's checkpoints get their turn.
+const RELEASE_BUDGET: usize = 1_024;
 
 impl<'a> Dispatcher<'a> {
     fn new(
@@ -116,6 +123,7 @@ impl<'a> Dispatcher<'a> {
             finished: Vec::new(),
             exhausted: false,
             grace_deadline: None,
+            busy: false,
         }
     }
 
@@ -124,6 +132,7 @@ impl<'a> Dispatcher<'a> {
     async fn run(mut self, cancel: &CancellationToken) -> bool {
         loop {
             let mut wake = None;
+            self.busy = false;
             if self.grace_deadline.is_none() {
                 wake = self.release_due();
                 self.let_held_go_when_exhausted();
@@ -147,6 +156,7 @@ impl<'a> Dispatcher<'a> {
                     self.collect_completions();
                 }
                 _ = sleep_precise(timer), if timer.is_some() => {}
+                () = tokio::task::yield_now(), if self.busy => {}
                 _ = sleep_until_or_forever(self.grace_deadline), if self.grace_deadline.is_some() => {
                     self.abort_in_flight().await;
                     break;
@@ -159,9 +169,15 @@ impl<'a> Dispatcher<'a> {
     /// Releases every batch that is due and admits its events while the backlog has room;
     /// what does not fit waits in `pending`. Returns when the next batch falls due, if the
     /// dispatcher is to wake for it (not when the backlog is full or the source is done).
+    /// After [`RELEASE_BUDGET`] batches, or when the source needs more time to find its
+    /// next one, it stops with `busy` set.
     fn release_due(&mut self) -> Option<Instant> {
-        loop {
+        for _ in 0..RELEASE_BUDGET {
             if !self.admit_pending() {
+                return None;
+            }
+            if !self.source.prepare() {
+                self.busy = true;
                 return None;
             }
             let at = self.source.next_at()?;
@@ -174,6 +190,8 @@ impl<'a> Dispatcher<'a> {
             let scheduled = due.unwrap_or_else(Instant::now);
             self.release(at, scheduled);
         }
+        self.busy = true;
+        None
     }
 
     /// Takes the source's batch due at `at` (on the wall clock `scheduled`) into `pending`.
@@ -239,7 +257,12 @@ impl<'a> Dispatcher<'a> {
     /// Once the source is exhausted and all it released is admitted, lets the events held
     /// for a swap go: no successor will come.
     fn let_held_go_when_exhausted(&mut self) {
-        if !self.exhausted && self.pending.is_empty() && self.source.next_at().is_none() {
+        if !self.exhausted
+            && self.pending.is_empty()
+            && !self.busy
+            && self.source.prepare()
+            && self.source.next_at().is_none()
+        {
             self.exhausted = true;
             self.queues.release_held();
         }

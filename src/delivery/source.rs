@@ -21,6 +21,14 @@ pub struct Released {
 
 /// A stream of events due at simulated times, in order.
 pub trait Source: Send {
+    /// Does at most a bounded amount of work towards the next batch; false when that was
+    /// not enough to know it yet. The dispatcher then lets other tasks run (an interrupt,
+    /// the workers, the report) and asks again, so a source with a long way to its next
+    /// batch cannot hold the runtime. Sources that always know their next batch keep the
+    /// default, true.
+    fn prepare(&mut self) -> bool {
+        true
+    }
     /// When the next batch is due; `None` when the source is exhausted.
     fn next_at(&mut self) -> Option<SimTime>;
     /// Releases the next batch into `out`.

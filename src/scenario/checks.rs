@@ -14,7 +14,7 @@ use super::problem::FileProblems;
 use crate::conversation::ConvType;
 use crate::event::profile::ProfileName;
 use crate::ids::Hex32;
-use crate::sim::dist::Dist;
+use crate::sim::dist::{BEHAVIOUR_LIMIT, Dist};
 use crate::units::Span;
 
 /// Most agents a pool may have (as `--agents`).
@@ -130,6 +130,16 @@ fn check_dist(p: &mut FileProblems<'_>, d: &Option<Located<DistSpec>>, path: &st
         }
         DistSpec::Dist(_) => {}
     }
+    if let DistSpec::Dist(dist) = &d.value {
+        check_behaviour_span(p, &d.span, path, dist.largest_parameter());
+    }
+}
+
+/// A behaviour's duration (or a distribution's largest parameter): at most a day.
+fn check_behaviour_span(p: &mut FileProblems<'_>, at: &Range<usize>, path: &str, value: Span) {
+    if value > BEHAVIOUR_LIMIT {
+        p.at(at, path, format!("at most {BEHAVIOUR_LIMIT}, got {value}"));
+    }
 }
 
 /// `mix`: weights of 0 or more, at least one above 0.
@@ -141,6 +151,12 @@ fn check_weights(p: &mut FileProblems<'_>, mix: &Located<TypeWeights>) {
             &mix.span,
             "workload.mix",
             "weights must be numbers of 0 or more",
+        );
+    } else if !all.iter().flatten().sum::<f64>().is_finite() {
+        p.at(
+            &mix.span,
+            "workload.mix",
+            "the weights add up to more than a number can hold; use smaller ones",
         );
     } else if all.iter().flatten().sum::<f64>() <= 0.0 {
         p.at(
@@ -250,11 +266,32 @@ pub(super) fn check_workload(p: &mut FileProblems<'_>, w: &WorkloadFile, key: &R
         ("workload.fetch_timeout", &w.fetch_timeout),
         ("workload.dial_timeout", &w.dial_timeout),
     ] {
-        if let Some(v) = value
-            && v.value == Span::ZERO
-        {
-            p.at(&v.span, field, "expected more than 0s");
+        if let Some(v) = value {
+            if v.value == Span::ZERO {
+                p.at(&v.span, field, "expected more than 0s");
+            }
+            check_behaviour_span(p, &v.span, field, v.value);
         }
+    }
+    if let Some(t) = &w.queue_timeout
+        && let Some(v) = t.value.0
+    {
+        check_behaviour_span(p, &t.span, "workload.queue_timeout", v);
+    }
+    let ramp_length = stages
+        .iter()
+        .fold(Span::ZERO, |sum, s| sum + s.value.duration.value);
+    if ramp_length > Span::LIMIT
+        && let Some(last) = stages.last()
+    {
+        p.at(
+            &last.span,
+            "workload.ramp",
+            format!(
+                "the stages last {ramp_length} in all; at most {} (a year)",
+                Span::LIMIT
+            ),
+        );
     }
 }
 

@@ -45,9 +45,12 @@ pub fn load_texts(
     let mut parsed = Vec::new();
     let mut problems = Vec::new();
     for (name, text) in files {
+        // A UTF-8 byte-order mark (some Windows editors write one) is not content: columns
+        // on the first line count from after it, as editors show them.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let source = Arc::new(SourceText {
             name: name.clone(),
-            text: text.clone(),
+            text: text.to_owned(),
         });
         let Some(syntax) = Syntax::of_file_name(name) else {
             problems

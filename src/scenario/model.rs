@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 use super::de::Located;
 use crate::conversation::ConvType;
 use crate::sim::dist::Dist;
+use crate::time::SimTime;
 use crate::units::{Probability, Rate, Span, Speed};
 
 /// The top level of a file.
@@ -73,13 +74,31 @@ impl<'de> Deserialize<'de> for Events {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Instant(pub i64);
 
-const INSTANT_EXPECTED: &str =
-    "expected an RFC 3339 time like 2026-01-05T09:00:00+08:00 or epoch milliseconds";
+/// What serde's "invalid type" message expects (it writes "expected" itself).
+const INSTANT_EXPECTING: &str =
+    "an RFC 3339 time like 2026-01-05T09:00:00+08:00 or epoch milliseconds";
 
 fn parse_rfc3339(v: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(v.trim())
         .ok()
         .map(|t| t.timestamp_millis())
+}
+
+/// A start time in epoch milliseconds in range, or serde's error saying why not.
+fn start_millis<E: de::Error>(ms: i64, got: impl fmt::Display) -> Result<Instant, E> {
+    SimTime::start_from_millis(ms, &got.to_string())
+        .map(|t| Instant(t.epoch_ms()))
+        .map_err(E::custom)
+}
+
+/// A start time in range, or serde's error saying why not.
+fn start_instant<E: de::Error>(text: &str) -> Result<Instant, E> {
+    SimTime::parse_start(text)
+        .map(|t| Instant(t.epoch_ms()))
+        .map_err(|e| match e.strip_prefix("expected RFC 3339") {
+            Some(_) => E::custom(format!("expected {INSTANT_EXPECTING}, got {text:?}")),
+            None => E::custom(e),
+        })
 }
 
 impl<'de> Deserialize<'de> for Instant {
@@ -88,20 +107,16 @@ impl<'de> Deserialize<'de> for Instant {
         impl Visitor<'_> for V {
             type Value = Instant;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(INSTANT_EXPECTED)
+                f.write_str(INSTANT_EXPECTING)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
-                parse_rfc3339(v)
-                    .map(Instant)
-                    .ok_or_else(|| E::custom(format!("{INSTANT_EXPECTED}, got {v:?}")))
+                start_instant(v)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Instant, E> {
-                Ok(Instant(v))
+                start_millis(v, v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Instant, E> {
-                i64::try_from(v)
-                    .map(Instant)
-                    .map_err(|_| E::custom(format!("{INSTANT_EXPECTED}, got {v}")))
+                start_millis(i64::try_from(v).unwrap_or(i64::MAX), v)
             }
         }
         d.deserialize_any(V)
@@ -127,7 +142,10 @@ impl<'de> Deserialize<'de> for When {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<When, E> {
                 if let Some(ms) = parse_rfc3339(v) {
-                    return Ok(When::Absolute(ms));
+                    // Within the start range, so that every time after it stays writable.
+                    return SimTime::start_from_millis(ms, &format!("{v:?}"))
+                        .map(|_| When::Absolute(ms))
+                        .map_err(|e| E::custom(e.replacen("start time", "time", 1)));
                 }
                 v.parse::<Span>().map(When::Offset).map_err(|e| {
                     E::custom(format!(

@@ -233,12 +233,22 @@ fn parse_json(text: &str) -> Result<Node, SyntaxError> {
             message,
         });
     }
-    let mut scanner = Scanner { text, pos: 0 };
+    let mut scanner = Scanner {
+        text,
+        pos: 0,
+        problem: None,
+    };
     scanner.skip_ws();
-    scanner.value(0).ok_or_else(|| SyntaxError {
-        offset: Some(scanner.pos),
-        line_col: None,
-        message: "cannot read this JSON value".into(),
+    scanner.value(0).ok_or_else(|| {
+        let (offset, message) = scanner
+            .problem
+            .take()
+            .unwrap_or_else(|| (scanner.pos, "cannot read this JSON value".into()));
+        SyntaxError {
+            offset: Some(offset),
+            line_col: None,
+            message,
+        }
     })
 }
 
@@ -248,6 +258,8 @@ const MAX_DEPTH: usize = 128;
 struct Scanner<'a> {
     text: &'a str,
     pos: usize,
+    /// Where and why the scan stopped, when it knows better than "cannot read".
+    problem: Option<(usize, String)>,
 }
 
 impl Scanner<'_> {
@@ -266,21 +278,40 @@ impl Scanner<'_> {
         (self.peek() == Some(b)).then(|| self.pos += 1)
     }
 
+    /// Stops the scan at `offset` for `message`.
+    fn fail<T>(&mut self, offset: usize, message: String) -> Option<T> {
+        self.problem = Some((offset, message));
+        None
+    }
+
     fn value(&mut self, depth: usize) -> Option<Node> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
         self.skip_ws();
+        if depth > MAX_DEPTH {
+            return self.fail(
+                self.pos,
+                format!("nesting too deep: at most {MAX_DEPTH} levels of arrays and objects"),
+            );
+        }
         let start = self.pos;
         let value = match self.peek()? {
             b'{' => {
                 self.pos += 1;
-                let mut entries = Vec::new();
+                let mut entries: Vec<(Key, Node)> = Vec::new();
                 if self.eat(b'}').is_none() {
                     loop {
                         self.skip_ws();
                         let key_start = self.pos;
                         let name = self.string()?;
+                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                            let (line, column) = line_col(self.text, first.span.start);
+                            return self.fail(
+                                key_start,
+                                format!(
+                                    "duplicate key {name:?} (first at line {line}, column \
+                                     {column}): a key may appear once in an object"
+                                ),
+                            );
+                        }
                         let key = Key {
                             name,
                             span: key_start..self.pos,
@@ -321,9 +352,18 @@ impl Scanner<'_> {
                     "null" => Value::Null,
                     "true" => Value::Bool(true),
                     "false" => Value::Bool(false),
-                    _ => match serde_json::from_str::<serde_json::Number>(word).ok()? {
-                        n if n.is_i64() => Value::Int(n.as_i64()?),
-                        n => Value::Float(n.as_f64()?),
+                    _ => match serde_json::from_str::<serde_json::Number>(word) {
+                        Ok(n) if n.is_i64() => Value::Int(n.as_i64()?),
+                        Ok(n) => Value::Float(n.as_f64()?),
+                        Err(_) => {
+                            return self.fail(
+                                start,
+                                format!(
+                                    "number out of range: {word} does not fit a 64-bit float \
+                                     (at most about 1.8e308)"
+                                ),
+                            );
+                        }
                     },
                 }
             }
@@ -400,6 +440,31 @@ mod tests {
         let err = parse("{\n  \"a\": ,\n}", Syntax::Json).unwrap_err();
         assert_eq!(err.line_col, Some((2, 8)));
         assert_eq!(err.message, "expected value");
+    }
+
+    #[test]
+    fn json_the_scanner_refuses_says_why_and_where() {
+        let at = |text: &str| {
+            let e = parse(text, Syntax::Json).unwrap_err();
+            let (line, column) = e
+                .line_col
+                .unwrap_or_else(|| line_col(text, e.offset.unwrap_or(0)));
+            format!("{line}:{column}: {}", e.message)
+        };
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            at(&deep),
+            "1:130: nesting too deep: at most 128 levels of arrays and objects"
+        );
+        assert_eq!(
+            at("{\"speed\": 1e400}"),
+            "1:11: number out of range: 1e400 does not fit a 64-bit float (at most about 1.8e308)"
+        );
+        assert_eq!(
+            at("{\n  \"seed\": 1,\n  \"seed\": 2\n}"),
+            "3:3: duplicate key \"seed\" (first at line 2, column 3): a key may appear once in \
+             an object"
+        );
     }
 
     #[test]

@@ -10,6 +10,11 @@ use crate::units::Span;
 /// z-score of the 95th percentile of the standard normal distribution.
 const Z95: f64 = 1.644_853_626_951_472_2;
 
+/// The longest time any one behaviour may be given (talk, ring, patience, after-call
+/// work, a timeout, or the parameter of a distribution of one): a day. A conversation lasts
+/// at most 6 hours on the platform, so a longer one is a typo (`90h` for `90s`).
+pub const BEHAVIOUR_LIMIT: Span = Span::from_millis(24 * 3_600_000);
+
 /// A distribution of non-negative durations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
@@ -44,6 +49,17 @@ impl Dist {
     /// A fixed duration.
     pub fn fixed(value: Span) -> Self {
         Dist::Fixed { value }
+    }
+
+    /// Its largest parameter (the value, max, mean or p95): what the range checks of the
+    /// flags and scenario files compare with [`BEHAVIOUR_LIMIT`].
+    pub fn largest_parameter(&self) -> Span {
+        match *self {
+            Dist::Fixed { value } => value,
+            Dist::Uniform { max, .. } => max,
+            Dist::Exponential { mean } => mean,
+            Dist::Lognormal { p95, median } => p95.max(median),
+        }
     }
 
     /// Draws one duration.

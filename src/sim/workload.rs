@@ -31,7 +31,18 @@ pub struct SimPlan {
     pub scripted: Vec<ScriptedConversation>,
     /// The platform's delays and limits.
     pub mechanics: Mechanics,
+    /// At most this many conversations live at once (waiting, ringing or talking): a
+    /// generated arrival beyond it is turned away at once as [`Outcome::Overflow`]
+    /// (`--max-live`). It bounds the engine's memory whatever the load.
+    ///
+    /// [`Outcome::Overflow`]: crate::conversation::Outcome::Overflow
+    pub max_live: usize,
 }
+
+/// The default of [`SimPlan::max_live`].
+pub const DEFAULT_MAX_LIVE: usize = 100_000;
+/// The largest [`SimPlan::max_live`] the command line accepts.
+pub const MAX_MAX_LIVE: usize = 1_000_000;
 
 /// A generated workload: Poisson arrivals per type for a simulated duration.
 #[derive(Debug, Clone)]

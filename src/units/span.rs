@@ -31,8 +31,13 @@ pub struct Span(u64);
 impl Span {
     /// The empty span.
     pub const ZERO: Span = Span(0);
-    /// The longest representable span (about 584 942 years).
+    /// The longest representable span (about 584 942 years): where arithmetic saturates.
     pub const MAX: Span = Span(u64::MAX);
+    /// The longest span any input may give (365 days): every time the engine computes
+    /// from inputs (a start time plus durations, delays and steps) then stays far from
+    /// saturating and within the years a timestamp can be written in. Fields with a
+    /// narrower sense have narrower ranges of their own ([`Span::check_at_most`]).
+    pub const LIMIT: Span = Span(365 * MICROS_PER_D);
 
     /// A span of `micros` microseconds.
     pub const fn from_micros(micros: u64) -> Self {
@@ -59,6 +64,18 @@ impl Span {
         } else {
             // In range and integral, so the conversion is exact.
             Span(micros as u64)
+        }
+    }
+
+    /// `self` if it is at most `limit`, else the error that says so (`what` names the
+    /// value, e.g. `--jitter`).
+    pub fn check_at_most(self, limit: Span, what: &str) -> Result<Span, UnitError> {
+        if self <= limit {
+            Ok(self)
+        } else {
+            Err(UnitError::new(format!(
+                "{what}: at most {limit}, got {self}"
+            )))
         }
     }
 
@@ -143,13 +160,16 @@ impl FromStr for Span {
                     "unknown unit {unit:?} in {input:?}: use us, ms, s, m, h or d"
                 )));
             };
+            let too_large = || {
+                UnitError::new(format!(
+                    "duration too large (the limit is {}), got {input:?}",
+                    Span::LIMIT
+                ))
+            };
             total = scale_decimal(int, frac, micros_per_unit)
                 .and_then(|group| total.checked_add(group))
-                .ok_or_else(|| {
-                    UnitError::new(format!(
-                        "duration too large (the limit is about 213503982d), got {input:?}"
-                    ))
-                })?;
+                .filter(|&t| t <= Span::LIMIT.0)
+                .ok_or_else(too_large)?;
             first = false;
         }
         Ok(Span(total))
@@ -329,12 +349,37 @@ mod tests {
     }
 
     #[test]
-    fn span_accepts_the_maximum_and_rejects_one_more() {
-        assert_eq!(span("18446744073709551615us"), Span::MAX);
-        assert_eq!(span(&Span::MAX.to_string()), Span::MAX);
+    fn span_accepts_the_limit_and_rejects_one_microsecond_more() {
+        assert_eq!(span("365d"), Span::LIMIT);
+        assert_eq!(span(&Span::LIMIT.to_string()), Span::LIMIT);
+        assert_eq!(span("31536000000000us"), Span::LIMIT);
+        for input in [
+            "31536000000001us",
+            "365d1us",
+            "366d",
+            "213503981d",
+            "18446744073709551615us",
+            "18446744073709551616us",
+            "99999999999999999999999999h",
+        ] {
+            assert_eq!(
+                span_err(input),
+                format!("duration too large (the limit is 365d), got {input:?}"),
+            );
+        }
+    }
+
+    #[test]
+    fn check_at_most_names_the_value_and_its_limit() {
         assert_eq!(
-            span_err("18446744073709551616us"),
-            "duration too large (the limit is about 213503982d), got \"18446744073709551616us\""
+            span("1h").check_at_most(span("1h"), "--jitter"),
+            Ok(span("1h"))
+        );
+        assert_eq!(
+            span("2h")
+                .check_at_most(span("1h"), "--jitter")
+                .map_err(|e| e.to_string()),
+            Err("--jitter: at most 1h, got 2h".to_owned())
         );
     }
 
@@ -420,8 +465,7 @@ mod tests {
 
     #[test]
     fn span_rejects_overflow_in_any_part() {
-        let message =
-            |s: &str| format!("duration too large (the limit is about 213503982d), got {s:?}");
+        let message = |s: &str| format!("duration too large (the limit is 365d), got {s:?}");
         for input in [
             "213503983d",
             "99999999999999999999999s",
@@ -527,7 +571,7 @@ mod tests {
     #[test]
     fn span_display_round_trips_at_microsecond_precision_and_extremes() {
         let mut value: u64 = 1;
-        while value < u64::MAX / 3 {
+        while value < Span::LIMIT.as_micros() / 3 {
             for micros in [value, value + 1, value * 3 - 1, value * 3] {
                 let s = Span::from_micros(micros);
                 assert_eq!(s.to_string().parse::<Span>(), Ok(s), "{micros}us");
@@ -542,8 +586,8 @@ mod tests {
             999_999,
             1_000_001,
             59_999_999,
-            u64::MAX - 1,
-            u64::MAX,
+            Span::LIMIT.as_micros() - 1,
+            Span::LIMIT.as_micros(),
         ] {
             let s = Span::from_micros(micros);
             assert_eq!(s.to_string().parse::<Span>(), Ok(s), "{micros}us");

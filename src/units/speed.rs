@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::UnitError;
-use super::decimal::parse_plain_f64;
+use super::decimal::parse_scientific_f64;
 use super::text::{Number, deserialize_from_str_or_number};
 
 /// Simulation speed: a factor of real time, or as fast as possible.
@@ -30,18 +30,33 @@ impl Default for Speed {
     }
 }
 
+impl Speed {
+    /// The slowest factor: a thousandth of real time (a simulated second every 17 minutes).
+    pub const MIN_FACTOR: f64 = 0.001;
+    /// The fastest factor: a million times real time; faster is `max`.
+    pub const MAX_FACTOR: f64 = 1e6;
+}
+
 fn speed_error(got: impl fmt::Display) -> UnitError {
     UnitError::new(format!("expected a positive number or \"max\", got {got}"))
 }
 
-/// A bare number in a file: a positive, finite factor.
-fn speed_from_number(n: Number) -> Result<Speed, UnitError> {
-    let factor = n.as_f64();
-    if factor.is_finite() && factor > 0.0 {
+/// A positive factor within range, or the error naming the range (`got` as written).
+fn factor_in_range(factor: f64, got: impl fmt::Display) -> Result<Speed, UnitError> {
+    if factor.is_nan() || factor <= 0.0 {
+        Err(speed_error(got))
+    } else if (Speed::MIN_FACTOR..=Speed::MAX_FACTOR).contains(&factor) {
         Ok(Speed::Factor(factor))
     } else {
-        Err(speed_error(n))
+        Err(UnitError::new(format!(
+            "speed out of range: expected a factor from 0.001 to 1000000, or \"max\", got {got}"
+        )))
     }
+}
+
+/// A bare number in a file: a factor within range.
+fn speed_from_number(n: Number) -> Result<Speed, UnitError> {
+    factor_in_range(n.as_f64(), n)
 }
 
 impl FromStr for Speed {
@@ -53,9 +68,9 @@ impl FromStr for Speed {
             return Ok(Speed::Max);
         }
         let number = input.strip_suffix(['x', 'X']).unwrap_or(input).trim_end();
-        match parse_plain_f64(number) {
-            Some(factor) if factor > 0.0 => Ok(Speed::Factor(factor)),
-            _ => Err(speed_error(format_args!("{input:?}"))),
+        match parse_scientific_f64(number) {
+            Some(factor) => factor_in_range(factor, format_args!("{input:?}")),
+            None => Err(speed_error(format_args!("{input:?}"))),
         }
     }
 }
@@ -122,7 +137,7 @@ mod tests {
     #[test]
     fn speed_rejects_zero_negative_non_finite_and_words() {
         for input in [
-            "fast", "0", "0x", "0.0", "-1", "", "x", "inf", "NaN", "1e3", "max2", "60xx",
+            "fast", "0", "0x", "0.0", "-1", "", "x", "inf", "NaN", "1e", "max2", "60xx",
         ] {
             assert_eq!(
                 speed_err(input),
@@ -134,11 +149,36 @@ mod tests {
             speed_err("fast"),
             "expected a positive number or \"max\", got \"fast\""
         );
+    }
+
+    #[test]
+    fn speed_has_one_range_however_it_is_written() {
+        assert_eq!(speed("0.001"), Speed::Factor(0.001));
+        assert_eq!(speed("1e-3"), Speed::Factor(0.001));
+        assert_eq!(speed("1000000x"), Speed::Factor(1e6));
+        assert_eq!(speed("1e6"), Speed::Factor(1e6));
+        assert_eq!(speed("1e3"), Speed::Factor(1e3));
         let huge = "9".repeat(400);
-        assert_eq!(
-            speed_err(&huge),
-            format!("expected a positive number or \"max\", got \"{huge}\"")
-        );
+        for input in [
+            "0.0000001",
+            "0.000999",
+            "1000001",
+            "99999999999999999999999",
+            "1e308",
+            "1e400",
+            huge.as_str(),
+        ] {
+            assert_eq!(
+                speed_err(input),
+                format!(
+                    "speed out of range: expected a factor from 0.001 to 1000000, or \"max\", got {input:?}"
+                ),
+            );
+        }
+        let err = serde_json::from_str::<SpeedDoc>(r#"{"speed":1e308}"#)
+            .expect_err("out of range")
+            .to_string();
+        assert!(err.contains("speed out of range"), "{err}");
     }
 
     #[test]
@@ -150,8 +190,8 @@ mod tests {
             Speed::Max,
             Speed::Factor(1.0),
             Speed::Factor(0.1),
-            Speed::Factor(1e-9),
-            Speed::Factor(1e20),
+            Speed::Factor(0.001),
+            Speed::Factor(1e6),
         ] {
             assert_eq!(value.to_string().parse::<Speed>(), Ok(value));
         }

@@ -44,6 +44,10 @@ impl fmt::Display for Number {
         match self {
             Number::Unsigned(v) => v.fmt(f),
             Number::Signed(v) => v.fmt(f),
+            // Very large and very small magnitudes in scientific notation, not 300 digits.
+            Number::Float(v) if v.is_finite() && *v != 0.0 && !(1e-6..1e16).contains(&v.abs()) => {
+                write!(f, "{v:e}")
+            }
             Number::Float(v) => v.fmt(f),
         }
     }

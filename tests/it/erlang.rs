@@ -11,7 +11,7 @@ use ccsim::report::theory::{Queue, QueueFigures};
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
 use ccsim::sim::engine::Engine;
-use ccsim::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
+use ccsim::sim::workload::{Behaviour, DEFAULT_MAX_LIVE, Mechanics, SimPlan, Workload};
 use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
@@ -66,6 +66,7 @@ fn simulate(
         subaccount_id: None,
         scripted: Vec::new(),
         mechanics: Mechanics::instant(),
+        max_live: DEFAULT_MAX_LIVE,
         workload: Workload {
             duration: Span::from_secs_f64(calls as f64 / lambda),
             rates: vec![(ConvType::Queue, Rate::from_per_second(lambda))],

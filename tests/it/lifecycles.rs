@@ -8,7 +8,7 @@ use serde_json::Value;
 use ccsim::conversation::ConvType;
 use ccsim::sim::agents::AgentPool;
 use ccsim::sim::dist::Dist;
-use ccsim::sim::workload::{Behaviour, Mechanics, SimPlan, Workload};
+use ccsim::sim::workload::{Behaviour, DEFAULT_MAX_LIVE, Mechanics, SimPlan, Workload};
 use ccsim::time::SimTime;
 use ccsim::units::{Probability, Rate, Span};
 
@@ -48,6 +48,7 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         subaccount_id: None,
         scripted: Vec::new(),
         mechanics: Mechanics::default(),
+        max_live: DEFAULT_MAX_LIVE,
         workload: Workload {
             duration: Span::from_millis(20 * 60 * 1000),
             rates: vec![(kind, Rate::from_per_second(1.0 / 60.0))],

@@ -7,6 +7,7 @@
 
 mod api;
 mod binary;
+mod bounds;
 mod delivery;
 mod erlang;
 mod examples;

@@ -154,7 +154,7 @@ async fn latency_and_throughput_thresholds_fail_the_run_and_say_which() {
     let (report, exit) = run_sim(
         sim(),
         &rx.url,
-        &["--max-p99", "1us", "--min-throughput", "1000000000/s"],
+        &["--max-p99", "1us", "--min-throughput", "1000000/s"],
     )
     .await;
     assert_eq!(exit, ccsim::Exit::Thresholds);

@@ -476,14 +476,14 @@ fn flags_override_the_files_settings() {
         "--speed",
         "5",
         "--start-time",
-        "1000",
+        "1767225600000",
         "--agents",
         "3",
     ];
     let plan = plan_of(&flags, &example("queue-happy-path.toml"));
     assert_eq!(plan.sim.seed, 99);
     assert_eq!(plan.speed, ccsim::units::Speed::Factor(5.0));
-    assert_eq!(plan.sim.start, SimTime::from_millis(1000));
+    assert_eq!(plan.sim.start, SimTime::from_millis(1_767_225_600_000));
     assert_eq!(plan.sim.agents.len(), 3);
 }
 

@@ -46,7 +46,7 @@ async fn schedule(seed: u64, speed: f64) -> (Instant, SimTime, Recorder) {
     let mut engine = Engine::new(plan);
     let store = RecordStore::default();
     let builder = EventBuilder::default();
-    let mut source = SimSource::new(|| engine.next_happening(), Some(&store), &builder);
+    let mut source = SimSource::new(|budget| engine.pull(budget), Some(&store), &builder);
     let config = DeliveryConfig::new(Transport::Null, &options, seed);
     let mut rec = Recorder::default();
     let t0 = Instant::now();
@@ -178,7 +178,7 @@ async fn a_change_is_hidden_while_its_event_waits_and_shown_once_it_is_handed_ov
     let mut engine = Engine::new(plan);
     let store = RecordStore::default();
     let builder = EventBuilder::default();
-    let mut source = SimSource::new(|| engine.next_happening(), Some(&store), &builder);
+    let mut source = SimSource::new(|budget| engine.pull(budget), Some(&store), &builder);
     let config = DeliveryConfig::new(Transport::Null, &options, 7)
         .with_handover(std::sync::Arc::new(store.clone()));
     let mut watcher = Watcher {

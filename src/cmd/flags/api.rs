@@ -61,6 +61,18 @@ pub struct ApiArgs {
 impl ApiArgs {
     /// The validated API configuration these flags ask for.
     pub fn plan(&self) -> Result<ApiPlan, UsageError> {
+        if self.api == ApiAddr::Off {
+            let idle = [
+                ("--api-auth", self.api_auth),
+                ("--api-linger", self.api_linger > Span::ZERO),
+                ("--retain-for", self.retain_for.is_some()),
+            ];
+            if let Some((flag, _)) = idle.iter().find(|(_, given)| *given) {
+                return Err(UsageError(format!(
+                    "{flag} has no effect with --api off (no API is served): drop one of them"
+                )));
+            }
+        }
         let zone = self.credentials.api_tz;
         let auth = if self.api_auth {
             let credentials = self.credentials.credentials("--api-auth")?;
@@ -232,6 +244,29 @@ mod tests {
             .plan()
             .expect("valid");
         assert!(matches!(plan.listen, ApiListen::Off));
+    }
+
+    #[test]
+    fn api_off_refuses_the_flags_it_makes_meaningless() {
+        for (flag, value) in [
+            ("--api-auth", None),
+            ("--api-linger", Some("30s")),
+            ("--retain-for", Some("5m")),
+        ] {
+            let mut args = vec!["--api", "off", flag];
+            args.extend(value);
+            let err = parse(&args).unwrap().plan().unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("{flag} has no effect with --api off (no API is served): drop one of them")
+            );
+        }
+        assert!(
+            parse(&["--api", "off", "--api-linger", "0s"])
+                .unwrap()
+                .plan()
+                .is_ok()
+        );
     }
 
     #[test]

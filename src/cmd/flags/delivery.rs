@@ -81,6 +81,9 @@ pub fn parse_secrets(s: &str) -> Result<SecretList, String> {
     Ok(SecretList(out))
 }
 
+/// `--retry-base` when not given.
+const DEFAULT_RETRY_BASE: Span = Span::from_millis(100);
+
 /// Delivery flags.
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryArgs {
@@ -89,13 +92,14 @@ pub struct DeliveryArgs {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
-    /// Most events emitted but not finished (queued or in flight); beyond it the scheduler
-    /// waits, and the wait shows as schedule lateness. Default: max(16 × concurrency, 4096).
+    /// Most events emitted but not finished (queued or in flight), at most 10000000; beyond
+    /// it the scheduler waits, and the wait shows as schedule lateness. Default:
+    /// max(16 × concurrency, 4096).
     #[arg(long, env = "CCSIM_MAX_BACKLOG", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_backlog: Option<u32>,
 
-    /// Per-attempt timeout.
+    /// Per-attempt timeout, more than 0s and at most 1h.
     #[arg(
         long,
         env = "CCSIM_TIMEOUT",
@@ -104,8 +108,9 @@ pub struct DeliveryArgs {
     )]
     pub timeout: Span,
 
-    /// Retries after a failed attempt (the platform makes 3).
-    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3)]
+    /// Retries after a failed attempt (the platform makes 3), at most 100.
+    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
     /// Spacing of retries: at once (the platform), or exponential with full jitter.
@@ -117,17 +122,13 @@ pub struct DeliveryArgs {
     )]
     pub retry_backoff: BackoffKind,
 
-    /// Exponential backoff: the ceiling of the first retry's wait (doubling after).
-    #[arg(
-        long,
-        env = "CCSIM_RETRY_BASE",
-        value_name = "DURATION",
-        default_value = "100ms"
-    )]
-    pub retry_base: Span,
+    /// Exponential backoff: the ceiling of the first retry's wait (doubling after), at
+    /// most --retry-cap. Only with --retry-backoff exponential. Default: 100ms.
+    #[arg(long, env = "CCSIM_RETRY_BASE", value_name = "DURATION")]
+    pub retry_base: Option<Span>,
 
     /// Longest wait before a retry, for the backoff and for a receiver's Retry-After
-    /// (honoured on 429 and 503).
+    /// (honoured on 429 and 503); at most 1h.
     #[arg(
         long,
         env = "CCSIM_RETRY_CAP",
@@ -140,7 +141,7 @@ pub struct DeliveryArgs {
     #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
     pub success: Success,
 
-    /// After an interrupt, how long in-flight attempts may finish.
+    /// After an interrupt, how long in-flight attempts may finish (at most 1h).
     #[arg(
         long,
         env = "CCSIM_GRACE",
@@ -186,7 +187,7 @@ pub struct DeliveryArgs {
     pub reorder_rate: Probability,
 
     /// Random extra delay before each event's first attempt: `MAX` or `MIN..MAX`
-    /// (e.g. `200ms`, `0..200ms`, `50ms..200ms`); deterministic by seed.
+    /// (e.g. `200ms`, `0..200ms`, `50ms..200ms`), MAX at most 1h; deterministic by seed.
     #[arg(
         long,
         env = "CCSIM_JITTER",
@@ -196,30 +197,69 @@ pub struct DeliveryArgs {
     pub jitter: Jitter,
 }
 
+/// The longest wait any delivery flag may ask for (`--timeout`, `--grace`, `--retry-base`,
+/// `--retry-cap`, `--jitter`): an hour. A webhook that needs longer is not being tested,
+/// it is being waited for.
+pub const DELIVERY_WAIT_LIMIT: Span = Span::from_millis(3_600_000);
+
+/// `value` of `flag` if it is at most `limit`.
+pub(crate) fn at_most(flag: &str, value: Span, limit: Span) -> Result<Span, UsageError> {
+    value
+        .check_at_most(limit, flag)
+        .map_err(|e| UsageError(e.to_string()))
+}
+
 impl DeliveryArgs {
-    /// Validates the flags.
+    /// Validates the flags: each wait within [`DELIVERY_WAIT_LIMIT`], and no flag that the
+    /// others make meaningless.
     pub fn options(&self) -> Result<DeliveryOptions, UsageError> {
         if self.timeout.as_micros() == 0 {
             return Err(UsageError("--timeout: must be more than 0s".into()));
         }
-        let backoff = match self.retry_backoff {
-            BackoffKind::Immediate => Backoff::Immediate,
-            BackoffKind::Exponential => {
-                if self.retry_base.as_micros() == 0 {
+        let limit = DELIVERY_WAIT_LIMIT;
+        at_most("--timeout", self.timeout, limit)?;
+        at_most("--grace", self.grace, limit)?;
+        let retry_cap = at_most("--retry-cap", self.retry_cap, limit)?;
+        let jitter_max =
+            Span::from_micros(u64::try_from(self.jitter.max.as_micros()).unwrap_or(u64::MAX));
+        if jitter_max > limit {
+            return Err(UsageError(format!(
+                "--jitter: at most {limit}, got {}",
+                self.jitter
+            )));
+        }
+        if self.retries == 0 && self.retry_backoff == BackoffKind::Exponential {
+            return Err(UsageError(
+                "--retry-backoff exponential has no effect with --retries 0 (nothing is \
+                 retried): drop one of them"
+                    .into(),
+            ));
+        }
+        let backoff = match (self.retry_backoff, self.retry_base) {
+            (BackoffKind::Immediate, None) => Backoff::Immediate,
+            (BackoffKind::Immediate, Some(_)) => {
+                return Err(UsageError(
+                    "--retry-base spaces exponential retries: it needs --retry-backoff \
+                     exponential (retries are immediate by default)"
+                        .into(),
+                ));
+            }
+            (BackoffKind::Exponential, base) => {
+                let base = base.unwrap_or(DEFAULT_RETRY_BASE);
+                if base.as_micros() == 0 {
                     return Err(UsageError(
                         "--retry-base: must be more than 0s with --retry-backoff exponential"
                             .into(),
                     ));
                 }
-                if self.retry_cap < self.retry_base {
+                if retry_cap < base {
                     return Err(UsageError(format!(
-                        "--retry-cap: {} is less than --retry-base {}",
-                        self.retry_cap, self.retry_base
+                        "--retry-cap: {retry_cap} is less than --retry-base {base}"
                     )));
                 }
                 Backoff::Exponential {
-                    base: self.retry_base.as_std(),
-                    cap: self.retry_cap.as_std(),
+                    base: base.as_std(),
+                    cap: retry_cap.as_std(),
                 }
             }
         };
@@ -348,6 +388,48 @@ mod tests {
         let err = options(&["--retry-backoff", "exponential", "--retry-base", "0"]).unwrap_err();
         assert!(
             err.starts_with("--retry-base: must be more than 0s"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_retry_base_without_exponential_backoff_is_refused_naming_both() {
+        let err = options(&["--retry-base", "10s", "--retry-cap", "1s"]).unwrap_err();
+        assert!(
+            err.starts_with(
+                "--retry-base spaces exponential retries: it needs --retry-backoff exponential"
+            ),
+            "{err}"
+        );
+        let o = options(&["--retry-cap", "50ms"]).unwrap();
+        assert_eq!(o.retry.backoff, Backoff::Immediate);
+        assert_eq!(o.retry.max_retry_after, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn exponential_backoff_without_retries_is_refused_naming_both() {
+        let err = options(&["--retries", "0", "--retry-backoff", "exponential"]).unwrap_err();
+        assert!(
+            err.starts_with("--retry-backoff exponential has no effect with --retries 0"),
+            "{err}"
+        );
+        assert!(options(&["--retries", "0"]).is_ok());
+    }
+
+    #[test]
+    fn every_delivery_wait_is_at_most_an_hour() {
+        assert!(options(&["--timeout", "1h", "--grace", "1h", "--jitter", "1h"]).is_ok());
+        for (flag, value, message) in [
+            ("--timeout", "61m", "--timeout: at most 1h, got 1h1m"),
+            ("--grace", "2h", "--grace: at most 1h, got 2h"),
+            ("--retry-cap", "1d", "--retry-cap: at most 1h, got 1d"),
+            ("--jitter", "0..90m", "--jitter: at most 1h, got 0s..1h30m"),
+        ] {
+            assert_eq!(options(&[flag, value]).unwrap_err(), message);
+        }
+        let err = options(&["--jitter", "0..213503982d"]).unwrap_err();
+        assert!(
+            err.contains("--jitter") && err.contains("the limit is 365d"),
             "{err}"
         );
     }

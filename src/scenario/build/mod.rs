@@ -20,7 +20,7 @@ use crate::scenario::reader::ParsedFile;
 use crate::sim::agents::AgentPool;
 use crate::sim::engine::Engine;
 use crate::sim::script::{PartyRef, ScriptCheck};
-use crate::sim::workload::{Mechanics, SimPlan, Workload};
+use crate::sim::workload::{DEFAULT_MAX_LIVE, Mechanics, SimPlan, Workload};
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
 
@@ -91,6 +91,7 @@ pub(super) fn build(
             workload: Workload::none(),
             scripted: Vec::new(),
             mechanics: Mechanics::default(),
+            max_live: DEFAULT_MAX_LIVE,
         },
     };
     let mut start_ms = None;

@@ -5,6 +5,7 @@
 //! (`schema`). The helpers below are shared by all four.
 
 mod mistakes;
+mod ranges;
 mod robustness;
 mod schema;
 mod valid_files;

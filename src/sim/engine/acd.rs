@@ -30,6 +30,7 @@ impl Engine {
                 self.plan.workload.behaviour.queue_timeout,
             )
         };
+        self.compact_waiting();
         self.waiting.push_back(key);
         self.queue_len += 1;
         self.acd_dispatch();
@@ -40,7 +41,9 @@ impl Engine {
             return; // an agent was free
         }
         self.stats.queued(conv.kind);
+        self.drop_stale_give_ups();
         if let Some(p) = patience {
+            self.give_ups += 1;
             self.after(
                 p,
                 Action::GiveUp {
@@ -50,6 +53,7 @@ impl Engine {
             );
         }
         if let Some(t) = timeout {
+            self.give_ups += 1;
             self.after(
                 t,
                 Action::GiveUp {
@@ -58,6 +62,39 @@ impl Engine {
                 },
             );
         }
+    }
+
+    /// Drops the give-up timers of callers who no longer wait, once they are most of them.
+    /// A caller an agent takes leaves up to two such timers behind until they fall due (a
+    /// day of patience at most); with many agents serving fast, they would pile up far
+    /// beyond the live conversations. Each caller waiting has at most two live give-up
+    /// timers, so past four per live conversation at least half are stale: dropping them
+    /// then costs no more than the timers that made it necessary.
+    fn drop_stale_give_ups(&mut self) {
+        if self.give_ups < 4 * self.convs.len() + 1024 {
+            return;
+        }
+        let convs = &self.convs;
+        let before = self.timers.len();
+        self.timers.retain(|action| match action {
+            Action::GiveUp { key, .. } => convs.get(key).is_some_and(|c| c.waiting_since.is_some()),
+            _ => true,
+        });
+        self.give_ups = self.give_ups.saturating_sub(before - self.timers.len());
+    }
+
+    /// Drops the entries of callers who stopped waiting once they are the majority of the
+    /// queue. Entries are deleted lazily, when they reach the front; with no agent ever
+    /// free the front never moves, and without this the queue would grow by one stale entry
+    /// per caller who gave up. Each compaction at least halves the queue, so its cost is
+    /// spread over the arrivals that grew it.
+    fn compact_waiting(&mut self) {
+        if self.waiting.len() < 2 * self.convs.len() + 64 {
+            return;
+        }
+        let convs = &self.convs;
+        self.waiting
+            .retain(|key| convs.get(key).is_some_and(|c| c.waiting_since.is_some()));
     }
 
     /// Matches waiting conversations with idle agents, first come first served.
@@ -227,6 +264,48 @@ mod tests {
             .next()
             .and_then(|t| t.parse().ok())
             .expect("a time")
+    }
+
+    #[test]
+    fn give_up_timers_of_callers_agents_took_do_not_pile_up() {
+        // Ten agents, twenty callers at once every 150 s: ten wait about a minute each round
+        // and leave a day of patience behind them, 5 760 stale timers a day.
+        let mut e = engine(10, |b, _| b.patience = Some(Dist::fixed(secs(86_400))));
+        for round in 0..2_000 {
+            for _ in 0..20 {
+                e.arrival(round * 150_000, ConvType::Queue);
+            }
+        }
+        let mut most = 0;
+        while let Some((at, action)) = e.timers.pop() {
+            e.now = at;
+            e.handle(action);
+            most = most.max(e.give_ups);
+        }
+        assert!(most <= 4 * 30 + 1024 + 2, "{most} give-up timers");
+        assert_eq!(e.outcomes(ConvType::Queue), [(Outcome::Completed, 40_000)]);
+    }
+
+    #[test]
+    fn the_waiting_queue_drops_callers_who_gave_up_even_when_no_agent_ever_frees() {
+        // No agent at all: the front of the queue never moves, and every caller gives up
+        // after a second.
+        let mut e = engine(0, |b, _| b.patience = Some(Dist::fixed(secs(1))));
+        for n in 0..10_000 {
+            e.arrival(n * 2_000, ConvType::Queue);
+        }
+        let mut longest = 0;
+        while let Some((at, action)) = e.timers.pop() {
+            e.now = at;
+            e.handle(action);
+            longest = longest.max(e.waiting.len());
+        }
+        // At most one caller is live at a time: twice that plus the slack, plus the newcomer.
+        assert!(longest <= 67, "{longest} entries for one live caller");
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::AbandonedWaiting, 10_000)]
+        );
     }
 
     #[test]

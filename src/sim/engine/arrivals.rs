@@ -64,6 +64,12 @@ impl Engine {
     /// fixes every id and payload of a seeded run: `tests/it/golden.rs` fails if it changes.
     pub(super) fn arrive(&mut self, kind: ConvType) {
         self.stats.offered(kind);
+        if self.convs.len() >= self.plan.max_live {
+            // At capacity: turned away before any draw, so a run that never reaches its
+            // bound draws exactly what it drew before the bound existed.
+            self.stats.finished(kind, Outcome::Overflow);
+            return;
+        }
         let key = self.next_key;
         self.next_key += 1;
         let mut draws = self.draw();
@@ -195,6 +201,54 @@ mod tests {
         e.arrival(0, ConvType::CallOut);
         assert!(e.transcript().is_empty());
         assert_eq!(e.outcomes(ConvType::CallOut), [(Outcome::NoIdleAgent, 1)]);
+    }
+
+    #[test]
+    fn arrivals_beyond_the_live_limit_are_turned_away_as_overflow() {
+        // One agent, at most three live conversations: one talking, two waiting.
+        let mut e = engine(1, |_, _| {});
+        e.plan.max_live = 3;
+        for n in 0..10 {
+            e.arrival(n * 100, ConvType::Queue);
+        }
+        let mut most = 0;
+        while e.next_happening().is_some() {
+            most = most.max(e.live());
+        }
+        assert!(most <= 3, "{most} live");
+        assert_eq!(
+            e.outcomes(ConvType::Queue),
+            [(Outcome::Completed, 3), (Outcome::Overflow, 7)]
+        );
+        let stats = &e.stats.by_type[&ConvType::Queue];
+        assert_eq!((stats.offered, stats.failed), (10, 7));
+        // Once the queue has room again, callers are taken in again.
+        e.arrival(1_000_000, ConvType::Queue);
+        while e.next_happening().is_some() {}
+        assert_eq!(e.outcomes(ConvType::Queue)[0], (Outcome::Completed, 4));
+    }
+
+    #[test]
+    fn a_pull_with_a_budget_gives_up_before_finding_a_happening_and_resumes() {
+        // The queue call takes the one agent, so the 50 calls placed next find none: 50
+        // actions in a row that make no happening.
+        let mut e = engine(1, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        for n in 1..=50 {
+            e.arrival(n, ConvType::CallOut);
+        }
+        let mut busy = 0;
+        let mut happenings = 0;
+        loop {
+            match e.pull(4) {
+                super::super::Pull::Happening(_) => happenings += 1,
+                super::super::Pull::Busy => busy += 1,
+                super::super::Pull::Done => break,
+            }
+        }
+        assert!(busy >= 10, "{busy} busy pulls");
+        assert_eq!(happenings, 6, "the queue call's life");
+        assert_eq!(e.outcomes(ConvType::CallOut), [(Outcome::NoIdleAgent, 50)]);
     }
 
     #[test]

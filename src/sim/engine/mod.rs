@@ -60,7 +60,20 @@ use action::{Action, Step};
 use conv::{Conv, ScriptSlot};
 use timers::Timers;
 
-/// The simulation engine. Pull happenings with [`Engine::next`].
+/// What [`Engine::pull`] found within its budget.
+#[derive(Debug)]
+pub enum Pull {
+    /// The next happening in time order.
+    Happening(Happening),
+    /// The budget of actions ran out before any happening: ask again (after letting other
+    /// tasks run).
+    Busy,
+    /// The simulation is over.
+    Done,
+}
+
+/// The simulation engine. Pull happenings with [`Engine::next`] (to the next happening,
+/// however long that takes) or [`Engine::pull`] (at most a budget of actions per call).
 pub struct Engine {
     /// The simulated clock: the instant of the action being handled.
     now: SimTime,
@@ -103,6 +116,9 @@ pub struct Engine {
     queue_drained_at: Option<SimTime>,
     /// The instant of the last happening pulled.
     last_happening: SimTime,
+    /// Give-up timers (patience, queue timeout) scheduled and not yet due; those of callers
+    /// an agent took meanwhile are stale and dropped in bulk once they dominate.
+    give_ups: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -154,6 +170,7 @@ impl Engine {
             queue_at_arrivals_end: None,
             queue_drained_at: None,
             last_happening: plan_start,
+            give_ups: 0,
         };
         for kind in engine.plan.workload.types() {
             engine.schedule_next_arrival(kind);
@@ -201,11 +218,28 @@ impl Engine {
     /// The next happening in time order, or `None` when the simulation is over.
     pub fn next_happening(&mut self) -> Option<Happening> {
         loop {
+            match self.pull(usize::MAX) {
+                Pull::Happening(h) => return Some(h),
+                Pull::Busy => {}
+                Pull::Done => return None,
+            }
+        }
+    }
+
+    /// The next happening, handling at most `budget` due actions to find it. Many actions
+    /// make no happening (an arrival turned away, a caller starting to wait, a stale
+    /// timer), so under overload the next happening may be millions of actions away: a
+    /// caller that must stay responsive (the delivery loop) pulls with a budget and yields
+    /// between calls.
+    pub fn pull(&mut self, budget: usize) -> Pull {
+        for _ in 0..budget {
             if let Some(h) = self.out.pop_front() {
                 self.last_happening = h.at;
-                return Some(h);
+                return Pull::Happening(h);
             }
-            let (at, action) = self.timers.pop()?;
+            let Some((at, action)) = self.timers.pop() else {
+                return Pull::Done;
+            };
             if at > self.arrivals_end {
                 self.note_arrivals_end();
             }
@@ -218,6 +252,18 @@ impl Engine {
                 self.queue_drained_at = Some(self.now);
             }
         }
+        match self.out.pop_front() {
+            Some(h) => {
+                self.last_happening = h.at;
+                Pull::Happening(h)
+            }
+            None => Pull::Busy,
+        }
+    }
+
+    /// Conversations live now (waiting, ringing or talking).
+    pub fn live(&self) -> usize {
+        self.convs.len()
     }
 
     /// The clock is about to pass the end of arrivals: the ACD queue as it stands is the
@@ -297,7 +343,10 @@ impl Engine {
                 self.schedule_next_arrival(kind);
                 self.arrive(kind);
             }
-            Action::GiveUp { key, cause } => self.give_up(key, cause),
+            Action::GiveUp { key, cause } => {
+                self.give_ups = self.give_ups.saturating_sub(1);
+                self.give_up(key, cause);
+            }
             Action::AgentFree(agent) => self.wrap_up_over(agent),
             Action::Step { key, step } => self.step(key, step),
             Action::Script { conv, step } => self.script_step(conv, step),

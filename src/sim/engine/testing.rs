@@ -16,7 +16,7 @@ use crate::sim::agents::AgentPool;
 use crate::sim::behaviour::Behaviour;
 use crate::sim::dist::Dist;
 use crate::sim::mechanics::Mechanics;
-use crate::sim::workload::{SimPlan, Workload};
+use crate::sim::workload::{DEFAULT_MAX_LIVE, SimPlan, Workload};
 use crate::time::SimTime;
 use crate::units::{Probability, Span};
 
@@ -79,6 +79,7 @@ pub(super) fn plan(agents: usize, behaviour: Behaviour) -> SimPlan {
         },
         scripted: Vec::new(),
         mechanics: mechanics(),
+        max_live: DEFAULT_MAX_LIVE,
     }
 }
 

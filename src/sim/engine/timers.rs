@@ -75,6 +75,16 @@ impl<T> Timers<T> {
         let top = self.heap.pop()?;
         Some((top.at, top.item))
     }
+
+    /// Keeps only the items `keep` says to, each at its instant and in its order.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        self.heap.retain(|e| keep(&e.item));
+    }
+
+    /// How many items are scheduled.
+    pub(super) fn len(&self) -> usize {
+        self.heap.len()
+    }
 }
 
 #[cfg(test)]
@@ -119,5 +129,21 @@ mod tests {
             assert_eq!(timers.pop(), Some((SimTime::from_millis(at), n)));
         }
         assert_eq!(timers.pop(), None);
+    }
+
+    #[test]
+    fn retained_items_keep_their_order() {
+        let mut timers = Timers::default();
+        for n in 0..100u64 {
+            timers.push(SimTime::from_millis((n % 7) as i64), n);
+        }
+        timers.retain(|n| n % 3 != 0);
+        assert_eq!(timers.len(), 66);
+        let mut last = (SimTime::from_millis(-1), 0);
+        while let Some((at, n)) = timers.pop() {
+            assert_ne!(n % 3, 0);
+            assert!((at, n) > last, "{at:?} {n} after {last:?}");
+            last = (at, n);
+        }
     }
 }
