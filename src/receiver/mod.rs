@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 use chrono::FixedOffset;
 
 use crate::api::auth::{ApiCredentials, sign_request};
+use crate::api::listener::Slots;
+use crate::api::serve::{ServeLimits, serve};
 use crate::delivery::signing::{self, WebhookSecret};
 use contract::{ContractChecker, ContractRules, ContractSummary};
 
@@ -230,15 +232,24 @@ impl Receiver {
             .with_state(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` fires.
+    /// Serves on `listener` until `shutdown` fires, with the API's connection bounds and
+    /// timeouts (`api::serve`), so idle or slow clients cannot lock senders out.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: CancellationToken,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+        let limits = ServeLimits::default();
+        serve(
+            listener,
+            self.router(),
+            Slots::new(limits.connections),
+            limits.header_timeout,
+            shutdown,
+            |stream| stream,
+        )
+        .await;
+        Ok(())
     }
 
     /// Binds `addr` and serves in the background; returns the bound address.
