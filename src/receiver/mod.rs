@@ -7,6 +7,7 @@
 //! `--delay`) so a sender's retries can be seen.
 
 pub mod contract;
+pub mod escape;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +29,7 @@ use crate::api::listener::Slots;
 use crate::api::serve::{ServeLimits, serve};
 use crate::delivery::signing::{self, WebhookSecret};
 use contract::{ContractChecker, ContractRules, ContractSummary};
+use escape::for_terminal;
 
 /// How far a `webhook-timestamp` may be from now, like the official libraries.
 const SIGNATURE_TOLERANCE_S: i64 = 300;
@@ -108,13 +110,24 @@ impl ApiLookup {
     pub async fn members_line(&self, id: &str) -> String {
         match self.fetch(id).await {
             Ok(v) => describe_record(id, &v),
-            Err(e) => format!("  record {id}: {e}"),
+            Err(e) => record_error(id, &e),
         }
     }
 }
 
-/// Describes a record envelope `{"code","msg","data":{…,"members":[…]}}` in one line.
+/// The line saying why the record of `id` could not be read, escaped for a terminal.
+pub fn record_error(id: &str, why: &str) -> String {
+    format!("  record {}: {}", for_terminal(id), for_terminal(why))
+}
+
+/// Describes a record envelope `{"code","msg","data":{…,"members":[…]}}` in one line,
+/// every text from the answer escaped for a terminal.
 pub fn describe_record(id: &str, v: &serde_json::Value) -> String {
+    let line = describe_record_raw(id, v);
+    for_terminal(&line).into_owned()
+}
+
+fn describe_record_raw(id: &str, v: &serde_json::Value) -> String {
     let code = v.get("code").and_then(|c| c.as_str()).unwrap_or("?");
     if code != "000000" {
         let msg = v.get("msg").and_then(|c| c.as_str()).unwrap_or("");
@@ -287,13 +300,17 @@ impl Receiver {
             return Some("request without webhook-id header".into());
         };
         let Some(ts) = header(signing::HEADER_TIMESTAMP).and_then(|t| t.parse::<i64>().ok()) else {
-            return Some(format!("{id}: webhook-timestamp missing or not an integer"));
+            return Some(format!(
+                "{}: webhook-timestamp missing or not an integer",
+                for_terminal(id)
+            ));
         };
         let sig = header(signing::HEADER_SIGNATURE).unwrap_or("");
         let now = chrono::Utc::now().timestamp();
         signing::verify(&self.secrets, id, ts, body, sig, now, SIGNATURE_TOLERANCE_S)
             .err()
             .map(|e| format!("{id}: bad signature: {e}"))
+            .map(|problem| for_terminal(&problem).into_owned())
     }
 }
 
@@ -340,7 +357,7 @@ async fn accept(
         if rx.print && parts_changed {
             match &record {
                 Ok(v) => println!("{}", describe_record(&id, v)),
-                Err(e) => println!("  record {id}: {e}"),
+                Err(e) => println!("{}", record_error(&id, e)),
             }
         }
         if let Ok(mut checker) = rx.checker.lock() {
@@ -363,8 +380,13 @@ fn conversation_of(body: &[u8]) -> Option<(String, String)> {
     Some((v.get("id")?.as_str()?.to_owned(), event))
 }
 
-/// A readable one-line description of an event body.
+/// A readable one-line description of an event body, every text from the body escaped
+/// for a terminal.
 pub fn describe(body: &[u8]) -> String {
+    for_terminal(&describe_raw(body)).into_owned()
+}
+
+fn describe_raw(body: &[u8]) -> String {
     let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
         return format!("(not a JSON object) {}", String::from_utf8_lossy(body));
