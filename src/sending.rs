@@ -78,7 +78,12 @@ impl Target {
                     .context("receiver url")?;
                 Target {
                     desc: format!("{url} (built-in receiver)"),
-                    transport: Transport::http(url, options.timeout, options.concurrency)?,
+                    transport: Transport::http(
+                        url,
+                        options.timeout,
+                        options.concurrency,
+                        &options.tls,
+                    )?,
                     built_in: Some(receiver),
                 }
             }
@@ -87,7 +92,12 @@ impl Target {
                     .await
                     .map_err(RunError::Unreachable)?;
                 Target {
-                    transport: Transport::http(url.clone(), options.timeout, options.concurrency)?,
+                    transport: Transport::http(
+                        url.clone(),
+                        options.timeout,
+                        options.concurrency,
+                        &options.tls,
+                    )?,
                     desc: url.to_string(),
                     built_in: None,
                 }
