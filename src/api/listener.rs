@@ -2,20 +2,28 @@
 //! being one request at a time per connection, so at most that many requests), and a
 //! connection that is not serving a request cannot keep a newcomer out. Each accepted
 //! connection holds a [`Slot`] until it closes; when every slot is taken, [`Slots::admit`]
-//! sheds the least recently active *idle* connection (no request in service: an idle
-//! keep-alive connection, one that never sent anything, or one still dribbling its request
-//! head) to make room, as Apache's event MPM closes idle keep-alive connections when it
-//! runs out of workers. A connection with a request in service is never shed; when every
-//! slot is serving a request, the newcomer waits for one to finish. Used by `serve`, for
-//! the API and the built-in receiver.
+//! sheds the least recently active *idle* connection (no request in service, and none
+//! begun or answered for [`SHED_GRACE`]: an idle keep-alive connection, one that never
+//! sent anything, or one still dribbling its request head) to make room, as Apache's
+//! event MPM closes idle keep-alive connections when it runs out of workers. The grace
+//! lets a new connection's first request be read, and an active keep-alive client keep
+//! its connection, while a flood churns. A connection with a request in service is never
+//! shed; when no connection can be shed, the newcomer waits. Used by `serve`, for the API
+//! and the built-in receiver.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
+
+/// How often a newcomer waiting for a slot looks again for an idle connection to shed.
+pub const RECHECK: Duration = Duration::from_millis(50);
+/// How long after its opening, or its last request's start or end, a connection may not
+/// be shed.
+pub const SHED_GRACE: Duration = Duration::from_secs(1);
 
 /// The slots of one server, shared by its accepting threads.
 pub struct Slots {
@@ -23,6 +31,7 @@ pub struct Slots {
     open: Mutex<HashMap<u64, Arc<ConnState>>>,
     next_id: AtomicU64,
     epoch: Instant,
+    grace_ms: u64,
 }
 
 impl std::fmt::Debug for Slots {
@@ -47,13 +56,19 @@ struct ConnState {
 }
 
 impl Slots {
-    /// `limit` slots (at least one).
+    /// `limit` slots (at least one), shedding after [`SHED_GRACE`].
     pub fn new(limit: usize) -> Arc<Self> {
+        Self::with_grace(limit, SHED_GRACE)
+    }
+
+    /// `limit` slots (at least one), shedding only connections idle for `grace`.
+    pub fn with_grace(limit: usize, grace: Duration) -> Arc<Self> {
         Arc::new(Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
             open: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
             epoch: Instant::now(),
+            grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
         })
     }
 
@@ -76,14 +91,19 @@ impl Slots {
     }
 
     /// A slot for a newly accepted connection: a free one, or the one an idle connection
-    /// gives up when shed; waits only while every slot is serving a request. `None` when
+    /// gives up when shed; waits only while every slot is serving a request (looking
+    /// again every [`RECHECK`] for a connection that has become idle since). `None` when
     /// the semaphore is closed (never, in practice).
     pub async fn admit(self: &Arc<Self>) -> Option<Slot> {
-        let permit = match self.permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                self.shed_one();
-                self.permits.clone().acquire_owned().await.ok()?
+        let permit = loop {
+            if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+                break permit;
+            }
+            self.shed_one();
+            if let Ok(permit) =
+                tokio::time::timeout(RECHECK, self.permits.clone().acquire_owned()).await
+            {
+                break permit.ok()?;
             }
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -104,11 +124,13 @@ impl Slots {
 
     /// Asks the least recently active idle connection to close; whether there was one.
     fn shed_one(&self) -> bool {
+        let now = self.now_ms();
         let open = self.lock();
         let victim = open
             .values()
             .filter(|c| c.in_service.load(Ordering::Acquire) == 0)
             .filter(|c| !c.chosen.load(Ordering::Acquire))
+            .filter(|c| now.saturating_sub(c.last_active.load(Ordering::Relaxed)) >= self.grace_ms)
             .min_by_key(|c| c.last_active.load(Ordering::Relaxed));
         match victim {
             Some(c) if !c.chosen.swap(true, Ordering::AcqRel) => {
@@ -198,7 +220,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_house_sheds_the_least_recently_active_idle_connection() {
-        let slots = Slots::new(3);
+        let slots = Slots::with_grace(3, Duration::ZERO);
         let busy = slots.admit().await.unwrap();
         let _request = busy.serving();
         let old_idle = slots.admit().await.unwrap();
@@ -218,8 +240,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_newcomer_waiting_on_busy_connections_sheds_one_once_it_is_idle() {
+        let slots = Slots::with_grace(1, Duration::ZERO);
+        let busy = slots.admit().await.unwrap();
+        let request = busy.serving();
+        let newcomer = tokio::spawn({
+            let slots = slots.clone();
+            async move { slots.admit().await.map(|s| s.id) }
+        });
+        tokio::time::sleep(RECHECK * 2).await;
+        assert!(!busy.shed().is_cancelled(), "busy: not shed");
+        drop(request);
+        // Still open, but idle now: the waiting newcomer sheds it.
+        busy.shed().cancelled().await;
+        drop(busy);
+        assert!(newcomer.await.unwrap().is_some());
+    }
+
+    #[tokio::test]
     async fn connections_serving_a_request_are_never_shed() {
-        let slots = Slots::new(1);
+        let slots = Slots::with_grace(1, Duration::ZERO);
         let busy = slots.admit().await.unwrap();
         let request = busy.serving();
         assert!(!slots.shed_one(), "nothing idle to shed");
@@ -228,5 +268,15 @@ mod tests {
         assert!(slots.shed_one());
         assert!(busy.shed().is_cancelled());
         assert!(!slots.shed_one(), "a connection is shed once");
+    }
+
+    #[tokio::test]
+    async fn a_connection_active_within_the_grace_is_not_shed() {
+        let slots = Slots::with_grace(1, Duration::from_secs(3600));
+        let fresh = slots.admit().await.unwrap();
+        assert!(!slots.shed_one(), "just opened");
+        drop(fresh.serving());
+        assert!(!slots.shed_one(), "just answered");
+        assert!(!fresh.shed().is_cancelled());
     }
 }

@@ -158,7 +158,8 @@ mod tests {
 
     #[test]
     fn only_hypers_automatic_parse_error_answers_are_replaced() {
-        let auto = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let auto =
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
         let answer = String::from_utf8(replacement(auto).unwrap()).unwrap();
         assert!(
             answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),

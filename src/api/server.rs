@@ -44,8 +44,8 @@ use super::auth::{self, AuthPolicy};
 use super::error::{self, ApiError};
 use super::listener::Slots;
 use super::parse_errors::EnvelopeParseErrors;
-use super::serve::{self as serving, ServeLimits};
 use super::render::Renderer;
+use super::serve::{self as serving, ServeLimits};
 use super::store::RecordStore;
 use crate::event::profile::UnknownRecord;
 

@@ -73,7 +73,12 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_unchanged_whatever_its_script() {
-        for text in ["", "queue 0c37ab", "客户 张三 📞", "agent-004 (call c1, mode 1)"] {
+        for text in [
+            "",
+            "queue 0c37ab",
+            "客户 张三 📞",
+            "agent-004 (call c1, mode 1)",
+        ] {
             assert!(matches!(for_terminal(text), Cow::Borrowed(t) if t == text));
         }
     }

@@ -60,6 +60,9 @@ impl ApiLookup {
         Self {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(2))
+                // Below the API's idle timeout, so a kept connection is never reused just
+                // as the API closes it.
+                .pool_idle_timeout(Duration::from_secs(20))
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),
@@ -389,7 +392,16 @@ pub fn describe(body: &[u8]) -> String {
 fn describe_raw(body: &[u8]) -> String {
     let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
-        return format!("(not a JSON object) {}", String::from_utf8_lossy(body));
+        const PREVIEW: usize = 200;
+        let text = String::from_utf8_lossy(body);
+        return match text.char_indices().nth(PREVIEW) {
+            Some((end, _)) => format!(
+                "(not a JSON object, {} bytes) {}…",
+                body.len(),
+                &text[..end]
+            ),
+            None => format!("(not a JSON object) {text}"),
+        };
     };
     let field = |k: &str| {
         obj.get(k)
@@ -468,6 +480,16 @@ mod tests {
         let failed = (0..10_000).filter(|&n| rx.fails(n)).count();
         assert!((2_700..3_300).contains(&failed), "{failed}");
         assert!(!(0..100).any(|n| Receiver::new(false).fails(n)));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_shown_escaped_and_at_most_200_characters_long() {
+        assert_eq!(describe(b"oops\r\n"), r"(not a JSON object) oops\r\n");
+        let long = describe(&[b'x'; 10_000]);
+        assert_eq!(
+            long,
+            format!("(not a JSON object, 10000 bytes) {}…", "x".repeat(200))
+        );
     }
 
     #[test]

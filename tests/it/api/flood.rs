@@ -44,13 +44,20 @@ async fn exchange(stream: &mut TcpStream, request: &[u8]) -> String {
             if let Some(end) = text.find("\r\n\r\n") {
                 let len: usize = text[..end]
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_owned)
+                    })
                     .map_or(0, |v| v.trim().parse().expect("a length"));
                 if got.len() >= end + 4 + len {
                     return text;
                 }
             }
-            assert!(n > 0, "the connection closed before a whole answer: {text:?}");
+            assert!(
+                n > 0,
+                "the connection closed before a whole answer: {text:?}"
+            );
         }
     })
     .await
@@ -69,8 +76,7 @@ async fn connect(addr: std::net::SocketAddr) -> TcpStream {
 }
 
 #[tokio::test]
-async fn a_legitimate_request_is_answered_while_idle_and_slowloris_connections_fill_every_slot()
-{
+async fn a_legitimate_request_is_answered_while_idle_and_slowloris_connections_fill_every_slot() {
     const SLOTS: usize = 8;
     let (addr, stop) = start(ServeLimits {
         connections: SLOTS,
@@ -106,7 +112,11 @@ async fn a_legitimate_request_is_answered_while_idle_and_slowloris_connections_f
             let _ = s.write_all(b"s").await;
         }
     }
-    assert_eq!(flood.len(), 3 * SLOTS, "the flood is still open on our side");
+    assert_eq!(
+        flood.len(),
+        3 * SLOTS,
+        "the flood is still open on our side"
+    );
     stop.cancel();
 }
 

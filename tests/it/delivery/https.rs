@@ -154,7 +154,10 @@ async fn the_tls_flags_have_environment_variables_and_a_bad_ca_file_is_a_usage_e
         command.output().unwrap()
     };
     let ca = rx.ca_pem.display().to_string();
-    for env in [[("CCSIM_CA_CERT", ca.as_str())], [("CCSIM_INSECURE", "true")]] {
+    for env in [
+        [("CCSIM_CA_CERT", ca.as_str())],
+        [("CCSIM_INSECURE", "true")],
+    ] {
         let o = tokio::task::block_in_place(|| run(&env, &[]));
         assert_eq!(
             o.status.code(),

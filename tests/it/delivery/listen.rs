@@ -204,7 +204,8 @@ async fn listen_escapes_terminal_controls_line_breaks_and_bidi_overrides_from_th
                "id":"0123456789abcdef0123456789abcdef","type":"queue","user_data":hostile})
         .to_string(),
         json!({"action":"event_notify","event":format!("callcenter.x{hostile}"),
-               "id":hostile}).to_string(),
+               "id":hostile})
+        .to_string(),
         format!("not json {hostile}"),
     ];
     for body in &bodies {
@@ -221,7 +222,10 @@ async fn listen_escapes_terminal_controls_line_breaks_and_bidi_overrides_from_th
     let (out, err, _) = interrupt(child, stderr);
     for text in [&out, &err] {
         for bad in ['\u{1b}', '\r', '\u{202e}', '\u{2066}', '\u{85}'] {
-            assert!(!text.contains(bad), "{bad:?} reached the terminal: {text:?}");
+            assert!(
+                !text.contains(bad),
+                "{bad:?} reached the terminal: {text:?}"
+            );
         }
     }
     let lines: Vec<&str> = out.lines().collect();

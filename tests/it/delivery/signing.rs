@@ -193,7 +193,10 @@ fn find_or_install_python() -> Result<String, String> {
     if imports_standardwebhooks(&python) {
         Ok(python.display().to_string())
     } else {
-        Err(format!("{} cannot import standardwebhooks", python.display()))
+        Err(format!(
+            "{} cannot import standardwebhooks",
+            python.display()
+        ))
     }
 }
 
