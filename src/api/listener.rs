@@ -3,7 +3,7 @@
 //! connection that is not serving a request cannot keep a newcomer out. Each accepted
 //! connection holds a [`Slot`] until it closes; when every slot is taken, [`Slots::admit`]
 //! sheds the least recently active *idle* connection (no request in service, and none
-//! begun or answered for [`SHED_GRACE`]: an idle keep-alive connection, one that never
+//! begun or answered for [`SHED_GRACE`], a quarter second: an idle keep-alive connection, one that never
 //! sent anything, or one still dribbling its request head) to make room, as Apache's
 //! event MPM closes idle keep-alive connections when it runs out of workers. The grace
 //! lets a new connection's first request be read, and an active keep-alive client keep
@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub const RECHECK: Duration = Duration::from_millis(50);
 /// How long after its opening, or its last request's start or end, a connection may not
 /// be shed.
-pub const SHED_GRACE: Duration = Duration::from_secs(1);
+pub const SHED_GRACE: Duration = Duration::from_millis(250);
 
 /// The slots of one server, shared by its accepting threads.
 pub struct Slots {
