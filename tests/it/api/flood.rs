@@ -137,9 +137,9 @@ async fn idle_and_dribbling_connections_are_closed_by_the_header_timeout() {
                         return;
                     }
                 }
-                match tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await {
-                    Ok(Ok(0) | Err(_)) => return,
-                    Ok(Ok(_)) | Err(_) => {}
+                let read = tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf));
+                if let Ok(Ok(0) | Err(_)) = read.await {
+                    return;
                 }
             }
         })
