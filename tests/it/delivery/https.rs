@@ -174,3 +174,23 @@ async fn the_tls_flags_have_environment_variables_and_a_bad_ca_file_is_a_usage_e
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_https_receiver_that_refuses_a_large_body_early_is_reported_by_its_status() {
+    use ccsim::delivery::https::TlsOptions;
+    use ccsim::delivery::transport::Transport;
+    let rx = TlsReceiver::start().await;
+    let tls = TlsOptions {
+        insecure: true,
+        extra_roots: Vec::new(),
+    };
+    let url = reqwest::Url::parse(&rx.url).unwrap();
+    let transport = Transport::http(url, std::time::Duration::from_secs(10), 1, &tls).unwrap();
+    // The built-in receiver answers 413 to a body over 2 MB.
+    let body = bytes::Bytes::from(vec![b'x'; 10 * 1024 * 1024]);
+    let attempt = transport.open().attempt(&body, &Vec::new()).await;
+    assert_eq!(
+        attempt.result,
+        ccsim::delivery::attempt::AttemptResult::Status(413)
+    );
+}
