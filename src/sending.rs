@@ -63,7 +63,9 @@ impl Target {
                 built_in: None,
             },
             TargetSpec::BuiltIn => {
+                // A slot for each delivery worker's connection, however many.
                 let mut receiver = Receiver::new(false)
+                    .with_max_connections(options.concurrency)
                     .with_rules(rules)
                     .with_secrets(options.signer.secrets().to_vec());
                 if let Some(lookup) = lookup {

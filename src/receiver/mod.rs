@@ -186,6 +186,8 @@ pub struct Receiver {
     faults: Faults,
     requests: Arc<AtomicU64>,
     api: Option<ApiLookup>,
+    /// Most connections served at once (0: the default, `api::serve`'s).
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -232,6 +234,13 @@ impl Receiver {
         self
     }
 
+    /// Serves up to `n` connections at once (at least the default), so a sender with
+    /// that many connections, each kept busy, is never left waiting for a slot.
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
     /// The contract summary so far.
     pub fn summary(&self, complete: bool) -> ContractSummary {
         self.checker
@@ -259,7 +268,7 @@ impl Receiver {
         serve(
             listener,
             self.router(),
-            Slots::new(limits.connections),
+            Slots::new(limits.connections.max(self.max_connections)),
             limits.header_timeout,
             shutdown,
             |stream| stream,
