@@ -63,7 +63,9 @@ impl Target {
                 built_in: None,
             },
             TargetSpec::BuiltIn => {
+                // A slot for each delivery worker's connection, however many.
                 let mut receiver = Receiver::new(false)
+                    .with_max_connections(options.concurrency)
                     .with_rules(rules)
                     .with_secrets(options.signer.secrets().to_vec());
                 if let Some(lookup) = lookup {
@@ -78,7 +80,12 @@ impl Target {
                     .context("receiver url")?;
                 Target {
                     desc: format!("{url} (built-in receiver)"),
-                    transport: Transport::http(url, options.timeout, options.concurrency)?,
+                    transport: Transport::http(
+                        url,
+                        options.timeout,
+                        options.concurrency,
+                        &options.tls,
+                    )?,
                     built_in: Some(receiver),
                 }
             }
@@ -87,7 +94,12 @@ impl Target {
                     .await
                     .map_err(RunError::Unreachable)?;
                 Target {
-                    transport: Transport::http(url.clone(), options.timeout, options.concurrency)?,
+                    transport: Transport::http(
+                        url.clone(),
+                        options.timeout,
+                        options.concurrency,
+                        &options.tls,
+                    )?,
                     desc: url.to_string(),
                     built_in: None,
                 }

@@ -108,6 +108,15 @@ pub fn envelope(code: Code, data: &[u8]) -> Response {
 /// `{"code":…,"msg":…,"data":<data>}` with `data` written by `write_data` straight into
 /// the one response buffer.
 pub fn envelope_with(code: Code, write_data: impl FnOnce(&mut Vec<u8>)) -> Response {
+    json_response(envelope_body(code, write_data))
+}
+
+/// The bytes of `{"code":…,"msg":…,"data":<data>}`, `data` already serialized.
+pub fn envelope_bytes(code: Code, data: &[u8]) -> Vec<u8> {
+    envelope_body(code, |out| out.extend_from_slice(data))
+}
+
+fn envelope_body(code: Code, write_data: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut body = Vec::with_capacity(1024);
     body.extend_from_slice(br#"{"code":""#);
     body.extend_from_slice(code.code.as_bytes());
@@ -116,7 +125,7 @@ pub fn envelope_with(code: Code, write_data: impl FnOnce(&mut Vec<u8>)) -> Respo
     body.extend_from_slice(br#"","data":"#);
     write_data(&mut body);
     body.push(b'}');
-    json_response(body)
+    body
 }
 
 /// A 200 response with a JSON body.

@@ -8,7 +8,9 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod listener;
+pub mod parse_errors;
 pub mod render;
+pub mod serve;
 pub mod server;
 pub mod staging;
 pub mod store;

@@ -12,8 +12,10 @@
 //! Anything else: 404 (no such path) or 405 (wrong method) with the platform envelope
 //! `000002`; a declared body over [`BODY_LIMIT`] gets 413 (with auth, POST and PUT bodies
 //! are read up to the limit to be verified; other bodies are never read); with auth,
-//! `/v1/…` requests are verified first (401 plain text). At most [`DEFAULT_CONCURRENCY`]
-//! connections are served at once ([`LimitedListener`]).
+//! requests in the platform's auth scope (`/v*/**`) are verified first (401 plain text);
+//! a request too malformed to route gets its 400, 414 or 431 with the envelope `000001`
+//! (`parse_errors`). At most [`DEFAULT_CONCURRENCY`] connections are served at once, and
+//! idle or slow clients cannot hold them (`serve`).
 //!
 //! Threads: like nginx's workers, the API runs on its own threads, one single-threaded
 //! runtime per core, each accepting from the shared listening socket. A request is parsed,
@@ -35,20 +37,22 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthPolicy};
 use super::error::{self, ApiError};
-use super::listener::LimitedListener;
+use super::listener::Slots;
+use super::parse_errors::EnvelopeParseErrors;
 use super::render::Renderer;
+use super::serve::{self as serving, ServeLimits};
 use super::store::RecordStore;
 use crate::event::profile::UnknownRecord;
 
 /// Largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Most connections (so requests) served at once.
-pub const DEFAULT_CONCURRENCY: usize = 1024;
+pub const DEFAULT_CONCURRENCY: usize = serving::DEFAULT_CONNECTIONS;
 /// Largest page `size` (the platform's `PageSizeTooLargeException` limit).
 pub const MAX_PAGE_SIZE: u64 = 1000;
 /// The OpenAPI document served at `/openapi.json`.
@@ -124,19 +128,30 @@ pub async fn spawn(
     state: ApiState,
     shutdown: CancellationToken,
 ) -> io::Result<SocketAddr> {
+    spawn_with(listener, state, shutdown, ServeLimits::default()).await
+}
+
+/// [`spawn`] with other connection bounds (tests use a few slots).
+pub async fn spawn_with(
+    listener: TcpListener,
+    state: ApiState,
+    shutdown: CancellationToken,
+    limits: ServeLimits,
+) -> io::Result<SocketAddr> {
     let addr = listener.local_addr()?;
     let socket = listener.into_std()?;
-    let permits = Arc::new(Semaphore::new(DEFAULT_CONCURRENCY));
+    let slots = Slots::new(limits.connections);
     let workers = std::thread::available_parallelism()
         .map_or(1, NonZeroUsize::get)
         .min(MAX_WORKERS);
     for i in 0..workers {
         let socket = socket.try_clone()?;
-        let (state, shutdown, permits) = (state.clone(), shutdown.clone(), permits.clone());
+        let (state, shutdown, slots) = (state.clone(), shutdown.clone(), slots.clone());
         let (ready, started) = oneshot::channel();
+        let timeout = limits.header_timeout;
         std::thread::Builder::new()
             .name(format!("ccsim-api-{i}"))
-            .spawn(move || worker(socket, state, shutdown, permits, ready))?;
+            .spawn(move || worker(socket, state, shutdown, slots, timeout, ready))?;
         started
             .await
             .map_err(|_| io::Error::other("an API worker thread died at start"))??;
@@ -150,7 +165,8 @@ fn worker(
     socket: std::net::TcpListener,
     state: ApiState,
     shutdown: CancellationToken,
-    permits: Arc<Semaphore>,
+    slots: Arc<Slots>,
+    header_timeout: std::time::Duration,
     ready: oneshot::Sender<io::Result<()>>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -172,11 +188,15 @@ fn worker(
             }
         };
         let _ = ready.send(Ok(()));
-        let listener = LimitedListener::sharing(listener, permits);
-        // An error here means the socket failed; the run goes on without the API.
-        let _ = axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        serving::serve(
+            listener,
+            router(state),
+            slots,
+            header_timeout,
+            shutdown,
+            EnvelopeParseErrors::new,
+        )
+        .await;
     });
 }
 
@@ -283,13 +303,13 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Verifies `/v*/…` requests when auth is on: the platform's signed headers, checked by
+/// Verifies requests in [`in_auth_scope`] when auth is on: the platform's signed headers, checked by
 /// [`super::auth::verify`] (`docs/api.md`, "Authentication").
 async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let Some(policy) = &state.inner.auth else {
         return next.run(request).await;
     };
-    if !is_versioned(request.uri().path()) {
+    if !in_auth_scope(request.uri().path()) {
         return next.run(request).await;
     }
     if declared_length(request.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
@@ -327,13 +347,11 @@ async fn authenticate(State(state): State<ApiState>, request: Request, next: Nex
     }
 }
 
-/// Whether `path` is under `/v<digits>/`, the scope of the platform's auth filter.
-fn is_versioned(path: &str) -> bool {
-    path.strip_prefix("/v")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(version, _)| {
-            !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
-        })
+/// Whether `path` is in the platform's auth filter's scope, the Spring pattern `/v*/**`:
+/// its first segment starts with `v` (`/v1/…`, `/v2/x`, `/v1`), so an unknown path there
+/// answers 401 before 404, as on the platform; `/openapi.json` is outside.
+fn in_auth_scope(path: &str) -> bool {
+    path.starts_with("/v")
 }
 
 #[cfg(test)]
@@ -388,12 +406,12 @@ mod tests {
     }
 
     #[test]
-    fn only_versioned_paths_are_authenticated() {
-        assert!(is_versioned("/v1/account/x"));
-        assert!(is_versioned("/v22/"));
-        assert!(!is_versioned("/openapi.json"));
-        assert!(!is_versioned("/v/x"));
-        assert!(!is_versioned("/vx/x"));
-        assert!(!is_versioned("/v1"));
+    fn the_auth_scope_is_the_platforms_v_star_pattern() {
+        for path in ["/v1/account/x", "/v22/", "/v2/x", "/v1", "/vx/x", "/v"] {
+            assert!(in_auth_scope(path), "{path}");
+        }
+        for path in ["/openapi.json", "/", "/x/v1/account", "/V1/x"] {
+            assert!(!in_auth_scope(path), "{path}");
+        }
     }
 }

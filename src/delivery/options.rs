@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::https::TlsOptions;
 use super::retry::{RetryPolicy, SuccessRule};
 use super::robustness::Robustness;
 use super::signing::Signer;
@@ -50,4 +51,6 @@ pub struct DeliveryOptions {
     pub ordering: OrderingMode,
     /// Duplicates, reordering, jitter.
     pub robustness: Robustness,
+    /// How `https://` targets' certificates are checked.
+    pub tls: TlsOptions,
 }

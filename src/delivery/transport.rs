@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::attempt::{Attempt, AttemptResult, ExtraHeaders};
 use super::h1::{H1Conn, H1Target};
-use super::https::HttpsTarget;
+use super::https::{HttpsTarget, TlsOptions};
 
 // `run` imports the reachability check from here.
 pub use super::preflight::preflight;
@@ -28,8 +28,14 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// An HTTP transport; an `https://` one pools up to `concurrency` idle connections.
-    pub fn http(url: reqwest::Url, timeout: Duration, concurrency: usize) -> anyhow::Result<Self> {
+    /// An HTTP transport; an `https://` one pools up to `concurrency` idle connections and
+    /// checks certificates as `tls` says.
+    pub fn http(
+        url: reqwest::Url,
+        timeout: Duration,
+        concurrency: usize,
+        tls: &TlsOptions,
+    ) -> anyhow::Result<Self> {
         if url.scheme() == "http" {
             return Ok(Transport::Http(H1Target::new(&url, timeout)?));
         }
@@ -37,6 +43,7 @@ impl Transport {
             url,
             timeout,
             concurrency,
+            tls,
         )?))
     }
 
@@ -87,7 +94,7 @@ mod tests {
 
     fn transport(url: &str) -> Transport {
         let url = reqwest::Url::parse(url).unwrap();
-        Transport::http(url, Duration::from_secs(2), 4).unwrap()
+        Transport::http(url, Duration::from_secs(2), 4, &TlsOptions::default()).unwrap()
     }
 
     #[tokio::test]

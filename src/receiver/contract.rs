@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::escape::for_terminal;
 use crate::conversation::ConvType;
 use crate::event::EventKind;
 
@@ -219,9 +220,10 @@ impl ContractChecker {
         self.example(p);
     }
 
+    /// Keeps `p` as an example, escaped for printing: it may quote the sender's text.
     fn example(&mut self, p: String) {
         if self.summary.examples.len() < MAX_EXAMPLES {
-            self.summary.examples.push(p);
+            self.summary.examples.push(for_terminal(&p).into_owned());
         }
     }
 

@@ -7,6 +7,7 @@
 //! `--delay`) so a sender's retries can be seen.
 
 pub mod contract;
+pub mod escape;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,9 +25,12 @@ use tokio_util::sync::CancellationToken;
 use chrono::FixedOffset;
 
 use crate::api::auth::{ApiCredentials, sign_request};
+use crate::api::listener::Slots;
+use crate::api::serve::{ServeLimits, serve};
 use crate::delivery::signing::{self, WebhookSecret};
 use crate::units::Count;
 use contract::{ContractChecker, ContractRules, ContractSummary};
+use escape::for_terminal;
 
 /// How far a `webhook-timestamp` may be from now, like the official libraries.
 const SIGNATURE_TOLERANCE_S: i64 = 300;
@@ -57,6 +61,9 @@ impl ApiLookup {
         Self {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(2))
+                // Below the API's idle timeout, so a kept connection is never reused just
+                // as the API closes it.
+                .pool_idle_timeout(Duration::from_secs(20))
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),
@@ -107,13 +114,24 @@ impl ApiLookup {
     pub async fn members_line(&self, id: &str) -> String {
         match self.fetch(id).await {
             Ok(v) => describe_record(id, &v),
-            Err(e) => format!("  record {id}: {e}"),
+            Err(e) => record_error(id, &e),
         }
     }
 }
 
-/// Describes a record envelope `{"code","msg","data":{…,"members":[…]}}` in one line.
+/// The line saying why the record of `id` could not be read, escaped for a terminal.
+pub fn record_error(id: &str, why: &str) -> String {
+    format!("  record {}: {}", for_terminal(id), for_terminal(why))
+}
+
+/// Describes a record envelope `{"code","msg","data":{…,"members":[…]}}` in one line,
+/// every text from the answer escaped for a terminal.
 pub fn describe_record(id: &str, v: &serde_json::Value) -> String {
+    let line = describe_record_raw(id, v);
+    for_terminal(&line).into_owned()
+}
+
+fn describe_record_raw(id: &str, v: &serde_json::Value) -> String {
     let code = v.get("code").and_then(|c| c.as_str()).unwrap_or("?");
     if code != "000000" {
         let msg = v.get("msg").and_then(|c| c.as_str()).unwrap_or("");
@@ -169,6 +187,8 @@ pub struct Receiver {
     faults: Faults,
     requests: Arc<AtomicU64>,
     api: Option<ApiLookup>,
+    /// Most connections served at once (0: the default, `api::serve`'s).
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -215,6 +235,13 @@ impl Receiver {
         self
     }
 
+    /// Serves up to `n` connections at once (at least the default), so a sender with
+    /// that many connections, each kept busy, is never left waiting for a slot.
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
     /// The contract summary so far.
     pub fn summary(&self, complete: bool) -> ContractSummary {
         self.checker
@@ -231,15 +258,24 @@ impl Receiver {
             .with_state(self.clone())
     }
 
-    /// Serves on `listener` until `shutdown` fires.
+    /// Serves on `listener` until `shutdown` fires, with the API's connection bounds and
+    /// timeouts (`api::serve`), so idle or slow clients cannot lock senders out.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: CancellationToken,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+        let limits = ServeLimits::default();
+        serve(
+            listener,
+            self.router(),
+            Slots::new(limits.connections.max(self.max_connections)),
+            limits.header_timeout,
+            shutdown,
+            |stream| stream,
+        )
+        .await;
+        Ok(())
     }
 
     /// Binds `addr` and serves in the background; returns the bound address.
@@ -277,13 +313,17 @@ impl Receiver {
             return Some("request without webhook-id header".into());
         };
         let Some(ts) = header(signing::HEADER_TIMESTAMP).and_then(|t| t.parse::<i64>().ok()) else {
-            return Some(format!("{id}: webhook-timestamp missing or not an integer"));
+            return Some(format!(
+                "{}: webhook-timestamp missing or not an integer",
+                for_terminal(id)
+            ));
         };
         let sig = header(signing::HEADER_SIGNATURE).unwrap_or("");
         let now = chrono::Utc::now().timestamp();
         signing::verify(&self.secrets, id, ts, body, sig, now, SIGNATURE_TOLERANCE_S)
             .err()
             .map(|e| format!("{id}: bad signature: {e}"))
+            .map(|problem| for_terminal(&problem).into_owned())
     }
 }
 
@@ -337,7 +377,7 @@ async fn accept(
         if rx.print && parts_changed {
             match &record {
                 Ok(v) => println!("{}", describe_record(&id, v)),
-                Err(e) => println!("  record {id}: {e}"),
+                Err(e) => println!("{}", record_error(&id, e)),
             }
         }
         if let Ok(mut checker) = rx.checker.lock() {
@@ -360,11 +400,25 @@ fn conversation_of(body: &[u8]) -> Option<(String, String)> {
     Some((v.get("id")?.as_str()?.to_owned(), event))
 }
 
-/// A readable one-line description of an event body.
+/// A readable one-line description of an event body, every text from the body escaped
+/// for a terminal.
 pub fn describe(body: &[u8]) -> String {
+    for_terminal(&describe_raw(body)).into_owned()
+}
+
+fn describe_raw(body: &[u8]) -> String {
     let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
     else {
-        return format!("(not a JSON object) {}", String::from_utf8_lossy(body));
+        const PREVIEW: usize = 200;
+        let text = String::from_utf8_lossy(body);
+        return match text.char_indices().nth(PREVIEW) {
+            Some((end, _)) => format!(
+                "(not a JSON object, {} bytes) {}…",
+                body.len(),
+                &text[..end]
+            ),
+            None => format!("(not a JSON object) {text}"),
+        };
     };
     let field = |k: &str| {
         obj.get(k)
@@ -445,6 +499,16 @@ mod tests {
         let failed = (0..10_000).filter(|&n| rx.fails(n)).count();
         assert!((2_700..3_300).contains(&failed), "{failed}");
         assert!(!(0..100).any(|n| Receiver::new(false).fails(n)));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_shown_escaped_and_at_most_200_characters_long() {
+        assert_eq!(describe(b"oops\r\n"), r"(not a JSON object) oops\r\n");
+        let long = describe(&[b'x'; 10_000]);
+        assert_eq!(
+            long,
+            format!("(not a JSON object, 10000 bytes) {}…", "x".repeat(200))
+        );
     }
 
     #[test]

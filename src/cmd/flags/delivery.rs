@@ -4,9 +4,12 @@
 //! Secrets are parsed straight into [`WebhookSecret`]s, so no `Debug` of the arguments can
 //! print one.
 
+use std::path::PathBuf;
+
 use clap::Args;
 
 use super::choices::{Ordering, Success};
+use crate::delivery::https::{TlsOptions, read_ca_certs};
 use crate::delivery::options::DeliveryOptions;
 use crate::delivery::retry::{Backoff, RetryPolicy};
 use crate::delivery::robustness::{Jitter, Robustness};
@@ -195,6 +198,17 @@ pub struct DeliveryArgs {
         default_value = "0"
     )]
     pub jitter: Jitter,
+
+    /// https:// targets: accept any certificate for any host name, as the platform does
+    /// (self-signed, expired, another host's). Without it the certificate must chain to
+    /// Mozilla's roots or to a --ca-cert.
+    #[arg(long, env = "CCSIM_INSECURE")]
+    pub insecure: bool,
+
+    /// https:// targets: also trust the CA certificates in this PEM file (a private CA, or
+    /// a receiver's self-signed certificate).
+    #[arg(long, env = "CCSIM_CA_CERT", value_name = "FILE.pem")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The longest wait any delivery flag may ask for (`--timeout`, `--grace`, `--retry-base`,
@@ -263,6 +277,10 @@ impl DeliveryArgs {
                 }
             }
         };
+        let extra_roots = match &self.ca_cert {
+            Some(path) => read_ca_certs(path).map_err(|e| UsageError(format!("--ca-cert: {e}")))?,
+            None => Vec::new(),
+        };
         let concurrency = self.concurrency as usize;
         let max_backlog = match self.max_backlog {
             Some(n) => (n as usize).max(1),
@@ -290,6 +308,10 @@ impl DeliveryArgs {
                 duplicate_rate: self.duplicate_rate.get(),
                 reorder_rate: self.reorder_rate.get(),
                 jitter: self.jitter,
+            },
+            tls: TlsOptions {
+                insecure: self.insecure,
+                extra_roots,
             },
         })
     }
@@ -430,6 +452,26 @@ mod tests {
         let err = options(&["--jitter", "0..213503982d"]).unwrap_err();
         assert!(
             err.contains("--jitter") && err.contains("the limit is 365d"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tls_flags_are_carried_and_a_ca_file_must_hold_a_certificate() {
+        let o = options(&[]).unwrap();
+        assert!(!o.tls.insecure && o.tls.extra_roots.is_empty());
+        assert!(options(&["--insecure"]).unwrap().tls.insecure);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate").unwrap();
+        let err = options(&["--ca-cert", path.to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.starts_with("--ca-cert: ") && err.contains("holds no PEM certificate"),
+            "{err}"
+        );
+        let err = options(&["--ca-cert", "/nonexistent/ca.pem"]).unwrap_err();
+        assert!(
+            err.starts_with("--ca-cert: cannot read /nonexistent/ca.pem"),
             "{err}"
         );
     }

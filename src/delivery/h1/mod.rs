@@ -120,15 +120,14 @@ impl H1Target {
         conn.buf.clear();
         if let Err(e) = stream.write_all(&conn.out).await {
             if !reused {
-                return Err(format!("error sending request: {e}"));
+                return early_answer(&mut stream, &mut conn.buf, &e).await;
             }
             // The server closed the idle connection just now, before reading anything:
             // once more on a fresh one.
             stream = self.connect().await?;
-            stream
-                .write_all(&conn.out)
-                .await
-                .map_err(|e| format!("error sending request: {e}"))?;
+            if let Err(e) = stream.write_all(&conn.out).await {
+                return early_answer(&mut stream, &mut conn.buf, &e).await;
+            }
         }
         let answer = response::read(&mut stream, &mut conn.buf).await?;
         if answer.reusable {
@@ -148,6 +147,24 @@ impl H1Target {
             })?;
         let _ = stream.set_nodelay(true);
         Ok(stream)
+    }
+}
+
+/// After the request could not be written whole (`e`): the answer the receiver sent
+/// before closing, if it sent one (a 413 to a body it will not read, a 401 before the
+/// body), as HTTP clients such as curl and browsers report it; otherwise the write error.
+/// The connection is not kept either way.
+async fn early_answer(
+    stream: &mut TcpStream,
+    buf: &mut ReadBuf,
+    e: &std::io::Error,
+) -> Result<response::Response, String> {
+    match response::read(stream, buf).await {
+        Ok(answer) => Ok(response::Response {
+            reusable: false,
+            ..answer
+        }),
+        Err(_) => Err(format!("error sending request: {e}")),
     }
 }
 
@@ -246,6 +263,34 @@ mod tests {
         }
         drop(conn);
         assert_eq!(server.await.unwrap(), (2, 4));
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_answers_413_and_closes_mid_body_is_reported_as_its_413() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let t = target(listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut s, _) = listener.accept().await.unwrap();
+                // Read a little of the request, refuse it, close with the rest unread.
+                let mut head = [0u8; 1024];
+                let _ = s.read(&mut head).await.unwrap();
+                s.write_all(
+                    b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\
+                      Connection: close\r\n\r\ntoo large",
+                )
+                .await
+                .unwrap();
+            }
+        });
+        let body = vec![b'x'; 10 * 1024 * 1024];
+        let mut conn = H1Conn::default();
+        for _ in 0..2 {
+            let a = t.attempt(&mut conn, &body, &Vec::new()).await;
+            assert_eq!(a.result, AttemptResult::Status(413));
+            assert!(conn.stream.is_none(), "the connection is not kept");
+        }
+        server.await.unwrap();
     }
 
     #[tokio::test]

@@ -200,11 +200,19 @@ async fn a_request_signed_four_minutes_ago_is_still_valid() {
 }
 
 #[tokio::test]
-async fn unknown_v1_paths_are_authenticated_first_and_the_openapi_document_never() {
-    let answer = send(secured(), request("/v1/nothing/here", &[])).await;
-    assert_unauthorized(&answer, "没有找到授权凭证");
+async fn unknown_paths_in_the_auth_scope_are_authenticated_first_and_others_never() {
+    // The platform's filter covers `/v*/**` (docs/api.md, "Authentication").
+    for path in ["/v1/nothing/here", "/v2/x", "/v1", "/vx/y"] {
+        let answer = send(secured(), request(path, &[])).await;
+        assert_unauthorized(&answer, "没有找到授权凭证");
+        let headers = signed(path, &credentials(), TimeDelta::zero());
+        let answer = send(secured(), request(path, &as_refs(&headers))).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+    }
     let answer = send(secured(), request("/openapi.json", &[])).await;
     assert_eq!(answer.status, StatusCode::OK);
+    let answer = send(secured(), request("/x/v1/account", &[])).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

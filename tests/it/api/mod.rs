@@ -3,6 +3,7 @@
 
 mod auth;
 mod e2e;
+mod flood;
 mod lifecycle;
 mod openapi;
 mod retention;

@@ -203,3 +203,32 @@ async fn any_2xx_counts_only_with_success_2xx() {
         lenient.report.events.emitted
     );
 }
+
+/// The case: a 10 MB body to the built-in receiver, which answers 413 after
+/// reading part of it and closes, is reported as that 413, not as the broken write.
+#[tokio::test]
+async fn a_body_the_built_in_receiver_refuses_is_reported_as_its_413() {
+    use ccsim::delivery::attempt::AttemptResult;
+    use ccsim::delivery::https::TlsOptions;
+    use ccsim::delivery::transport::Transport;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let addr = ccsim::receiver::Receiver::new(false)
+        .spawn("127.0.0.1:0".parse().unwrap(), stop.clone())
+        .await
+        .unwrap();
+    let url = reqwest::Url::parse(&format!("http://{addr}/webhook")).unwrap();
+    let transport = Transport::http(
+        url,
+        std::time::Duration::from_secs(10),
+        1,
+        &TlsOptions::default(),
+    )
+    .unwrap();
+    let body = bytes::Bytes::from(vec![b'x'; 10 * 1024 * 1024]);
+    let mut conn = transport.open();
+    for _ in 0..3 {
+        let attempt = conn.attempt(&body, &Vec::new()).await;
+        assert_eq!(attempt.result, AttemptResult::Status(413));
+    }
+    stop.cancel();
+}

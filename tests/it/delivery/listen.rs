@@ -193,3 +193,46 @@ async fn listen_signs_its_lookups_for_an_api_that_requires_auth_and_finds_the_re
         "{rest}"
     );
 }
+
+#[tokio::test]
+async fn listen_escapes_terminal_controls_line_breaks_and_bidi_overrides_from_the_network() {
+    let (child, stderr, url) = spawn_listen(&[]);
+    let hostile = "\u{1b}[31mred\u{1b}[0m\rover\nnext\u{202e}desrever\u{2066}\u{85}";
+    let client = reqwest::Client::new();
+    let bodies = [
+        json!({"action":"event_notify","event":"callcenter.conversation.begin",
+               "id":"0123456789abcdef0123456789abcdef","type":"queue","user_data":hostile})
+        .to_string(),
+        json!({"action":"event_notify","event":format!("callcenter.x{hostile}"),
+               "id":hostile})
+        .to_string(),
+        format!("not json {hostile}"),
+    ];
+    for body in &bodies {
+        let status = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    let (out, err, _) = interrupt(child, stderr);
+    for text in [&out, &err] {
+        for bad in ['\u{1b}', '\r', '\u{202e}', '\u{2066}', '\u{85}'] {
+            assert!(
+                !text.contains(bad),
+                "{bad:?} reached the terminal: {text:?}"
+            );
+        }
+    }
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), bodies.len(), "one line per event: {out}");
+    assert!(
+        lines[0].contains(r"user_data=\u{1b}[31mred\u{1b}[0m\rover\nnext\u{202e}desrever"),
+        "{}",
+        lines[0]
+    );
+}

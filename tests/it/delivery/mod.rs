@@ -3,6 +3,7 @@
 
 mod connections;
 mod faults;
+mod https;
 mod interrupt;
 mod listen;
 mod replay;
