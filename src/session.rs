@@ -46,9 +46,9 @@ pub async fn run_plan(
                 .await
                 .context("cannot start the fake platform API")?;
             if !plan.output.quiet {
-                eprintln!(
+                crate::console::err(&format!(
                     "fake platform API on http://{addr}/ (GET /v1/account/{{account}}/callcenter/conversation/{{id}})"
-                );
+                ));
             }
             Some(addr)
         }
@@ -116,7 +116,7 @@ pub async fn run_plan(
     report.profile = plan.profile.name.as_str().to_owned();
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
-    let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
+    let result = outputs.finish(report, &target, &plan.delivery, &sent).await?;
     if let Some(addr) = api_addr {
         linger(plan.api.linger, addr, plan.output.quiet, &shutdown).await;
     }
@@ -139,7 +139,9 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
             || "until ctrl-c".to_owned(),
             |d| format!("for {d:.0?} (ctrl-c to stop)"),
         );
-        eprintln!("fake platform API still serving on http://{addr}/ {how_long}");
+        crate::console::err(&format!(
+            "fake platform API still serving on http://{addr}/ {how_long}"
+        ));
     }
     match wait {
         Some(d) => {

@@ -29,4 +29,5 @@ Examples:
   ccsim serve --api 127.0.0.1:8700            # the fake platform API alone, until ctrl-c
   ccsim sign --uri /v1/account/X/callcenter/conversation/ID   # auth headers for curl
 
-Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable";
+Exit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable
+            · 5 an output could not be written (docs/faults.md)";

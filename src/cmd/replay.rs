@@ -3,7 +3,9 @@
 //! `--speed`, with the same delivery options and the same report as `ccsim run`. Each
 //! event keeps its `seq`, hence its `webhook-id`; the extra sends of `--duplicate-rate`
 //! logged by the original run are skipped (the option may be given again). The log is
-//! streamed (`replay::LogIndex`), never held in memory.
+//! streamed (`replay::LogIndex`), never held in memory. A truncated last line and a
+//! second line with the same `seq` are skipped with a warning and counted in the report
+//! (`replay`) and the summary; the first line of a `seq` is the one replayed.
 
 use std::path::PathBuf;
 
@@ -17,7 +19,7 @@ use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{TargetSpec, parse_target};
 use crate::receiver::contract::ContractRules;
 use crate::replay::LogIndex;
-use crate::report::Report;
+use crate::report::{Report, ReplaySkips};
 use crate::report::collector::ReportMeta;
 use crate::sending::{Outputs, Target, send, speed_text};
 use crate::sim::stats::SimStats;
@@ -60,12 +62,14 @@ pub async fn replay(
     args: ReplayArgs,
     shutdown: CancellationToken,
 ) -> Result<(Report, Exit), RunError> {
+    let output = args.output.options(&[("FILE.jsonl", args.file.as_path())])?;
     let options = args.delivery.options()?;
     let target = match &args.target {
         None => TargetSpec::BuiltIn,
         Some(t) => parse_target(t)?,
     };
     let index = LogIndex::build(&args.file, args.only_failed).map_err(UsageError)?;
+    let skipped = index.skipped();
     let servers = shutdown.child_token();
     let _stop_servers = servers.clone().drop_guard();
     // A replay may be partial (--only-failed) or repeat what a receiver already saw, so
@@ -76,7 +80,7 @@ pub async fn replay(
     };
     let target = Target::start(&target, &options, rules, None, &servers).await?;
     let outputs = Outputs {
-        options: args.output.options(),
+        options: output,
         meta: ReportMeta {
             seed: args.seed,
             profile: "replay".into(),
@@ -106,7 +110,11 @@ pub async fn replay(
     report.seed = args.seed;
     report.profile = "replay".into();
     report.speed = speed_text(args.speed);
-    outputs.finish(report, &target, &options, &sent)
+    report.replay = Some(ReplaySkips {
+        truncated_lines: skipped.truncated,
+        duplicate_seq: skipped.duplicate_seq,
+    });
+    outputs.finish(report, &target, &options, &sent).await
 }
 
 /// Runs `ccsim replay`.

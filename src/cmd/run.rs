@@ -83,6 +83,11 @@ pub struct RunArgs {
 impl RunArgs {
     /// What these flags ask, as plain values.
     pub fn request(&self) -> Result<RunRequest, UsageError> {
+        let inputs: Vec<(&str, &std::path::Path)> = self
+            .scenarios
+            .iter()
+            .map(|p| ("scenario file", p.as_path()))
+            .collect();
         Ok(RunRequest {
             scenarios: self.scenarios.clone(),
             overrides: Overrides {
@@ -95,7 +100,7 @@ impl RunArgs {
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
             delivery: self.delivery.options()?,
-            output: self.output.options(),
+            output: self.output.options(&inputs)?,
             sl_threshold: self.sl_threshold,
             api: self.api.plan()?,
         })

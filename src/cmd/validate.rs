@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::Exit;
+use crate::console;
+use crate::error::{Exit, RunError};
 use crate::scenario::{Overrides, Problem, load_paths};
 use crate::time::SimTime;
 
@@ -50,19 +51,23 @@ fn count(n: usize, thing: &str) -> String {
     }
 }
 
-/// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2.
-pub fn exec(args: &ValidateArgs) -> Exit {
+/// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2 (5 when
+/// stdout cannot be written; a closed stdout is fine).
+pub fn exec(args: &ValidateArgs) -> Result<Exit, RunError> {
     let (ok, problems) = validate_files(&args.files);
+    let mut text = String::new();
     for line in &ok {
-        println!("{line}");
+        text.push_str(line);
+        text.push('\n');
     }
+    console::out_or_fail(&text)?;
     for p in &problems {
-        eprintln!("{p}");
+        console::err(&p.to_string());
     }
     if problems.is_empty() {
-        Exit::Ok
+        Ok(Exit::Ok)
     } else {
-        eprintln!("{} found", count(problems.len(), "problem"));
-        Exit::Usage
+        console::err(&format!("{} found", count(problems.len(), "problem")));
+        Ok(Exit::Usage)
     }
 }

@@ -6,6 +6,7 @@ pub mod contact_center;
 pub mod events_log;
 pub mod outputs;
 pub mod thresholds;
+pub mod writer;
 
 pub use outputs::OutputOptions;
 pub use thresholds::{ThresholdSpec, Thresholds};
@@ -60,6 +61,22 @@ pub struct Report {
     pub contract: Option<ContractSummary>,
     /// Threshold evaluation.
     pub thresholds: Thresholds,
+    /// Outputs that could not be written whole (the events log), each naming the file and
+    /// the OS error; non-empty means exit 5 (`docs/faults.md`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub output_errors: Vec<String>,
+    /// Lines of the replayed log that were skipped (`ccsim replay` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplaySkips>,
+}
+
+/// Lines `ccsim replay` skipped, each with a warning on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReplaySkips {
+    /// A last line without its newline that is not a whole event: a log cut short.
+    pub truncated_lines: u64,
+    /// Lines whose `seq` an earlier line already had (the first is replayed).
+    pub duplicate_seq: u64,
 }
 
 /// Event counts. Always `emitted = delivered + failed + cancelled`, counting each event
@@ -178,6 +195,18 @@ impl Report {
         }
         if self.interrupted {
             let _ = writeln!(s, "INTERRUPTED: partial results");
+        }
+        for e in &self.output_errors {
+            let _ = writeln!(s, "OUTPUT ERROR: {e}");
+        }
+        if let Some(r) = &self.replay
+            && r.truncated_lines + r.duplicate_seq > 0
+        {
+            let _ = writeln!(
+                s,
+                "replay skipped {} truncated line(s) and {} line(s) with a duplicate seq",
+                r.truncated_lines, r.duplicate_seq
+            );
         }
         let _ = writeln!(
             s,

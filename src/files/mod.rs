@@ -1,0 +1,11 @@
+//! Files as ccsim reads and writes them, safely: outputs that would overwrite an input or
+//! each other are refused ([`clash`]), reports are replaced whole, never truncated in place
+//! ([`replace`]), and files read whole are capped in size ([`whole`]).
+
+pub mod clash;
+pub mod replace;
+pub mod whole;
+
+pub use clash::refuse_clashes;
+pub use replace::{probe_replaceable, replace};
+pub use whole::{MAX_WHOLE_FILE, read_whole, read_whole_text};
