@@ -9,6 +9,7 @@ mod api;
 mod binary;
 mod delivery;
 mod erlang;
+mod faults;
 mod golden;
 mod layers;
 mod lifecycles;
