@@ -59,7 +59,9 @@ fn write_to(w: &mut impl Write, text: &str) -> Result<(), StdoutError> {
 /// report them.
 pub fn err(line: &str) {
     let mut e = std::io::stderr().lock();
-    let _ = e.write_all(line.as_bytes()).and_then(|()| e.write_all(b"\n"));
+    let _ = e
+        .write_all(line.as_bytes())
+        .and_then(|()| e.write_all(b"\n"));
     let _ = e.flush();
 }
 
@@ -144,7 +146,9 @@ mod tests {
         assert!(p.stopped.load(Ordering::Relaxed));
         assert_eq!(p.failure(), None);
         let p = LinePrinter::default();
-        p.settle(Err(StdoutError::Failed(std::io::ErrorKind::StorageFull.into())));
+        p.settle(Err(StdoutError::Failed(
+            std::io::ErrorKind::StorageFull.into(),
+        )));
         assert!(p.failure().unwrap().starts_with("cannot write to stdout"));
         p.settle(Err(StdoutError::Closed));
         assert!(p.failure().is_some(), "the first failure is kept");

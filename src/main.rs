@@ -71,10 +71,7 @@ fn interrupt_notice(command: &ccsim::cli::Command) -> &'static str {
 /// Watches for SIGINT, SIGTERM and SIGHUP on a thread of its own, with its own small
 /// runtime, so an interrupt is noticed whatever the main runtime is busy with; returns once
 /// the handlers are installed (a signal from then on is never the default kill).
-fn spawn_signal_watcher(
-    shutdown: CancellationToken,
-    notice: &'static str,
-) -> std::io::Result<()> {
+fn spawn_signal_watcher(shutdown: CancellationToken, notice: &'static str) -> std::io::Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("ccsim-signals".into())
@@ -117,6 +114,8 @@ async fn watch_signals(signals: &mut Signals, shutdown: &CancellationToken, noti
         }
         if shutdown.is_cancelled() {
             console::err("\nsecond interrupt: exiting now");
+            // Between two writes: the log ends at a line boundary, the report is whole.
+            let _no_more_writes = ccsim::files::stop_writes(Duration::from_secs(2));
             #[allow(
                 clippy::exit,
                 reason = "a second interrupt asks to stop without draining"

@@ -12,10 +12,10 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use crate::console;
 use crate::delivery::options::DeliveryOptions;
 use crate::delivery::transport::{Transport, preflight};
 use crate::delivery::{DeliveryConfig, DeliveryEnd, LiveCounters, Source, run_delivery};
-use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::files;
 use crate::plan::TargetSpec;

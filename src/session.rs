@@ -116,7 +116,9 @@ pub async fn run_plan(
     report.profile = plan.profile.name.as_str().to_owned();
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
-    let result = outputs.finish(report, &target, &plan.delivery, &sent).await?;
+    let result = outputs
+        .finish(report, &target, &plan.delivery, &sent)
+        .await?;
     if let Some(addr) = api_addr {
         linger(plan.api.linger, addr, plan.output.quiet, &shutdown).await;
     }

@@ -19,8 +19,8 @@ use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{TargetSpec, parse_target};
 use crate::receiver::contract::ContractRules;
 use crate::replay::LogIndex;
-use crate::report::{Report, ReplaySkips};
 use crate::report::collector::ReportMeta;
+use crate::report::{ReplaySkips, Report};
 use crate::sending::{Outputs, Target, send, speed_text};
 use crate::sim::stats::SimStats;
 use crate::units::{Span, Speed};
@@ -62,7 +62,9 @@ pub async fn replay(
     args: ReplayArgs,
     shutdown: CancellationToken,
 ) -> Result<(Report, Exit), RunError> {
-    let output = args.output.options(&[("FILE.jsonl", args.file.as_path())])?;
+    let output = args
+        .output
+        .options(&[("FILE.jsonl", args.file.as_path())])?;
     let options = args.delivery.options()?;
     let target = match &args.target {
         None => TargetSpec::BuiltIn,

@@ -152,6 +152,9 @@ mod tests {
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         assert_eq!(clash(&[("SCENARIO", &a)], &[("--report", &b)]), None);
         let null = Path::new("/dev/null");
-        assert_eq!(clash(&[], &[("--report", null), ("--events-log", null)]), None);
+        assert_eq!(
+            clash(&[], &[("--report", null), ("--events-log", null)]),
+            None
+        );
     }
 }

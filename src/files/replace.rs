@@ -32,6 +32,7 @@ pub fn temporary(path: &Path) -> PathBuf {
 
 /// Replaces `path` with `bytes` by way of a temporary file renamed over it.
 pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let _writing = super::writing();
     let (path, stream) = destination(path);
     if stream {
         return OpenOptions::new().write(true).open(&path)?.write_all(bytes);
@@ -74,7 +75,11 @@ mod tests {
         let path = dir.path().join("r.json");
         std::fs::write(&path, "old").unwrap();
         probe_replaceable(&path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"old", "the probe touches nothing");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"old",
+            "the probe touches nothing"
+        );
         replace(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

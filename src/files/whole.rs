@@ -15,8 +15,7 @@ pub fn read_whole(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err(
-            "not a regular file (a directory, device or pipe): only regular files are read"
-                .into(),
+            "not a regular file (a directory, device or pipe): only regular files are read".into(),
         );
     }
     let too_big = || format!("larger than the limit of {} MiB", limit / (1024 * 1024));
@@ -52,13 +51,24 @@ mod tests {
         assert!(read_whole(dir.path(), MAX_WHOLE_FILE).is_err());
         let link = dir.path().join("zero");
         std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-        assert!(read_whole(&link, MAX_WHOLE_FILE).unwrap_err().starts_with("not a regular"));
+        assert!(
+            read_whole(&link, MAX_WHOLE_FILE)
+                .unwrap_err()
+                .starts_with("not a regular")
+        );
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'a'; 2 * 1024 * 1024 + 1]).unwrap();
         let err = read_whole(&big, 2 * 1024 * 1024).unwrap_err();
         assert_eq!(err, "larger than the limit of 2 MiB");
-        assert_eq!(read_whole(&big, MAX_WHOLE_FILE).unwrap().len(), 2 * 1024 * 1024 + 1);
+        assert_eq!(
+            read_whole(&big, MAX_WHOLE_FILE).unwrap().len(),
+            2 * 1024 * 1024 + 1
+        );
         std::fs::write(&big, b"\xff").unwrap();
-        assert!(read_whole_text(&big, 10).unwrap_err().starts_with("not UTF-8"));
+        assert!(
+            read_whole_text(&big, 10)
+                .unwrap_err()
+                .starts_with("not UTF-8")
+        );
     }
 }

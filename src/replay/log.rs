@@ -428,7 +428,10 @@ mod tests {
     #[test]
     fn a_truncated_last_line_is_skipped_and_counted_not_fatal() {
         let whole = line(2, B, "failed", "");
-        let f = log_file(&[line(1, A, "failed", ""), whole[..whole.len() / 2].to_owned()]);
+        let f = log_file(&[
+            line(1, A, "failed", ""),
+            whole[..whole.len() / 2].to_owned(),
+        ]);
         let index = LogIndex::build(f.path(), false).unwrap();
         assert_eq!(
             index.skipped(),
@@ -443,9 +446,12 @@ mod tests {
             .collect();
         assert_eq!(seqs, [1]);
         // With its newline, the same line is a bad line, not a cut one.
-        let err =
-            LogIndex::from_reader(Path::new("x"), format!("{}\n", &whole[..9]).as_bytes(), false)
-                .unwrap_err();
+        let err = LogIndex::from_reader(
+            Path::new("x"),
+            format!("{}\n", &whole[..9]).as_bytes(),
+            false,
+        )
+        .unwrap_err();
         assert!(err.starts_with("1: not an events-log line"), "{err}");
     }
 

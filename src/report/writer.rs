@@ -142,12 +142,17 @@ impl Thread {
         let Some((path, file)) = &mut self.log else {
             return;
         };
-        match file.write_all(lines) {
+        let writing = files::writing();
+        let written = file.write_all(lines);
+        if written.is_err() {
+            // Cut a half-written batch back to the last whole line (best effort: a
+            // device such as /dev/full has no length).
+            let _ = file.set_len(self.log_len);
+        }
+        drop(writing);
+        match written {
             Ok(()) => self.log_len += lines.len() as u64,
             Err(e) => {
-                // Cut a half-written batch back to the last whole line (best effort: a
-                // device such as /dev/full has no length).
-                let _ = file.set_len(self.log_len);
                 let message = format!("cannot write the events log {}: {e}", path.display());
                 console::err(&format!(
                     "error: {message}; stopping the run (the log keeps every whole line \
@@ -195,7 +200,10 @@ mod tests {
         let w = OutputWriter::start(Some(("/dev/full".into(), full)), None, stop.clone()).unwrap();
         let failures = w.finish(b"a\n".to_vec()).await;
         let e = failures.events_log.unwrap();
-        assert!(e.starts_with("cannot write the events log /dev/full: "), "{e}");
+        assert!(
+            e.starts_with("cannot write the events log /dev/full: "),
+            "{e}"
+        );
         assert!(stop.is_cancelled(), "a failed log stops the run");
     }
 

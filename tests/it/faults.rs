@@ -125,21 +125,36 @@ fn an_output_that_is_an_input_or_the_other_output_is_refused_naming_both_flags()
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("s.toml");
     std::fs::write(&scenario, "# my scenario\n").unwrap();
-    let o = output(ccsim().arg("run").arg(&scenario).arg("--report").arg(&scenario));
+    let o = output(
+        ccsim()
+            .arg("run")
+            .arg(&scenario)
+            .arg("--report")
+            .arg(&scenario),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("--report ") && stderr(&o).contains("same file as scenario file"),
         "{}",
         stderr(&o)
     );
-    assert_eq!(std::fs::read_to_string(&scenario).unwrap(), "# my scenario\n");
+    assert_eq!(
+        std::fs::read_to_string(&scenario).unwrap(),
+        "# my scenario\n"
+    );
 
     // The log being replayed, named through a symbolic link.
     let log = dir.path().join("v.jsonl");
     std::fs::write(&log, "{}\n").unwrap();
     let link = dir.path().join("link.jsonl");
     std::os::unix::fs::symlink(&log, &link).unwrap();
-    let o = output(ccsim().arg("replay").arg(&log).arg("--events-log").arg(&link));
+    let o = output(
+        ccsim()
+            .arg("replay")
+            .arg(&log)
+            .arg("--events-log")
+            .arg(&link),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("--events-log ") && stderr(&o).contains("same file as FILE.jsonl"),
@@ -150,7 +165,13 @@ fn an_output_that_is_an_input_or_the_other_output_is_refused_naming_both_flags()
 
     // Two outputs, neither there yet.
     let x = dir.path().join("x");
-    let o = output(ccsim().args(["run", "--report"]).arg(&x).arg("--events-log").arg(&x));
+    let o = output(
+        ccsim()
+            .args(["run", "--report"])
+            .arg(&x)
+            .arg("--events-log")
+            .arg(&x),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("--report ") && stderr(&o).contains(" and --events-log "),
@@ -185,12 +206,34 @@ fn an_events_log_on_a_full_device_is_reported_at_once_and_the_final_report_still
     let errors = r["output_errors"].as_array().expect("output_errors");
     assert!(errors[0].as_str().unwrap().contains("/dev/full"), "{r}");
     assert!(stdout(&o).contains("OUTPUT ERROR: "), "{}", stdout(&o));
+
+    // A run that would go on for minutes stops at the first failed write.
+    let o = output(
+        ccsim()
+            .args([
+                "run", "--speed", "30", "--target", "null", "--api", "off", "--quiet",
+            ])
+            .args(["--events-log", "/dev/full", "--report"])
+            .arg(&report),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let r = json(&report).expect("a final report");
+    assert_eq!(r["interrupted"], true, "the run was stopped");
+    assert_eq!(r["partial"], false);
 }
 
 #[test]
 fn a_report_on_a_full_device_exits_5_naming_it() {
     let o = output(ccsim().args([
-        "run", "--speed", "max", "--target", "null", "--api", "off", "--quiet", "--report",
+        "run",
+        "--speed",
+        "max",
+        "--target",
+        "null",
+        "--api",
+        "off",
+        "--quiet",
+        "--report",
         "/dev/full",
     ]));
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
@@ -207,7 +250,9 @@ fn an_earlier_report_survives_a_kill_before_the_first_snapshot() {
     let (report, log) = (dir.path().join("r.json"), dir.path().join("e.jsonl"));
     std::fs::write(&report, "{\"earlier\":true}").unwrap();
     let mut child = ccsim()
-        .args(["run", "--quiet", "--speed", "1", "--api", "off", "--target", "null"])
+        .args([
+            "run", "--quiet", "--speed", "1", "--api", "off", "--target", "null",
+        ])
         .args(["--report-interval", "1h", "--report"])
         .arg(&report)
         .arg("--events-log")
@@ -234,7 +279,9 @@ fn an_earlier_report_survives_a_kill_before_the_first_snapshot() {
 /// A run at a pace that leaves time to signal it, with a snapshot every 100ms.
 fn slow_run(dir: &Path, target: &[&str]) -> Child {
     ccsim()
-        .args(["run", "--quiet", "--speed", "30", "--seed", "4", "--api", "off"])
+        .args([
+            "run", "--quiet", "--speed", "30", "--seed", "4", "--api", "off",
+        ])
         .args(target)
         .args(["--report-interval", "100ms", "--report"])
         .arg(dir.join("r.json"))
@@ -248,7 +295,8 @@ fn slow_run(dir: &Path, target: &[&str]) -> Child {
 
 fn wait_for_snapshot(report: &Path) {
     wait_until("a snapshot with events", || {
-        json(report).is_some_and(|v| v["partial"] == true && v["events"]["emitted"].as_u64() > Some(5))
+        json(report)
+            .is_some_and(|v| v["partial"] == true && v["events"]["emitted"].as_u64() > Some(5))
     });
 }
 
@@ -350,7 +398,8 @@ fn listen(stdout: Stdio) -> (Child, String, mpsc::Receiver<String>) {
 
 /// POSTs one event to `addr`; the status code.
 fn post(addr: &str) -> u16 {
-    let body = r#"{"event":"callcenter.conversation.begin","id":"0123456789abcdef0123456789abcdef"}"#;
+    let body =
+        r#"{"event":"callcenter.conversation.begin","id":"0123456789abcdef0123456789abcdef"}"#;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
@@ -380,7 +429,10 @@ fn listen_keeps_answering_when_its_stdout_is_closed_or_full() {
         wait_for_line(&lines, "events in", &mut rest);
         let o = wait_or_kill(child_take(&mut child));
         rest.extend(lines.try_iter());
-        let told = rest.iter().filter(|l| l.contains("no longer printing")).count();
+        let told = rest
+            .iter()
+            .filter(|l| l.contains("no longer printing"))
+            .count();
         assert_eq!(o.status.code(), Some(exit), "{rest:?}");
         assert_eq!(told, 1, "told once: {rest:?}");
         assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
@@ -415,7 +467,9 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_exits_5() {
     let report = dir.path().join("r.json");
     let o = wait_or_kill(
         ccsim()
-            .args(["run", "--speed", "max", "--target", "null", "--api", "off", "--report"])
+            .args([
+                "run", "--speed", "max", "--target", "null", "--api", "off", "--report",
+            ])
             .arg(&report)
             .stdout(dev_full())
             .stderr(Stdio::piped())
@@ -423,7 +477,11 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_exits_5() {
             .unwrap(),
     );
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot write to stdout"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write to stdout"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert_eq!(json(&report).expect("the report")["partial"], false);
 
@@ -436,7 +494,12 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_exits_5() {
             .spawn()
             .unwrap(),
     );
-    assert_eq!(dir_validate.status.code(), Some(0), "{}", stderr(&dir_validate));
+    assert_eq!(
+        dir_validate.status.code(),
+        Some(0),
+        "{}",
+        stderr(&dir_validate)
+    );
 }
 
 #[test]
@@ -456,7 +519,11 @@ fn files_read_whole_or_by_line_must_be_regular_and_bounded() {
     f.set_len(16 * 1024 * 1024 + 1).unwrap();
     let o = output(ccsim().arg("validate").arg(&long));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("larger than the limit of 16 MiB"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than the limit of 16 MiB"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -465,7 +532,9 @@ fn replay_skips_a_cut_last_line_and_a_repeated_seq_counting_both() {
     let log = dir.path().join("e.jsonl");
     let o = output(
         ccsim()
-            .args(["run", "--speed", "max", "--seed", "2", "--target", "null", "--api", "off"])
+            .args([
+                "run", "--speed", "max", "--seed", "2", "--target", "null", "--api", "off",
+            ])
             .args(["--quiet", "--events-log"])
             .arg(&log),
     );
@@ -488,14 +557,19 @@ fn replay_skips_a_cut_last_line_and_a_repeated_seq_counting_both() {
             .arg(&report),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("the last line is cut short"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the last line is cut short"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("already on line 1"), "{}", stderr(&o));
     let r = json(&report).unwrap();
     assert_eq!(r["replay"]["truncated_lines"], 1);
     assert_eq!(r["replay"]["duplicate_seq"], 1);
     assert_eq!(r["events"]["emitted"].as_u64(), Some(total));
     assert!(
-        stdout(&o).contains("replay skipped 1 truncated line(s) and 1 line(s) with a duplicate seq"),
+        stdout(&o)
+            .contains("replay skipped 1 truncated line(s) and 1 line(s) with a duplicate seq"),
         "{}",
         stdout(&o)
     );

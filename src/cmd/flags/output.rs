@@ -125,9 +125,15 @@ mod tests {
             err.starts_with("--report-interval: ") && err.contains("at least 100ms"),
             "{err}"
         );
-        assert!(options(&["--report-interval", "99ms"]).is_err(), "even without --report");
+        assert!(
+            options(&["--report-interval", "99ms"]).is_err(),
+            "even without --report"
+        );
         let ok = options(&["--report", "r.json", "--report-interval", "100ms"]).unwrap();
-        assert_eq!(ok.report_interval, Some(std::time::Duration::from_millis(100)));
+        assert_eq!(
+            ok.report_interval,
+            Some(std::time::Duration::from_millis(100))
+        );
         let end_only = options(&["--report", "r.json", "--report-interval", "0s"]).unwrap();
         assert_eq!(end_only.report_interval, None);
     }
@@ -138,6 +144,9 @@ mod tests {
         let x = dir.path().join("x");
         let x = x.to_str().unwrap();
         let err = options(&["--report", x, "--events-log", x]).unwrap_err();
-        assert!(err.contains("--report ") && err.contains(" and --events-log "), "{err}");
+        assert!(
+            err.contains("--report ") && err.contains(" and --events-log "),
+            "{err}"
+        );
     }
 }
