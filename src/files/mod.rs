@@ -1,7 +1,7 @@
 //! Files as ccsim reads and writes them, safely: outputs that would overwrite an input or
-//! each other are refused ([`clash`]), reports are replaced whole, never truncated in place
-//! ([`replace`]), files read whole are capped in size ([`whole`]), and a second interrupt
-//! exits between two writes, never inside one ([`quiesce`]).
+//! each other are refused ([`clash`]), reports are replaced whole, never truncated in
+//! place ([`replace`](mod@replace)), files read whole are capped in size ([`whole`]), and
+//! a second interrupt exits between two writes, never inside one ([`quiesce`]).
 
 pub mod clash;
 pub mod quiesce;
