@@ -14,7 +14,10 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = ccsim::cli::Cli::parse();
+    let cli = match ccsim::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return command_line_error(&e),
+    };
     let shutdown = CancellationToken::new();
     if let Err(e) = spawn_signal_watcher(shutdown.clone(), interrupt_notice(&cli.command)) {
         console::err(&format!("warning: cannot watch for interrupts: {e}"));
@@ -55,6 +58,18 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Prints clap's help, version or usage error: exit 0 or 2 as clap says, 5 when help or
+/// the version cannot be written to stdout (a closed stdout is fine).
+fn command_line_error(e: &clap::Error) -> ExitCode {
+    match e.print() {
+        Err(io) if !e.use_stderr() && io.kind() != std::io::ErrorKind::BrokenPipe => {
+            console::err(&format!("error: cannot write to stdout: {io}"));
+            ExitCode::from(ccsim::Exit::Io as u8)
+        }
+        _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+    }
 }
 
 /// What the first interrupt does to `command`, as told on stderr.

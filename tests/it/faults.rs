@@ -462,6 +462,20 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_exits_5() {
         stderr(&o)
     );
 
+    let help = |out: Stdio| {
+        wait_or_kill(
+            ccsim()
+                .args(["run", "--help"])
+                .stdout(out)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    assert_eq!(help(closed_pipe()).status.code(), Some(0));
+    let o = help(dev_full());
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+
     // A run whose summary cannot be printed still writes its report.
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
