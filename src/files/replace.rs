@@ -108,4 +108,20 @@ mod tests {
         assert!(probe_replaceable(&inside).is_err());
         assert!(probe_replaceable(dir.path()).is_err(), "a directory");
     }
+
+    #[test]
+    fn a_failed_replace_removes_its_temporary_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The rename fails: a directory is in the way.
+        let taken = dir.path().join("r.json");
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("inside"), "kept").unwrap();
+        assert!(replace(&taken, b"new").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.json"], "no temporary left");
+        assert_eq!(std::fs::read(taken.join("inside")).unwrap(), b"kept");
+    }
 }
