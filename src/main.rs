@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         // On a runtime worker, not the calling thread: the dispatcher then shares threads
         // with the delivery workers instead of waking them across threads.
         let outcome = match tokio::spawn(ccsim::run(cli, shutdown)).await {
@@ -57,7 +57,11 @@ fn main() -> ExitCode {
                 ExitCode::from(e.exit() as u8)
             }
         }
-    })
+    });
+    // Everything is written: a write stuck on a dead output (a pipe nobody reads) is not
+    // waited for.
+    runtime.shutdown_background();
+    code
 }
 
 /// Prints clap's help, version or usage error: exit 0 or 2 as clap says, 5 when help or

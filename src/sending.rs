@@ -22,7 +22,7 @@ use crate::plan::TargetSpec;
 use crate::receiver::contract::ContractRules;
 use crate::receiver::{ApiLookup, Receiver};
 use crate::report::collector::{Collector, ReportMeta};
-use crate::report::writer::{OutputWriter, WriteFailures};
+use crate::report::writer::{OutputWriter, STUCK_WAIT, WriteFailures, off_runtime};
 use crate::report::{DeliverySummary, OutputOptions, Report};
 use crate::time::SimTime;
 use crate::units::Speed;
@@ -105,6 +105,9 @@ pub(crate) struct Outputs {
     pub(crate) options: OutputOptions,
     /// What the partial reports say about the run.
     pub(crate) meta: ReportMeta,
+    /// The interrupt: once it fires, writing the outputs is waited for a few seconds at
+    /// most.
+    pub(crate) hurry: CancellationToken,
 }
 
 /// What the sending phase produced.
@@ -185,7 +188,7 @@ impl Outputs {
             .extend(sent.failures.events_log.iter().cloned());
         let mut failed = !report.output_errors.is_empty();
         if let Some(path) = &self.options.report
-            && let Err(e) = write_report(path.clone(), &report).await
+            && let Err(e) = write_report(path.clone(), &report, &self.hurry).await
         {
             console::err(&format!("error: {e}"));
             failed = true;
@@ -209,15 +212,23 @@ impl Outputs {
     }
 }
 
-/// Replaces the report file with the final `report`, off the runtime.
-async fn write_report(path: std::path::PathBuf, report: &Report) -> Result<(), String> {
+/// Replaces the report file with the final `report`, off the runtime (after an interrupt,
+/// waiting a few seconds at most).
+async fn write_report(
+    path: std::path::PathBuf,
+    report: &Report,
+    hurry: &CancellationToken,
+) -> Result<(), String> {
     let shown = path.display().to_string();
     let json = serde_json::to_vec_pretty(report)
         .map_err(|e| format!("cannot serialize the report: {e}"))?;
-    match tokio::task::spawn_blocking(move || files::replace(&path, &json)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("cannot write the report {shown}: {e}")),
-        Err(e) => Err(format!("cannot write the report {shown}: {e}")),
+    match off_runtime(move || files::replace(&path, &json), hurry).await {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(format!("cannot write the report {shown}: {e}")),
+        None => Err(format!(
+            "cannot write the report {shown}: the write did not end within {}s of the interrupt",
+            STUCK_WAIT.as_secs()
+        )),
     }
 }
 
@@ -236,7 +247,8 @@ pub(crate) async fn send(
     // Cancelled by an interrupt, or by the writer when the events log fails.
     let stop = shutdown.child_token();
     let writer = outputs.open(&stop)?;
-    let mut collector = Collector::new(writer, outputs.options.events_log.is_some());
+    let mut collector =
+        Collector::new(writer, outputs.options.events_log.is_some()).with_hurry(shutdown.clone());
     if !outputs.options.quiet {
         collector = collector.with_progress(progress.clone());
     }
@@ -264,7 +276,7 @@ pub(crate) async fn send(
     if let Some(task) = progress_task {
         task.stop().await;
     }
-    let failures = collector.finish_writing().await;
+    let failures = collector.finish_writing(shutdown).await;
     Ok(Sent {
         collector,
         end,

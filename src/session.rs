@@ -79,6 +79,7 @@ pub async fn run_plan(
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
         },
+        hurry: shutdown.clone(),
     };
 
     let builder = EventBuilder::new(plan.profile.clone());

@@ -90,6 +90,7 @@ pub async fn replay(
             target: target.desc().to_owned(),
             sl_threshold: Span::from_millis(20_000),
         },
+        hurry: shutdown.clone(),
     };
     let (start, last) = index.window().unwrap_or_default();
     let config = DeliveryConfig::new(target.transport.clone(), &options, args.seed);

@@ -1,31 +1,28 @@
-//! One lock held across every write of an output file (a batch of log lines, a report
-//! replaced), so a second interrupt can exit between two writes, never in the middle of
-//! one: a kill that lands inside a `write` can leave part of it, and a line cut in half.
+//! A lock every write of an output file holds (a batch of log lines, a report replaced),
+//! so a second interrupt can exit between writes, never in the middle of one: a kill that
+//! lands inside a `write` can leave part of it, a line cut in half. Writes share the lock
+//! (the log's and the snapshots' threads write at once); stopping takes it whole.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
 
-static WRITING: Mutex<()> = Mutex::new(());
+static WRITING: RwLock<()> = RwLock::new(());
 
 /// Held while one write to an output file is under way.
-pub fn writing() -> MutexGuard<'static, ()> {
-    WRITING.lock().unwrap_or_else(PoisonError::into_inner)
+pub fn writing() -> RwLockReadGuard<'static, ()> {
+    WRITING.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Waits up to `wait` for the write under way to end and keeps any other from starting
+/// Waits up to `wait` for the writes under way to end and keeps any other from starting
 /// while the guard lives; `None` if a write is still stuck (a hung disk) after `wait`.
-pub fn stop_writes(wait: Duration) -> Option<MutexGuard<'static, ()>> {
+pub fn stop_writes(wait: Duration) -> Option<RwLockWriteGuard<'static, ()>> {
     let deadline = Instant::now() + wait;
     loop {
-        match WRITING.try_lock() {
+        match WRITING.try_write() {
             Ok(guard) => return Some(guard),
-            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) if Instant::now() >= deadline => {
-                return None;
-            }
-            Err(std::sync::TryLockError::WouldBlock) => {
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) if Instant::now() >= deadline => return None,
+            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(2)),
         }
     }
 }
@@ -49,7 +46,8 @@ mod tests {
         drop(stopped);
         writer.join().unwrap();
         let held = writing();
+        let also = writing();
         assert!(stop_writes(Duration::from_millis(10)).is_none());
-        drop(held);
+        drop((held, also));
     }
 }

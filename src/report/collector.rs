@@ -13,6 +13,8 @@ use tokio::time::Instant;
 
 use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
+use tokio_util::sync::CancellationToken;
+
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
@@ -32,6 +34,10 @@ pub struct Collector {
     batch_due: Option<Instant>,
     /// Writes the log and the snapshots off the runtime.
     writer: Option<OutputWriter>,
+    /// Fired by an interrupt: stop waiting for a log that takes no writes.
+    hurry: CancellationToken,
+    /// Why lines were dropped, when the log took no writes after an interrupt.
+    abandoned: Option<String>,
     /// Where the live p99 is published for the progress line, and when next.
     progress: Option<(Arc<LiveCounters>, Instant)>,
     /// Periodic partial reports (`--report-interval`).
@@ -121,6 +127,8 @@ impl Collector {
             batch: Vec::new(),
             batch_due: None,
             writer,
+            hurry: CancellationToken::new(),
+            abandoned: None,
             progress: None,
             checkpoints: None,
         }
@@ -151,13 +159,25 @@ impl Collector {
     }
 
     /// Hands the last lines to the writer and waits (off the runtime) until everything is
-    /// written; returns what could not be.
-    pub async fn finish_writing(&mut self) -> WriteFailures {
+    /// written, or, once `hurry` fires, [`super::writer::STUCK_WAIT`] at most; returns
+    /// what could not be.
+    pub async fn finish_writing(&mut self, hurry: &CancellationToken) -> WriteFailures {
         self.log = None;
-        match self.writer.take() {
-            Some(w) => w.finish(std::mem::take(&mut self.batch)).await,
+        let mut failures = match self.writer.take() {
+            Some(w) => w.finish(std::mem::take(&mut self.batch), hurry).await,
             None => WriteFailures::default(),
+        };
+        if failures.events_log.is_none() {
+            failures.events_log = self.abandoned.take();
         }
+        failures
+    }
+
+    /// Gives up waiting for a full log queue once `hurry` fires (an interrupt): the lines
+    /// not written are then dropped and the log reported as failed.
+    pub fn with_hurry(mut self, hurry: CancellationToken) -> Self {
+        self.hurry = hurry;
+        self
     }
 
     /// Builds the report. `thresholds.breached` is left for the caller to fill.
@@ -344,7 +364,15 @@ impl Collector {
         let lines = std::mem::take(&mut self.batch);
         match writer.try_lines(lines) {
             Ok(()) => {}
-            Err(Busy(lines)) if lines.len() > MAX_HELD => writer.lines_waiting(lines),
+            Err(Busy(lines)) if lines.len() > MAX_HELD => {
+                if let Err(Busy(lines)) = writer.lines_waiting(lines, &self.hurry) {
+                    self.abandoned = Some(format!(
+                        "the events log took no writes after the interrupt: its last {} KiB of lines were dropped",
+                        lines.len() / 1024
+                    ));
+                    self.log = None;
+                }
+            }
             Err(Busy(lines)) => {
                 self.batch = lines;
                 self.batch_due = Some(now + LOG_BATCH_AGE);

@@ -1,6 +1,7 @@
-//! The output writer: one thread that writes the events log and the report's snapshots,
-//! so the async runtime never waits on a disk. The collector hands it whole lines in
-//! batches through a bounded channel; each batch is written with one `write_all`, so the
+//! The output writer: two threads, one appending to the events log and one replacing the
+//! report with its snapshots, so the async runtime never waits on a disk. The collector
+//! hands the first whole lines in batches through a bounded channel; each batch is
+//! written with one `write_all`, so the
 //! log on disk always ends at a line boundary, and a batch that fails half-way is cut back
 //! to the last whole one. The first events-log failure is told on stderr at once and stops
 //! the run (`stop` is cancelled); a snapshot that cannot be written is told once and the
@@ -11,24 +12,38 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::console;
 use crate::files;
 
-/// Batches queued for the thread at most; with batches of [`BATCH`] bytes, about 4 MiB.
+/// Batches queued for the log's thread at most; with batches of [`BATCH`] bytes, about 4 MiB.
 const QUEUE: usize = 64;
 
 /// Lines are handed to the thread once they reach this many bytes (or are old enough).
 pub const BATCH: usize = 64 * 1024;
 
-/// What the writer is asked to do.
-enum Message {
-    /// Append these whole lines to the events log.
-    Lines(Vec<u8>),
-    /// Replace the report file with this snapshot.
-    Snapshot(Vec<u8>),
+/// How long a write may still take once the run is interrupted.
+pub const STUCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs `work` on the blocking pool and waits for it; once `hurry` fires, [`STUCK_WAIT`]
+/// at most (`None` then: the work goes on, unwaited for).
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+    hurry: &CancellationToken,
+) -> Option<T> {
+    let job = tokio::task::spawn_blocking(work);
+    tokio::pin!(job);
+    let deadline = async {
+        hurry.cancelled().await;
+        tokio::time::sleep(STUCK_WAIT).await;
+    };
+    tokio::select! {
+        done = &mut job => done.ok(),
+        () = deadline => None,
+    }
 }
 
 /// What went wrong with the outputs the writer wrote, each as a message naming the file
@@ -45,138 +60,190 @@ pub struct WriteFailures {
 #[derive(Debug)]
 pub struct Busy(pub Vec<u8>);
 
-/// The writer thread and the channel to it.
+/// One writing thread and the bounded channel to it; the thread returns its first failure.
 #[derive(Debug)]
-pub struct OutputWriter {
-    tx: SyncSender<Message>,
-    thread: JoinHandle<WriteFailures>,
+struct Lane {
+    tx: SyncSender<Vec<u8>>,
+    thread: JoinHandle<Option<String>>,
 }
 
-/// The thread's state.
-struct Thread {
-    log: Option<(PathBuf, File)>,
-    /// Bytes of the log written whole so far.
-    log_len: u64,
-    report: Option<PathBuf>,
-    stop: CancellationToken,
-    failures: WriteFailures,
+impl Lane {
+    fn start(
+        name: &str,
+        queue: usize,
+        work: impl FnOnce(Receiver<Vec<u8>>) -> Option<String> + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(queue);
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || work(rx))?;
+        Ok(Self { tx, thread })
+    }
+
+    /// Waits for everything queued to be written (a blocking wait).
+    fn finish(self) -> Option<String> {
+        drop(self.tx);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Some("an output writer thread failed".to_owned()))
+    }
+}
+
+/// The two writing threads: the events log's and the report snapshots', apart so a log
+/// that takes no writes does not hold the snapshots back.
+#[derive(Debug)]
+pub struct OutputWriter {
+    log: Option<Lane>,
+    snapshots: Option<Lane>,
 }
 
 impl OutputWriter {
-    /// Starts the thread writing `log` (already created) and snapshots of `report`; the
-    /// first events-log failure cancels `stop`.
+    /// Starts a thread appending to `log` (already created) and one replacing `report`
+    /// with each snapshot; the first events-log failure cancels `stop`.
     pub fn start(
         log: Option<(PathBuf, File)>,
         report: Option<PathBuf>,
         stop: CancellationToken,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(QUEUE);
-        let state = Thread {
-            log,
-            log_len: 0,
-            report,
-            stop,
-            failures: WriteFailures::default(),
+        let log = match log {
+            Some((path, file)) => Some(Lane::start("ccsim-events-log", QUEUE, move |rx| {
+                append_lines(&path, file, &rx, &stop)
+            })?),
+            None => None,
         };
-        let thread = std::thread::Builder::new()
-            .name("ccsim-output".into())
-            .spawn(move || state.run(rx))?;
-        Ok(Self { tx, thread })
+        let snapshots = match report {
+            Some(path) => Some(Lane::start("ccsim-snapshots", 1, move |rx| {
+                replace_snapshots(&path, &rx)
+            })?),
+            None => None,
+        };
+        Ok(Self { log, snapshots })
     }
 
     /// Queues whole lines for the log without waiting; hands them back when the queue is
     /// full (the caller keeps them and tries again later).
     pub fn try_lines(&self, lines: Vec<u8>) -> Result<(), Busy> {
-        match self.tx.try_send(Message::Lines(lines)) {
+        let Some(log) = &self.log else { return Ok(()) };
+        match log.tx.try_send(lines) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => Ok(()),
-            Err(TrySendError::Full(Message::Lines(l))) => Err(Busy(l)),
-            Err(TrySendError::Full(Message::Snapshot(_))) => Ok(()),
+            Err(TrySendError::Full(lines)) => Err(Busy(lines)),
         }
     }
 
     /// Queues whole lines for the log, waiting for room: the last resort when the disk is
-    /// slower than the events for long (see [`crate::report::collector`]).
-    pub fn lines_waiting(&self, lines: Vec<u8>) {
-        let _ = self.tx.send(Message::Lines(lines));
+    /// slower than the events for long (see [`crate::report::collector`]). Gives up and
+    /// hands the lines back once `hurry` fires, so an interrupt is never stuck behind a
+    /// disk.
+    pub fn lines_waiting(&self, mut lines: Vec<u8>, hurry: &CancellationToken) -> Result<(), Busy> {
+        loop {
+            match self.try_lines(lines) {
+                Ok(()) => return Ok(()),
+                Err(Busy(back)) if hurry.is_cancelled() => return Err(Busy(back)),
+                Err(Busy(back)) => {
+                    lines = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
     }
 
-    /// Queues a snapshot of the report unless the thread is busy (a later one will do).
+    /// Queues a snapshot of the report unless the last one is still being written (a
+    /// later one will do).
     pub fn try_snapshot(&self, json: Vec<u8>) {
-        let _ = self.tx.try_send(Message::Snapshot(json));
+        if let Some(snapshots) = &self.snapshots {
+            let _ = snapshots.tx.try_send(json);
+        }
     }
 
     /// Hands over the last `lines`, waits (off the runtime) for everything queued to be
-    /// written, and returns what failed.
-    pub async fn finish(self, lines: Vec<u8>) -> WriteFailures {
-        let OutputWriter { tx, thread } = self;
-        let joined = tokio::task::spawn_blocking(move || {
-            if !lines.is_empty() {
-                let _ = tx.send(Message::Lines(lines));
-            }
-            drop(tx);
-            thread.join()
-        })
-        .await;
-        match joined {
-            Ok(Ok(failures)) => failures,
-            _ => WriteFailures {
-                events_log: Some("the output writer thread failed".into()),
-                snapshot: None,
+    /// written, and returns what failed. Once `hurry` fires (an interrupt), waits
+    /// [`STUCK_WAIT`] at most: an output that takes no writes (a pipe nobody reads, a hung
+    /// network disk) then fails instead of holding the run forever.
+    pub async fn finish(self, lines: Vec<u8>, hurry: &CancellationToken) -> WriteFailures {
+        let OutputWriter { log, snapshots } = self;
+        let joined = off_runtime(
+            move || {
+                let events_log = log.and_then(|log| {
+                    if !lines.is_empty() {
+                        let _ = log.tx.send(lines);
+                    }
+                    log.finish()
+                });
+                let snapshot = snapshots.and_then(Lane::finish);
+                WriteFailures {
+                    events_log,
+                    snapshot,
+                }
             },
-        }
+            hurry,
+        )
+        .await;
+        joined.unwrap_or_else(|| {
+            let message = format!(
+                "the outputs took no writes for {}s after the interrupt: the events log may lack its last lines",
+                STUCK_WAIT.as_secs()
+            );
+            console::err(&format!("error: {message}"));
+            WriteFailures {
+                events_log: Some(message),
+                snapshot: None,
+            }
+        })
     }
 }
 
-impl Thread {
-    fn run(mut self, rx: Receiver<Message>) -> WriteFailures {
-        while let Ok(message) = rx.recv() {
-            match message {
-                Message::Lines(lines) => self.append(&lines),
-                Message::Snapshot(json) => self.snapshot(&json),
-            }
-        }
-        self.failures
-    }
-
-    fn append(&mut self, lines: &[u8]) {
-        let Some((path, file)) = &mut self.log else {
-            return;
-        };
+/// The events log's thread: appends each batch with one write; on the first failure cuts
+/// a half-written batch back to the last whole line, tells stderr, cancels `stop`, and
+/// writes no more.
+fn append_lines(
+    path: &std::path::Path,
+    mut file: File,
+    rx: &Receiver<Vec<u8>>,
+    stop: &CancellationToken,
+) -> Option<String> {
+    let mut whole = 0u64;
+    while let Ok(lines) = rx.recv() {
         let writing = files::writing();
-        let written = file.write_all(lines);
+        let written = file.write_all(&lines);
         if written.is_err() {
-            // Cut a half-written batch back to the last whole line (best effort: a
-            // device such as /dev/full has no length).
-            let _ = file.set_len(self.log_len);
+            // Best effort: a device such as /dev/full has no length.
+            let _ = file.set_len(whole);
         }
         drop(writing);
         match written {
-            Ok(()) => self.log_len += lines.len() as u64,
+            Ok(()) => whole += lines.len() as u64,
             Err(e) => {
                 let message = format!("cannot write the events log {}: {e}", path.display());
                 console::err(&format!(
                     "error: {message}; stopping the run (the log keeps every whole line \
                      written before; the final report follows)"
                 ));
-                self.failures.events_log = Some(message);
-                self.log = None;
-                self.stop.cancel();
+                stop.cancel();
+                // Drain the queue unwritten, so nobody waits on a full one.
+                while rx.recv().is_ok() {}
+                return Some(message);
             }
         }
     }
+    None
+}
 
-    fn snapshot(&mut self, json: &[u8]) {
-        let Some(path) = &self.report else { return };
-        if let Err(e) = files::replace(path, json)
-            && self.failures.snapshot.is_none()
+/// The snapshots' thread: replaces the report with each; tells stderr of the first
+/// failure once and goes on.
+fn replace_snapshots(path: &std::path::Path, rx: &Receiver<Vec<u8>>) -> Option<String> {
+    let mut failure = None;
+    while let Ok(json) = rx.recv() {
+        if let Err(e) = files::replace(path, &json)
+            && failure.is_none()
         {
             let message = format!("cannot write the report snapshot {}: {e}", path.display());
             console::err(&format!(
                 "warning: {message}; the run goes on, the final report is tried at the end"
             ));
-            self.failures.snapshot = Some(message);
+            failure = Some(message);
         }
     }
+    failure
 }
 
 #[cfg(test)]
@@ -191,14 +258,17 @@ mod tests {
         let stop = CancellationToken::new();
         let w = OutputWriter::start(Some((path.clone(), file)), None, stop.clone()).unwrap();
         w.try_lines(b"a\n".to_vec()).unwrap();
-        w.lines_waiting(b"b\n".to_vec());
-        assert_eq!(w.finish(b"c\n".to_vec()).await, WriteFailures::default());
+        w.lines_waiting(b"b\n".to_vec(), &stop).unwrap();
+        assert_eq!(
+            w.finish(b"c\n".to_vec(), &CancellationToken::new()).await,
+            WriteFailures::default()
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"a\nb\nc\n");
         assert!(!stop.is_cancelled());
 
         let full = File::options().write(true).open("/dev/full").unwrap();
         let w = OutputWriter::start(Some(("/dev/full".into(), full)), None, stop.clone()).unwrap();
-        let failures = w.finish(b"a\n".to_vec()).await;
+        let failures = w.finish(b"a\n".to_vec(), &CancellationToken::new()).await;
         let e = failures.events_log.unwrap();
         assert!(
             e.starts_with("cannot write the events log /dev/full: "),
@@ -212,7 +282,7 @@ mod tests {
         let stop = CancellationToken::new();
         let w = OutputWriter::start(None, Some("/dev/full".into()), stop.clone()).unwrap();
         w.try_snapshot(b"{}".to_vec());
-        let failures = w.finish(Vec::new()).await;
+        let failures = w.finish(Vec::new(), &CancellationToken::new()).await;
         assert!(failures.snapshot.unwrap().contains("/dev/full"));
         assert!(!stop.is_cancelled());
     }

@@ -588,3 +588,50 @@ fn replay_skips_a_cut_last_line_and_a_repeated_seq_counting_both() {
         stdout(&o)
     );
 }
+
+#[test]
+fn an_events_log_that_takes_no_writes_holds_neither_the_run_nor_its_interrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fifo, report) = (dir.path().join("e.jsonl"), dir.path().join("r.json"));
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    // A reader that never reads: once the pipe is full, every write blocks.
+    let _reader = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    let mut child = ccsim()
+        .args([
+            "load",
+            "--rate",
+            "50/s",
+            "--duration",
+            "1h",
+            "--agents",
+            "500",
+        ])
+        .args([
+            "--speed", "max", "--target", "null", "--api", "off", "--quiet",
+        ])
+        .args(["--report-interval", "100ms", "--events-log"])
+        .arg(&fifo)
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Snapshots go on while the log is stuck: far more events than the pipe holds.
+    wait_until("a snapshot past the stuck log", || {
+        json(&report).is_some_and(|v| v["events"]["emitted"].as_u64() > Some(2_000))
+    });
+    signal(&child, "INT");
+    let o = wait_or_kill(child_take(&mut child));
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("took no writes"), "{}", stderr(&o));
+    let r = json(&report).expect("the final report");
+    assert_eq!(r["partial"], false);
+    assert_eq!(r["interrupted"], true);
+    assert!(r["output_errors"][0].as_str().is_some(), "{r}");
+}
