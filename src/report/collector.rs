@@ -327,7 +327,7 @@ impl Sink for Collector {
         report.speed = cp.meta.speed.clone();
         report.target = cp.meta.target.clone();
         report.partial = true;
-        // The log's lines first, so the snapshot never counts more than the log holds.
+        // The log's lines go out with each snapshot: a killed run's log is as recent.
         self.hand_off(now);
         if let (Ok(json), Some(writer)) = (serde_json::to_vec_pretty(&report), &self.writer) {
             writer.try_snapshot(json);
