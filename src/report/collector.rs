@@ -361,7 +361,8 @@ impl Collector {
         if self.batch.is_empty() {
             return;
         }
-        let lines = std::mem::take(&mut self.batch);
+        // The next batch starts at its full size: no regrowing on the hot path.
+        let lines = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH + BATCH / 4));
         match writer.try_lines(lines) {
             Ok(()) => {}
             Err(Busy(lines)) if lines.len() > MAX_HELD => {

@@ -20,10 +20,10 @@ use crate::console;
 use crate::files;
 
 /// Batches queued for the log's thread at most; with batches of [`BATCH`] bytes, about 4 MiB.
-const QUEUE: usize = 64;
+const QUEUE: usize = 16;
 
 /// Lines are handed to the thread once they reach this many bytes (or are old enough).
-pub const BATCH: usize = 64 * 1024;
+pub const BATCH: usize = 256 * 1024;
 
 /// How long a write may still take once the run is interrupted.
 pub const STUCK_WAIT: Duration = Duration::from_secs(5);
