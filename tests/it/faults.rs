@@ -498,6 +498,17 @@ fn a_closed_stdout_ends_quietly_and_a_full_one_exits_5() {
     );
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert_eq!(json(&report).expect("the report")["partial"], false);
+    // A closed one: the run's own exit code stands.
+    let o = wait_or_kill(
+        ccsim()
+            .args(["run", "--speed", "max", "--target", "null", "--api", "off"])
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 
     let dir_validate = wait_or_kill(
         ccsim()
