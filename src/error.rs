@@ -15,6 +15,9 @@ pub enum Exit {
     Interrupted = 3,
     /// The target was unreachable at start.
     Unreachable = 4,
+    /// An output could not be written (a full disk, a closed or full stdout): the
+    /// message names the file and the OS error (`docs/faults.md`).
+    Io = 5,
 }
 
 /// A mistake in the input: exit code 2.
@@ -31,6 +34,10 @@ pub enum RunError {
     /// The target did not accept connections at start (exit 4).
     #[error("{0}")]
     Unreachable(String),
+    /// An output could not be written (exit 5): the message names the file and the OS
+    /// error.
+    #[error("{0}")]
+    Io(String),
     /// Anything else (exit 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -42,6 +49,7 @@ impl RunError {
         match self {
             RunError::Usage(_) => Exit::Usage,
             RunError::Unreachable(_) => Exit::Unreachable,
+            RunError::Io(_) => Exit::Io,
             RunError::Other(_) => Exit::Thresholds,
         }
     }
@@ -55,6 +63,7 @@ mod tests {
     fn each_error_maps_to_its_exit_code() {
         assert_eq!(RunError::from(UsageError("x".into())).exit(), Exit::Usage);
         assert_eq!(RunError::Unreachable("x".into()).exit(), Exit::Unreachable);
+        assert_eq!(RunError::Io("x".into()).exit(), Exit::Io);
         assert_eq!(
             RunError::from(anyhow::anyhow!("x")).exit(),
             Exit::Thresholds

@@ -23,18 +23,22 @@
 //!    store), [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
 //! 6. Vocabulary, imported by everyone: [`conversation`] (what happens to a
 //!    conversation), [`ids`], [`time`] (simulated time), [`units`] (durations, rates,
-//!    speed, probabilities), [`error`] (exit codes, usage errors).
+//!    speed, probabilities), [`error`] (exit codes, usage errors), [`console`] (stdout
+//!    and stderr without panics), [`files`] (output clashes, whole-file replacement,
+//!    capped whole-file reads).
 //!
 //! No domain module names a clap type.
 
 pub mod api;
 pub mod cli;
 pub mod cmd;
+pub mod console;
 pub mod conversation;
 pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod feed;
+pub mod files;
 pub mod ids;
 pub mod plan;
 pub mod receiver;
@@ -73,9 +77,9 @@ async fn dispatch(command: Command, shutdown: CancellationToken) -> Result<Exit,
         Command::Load(args) => cmd::load::exec(args, shutdown).await,
         Command::Listen(args) => cmd::listen::exec(args, shutdown).await,
         Command::Serve(args) => cmd::serve::exec(args, shutdown).await,
-        Command::Sign(args) => Ok(cmd::sign::exec(&args)?),
-        Command::Validate(args) => Ok(cmd::validate::exec(&args)),
-        Command::Schema(args) => Ok(cmd::schema::exec(&args)),
+        Command::Sign(args) => cmd::sign::exec(&args),
+        Command::Validate(args) => cmd::validate::exec(&args),
+        Command::Schema(args) => cmd::schema::exec(&args),
         Command::Replay(args) => cmd::replay::exec(args, shutdown).await,
     }
 }

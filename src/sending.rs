@@ -1,7 +1,8 @@
 //! The sending phase that `run`, `load` and `replay` share: where events go ([`Target`]:
 //! the built-in receiver, a URL checked at start, or the in-process `null`), the report and
 //! events log ([`Outputs`]), and [`send`], which delivers a source's events with a progress
-//! line into a collector, then completes the report and decides the exit code.
+//! line into a collector, then completes the report and decides the exit code. What is
+//! written when, and what a failure to write does, is in `docs/faults.md`.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -11,15 +12,17 @@ use std::sync::atomic::Ordering;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use crate::console;
 use crate::delivery::options::DeliveryOptions;
 use crate::delivery::transport::{Transport, preflight};
 use crate::delivery::{DeliveryConfig, DeliveryEnd, LiveCounters, Source, run_delivery};
 use crate::error::{Exit, RunError, UsageError};
+use crate::files;
 use crate::plan::TargetSpec;
 use crate::receiver::contract::ContractRules;
 use crate::receiver::{ApiLookup, Receiver};
 use crate::report::collector::{Collector, ReportMeta};
-use crate::report::events_log::EventsLog;
+use crate::report::writer::{OutputWriter, STUCK_WAIT, WriteFailures, off_runtime};
 use crate::report::{DeliverySummary, OutputOptions, Report};
 use crate::time::SimTime;
 use crate::units::Speed;
@@ -114,6 +117,9 @@ pub(crate) struct Outputs {
     pub(crate) options: OutputOptions,
     /// What the partial reports say about the run.
     pub(crate) meta: ReportMeta,
+    /// The interrupt: once it fires, writing the outputs is waited for a few seconds at
+    /// most.
+    pub(crate) hurry: CancellationToken,
 }
 
 /// What the sending phase produced.
@@ -121,31 +127,49 @@ pub(crate) struct Sent {
     pub(crate) collector: Collector,
     pub(crate) end: DeliveryEnd,
     progress: Arc<LiveCounters>,
+    /// What the output writer could not write.
+    failures: WriteFailures,
 }
 
 impl Outputs {
-    /// Creates the events log and the report file up front, so a bad path fails at start.
-    pub(crate) fn open(&self) -> Result<Option<EventsLog>, RunError> {
+    /// Creates the events log and checks that the report can be written, so a bad path
+    /// fails at start; the report file itself is left as it is until a complete report
+    /// replaces it. Starts the writer thread; an events-log failure cancels `stop`.
+    fn open(&self, stop: &CancellationToken) -> Result<Option<OutputWriter>, RunError> {
         let log = match &self.options.events_log {
-            Some(path) => Some(EventsLog::create(path).map_err(|e| {
-                UsageError(format!(
-                    "--events-log: cannot create {}: {e}",
-                    path.display()
-                ))
-            })?),
+            Some(path) => Some((
+                path.clone(),
+                std::fs::File::create(path).map_err(|e| {
+                    UsageError(format!(
+                        "--events-log: cannot create {}: {e}",
+                        path.display()
+                    ))
+                })?,
+            )),
             None => None,
         };
         if let Some(path) = &self.options.report {
-            std::fs::File::create(path).map_err(|e| {
-                UsageError(format!("--report: cannot create {}: {e}", path.display()))
+            files::probe_replaceable(path).map_err(|e| {
+                UsageError(format!("--report: cannot write {}: {e}", path.display()))
             })?;
         }
-        Ok(log)
+        let snapshots = match self.options.report_interval {
+            Some(_) => self.options.report.clone(),
+            None => None,
+        };
+        if log.is_none() && snapshots.is_none() {
+            return Ok(None);
+        }
+        let writer = OutputWriter::start(log, snapshots, stop.clone())
+            .context("cannot start the output writer thread")?;
+        Ok(Some(writer))
     }
 
     /// Completes the report (target, delivery, thresholds, contract), writes and prints
-    /// it, and decides the exit code.
-    pub(crate) fn finish(
+    /// it, and decides the exit code: 5 when the events log, the report or the summary
+    /// could not be written (each told on stderr), else 3 when interrupted, 1 when a
+    /// threshold is breached, 0.
+    pub(crate) async fn finish(
         &self,
         mut report: Report,
         target: &Target,
@@ -171,15 +195,25 @@ impl Outputs {
             }
             report.contract = Some(contract);
         }
-        if let Some(path) = &self.options.report {
-            let json = serde_json::to_vec_pretty(&report).context("cannot serialize the report")?;
-            std::fs::write(path, json)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        report
+            .output_errors
+            .extend(sent.failures.events_log.iter().cloned());
+        let mut failed = !report.output_errors.is_empty();
+        if let Some(path) = &self.options.report
+            && let Err(e) = write_report(path.clone(), &report, &self.hurry).await
+        {
+            console::err(&format!("error: {e}"));
+            failed = true;
         }
-        if self.options.progress_and_summary() {
-            println!("{}", report.render_text());
+        if self.options.progress_and_summary()
+            && let Err(e) = console::out_or_fail(&format!("{}\n", report.render_text()))
+        {
+            console::err(&format!("error: {e}"));
+            failed = true;
         }
-        let exit = if sent.end.interrupted {
+        let exit = if failed {
+            Exit::Io
+        } else if sent.end.interrupted {
             Exit::Interrupted
         } else if report.thresholds.breached.is_empty() {
             Exit::Ok
@@ -190,8 +224,28 @@ impl Outputs {
     }
 }
 
+/// Replaces the report file with the final `report`, off the runtime (after an interrupt,
+/// waiting a few seconds at most).
+async fn write_report(
+    path: std::path::PathBuf,
+    report: &Report,
+    hurry: &CancellationToken,
+) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let json = serde_json::to_vec_pretty(report)
+        .map_err(|e| format!("cannot serialize the report: {e}"))?;
+    match off_runtime(move || files::replace(&path, &json), hurry).await {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(format!("cannot write the report {shown}: {e}")),
+        None => Err(format!(
+            "cannot write the report {shown}: the write did not end within {}s of the interrupt",
+            STUCK_WAIT.as_secs()
+        )),
+    }
+}
+
 /// The sending phase: opens the outputs, delivers `source` with a progress line, into a
-/// collector.
+/// collector. An events log that cannot be written stops it like an interrupt.
 pub(crate) async fn send(
     source: &mut dyn Source,
     horizon: (SimTime, SimTime),
@@ -202,12 +256,16 @@ pub(crate) async fn send(
     servers: &CancellationToken,
 ) -> Result<Sent, RunError> {
     let progress = Arc::new(LiveCounters::default());
-    let mut collector = Collector::new(outputs.open()?);
+    // Cancelled by an interrupt, or by the writer when the events log fails.
+    let stop = shutdown.child_token();
+    let writer = outputs.open(&stop)?;
+    let mut collector =
+        Collector::new(writer, outputs.options.events_log.is_some()).with_hurry(shutdown.clone());
     if outputs.options.progress_and_summary() {
         collector = collector.with_progress(progress.clone());
     }
-    if let (Some(path), Some(every)) = (&outputs.options.report, outputs.options.report_interval) {
-        collector = collector.with_checkpoints(path.clone(), every, outputs.meta.clone());
+    if let (Some(_), Some(every)) = (&outputs.options.report, outputs.options.report_interval) {
+        collector = collector.with_checkpoints(every, outputs.meta.clone());
     }
     let progress_task = outputs.options.progress_and_summary().then(|| {
         crate::progress::spawn(
@@ -224,18 +282,17 @@ pub(crate) async fn send(
         config,
         &mut collector,
         &progress,
-        shutdown,
+        &stop,
     )
     .await;
     if let Some(task) = progress_task {
         task.stop().await;
     }
-    collector
-        .finish_log()
-        .context("cannot write the events log")?;
+    let failures = collector.finish_writing(shutdown).await;
     Ok(Sent {
         collector,
         end,
         progress,
+        failures,
     })
 }

@@ -76,6 +76,7 @@ pub async fn run_plan(
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
         },
+        hurry: shutdown.clone(),
     };
 
     if !plan.output.quiet {
@@ -87,7 +88,7 @@ pub async fn run_plan(
             target: target.desc(),
             api: api.as_deref(),
         };
-        eprint!("{}", identity.banner());
+        crate::console::err(identity.banner().trim_end());
     }
 
     let builder = EventBuilder::new(plan.profile.clone());
@@ -124,11 +125,11 @@ pub async fn run_plan(
         .filter_map(|t| t.by_outcome.get(&Outcome::Overflow))
         .sum();
     if overflow > 0 {
-        eprintln!(
+        crate::console::err(&format!(
             "warning: {overflow} arrivals were turned away (overflow): {} conversations were \
              already live, the limit set by --max-live",
             plan.sim.max_live
-        );
+        ));
     }
     let mut report = sent
         .collector
@@ -137,7 +138,9 @@ pub async fn run_plan(
     report.profile = plan.profile.name.as_str().to_owned();
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
-    let result = outputs.finish(report, &target, &plan.delivery, &sent)?;
+    let result = outputs
+        .finish(report, &target, &plan.delivery, &sent)
+        .await?;
     if let Some(addr) = api_addr {
         linger(plan.api.linger, addr, plan.output.quiet, &shutdown).await;
     }
@@ -160,7 +163,9 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
             || "until ctrl-c".to_owned(),
             |d| format!("for {d:.0?} (ctrl-c to stop)"),
         );
-        eprintln!("fake platform API still serving on http://{addr}/ {how_long}");
+        crate::console::err(&format!(
+            "fake platform API still serving on http://{addr}/ {how_long}"
+        ));
     }
     match wait {
         Some(d) => {

@@ -7,7 +7,8 @@ macro_rules! examples {
     ($body:literal) => {
         concat!(
             $body,
-            "\nExit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable"
+            "\nExit codes: 0 ok · 1 thresholds breached · 2 bad usage · 3 interrupted · 4 target unreachable\n",
+            "            · 5 an output could not be written (docs/faults.md)"
         )
     };
 }
@@ -127,7 +128,7 @@ mod tests {
             OVERVIEW, RUN, LOAD, LISTEN, SERVE, SIGN, VALIDATE, SCHEMA, REPLAY,
         ] {
             assert!(block.starts_with("Examples:\n  "), "{block}");
-            assert!(block.ends_with("4 target unreachable"), "{block}");
+            assert!(block.ends_with("(docs/faults.md)"), "{block}");
             assert!(block.contains("\nExit codes: 0 ok"), "{block}");
         }
     }

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::flags::api::CredentialArgs;
 use super::flags::delivery::{SecretList, SecretsParser};
+use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
 use crate::units::Count;
@@ -61,7 +62,10 @@ pub struct ListenArgs {
     pub delay: Span,
 }
 
-/// `ccsim listen`: the built-in receiver on its own, printing every event.
+/// `ccsim listen`: the built-in receiver on its own, printing every event. When stdout
+/// closes (`ccsim listen | head -1`) it stops printing and goes on answering, 200 as
+/// before, until interrupted; when stdout fails otherwise (a full device) likewise, and it
+/// exits 5 at the end.
 pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
     let mut receiver = Receiver::new(true)
         .with_secrets(
@@ -87,14 +91,14 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         .await
         .map_err(|e| UsageError(format!("--addr: cannot listen on {}: {e}", args.addr)))?;
     let addr = listener.local_addr().context("listener address")?;
-    eprintln!("listening on http://{addr}/ (ctrl-c to stop)");
+    console::err(&format!("listening on http://{addr}/ (ctrl-c to stop)"));
     receiver
         .clone()
         .serve(listener, shutdown)
         .await
         .context("receiver failed")?;
     let summary = receiver.summary(false);
-    eprintln!(
+    console::err(&format!(
         "{} in {}; contract {}{}",
         Count::of(summary.events, "event"),
         Count::of(summary.conversations, "conversation"),
@@ -108,9 +112,12 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         } else {
             String::new()
         }
-    );
+    ));
     for ex in &summary.examples {
-        eprintln!("  {ex}");
+        console::err(&format!("  {ex}"));
     }
-    Ok(Exit::Ok)
+    match receiver.print_failure() {
+        Some(failure) => Err(RunError::Io(failure)),
+        None => Ok(Exit::Ok),
+    }
 }

@@ -292,7 +292,7 @@ impl LoadArgs {
 pub async fn exec(args: LoadArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
     let plan = args.plan()?;
     if let Some(w) = plan_warning(&plan.sim) {
-        eprintln!("{w}");
+        crate::console::err(&w);
     }
     let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(exit)

@@ -3,7 +3,9 @@
 //! `--speed`, with the same delivery options and the same report as `ccsim run`. Each
 //! event keeps its `seq`, hence its `webhook-id`; the extra sends of `--duplicate-rate`
 //! logged by the original run are skipped (the option may be given again). The log is
-//! streamed (`replay::LogIndex`), never held in memory.
+//! streamed (`replay::LogIndex`), never held in memory. A truncated last line and a
+//! second line with the same `seq` are skipped with a warning and counted in the report
+//! (`replay`) and the summary; the first line of a `seq` is the one replayed.
 
 use std::path::PathBuf;
 
@@ -17,8 +19,8 @@ use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{TargetSpec, parse_target};
 use crate::receiver::contract::ContractRules;
 use crate::replay::LogIndex;
-use crate::report::Report;
 use crate::report::collector::ReportMeta;
+use crate::report::{ReplaySkips, Report};
 use crate::sending::{Outputs, Target, send, speed_text};
 use crate::sim::stats::SimStats;
 use crate::units::{Span, Speed};
@@ -61,12 +63,16 @@ pub async fn replay(
     args: ReplayArgs,
     shutdown: CancellationToken,
 ) -> Result<(Report, Exit), RunError> {
+    let output = args
+        .output
+        .options(&[("FILE.jsonl", args.file.as_path())])?;
     let options = args.delivery.options()?;
     let target = match &args.target {
         None => TargetSpec::BuiltIn,
         Some(t) => parse_target(t)?,
     };
     let index = LogIndex::build(&args.file, args.only_failed).map_err(UsageError)?;
+    let skipped = index.skipped();
     let servers = shutdown.child_token();
     let _stop_servers = servers.clone().drop_guard();
     // A replay may be partial (--only-failed) or repeat what a receiver already saw, so
@@ -77,7 +83,7 @@ pub async fn replay(
     };
     let target = Target::start(&target, &options, rules, None, &servers).await?;
     let outputs = Outputs {
-        options: args.output.options(),
+        options: output,
         meta: ReportMeta {
             seed: args.seed,
             profile: "replay".into(),
@@ -85,6 +91,7 @@ pub async fn replay(
             target: target.desc().to_owned(),
             sl_threshold: Span::from_millis(20_000),
         },
+        hurry: shutdown.clone(),
     };
     let (start, last) = index.window().unwrap_or_default();
     let config = DeliveryConfig::new(target.transport.clone(), &options, args.seed);
@@ -107,7 +114,11 @@ pub async fn replay(
     report.seed = args.seed;
     report.profile = "replay".into();
     report.speed = speed_text(args.speed);
-    outputs.finish(report, &target, &options, &sent)
+    report.replay = Some(ReplaySkips {
+        truncated_lines: skipped.truncated,
+        duplicate_seq: skipped.duplicate_seq,
+    });
+    outputs.finish(report, &target, &options, &sent).await
 }
 
 /// Runs `ccsim replay`.

@@ -101,6 +101,11 @@ impl RunArgs {
     pub fn request(&self) -> Result<RunRequest, UsageError> {
         // The contact-centre figures count answer waits up to a day.
         at_most("--sl-threshold", self.sl_threshold, BEHAVIOUR_LIMIT)?;
+        let inputs: Vec<(&str, &std::path::Path)> = self
+            .scenarios
+            .iter()
+            .map(|p| ("scenario file", p.as_path()))
+            .collect();
         Ok(RunRequest {
             scenarios: self.scenarios.clone(),
             overrides: Overrides {
@@ -114,7 +119,7 @@ impl RunArgs {
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
             delivery: self.delivery.options()?,
-            output: self.output.options(),
+            output: self.output.options(&inputs)?,
             sl_threshold: self.sl_threshold,
             api: self.api.plan()?,
         })
@@ -130,7 +135,7 @@ impl RunArgs {
 pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
     let plan = args.plan()?;
     for w in plan.warnings.iter().cloned().chain(plan_warning(&plan.sim)) {
-        eprintln!("{w}");
+        crate::console::err(&w);
     }
     let (_, exit) = run_plan(plan, shutdown).await?;
     Ok(exit)

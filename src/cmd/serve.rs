@@ -33,11 +33,11 @@ pub async fn exec(args: RunArgs, shutdown: CancellationToken) -> Result<Exit, Ru
     let quiet = plan.output.quiet;
     let (report, exit) = run_plan(plan, shutdown).await?;
     if !quiet {
-        eprintln!(
+        crate::console::err(&format!(
             "ccsim serve: stopped after {} simulated ({} attempted)",
             Span::from_secs_f64(report.throughput.simulated_s),
             Count::of(report.conversations.offered, "conversation")
-        );
+        ));
     }
     Ok(match exit {
         Exit::Interrupted => Exit::Ok,

@@ -11,7 +11,7 @@ use clap::Args;
 use super::flags::api::CredentialArgs;
 use crate::api::auth;
 use crate::api::config::SIGNATURE_EXPIRY;
-use crate::error::{Exit, UsageError};
+use crate::error::{Exit, RunError, UsageError};
 
 /// Flags of `ccsim sign`.
 #[derive(Debug, Clone, Args)]
@@ -65,12 +65,20 @@ pub fn sign(args: &SignArgs, now: DateTime<Utc>) -> Result<String, UsageError> {
         None => Vec::new(),
         Some(path) if path.as_os_str() == "-" => {
             let mut body = Vec::new();
+            let limit = crate::files::MAX_WHOLE_FILE;
             std::io::stdin()
+                .take(limit + 1)
                 .read_to_end(&mut body)
                 .map_err(|e| UsageError(format!("--body: cannot read stdin: {e}")))?;
+            if body.len() as u64 > limit {
+                return Err(UsageError(format!(
+                    "--body: stdin holds more than the limit of {} MiB",
+                    limit / (1024 * 1024)
+                )));
+            }
             body
         }
-        Some(path) => std::fs::read(path)
+        Some(path) => crate::files::read_whole(path, crate::files::MAX_WHOLE_FILE)
             .map_err(|e| UsageError(format!("--body: cannot read {}: {e}", path.display())))?,
     };
     let headers = auth::sign_request(
@@ -109,9 +117,10 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Runs `ccsim sign`, signing at the current time.
-pub fn exec(args: &SignArgs) -> Result<Exit, UsageError> {
-    print!("{}", sign(args, Utc::now())?);
+/// Runs `ccsim sign`, signing at the current time: exit 5 when stdout cannot be written
+/// (a closed stdout is fine).
+pub fn exec(args: &SignArgs) -> Result<Exit, RunError> {
+    crate::console::out_or_fail(&sign(args, Utc::now())?)?;
     Ok(Exit::Ok)
 }
 

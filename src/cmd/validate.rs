@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::Exit;
+use crate::console;
+use crate::error::{Exit, RunError};
 use crate::scenario::{Overrides, Problem, load_paths};
 use crate::time::SimTime;
 
@@ -69,26 +70,30 @@ fn count(n: usize, thing: &str) -> String {
     }
 }
 
-/// `ccsim validate`: valid files on stdout, problems on stderr; exit 0 or 2.
-pub fn exec(args: &ValidateArgs) -> Exit {
+/// `ccsim validate`: valid files on stdout, warnings and problems on stderr; exit 0 or 2
+/// (5 when stdout cannot be written; a closed stdout is fine).
+pub fn exec(args: &ValidateArgs) -> Result<Exit, RunError> {
     let Validation {
         ok,
         warnings,
         problems,
     } = validate_files(&args.files);
+    let mut text = String::new();
     for line in &ok {
-        println!("{line}");
+        text.push_str(line);
+        text.push('\n');
     }
+    console::out_or_fail(&text)?;
     for w in &warnings {
-        eprintln!("{w}");
+        console::err(&w.to_string());
     }
     for p in &problems {
-        eprintln!("{p}");
+        console::err(&p.to_string());
     }
     if problems.is_empty() {
-        Exit::Ok
+        Ok(Exit::Ok)
     } else {
-        eprintln!("{} found", count(problems.len(), "problem"));
-        Exit::Usage
+        console::err(&format!("{} found", count(problems.len(), "problem")));
+        Ok(Exit::Usage)
     }
 }

@@ -27,6 +27,7 @@ use chrono::FixedOffset;
 use crate::api::auth::{ApiCredentials, sign_request};
 use crate::api::listener::Slots;
 use crate::api::serve::{ServeLimits, serve};
+use crate::console::LinePrinter;
 use crate::delivery::signing::{self, WebhookSecret};
 use crate::units::Count;
 use contract::{ContractChecker, ContractRules, ContractSummary};
@@ -182,7 +183,9 @@ fn describe_record_raw(id: &str, v: &serde_json::Value) -> String {
 #[derive(Clone, Default)]
 pub struct Receiver {
     checker: Arc<Mutex<ContractChecker>>,
-    print: bool,
+    /// Prints each event on stdout (`ccsim listen`); stops printing, not answering, when
+    /// stdout closes or fails.
+    printer: Option<Arc<LinePrinter>>,
     secrets: Arc<[WebhookSecret]>,
     faults: Faults,
     requests: Arc<AtomicU64>,
@@ -194,7 +197,7 @@ pub struct Receiver {
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
-            .field("print", &self.print)
+            .field("print", &self.printer.is_some())
             .field("faults", &self.faults)
             .field("requests", &self.requests)
             .finish_non_exhaustive()
@@ -205,9 +208,15 @@ impl Receiver {
     /// A receiver; with `print`, every event is printed as a line on stdout.
     pub fn new(print: bool) -> Self {
         Self {
-            print,
+            printer: print.then(Arc::default),
             ..Self::default()
         }
+    }
+
+    /// Why printing stopped, if stdout failed other than by closing (`ccsim listen` then
+    /// exits 5).
+    pub fn print_failure(&self) -> Option<String> {
+        self.printer.as_ref().and_then(|p| p.failure())
     }
 
     /// Checks the contract with these rules.
@@ -337,8 +346,8 @@ async fn accept(
         tokio::time::sleep(rx.faults.delay).await;
     }
     if rx.fails(n) {
-        if rx.print {
-            println!("{} -> 500 (simulated failure)", describe(&body));
+        if let Some(p) = &rx.printer {
+            p.line(&format!("{} -> 500 (simulated failure)", describe(&body)));
         }
         // The sender may give this event up: what follows it must not look like a gap.
         if let Ok(mut checker) = rx.checker.lock() {
@@ -350,8 +359,8 @@ async fn accept(
         return (StatusCode::INTERNAL_SERVER_ERROR, "simulated failure");
     }
     if let Some(problem) = rx.signature_problem(&headers, &body) {
-        if rx.print {
-            println!("{} -> 401 ({problem})", describe(&body));
+        if let Some(p) = &rx.printer {
+            p.line(&format!("{} -> 401 ({problem})", describe(&body)));
         }
         if let Ok(mut checker) = rx.checker.lock() {
             checker.bad_signature(problem);
@@ -364,8 +373,8 @@ async fn accept(
     if let Ok(mut checker) = rx.checker.lock() {
         checker.check_event(&body, webhook_id);
     }
-    if rx.print {
-        println!("{}", describe(&body));
+    if let Some(p) = &rx.printer {
+        p.line(&describe(&body));
     }
     // Inside the handler, before answering, as an application would; bounded by the
     // lookup timeout.
@@ -374,10 +383,12 @@ async fn accept(
     {
         let parts_changed = event == crate::event::EventKind::ConversationPartsChanged.name();
         let record = api.fetch(&id).await;
-        if rx.print && parts_changed {
+        if let Some(p) = &rx.printer
+            && parts_changed
+        {
             match &record {
-                Ok(v) => println!("{}", describe_record(&id, v)),
-                Err(e) => println!("{}", record_error(&id, e)),
+                Ok(v) => p.line(&describe_record(&id, v)),
+                Err(e) => p.line(&record_error(&id, e)),
             }
         }
         if let Ok(mut checker) = rx.checker.lock() {
@@ -385,7 +396,7 @@ async fn accept(
                 Ok(record) => checker.check_record(&event, &id, record),
                 // The built-in receiver reads ccsim's own API: a failed read is a fault
                 // to report, not a check to skip. `listen` prints it on the line instead.
-                Err(e) if !rx.print => checker.lookup_failed(&id, e),
+                Err(e) if rx.printer.is_none() => checker.lookup_failed(&id, e),
                 Err(_) => {}
             }
         }

@@ -3,6 +3,12 @@
 //! (32 bytes, not the line); the events are then sorted by `seq` (the log is written in
 //! completion order) and [`LogSource`] reads each line again, by its offset, when the
 //! dispatcher releases it. A log of millions of events replays in tens of megabytes.
+//!
+//! Only a regular file is read, and no line may be longer than [`MAX_LINE`]: a link to
+//! `/dev/zero` or a file without newlines is refused, not read into memory. A last line
+//! cut short (no newline, not a whole event: a run killed mid-write) is skipped with a
+//! warning; so is a line whose `seq` an earlier line already had (its `webhook-id` would
+//! be sent twice, as if a retry): the first is replayed. Both are counted ([`Skipped`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -32,6 +38,12 @@ struct LogLine<'a> {
     payload: &'a RawValue,
 }
 
+/// The longest line read: 16 MiB, far above the largest event (a few kilobytes).
+pub const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// Skipped warnings printed one by one; the rest are only counted.
+const WARNINGS: u64 = 5;
+
 /// One event to replay: where its line is in the file and when it was due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
@@ -39,6 +51,17 @@ struct Entry {
     at_ms: i64,
     offset: u64,
     len: u32,
+    /// The 1-based line number, for warnings.
+    line: u32,
+}
+
+/// Lines of a log that replay skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// A last line without its newline that is not a whole event.
+    pub truncated: u64,
+    /// Lines whose `seq` an earlier line had.
+    pub duplicate_seq: u64,
 }
 
 /// The events of a log to replay, in `seq` order, by position in the file.
@@ -46,6 +69,46 @@ struct Entry {
 pub struct LogIndex {
     path: PathBuf,
     entries: Vec<Entry>,
+    skipped: Skipped,
+}
+
+/// What [`read_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// The end of the input.
+    End,
+    /// A line; `newline` says whether it ended with one (else it is the last).
+    Line { newline: bool },
+    /// A line longer than the limit.
+    TooLong,
+}
+
+/// Reads one line, its newline included, into `buf` (cleared first), never holding more
+/// than `limit` bytes of it.
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
+    buf.clear();
+    loop {
+        let available = r.fill_buf()?;
+        if available.is_empty() {
+            return Ok(if buf.is_empty() {
+                LineRead::End
+            } else {
+                LineRead::Line { newline: false }
+            });
+        }
+        let (take, newline) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.len() + take - usize::from(newline) > limit {
+            return Ok(LineRead::TooLong);
+        }
+        buf.extend_from_slice(&available[..take]);
+        r.consume(take);
+        if newline {
+            return Ok(LineRead::Line { newline: true });
+        }
+    }
 }
 
 /// A checked line: the event it carries, or `None` when replay skips it.
@@ -85,46 +148,108 @@ impl LogIndex {
     /// names the 1-based line.
     pub fn build(path: &Path, only_failed: bool) -> Result<Self, String> {
         let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!(
+                "cannot replay {}: not a regular file (a directory, device or pipe); replay reads the log twice",
+                path.display()
+            ));
+        }
         Self::from_reader(path, BufReader::new(file), only_failed)
             .map_err(|e| format!("{}:{e}", path.display()))
     }
 
     fn from_reader(path: &Path, mut r: impl BufRead, only_failed: bool) -> Result<Self, String> {
         let mut entries = Vec::new();
-        let mut line = String::new();
+        let mut skipped = Skipped::default();
+        let mut buf = Vec::new();
         let mut offset = 0u64;
-        for number in 1.. {
-            line.clear();
-            let read = r
-                .read_line(&mut line)
-                .map_err(|e| format!("{number}: cannot read: {e}"))?;
-            if read == 0 {
-                break;
-            }
-            let start = offset;
-            offset += read as u64;
-            let text = line.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                continue;
-            }
-            if let Some((seq, at_ms, _)) =
-                parse_line(text, only_failed).map_err(|e| format!("{number}: {e}"))?
+        for number in 1u32.. {
+            let newline = match read_line(&mut r, &mut buf, MAX_LINE)
+                .map_err(|e| format!("{number}: cannot read: {e}"))?
             {
-                let len = u32::try_from(text.len())
-                    .map_err(|_| format!("{number}: line longer than 4 GiB"))?;
+                LineRead::End => break,
+                LineRead::Line { newline } => newline,
+                LineRead::TooLong => {
+                    return Err(format!(
+                        "{number}: line longer than the limit of {} MiB (an events-log line is a few kilobytes: is this an events log?)",
+                        MAX_LINE / (1024 * 1024)
+                    ));
+                }
+            };
+            let start = offset;
+            offset += buf.len() as u64;
+            let parsed = std::str::from_utf8(&buf)
+                .map_err(|e| format!("not UTF-8 (byte {})", e.valid_up_to()))
+                .and_then(|line| {
+                    let text = line.trim_end_matches(['\n', '\r']);
+                    if text.trim().is_empty() {
+                        return Ok(None);
+                    }
+                    let event = parse_line(text, only_failed)?;
+                    Ok(event.map(|(seq, at_ms, _)| (seq, at_ms, text.len())))
+                });
+            let event = match parsed {
+                Ok(event) => event,
+                // A run killed mid-write leaves its last line without a newline.
+                Err(e) if !newline => {
+                    skipped.truncated += 1;
+                    crate::console::err(&format!(
+                        "warning: {}:{number}: the last line is cut short (no newline; {e}): skipped",
+                        path.display()
+                    ));
+                    None
+                }
+                Err(e) => return Err(format!("{number}: {e}")),
+            };
+            if let Some((seq, at_ms, len)) = event {
                 entries.push(Entry {
                     seq,
                     at_ms,
                     offset: start,
-                    len,
+                    // At most MAX_LINE.
+                    len: u32::try_from(len).unwrap_or(u32::MAX),
+                    line: number,
                 });
             }
         }
+        // Stable: of lines with one seq, the first in the file stays first.
         entries.sort_by_key(|e| e.seq);
+        entries.dedup_by(|later, first| {
+            let same = later.seq == first.seq;
+            if same {
+                skipped.duplicate_seq += 1;
+                if skipped.duplicate_seq <= WARNINGS {
+                    crate::console::err(&format!(
+                        "warning: {}:{}: seq {} already on line {}: skipped (its webhook-id would be sent twice)",
+                        path.display(),
+                        later.line,
+                        later.seq,
+                        first.line
+                    ));
+                }
+            }
+            same
+        });
+        if skipped.duplicate_seq > WARNINGS {
+            crate::console::err(&format!(
+                "warning: {}: {} lines with a duplicate seq skipped in all",
+                path.display(),
+                skipped.duplicate_seq
+            ));
+        }
         Ok(Self {
             path: path.to_path_buf(),
             entries,
+            skipped,
         })
+    }
+
+    /// The lines skipped: a truncated last line, duplicate `seq`s.
+    pub fn skipped(&self) -> Skipped {
+        self.skipped
     }
 
     /// When the first and the last event were due (the replay's window), if any.
@@ -204,12 +329,12 @@ impl Source for LogSource {
             }),
             // Only a log changed under a running replay gets here; say so rather than
             // send something else.
-            Err(err) => eprintln!(
+            Err(err) => crate::console::err(&format!(
                 "warning: {} changed during the replay: event {} at byte {} skipped ({err})",
                 self.path.display(),
                 e.seq,
                 e.offset
-            ),
+            )),
         }
     }
 }
@@ -289,7 +414,8 @@ mod tests {
     #[test]
     fn bad_lines_are_reported_by_line_number() {
         let index = |lines: &[String]| {
-            LogIndex::from_reader(Path::new("x"), lines.join("\n").as_bytes(), false).unwrap_err()
+            let text = lines.join("\n") + "\n";
+            LogIndex::from_reader(Path::new("x"), text.as_bytes(), false).unwrap_err()
         };
         let err = index(&[line(1, A, "failed", ""), "not json".into()]);
         assert!(err.starts_with("2: not an events-log line"), "{err}");
@@ -297,6 +423,85 @@ mod tests {
         assert_eq!(err, "1: conversation_id \"xyz\" is not 32 lowercase hex");
         let err = index(&[line(1, A, "failed", "").replace("parts_changed", "nope")]);
         assert_eq!(err, "1: unknown event \"callcenter.conversation.nope\"");
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_skipped_and_counted_not_fatal() {
+        let whole = line(2, B, "failed", "");
+        let f = log_file(&[
+            line(1, A, "failed", ""),
+            whole[..whole.len() / 2].to_owned(),
+        ]);
+        let index = LogIndex::build(f.path(), false).unwrap();
+        assert_eq!(
+            index.skipped(),
+            Skipped {
+                truncated: 1,
+                duplicate_seq: 0
+            }
+        );
+        let seqs: Vec<u64> = drain(index.into_source().unwrap())
+            .iter()
+            .filter_map(|(_, r)| r.seq)
+            .collect();
+        assert_eq!(seqs, [1]);
+        // With its newline, the same line is a bad line, not a cut one.
+        let err = LogIndex::from_reader(
+            Path::new("x"),
+            format!("{}\n", &whole[..9]).as_bytes(),
+            false,
+        )
+        .unwrap_err();
+        assert!(err.starts_with("1: not an events-log line"), "{err}");
+    }
+
+    #[test]
+    fn a_second_line_with_a_seq_already_seen_is_skipped_and_counted() {
+        let f = log_file(&[
+            line(1, A, "failed", ""),
+            line(2, A, "failed", ""),
+            line(1, B, "failed", ""),
+        ]);
+        let index = LogIndex::build(f.path(), false).unwrap();
+        assert_eq!(index.skipped().duplicate_seq, 1);
+        let all = drain(index.into_source().unwrap());
+        let seqs: Vec<u64> = all.iter().filter_map(|(_, r)| r.seq).collect();
+        assert_eq!(seqs, [1, 2]);
+        assert_eq!(
+            all[0].1.webhook.conversation_id.as_str(),
+            A,
+            "the first line of a seq is the one replayed"
+        );
+    }
+
+    #[test]
+    fn lines_are_read_up_to_a_limit_and_only_from_regular_files() {
+        let mut buf = Vec::new();
+        let mut r: &[u8] = b"abc\nabcdef\nxy";
+        assert_eq!(
+            read_line(&mut r, &mut buf, 3).unwrap(),
+            LineRead::Line { newline: true }
+        );
+        assert_eq!(buf, b"abc\n");
+        assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), LineRead::TooLong);
+        assert!(buf.len() <= 3, "never more than the limit is held");
+        let mut r: &[u8] = b"xy";
+        assert_eq!(
+            read_line(&mut r, &mut buf, 3).unwrap(),
+            LineRead::Line { newline: false }
+        );
+        assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), LineRead::End);
+
+        let dir = tempfile::tempdir().unwrap();
+        let zero = dir.path().join("zero.jsonl");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = LogIndex::build(&zero, false).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
+        let long = dir.path().join("long.jsonl");
+        let file = File::create(&long).unwrap();
+        file.set_len(MAX_LINE as u64 + 10).unwrap();
+        let err = LogIndex::build(&long, false).unwrap_err();
+        assert!(err.ends_with("1: line longer than the limit of 16 MiB (an events-log line is a few kilobytes: is this an events log?)"), "{err}");
     }
 
     #[test]

@@ -3,4 +3,4 @@
 
 pub mod log;
 
-pub use log::{LogIndex, LogSource};
+pub use log::{LogIndex, LogSource, Skipped};

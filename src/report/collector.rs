@@ -1,8 +1,9 @@
 //! The one owner of the run's measurements: counters per kind and outcome, HDR histograms
-//! of latency, service time and schedule lateness, and the events log. Fed by the
-//! delivery dispatcher through [`Sink`]; turned into a [`Report`] at the end.
+//! of latency, service time and schedule lateness, and the events log's lines. Fed by the
+//! delivery dispatcher through [`Sink`]; turned into a [`Report`] at the end. Files are
+//! written by the output writer's thread ([`super::writer`]), never here: the lines go to
+//! it in batches (at most [`LOG_BATCH_AGE`] old), the snapshots as they fall due.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -12,6 +13,9 @@ use tokio::time::Instant;
 
 use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
+use tokio_util::sync::CancellationToken;
+
+use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
 use crate::sim::stats::SimStats;
@@ -23,8 +27,17 @@ pub struct Collector {
     latency: Histogram<u64>,
     service: Histogram<u64>,
     lateness: Histogram<u64>,
+    /// The events log's format, when there is one.
     log: Option<EventsLog>,
-    log_error: Option<std::io::Error>,
+    /// Whole lines not yet handed to the writer, and when they must be.
+    batch: Vec<u8>,
+    batch_due: Option<Instant>,
+    /// Writes the log and the snapshots off the runtime.
+    writer: Option<OutputWriter>,
+    /// Fired by an interrupt: stop waiting for a log that takes no writes.
+    hurry: CancellationToken,
+    /// Why lines were dropped, when the log took no writes after an interrupt.
+    abandoned: Option<String>,
     /// Where the live p99 is published for the progress line, and when next.
     progress: Option<(Arc<LiveCounters>, Instant)>,
     /// Periodic partial reports (`--report-interval`).
@@ -56,7 +69,6 @@ pub struct ReportMeta {
 
 /// Periodic rewriting of the report file while the run goes on.
 struct Checkpoints {
-    path: PathBuf,
     every: Duration,
     meta: ReportMeta,
     start: Instant,
@@ -66,6 +78,14 @@ struct Checkpoints {
 /// How often the live p99 is recomputed: a quantile walks the whole histogram, too dear
 /// for every event, and the progress line shows it once a second at most.
 const P99_REFRESH: Duration = Duration::from_millis(200);
+
+/// The oldest a log line waits in the collector before it is handed to the writer: what a
+/// second interrupt or a kill may lose of the log.
+pub const LOG_BATCH_AGE: Duration = Duration::from_millis(200);
+
+/// Lines kept in the collector while the writer's queue is full before the collector
+/// waits for it: a disk slower than the events for this long slows the run down.
+const MAX_HELD: usize = 32 * 1024 * 1024;
 
 fn histogram() -> Histogram<u64> {
     // Microseconds, 1 µs to 1 hour, 3 significant digits; saturating beyond.
@@ -95,26 +115,30 @@ fn percentiles(h: &Histogram<u64>) -> Percentiles {
 }
 
 impl Collector {
-    /// A collector, writing the events log if given.
-    pub fn new(log: Option<EventsLog>) -> Self {
+    /// A collector writing through `writer` (the events log's lines when `log` is set,
+    /// the snapshots of [`Collector::with_checkpoints`]).
+    pub fn new(writer: Option<OutputWriter>, log: bool) -> Self {
         Self {
             counts: EventCounts::default(),
             latency: histogram(),
             service: histogram(),
             lateness: histogram(),
-            log,
-            log_error: None,
+            log: (log && writer.is_some()).then(EventsLog::new),
+            batch: Vec::new(),
+            batch_due: None,
+            writer,
+            hurry: CancellationToken::new(),
+            abandoned: None,
             progress: None,
             checkpoints: None,
         }
     }
 
-    /// Rewrites `path` with a partial report every `every` (from now), and flushes the
-    /// events log then, so a killed run leaves usable data.
-    pub fn with_checkpoints(mut self, path: PathBuf, every: Duration, meta: ReportMeta) -> Self {
+    /// Has the writer replace the report with a partial one every `every` (from now), so
+    /// a killed run leaves usable data.
+    pub fn with_checkpoints(mut self, every: Duration, meta: ReportMeta) -> Self {
         let start = Instant::now();
         self.checkpoints = Some(Checkpoints {
-            path,
             every,
             meta,
             start,
@@ -134,15 +158,26 @@ impl Collector {
         &self.counts
     }
 
-    /// Flushes the events log; reports the first write error, if any.
-    pub fn finish_log(&mut self) -> std::io::Result<()> {
-        if let Some(e) = self.log_error.take() {
-            return Err(e);
+    /// Hands the last lines to the writer and waits (off the runtime) until everything is
+    /// written, or, once `hurry` fires, [`super::writer::STUCK_WAIT`] at most; returns
+    /// what could not be.
+    pub async fn finish_writing(&mut self, hurry: &CancellationToken) -> WriteFailures {
+        self.log = None;
+        let mut failures = match self.writer.take() {
+            Some(w) => w.finish(std::mem::take(&mut self.batch), hurry).await,
+            None => WriteFailures::default(),
+        };
+        if failures.events_log.is_none() {
+            failures.events_log = self.abandoned.take();
         }
-        match &mut self.log {
-            Some(log) => log.flush(),
-            None => Ok(()),
-        }
+        failures
+    }
+
+    /// Gives up waiting for a full log queue once `hurry` fires (an interrupt): the lines
+    /// not written are then dropped and the log reported as failed.
+    pub fn with_hurry(mut self, hurry: CancellationToken) -> Self {
+        self.hurry = hurry;
+        self
     }
 
     /// Builds the report. `thresholds.breached` is left for the caller to fill.
@@ -182,6 +217,8 @@ impl Collector {
             contact_center: ContactCenter::from_stats(sim, sl_threshold),
             contract: None,
             thresholds: Thresholds::default(),
+            output_errors: Vec::new(),
+            replay: None,
         }
     }
 }
@@ -270,11 +307,17 @@ impl Sink for Collector {
     }
 
     fn next_checkpoint(&self) -> Option<Instant> {
-        self.checkpoints.as_ref().map(|c| c.next)
+        [self.checkpoints.as_ref().map(|c| c.next), self.batch_due]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn checkpoint(&mut self, now: Instant) {
-        let Some(cp) = self.checkpoints.take() else {
+        if self.batch_due.is_some_and(|due| due <= now) {
+            self.hand_off(now);
+        }
+        let Some(cp) = self.checkpoints.take_if(|cp| cp.next <= now) else {
             return;
         };
         let wall = now.saturating_duration_since(cp.start).as_secs_f64();
@@ -284,19 +327,10 @@ impl Sink for Collector {
         report.speed = cp.meta.speed.clone();
         report.target = cp.meta.target.clone();
         report.partial = true;
-        // Best effort: the final report reports write errors; a snapshot must not stop
-        // the run.
-        if let Ok(json) = serde_json::to_vec_pretty(&report) {
-            let tmp = cp.path.with_extension("partial.tmp");
-            if std::fs::write(&tmp, json).is_ok() {
-                let _ = std::fs::rename(&tmp, &cp.path);
-            }
-        }
-        if let Some(log) = &mut self.log
-            && let Err(e) = log.flush()
-        {
-            self.log_error.get_or_insert(e);
-            self.log = None;
+        // The log's lines go out with each snapshot: a killed run's log is as recent.
+        self.hand_off(now);
+        if let (Ok(json), Some(writer)) = (serde_json::to_vec_pretty(&report), &self.writer) {
+            writer.try_snapshot(json);
         }
         self.checkpoints = Some(Checkpoints {
             next: now + cp.every,
@@ -307,11 +341,43 @@ impl Sink for Collector {
 
 impl Collector {
     fn write_log(&mut self, c: &Completion) {
-        if let Some(log) = &mut self.log
-            && let Err(e) = log.write(c)
-        {
-            self.log_error.get_or_insert(e);
-            self.log = None;
+        let Some(log) = &self.log else { return };
+        if log.append(c, &mut self.batch).is_err() {
+            return;
+        }
+        if self.batch.len() >= BATCH {
+            self.hand_off(c.done);
+        } else if self.batch_due.is_none() {
+            self.batch_due = Some(c.done + LOG_BATCH_AGE);
+        }
+    }
+
+    /// Hands the batch of lines to the writer without waiting; if its queue is full the
+    /// lines stay here (due again shortly), unless too many are held already: then the
+    /// collector waits for the disk.
+    fn hand_off(&mut self, now: Instant) {
+        let Some(writer) = &self.writer else { return };
+        self.batch_due = None;
+        if self.batch.is_empty() {
+            return;
+        }
+        // The next batch starts at its full size: no regrowing on the hot path.
+        let lines = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH + BATCH / 4));
+        match writer.try_lines(lines) {
+            Ok(()) => {}
+            Err(Busy(lines)) if lines.len() > MAX_HELD => {
+                if let Err(Busy(lines)) = writer.lines_waiting(lines, &self.hurry) {
+                    self.abandoned = Some(format!(
+                        "the events log took no writes after the interrupt: its last {} KiB of lines were dropped",
+                        lines.len() / 1024
+                    ));
+                    self.log = None;
+                }
+            }
+            Err(Busy(lines)) => {
+                self.batch = lines;
+                self.batch_due = Some(now + LOG_BATCH_AGE);
+            }
         }
     }
 }

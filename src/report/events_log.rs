@@ -1,20 +1,15 @@
 //! `--events-log FILE.jsonl`: one JSON line per event with its payload, schedule, attempts
-//! and outcome, written as each event finishes, line-complete (documented in
-//! `docs/report.md`).
-
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+//! and outcome, formatted as each event finishes (documented in `docs/report.md`); the
+//! collector batches the lines and the output writer ([`super::writer`]) writes them,
+//! whole lines only.
 
 use serde::Serialize;
 
 use crate::delivery::attempt::AttemptResult;
 use crate::delivery::{Completion, DeliveryOutcome};
 
-/// The log writer.
+/// The log's line format.
 pub struct EventsLog {
-    out: BufWriter<File>,
-    line: Vec<u8>,
     /// A wall-clock reading and the monotonic instant it was taken at, to turn the
     /// dispatcher's instants into epoch milliseconds.
     anchor: (tokio::time::Instant, i64),
@@ -45,20 +40,18 @@ struct Line<'a> {
 }
 
 impl EventsLog {
-    /// Creates (truncates) the log file.
-    pub fn create(path: &Path) -> std::io::Result<Self> {
-        Ok(Self {
-            out: BufWriter::with_capacity(256 * 1024, File::create(path)?),
-            line: Vec::with_capacity(1024),
+    /// The format, its times anchored to the wall clock now.
+    pub fn new() -> Self {
+        Self {
             anchor: (
                 tokio::time::Instant::now(),
                 chrono::Utc::now().timestamp_millis(),
             ),
-        })
+        }
     }
 
-    /// Appends one event's line.
-    pub fn write(&mut self, c: &Completion) -> std::io::Result<()> {
+    /// Appends one event's whole line to `out`; on an error `out` is left as it was.
+    pub fn append(&self, c: &Completion, out: &mut Vec<u8>) -> std::io::Result<()> {
         let (status, error) = match &c.last {
             Some(AttemptResult::Status(s)) => (
                 Some(*s),
@@ -88,18 +81,22 @@ impl EventsLog {
             outcome: c.outcome,
             error,
         };
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, &line).map_err(std::io::Error::other)?;
+        let start = out.len();
+        if let Err(e) = serde_json::to_writer(&mut *out, &line) {
+            out.truncate(start);
+            return Err(std::io::Error::other(e));
+        }
         // Splice the payload in verbatim: it is already a JSON object.
-        self.line.pop();
-        self.line.extend_from_slice(b",\"payload\":");
-        self.line.extend_from_slice(&c.job.webhook.body);
-        self.line.extend_from_slice(b"}\n");
-        self.out.write_all(&self.line)
+        out.pop();
+        out.extend_from_slice(b",\"payload\":");
+        out.extend_from_slice(&c.job.webhook.body);
+        out.extend_from_slice(b"}\n");
+        Ok(())
     }
+}
 
-    /// Flushes buffered lines to the file.
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+impl Default for EventsLog {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -8,6 +8,7 @@ pub mod outputs;
 pub mod summary;
 pub mod theory;
 pub mod thresholds;
+pub mod writer;
 
 pub use outputs::OutputOptions;
 pub use thresholds::{ThresholdSpec, Thresholds};
@@ -61,6 +62,22 @@ pub struct Report {
     pub contract: Option<ContractSummary>,
     /// Threshold evaluation.
     pub thresholds: Thresholds,
+    /// Outputs that could not be written whole (the events log), each naming the file and
+    /// the OS error; non-empty means exit 5 (`docs/faults.md`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub output_errors: Vec<String>,
+    /// Lines of the replayed log that were skipped (`ccsim replay` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplaySkips>,
+}
+
+/// Lines `ccsim replay` skipped, each with a warning on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReplaySkips {
+    /// A last line without its newline that is not a whole event: a log cut short.
+    pub truncated_lines: u64,
+    /// Lines whose `seq` an earlier line already had (the first is replayed).
+    pub duplicate_seq: u64,
 }
 
 /// Event counts. Always `emitted = delivered + failed + cancelled`, counting each event

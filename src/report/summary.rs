@@ -77,6 +77,19 @@ impl Report {
         if self.interrupted {
             let _ = writeln!(s, "INTERRUPTED: partial results");
         }
+        for e in &self.output_errors {
+            let _ = writeln!(s, "OUTPUT ERROR: {e}");
+        }
+        if let Some(r) = &self.replay
+            && r.truncated_lines + r.duplicate_seq > 0
+        {
+            let _ = writeln!(
+                s,
+                "replay skipped {} and {} with a seq already replayed",
+                Count::of(r.truncated_lines, "truncated line"),
+                Count::of(r.duplicate_seq, "line")
+            );
+        }
         let _ = writeln!(
             s,
             "\nevents      emitted {}  delivered {}  failed {}  cancelled {}  retries {}",
@@ -121,17 +134,25 @@ impl Report {
         );
         self.render_conversations(&mut s);
         self.render_contract(&mut s);
-        if self.interrupted {
-            let _ = writeln!(s, "result      interrupted: partial results (exit 3)");
+        let mut results = Vec::new();
+        if !self.output_errors.is_empty() {
+            results
+                .push("an output could not be written (exit 5; see OUTPUT ERROR above)".to_owned());
         }
-        if self.thresholds.breached.is_empty() {
-            if !self.interrupted {
-                let _ = writeln!(s, "result      ok");
-            }
-        } else {
-            for b in &self.thresholds.breached {
-                let _ = writeln!(s, "result      FAILED: {b}");
-            }
+        if self.interrupted {
+            results.push("interrupted: partial results (exit 3)".to_owned());
+        }
+        results.extend(
+            self.thresholds
+                .breached
+                .iter()
+                .map(|b| format!("FAILED: {b}")),
+        );
+        if results.is_empty() {
+            results.push("ok".to_owned());
+        }
+        for r in results {
+            let _ = writeln!(s, "result      {r}");
         }
         s
     }

@@ -101,7 +101,7 @@ mod tests {
     use crate::sim::stats::SimStats;
 
     fn report(emitted: u64, failed: u64, p99: f64, per_s: f64) -> Report {
-        let mut r = Collector::new(None).report(&SimStats::default(), 1.0, Span::ZERO);
+        let mut r = Collector::new(None, false).report(&SimStats::default(), 1.0, Span::ZERO);
         r.events.emitted = emitted;
         r.events.failed = failed;
         r.latency_ms.p99 = p99;

@@ -95,7 +95,7 @@ pub fn load_paths<P: AsRef<Path>>(
     let mut problems = Vec::new();
     for path in paths {
         let name = path.as_ref().display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::files::read_whole_text(path.as_ref(), crate::files::MAX_WHOLE_FILE) {
             Ok(text) => files.push((name, text)),
             Err(e) => problems.push(Problem {
                 file: name,

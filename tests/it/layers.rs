@@ -18,7 +18,15 @@ const LAYERS: &[&[&str]] = &[
     &["delivery"],
     &["api"],
     &["event", "sim"],
-    &["conversation", "ids", "time", "units", "error"],
+    &[
+        "conversation",
+        "ids",
+        "time",
+        "units",
+        "error",
+        "console",
+        "files",
+    ],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

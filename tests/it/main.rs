@@ -4,6 +4,8 @@
 
 // Test code: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A test may print a note: a panic on a closed stdout is a failed test too.
+#![allow(clippy::disallowed_macros)]
 
 mod api;
 mod binary;
@@ -11,6 +13,7 @@ mod bounds;
 mod delivery;
 mod erlang;
 mod examples;
+mod faults;
 mod golden;
 mod layers;
 mod lifecycles;

@@ -1,10 +1,12 @@
 //! The report, events log, threshold and quiet flags of the commands that send (`run`,
 //! `load`, `replay`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::error::UsageError;
+use crate::files::refuse_clashes;
 use crate::report::{OutputOptions, ThresholdSpec};
 use crate::units::{Probability, Rate, Span};
 
@@ -38,8 +40,8 @@ pub struct OutputArgs {
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
-    /// While the run goes on, rewrite --report this often with a partial report
-    /// (`"partial": true`) and flush the events log; 0s writes it only at the end.
+    /// While the run goes on, replace --report this often with a partial report
+    /// (`"partial": true`); at least 100ms; 0s writes it only at the end.
     #[arg(
         long,
         env = "CCSIM_REPORT_INTERVAL",
@@ -57,23 +59,42 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
+/// The shortest `--report-interval`: a snapshot is a whole report written and renamed,
+/// and more than ten a second serves no reader.
+pub const MIN_REPORT_INTERVAL: Span = Span::from_millis(100);
+
 impl OutputArgs {
-    /// The output options these flags ask for.
-    pub fn options(&self) -> OutputOptions {
-        OutputOptions {
+    /// The output options these flags ask for, for a command that reads `inputs` (`(flag
+    /// or argument name, path)`): an output that is an input or another output is refused,
+    /// naming both.
+    pub fn options(&self, inputs: &[(&str, &Path)]) -> Result<OutputOptions, UsageError> {
+        let mut outputs = Vec::new();
+        if let Some(path) = &self.report {
+            outputs.push(("--report", path.as_path()));
+        }
+        if let Some(path) = &self.events_log {
+            outputs.push(("--events-log", path.as_path()));
+        }
+        refuse_clashes(inputs, &outputs)?;
+        Ok(OutputOptions {
             report: self.report.clone(),
             events_log: self.events_log.clone(),
             thresholds: self.thresholds(),
-            report_interval: self.report_interval(),
+            report_interval: self.report_interval()?,
             quiet: self.quiet,
             summary: true,
-        }
+        })
     }
 
     /// `--report-interval`, if periodic reports are asked for.
-    fn report_interval(&self) -> Option<std::time::Duration> {
-        (self.report.is_some() && self.report_interval > Span::ZERO)
-            .then(|| self.report_interval.as_std())
+    fn report_interval(&self) -> Result<Option<std::time::Duration>, UsageError> {
+        let every = self.report_interval;
+        if every > Span::ZERO && every < MIN_REPORT_INTERVAL {
+            return Err(UsageError(format!(
+                "--report-interval: {every} is too short: at least {MIN_REPORT_INTERVAL}, or 0s for the final report only"
+            )));
+        }
+        Ok((self.report.is_some() && every > Span::ZERO).then(|| every.as_std()))
     }
 
     /// The thresholds these flags ask for.
@@ -84,5 +105,56 @@ impl OutputArgs {
             max_service_p99: self.max_service_p99,
             min_throughput: self.min_throughput,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct OutputCli {
+        #[command(flatten)]
+        output: OutputArgs,
+    }
+
+    fn options(args: &[&str]) -> Result<OutputOptions, String> {
+        let cli = OutputCli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.output.options(&[]).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn a_report_interval_below_the_minimum_is_refused_naming_the_flag() {
+        let err = options(&["--report", "r.json", "--report-interval", "100us"]).unwrap_err();
+        assert!(
+            err.starts_with("--report-interval: ") && err.contains("at least 100ms"),
+            "{err}"
+        );
+        assert!(
+            options(&["--report-interval", "99ms"]).is_err(),
+            "even without --report"
+        );
+        let ok = options(&["--report", "r.json", "--report-interval", "100ms"]).unwrap();
+        assert_eq!(
+            ok.report_interval,
+            Some(std::time::Duration::from_millis(100))
+        );
+        let end_only = options(&["--report", "r.json", "--report-interval", "0s"]).unwrap();
+        assert_eq!(end_only.report_interval, None);
+    }
+
+    #[test]
+    fn the_report_and_the_events_log_may_not_be_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = dir.path().join("x");
+        let x = x.to_str().unwrap();
+        let err = options(&["--report", x, "--events-log", x]).unwrap_err();
+        assert!(
+            err.contains("--report ") && err.contains(" and --events-log "),
+            "{err}"
+        );
     }
 }
