@@ -73,6 +73,7 @@ pub async fn replay(
     };
     let index = LogIndex::build(&args.file, args.only_failed).map_err(UsageError)?;
     let skipped = index.skipped();
+    let replayed = index.len() as u64;
     let servers = shutdown.child_token();
     let _stop_servers = servers.clone().drop_guard();
     // A replay may be partial (--only-failed) or repeat what a receiver already saw, so
@@ -117,6 +118,9 @@ pub async fn replay(
     report.replay = Some(ReplaySkips {
         truncated_lines: skipped.truncated,
         duplicate_seq: skipped.duplicate_seq,
+        logged: skipped.logged,
+        left_out_delivered: skipped.delivered,
+        replayed,
     });
     outputs.finish(report, &target, &options, &sent).await
 }

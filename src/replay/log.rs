@@ -62,6 +62,10 @@ pub struct Skipped {
     pub truncated: u64,
     /// Lines whose `seq` an earlier line had.
     pub duplicate_seq: u64,
+    /// Events in the log (the extra sends of duplicates aside).
+    pub logged: u64,
+    /// Events left out by `--only-failed` because they were delivered.
+    pub delivered: u64,
 }
 
 /// The events of a log to replay, in `seq` order, by position in the file.
@@ -112,12 +116,15 @@ fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> std::io::
 }
 
 /// A checked line: the event it carries, or `None` when replay skips it.
-fn parse_line(line: &str, only_failed: bool) -> Result<Option<(u64, i64, Webhook)>, String> {
+/// One line of the log: `None` for the extra send of a `--duplicate-rate` duplicate, else
+/// the event's `seq`, due time, webhook and whether it was delivered.
+fn parse_line(line: &str) -> Result<Option<(u64, i64, Webhook, bool)>, String> {
     let l: LogLine<'_> =
         serde_json::from_str(line).map_err(|e| format!("not an events-log line: {e}"))?;
-    if l.duplicate || (only_failed && l.outcome == DeliveryOutcome::Delivered) {
+    if l.duplicate {
         return Ok(None);
     }
+    let delivered = l.outcome == DeliveryOutcome::Delivered;
     let kind = EventKind::parse(l.event).ok_or_else(|| format!("unknown event {:?}", l.event))?;
     let id = Hex32::parse(l.conversation_id).ok_or_else(|| {
         format!(
@@ -131,7 +138,7 @@ fn parse_line(line: &str, only_failed: bool) -> Result<Option<(u64, i64, Webhook
         conversation_id: ConversationId(id),
         body: Bytes::copy_from_slice(l.payload.get().as_bytes()),
     };
-    Ok(Some((l.seq, l.scheduled_at_ms, webhook)))
+    Ok(Some((l.seq, l.scheduled_at_ms, webhook, delivered)))
 }
 
 /// The ordering lane of a conversation: the first 16 hex digits of its id (ids are
@@ -188,8 +195,8 @@ impl LogIndex {
                     if text.trim().is_empty() {
                         return Ok(None);
                     }
-                    let event = parse_line(text, only_failed)?;
-                    Ok(event.map(|(seq, at_ms, _)| (seq, at_ms, text.len())))
+                    let event = parse_line(text)?;
+                    Ok(event.map(|(seq, at_ms, _, delivered)| (seq, at_ms, text.len(), delivered)))
                 });
             let event = match parsed {
                 Ok(event) => event,
@@ -204,7 +211,12 @@ impl LogIndex {
                 }
                 Err(e) => return Err(format!("{number}: {e}")),
             };
-            if let Some((seq, at_ms, len)) = event {
+            if let Some((seq, at_ms, len, delivered)) = event {
+                skipped.logged += 1;
+                if only_failed && delivered {
+                    skipped.delivered += 1;
+                    continue;
+                }
                 entries.push(Entry {
                     seq,
                     at_ms,
@@ -250,6 +262,16 @@ impl LogIndex {
     /// The lines skipped: a truncated last line, duplicate `seq`s.
     pub fn skipped(&self) -> Skipped {
         self.skipped
+    }
+
+    /// How many events will be replayed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is nothing to replay.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// When the first and the last event were due (the replay's window), if any.
@@ -306,8 +328,8 @@ impl LogSource {
             .and_then(|_| self.file.read_exact(&mut self.buf))
             .map_err(|err| err.to_string())?;
         let text = std::str::from_utf8(&self.buf).map_err(|err| err.to_string())?;
-        match parse_line(text, false)? {
-            Some((seq, _, webhook)) if seq == e.seq => Ok(webhook),
+        match parse_line(text)? {
+            Some((seq, _, webhook, _)) if seq == e.seq => Ok(webhook),
             _ => Err("the line is no longer the one first read".into()),
         }
     }
@@ -437,7 +459,9 @@ mod tests {
             index.skipped(),
             Skipped {
                 truncated: 1,
-                duplicate_seq: 0
+                duplicate_seq: 0,
+                logged: 1,
+                delivered: 0,
             }
         );
         let seqs: Vec<u64> = drain(index.into_source().unwrap())

@@ -66,18 +66,25 @@ pub struct Report {
     /// the OS error; non-empty means exit 5 (`docs/faults.md`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub output_errors: Vec<String>,
-    /// Lines of the replayed log that were skipped (`ccsim replay` only).
+    /// What `ccsim replay` read, replayed and skipped (`ccsim replay` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplaySkips>,
 }
 
-/// Lines `ccsim replay` skipped, each with a warning on stderr.
+/// What `ccsim replay` replayed of its log, and the lines it skipped (each with a
+/// warning on stderr).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ReplaySkips {
     /// A last line without its newline that is not a whole event: a log cut short.
     pub truncated_lines: u64,
     /// Lines whose `seq` an earlier line already had (the first is replayed).
     pub duplicate_seq: u64,
+    /// Events in the log (the extra sends of logged duplicates aside).
+    pub logged: u64,
+    /// Of those, the delivered ones that `--only-failed` left out.
+    pub left_out_delivered: u64,
+    /// Events replayed.
+    pub replayed: u64,
 }
 
 /// Event counts. Always `emitted = delivered + failed + cancelled`, counting each event

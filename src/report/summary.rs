@@ -80,14 +80,42 @@ impl Report {
         for e in &self.output_errors {
             let _ = writeln!(s, "OUTPUT ERROR: {e}");
         }
-        if let Some(r) = &self.replay
-            && r.truncated_lines + r.duplicate_seq > 0
-        {
+        if let Some(r) = &self.replay {
+            if r.truncated_lines + r.duplicate_seq > 0 {
+                let _ = writeln!(
+                    s,
+                    "replay skipped {} and {} with a seq already replayed",
+                    Count::of(r.truncated_lines, "truncated line"),
+                    Count::of(r.duplicate_seq, "line")
+                );
+            }
+            let left_out = if r.left_out_delivered > 0 {
+                format!(
+                    "; --only-failed left out {} that {} delivered",
+                    Count::of(r.left_out_delivered, "event"),
+                    if r.left_out_delivered == 1 {
+                        "was"
+                    } else {
+                        "were"
+                    }
+                )
+            } else {
+                String::new()
+            };
+            if r.replayed == 0 {
+                let _ = writeln!(
+                    s,
+                    "\nnothing to replay: the log holds {}{left_out}",
+                    Count::of(r.logged, "event")
+                );
+                let _ = writeln!(s, "result      ok");
+                return s;
+            }
             let _ = writeln!(
                 s,
-                "replay skipped {} and {} with a seq already replayed",
-                Count::of(r.truncated_lines, "truncated line"),
-                Count::of(r.duplicate_seq, "line")
+                "\nreplay      {} of the {} in the log{left_out}",
+                r.replayed,
+                Count::of(r.logged, "event")
             );
         }
         let _ = writeln!(
@@ -161,6 +189,9 @@ impl Report {
     /// contact-centre figures.
     fn render_conversations(&self, s: &mut String) {
         let c = &self.conversations;
+        if self.replay.is_some() {
+            return; // a replay simulates nothing
+        }
         let unfinished: u64 = c.by_type.values().map(|t| t.unfinished).sum();
         let mut parts = vec![format!("{} talked and ended", c.ended)];
         if c.failed > 0 {

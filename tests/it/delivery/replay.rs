@@ -94,9 +94,36 @@ async fn only_failed_skips_delivered_events_and_the_built_in_receiver_takes_a_re
     std::fs::write(&path, text).unwrap();
     let (none, exit) = replay(&[path.to_str().unwrap(), "--only-failed", "--speed", "max"]).await;
     assert_eq!((none.events.emitted, exit), (0, Exit::Ok));
+    let logged = o.report.events.emitted;
+    let r = none.replay.unwrap();
+    assert_eq!(
+        (r.logged, r.left_out_delivered, r.replayed),
+        (logged, logged, 0)
+    );
+    // Said in words, not as an all-zero summary.
+    let text = none.render_text();
+    assert!(
+        text.contains(&format!(
+            "nothing to replay: the log holds {logged} events; --only-failed left out {logged} events that were delivered"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("emitted 0"), "{text}");
     let (all, exit) = replay(&[path.to_str().unwrap(), "--speed", "max"]).await;
     assert_eq!(exit, Exit::Ok);
     assert_eq!(all.events.delivered, o.report.events.emitted);
+    assert_eq!(all.replay.unwrap().replayed, logged);
+    let text = all.render_text();
+    assert!(
+        text.contains(&format!(
+            "replay      {logged} of the {logged} events in the log\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains(" attempted"),
+        "a replay simulates nothing: {text}"
+    );
     assert!(all.contract.as_ref().unwrap().held());
 }
 
