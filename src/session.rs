@@ -101,8 +101,8 @@ pub async fn run_plan(
         config = config.with_handover(Arc::new(store.clone()));
     }
     let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
-    // Progress is measured against the arrivals window; the tail after it is short.
-    let horizon = (plan.sim.start, plan.sim.start + plan.sim.workload.duration);
+    // Progress is measured against the arrivals window and the scripted timelines.
+    let horizon = (plan.sim.start, plan.sim.planned_end());
     let sent = send(
         &mut source,
         horizon,

@@ -68,6 +68,17 @@ pub struct RateStage {
 }
 
 impl SimPlan {
+    /// Where what the plan says will happen ends: the end of arrivals or the last scripted
+    /// step, whichever is later (the progress line measures the run against it; a
+    /// conversation's talk after that is the short tail).
+    pub fn planned_end(&self) -> SimTime {
+        let arrivals_end = self.start + self.workload.duration;
+        self.scripted
+            .iter()
+            .filter_map(|c| c.steps.last().map(|s| s.at))
+            .fold(arrivals_end, SimTime::max)
+    }
+
     /// What the generated workload asks of the agents once any ramp is over: agent legs per
     /// second (a `call_agent` takes two agents) and the expected time an agent is taken per
     /// leg (dial, ring, the platform's delays, talk and after-call work, from the

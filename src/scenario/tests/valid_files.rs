@@ -230,6 +230,26 @@ fn every_seed_of_the_default_scenario_shows_each_types_happy_path_and_some_failu
 }
 
 #[test]
+fn progress_runs_to_the_last_scripted_step_not_only_the_arrivals_window() {
+    let s = valid(
+        "a.toml",
+        "seed = 1\n[agents]\nnames = [\"1001\"]\n[[conversations]]\ntype = \"queue\"\nat = \"10s\"\n\
+         timeline = [\n  { do = \"enqueue\" },\n  { after = \"40s\", do = \"select\", agent = \"1001\" },\n  \
+         { after = \"2s\", do = \"ring\", agent = \"1001\" },\n  { after = \"5s\", do = \"answer\", agent = \"1001\" },\n  \
+         { after = \"3m\", do = \"hangup\", party = \"customer\" },\n]\n",
+    );
+    assert_eq!(
+        s.sim.workload.duration,
+        Span::ZERO,
+        "scripted only: no arrivals window"
+    );
+    assert_eq!(s.sim.planned_end().since(s.sim.start), secs(237));
+    // With a workload, the later of the two.
+    let d = default_scenario(&Overrides::default(), SimTime::from_millis(0)).expect("valid");
+    assert_eq!(d.sim.planned_end().since(d.sim.start), secs(480));
+}
+
+#[test]
 fn a_ramp_changes_the_arrival_rate_at_each_stage_boundary() {
     let s = valid(
         "a.toml",
