@@ -22,6 +22,9 @@ pub struct Figures {
     pub answered: u64,
     /// Callers who gave up, waiting or while the agent's phone rang.
     pub abandoned: u64,
+    /// Of `abandoned`, those who hung up while the selected agent's phone rang (the
+    /// queueing models count only callers who give up waiting).
+    pub abandoned_ringing: u64,
     /// Calls removed by the queue timeout.
     pub timed_out: u64,
     /// Calls that had to wait for an agent (queue wait > 0).
@@ -121,6 +124,7 @@ fn figures(ts: &TypeStats, sl: Span) -> Figures {
         offered: ts.offered,
         answered: ts.started,
         abandoned: count(Outcome::AbandonedWaiting) + count(Outcome::AbandonedRinging),
+        abandoned_ringing: count(Outcome::AbandonedRinging),
         timed_out: count(Outcome::QueueTimeout),
         waited: ts.waited,
         p_wait: ratio(ts.waited, ts.offered),

@@ -7,6 +7,10 @@ use crate::report::Report;
 use crate::sim::stats::TypeStats;
 use crate::units::Count;
 
+/// Below this many mean busy times of simulated time, a run is mostly warm-up and drain,
+/// and the summary says so beside the steady-state theory.
+const SHORT_RUN_BUSY_TIMES: f64 = 100.0;
+
 /// What a run is, in the lines that open its banner and its summary.
 #[derive(Debug, Clone, Copy)]
 pub struct RunIdentity<'a> {
@@ -223,12 +227,16 @@ impl Report {
         if f.offered == 0 {
             return;
         }
+        let abandoned = if f.abandoned_ringing > 0 {
+            format!("{} ({} while ringing)", f.abandoned, f.abandoned_ringing)
+        } else {
+            f.abandoned.to_string()
+        };
         let _ = writeln!(
             s,
-            "contact centre (queue): offered {}  answered {}  abandoned {}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {}",
+            "contact centre (queue): offered {}  answered {}  abandoned {abandoned}  timed out {}  waited {:.1}%  ASA {:.1}s  SL {:.1}% within {}s  occupancy {:.1}% of {}",
             f.offered,
             f.answered,
-            f.abandoned,
             f.timed_out,
             100.0 * f.p_wait,
             f.mean_wait_s,
@@ -258,7 +266,7 @@ impl Report {
                 (Some(p), Some(asa), Some(sl), Some(occ)) => {
                     let abandoned = match t.abandoned {
                         Some(a) if t.model == "erlang_a" => {
-                            format!("  abandoned {:.1}%", 100.0 * a)
+                            format!("  abandoned while waiting {:.1}%", 100.0 * a)
                         }
                         _ => String::new(),
                     };
@@ -277,6 +285,13 @@ impl Report {
                         cc.agents
                     );
                 }
+            }
+            if self.throughput.simulated_s < SHORT_RUN_BUSY_TIMES * t.mean_busy_s {
+                let _ = writeln!(
+                    s,
+                    "  (a short run, {:.0} busy times: the simulated figures include the empty start and the drain after arrivals stop, the theory is the steady state; compare over hours, e.g. --duration 8h --speed max)",
+                    self.throughput.simulated_s / t.mean_busy_s.max(f64::MIN_POSITIVE)
+                );
             }
         }
         let b = &cc.backlog;
