@@ -531,3 +531,53 @@ fn commands_are_read_as_a_shell_reads_them() {
         Some("run")
     );
 }
+
+#[test]
+fn the_readme_sample_is_what_seed_1_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let after = readme
+        .split_once("reproduces this sample's counts exactly")
+        .unwrap()
+        .1;
+    let sample = after.split("```\n").nth(1).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ccsim"))
+        .args([
+            "run",
+            "--seed",
+            "1",
+            "--speed",
+            "max",
+            "--api",
+            "127.0.0.1:0",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let printed = String::from_utf8(out.stdout).unwrap();
+    // Timings, ports and the speed vary; every count and figure of the simulation does not.
+    let varies = |l: &&str| {
+        [
+            "ccsim ",
+            "target:",
+            "api:",
+            "latency ms",
+            "service ms",
+            "throughput",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    };
+    let lines = |t: &str| -> Vec<String> {
+        t.trim_end()
+            .lines()
+            .filter(|l| !varies(l))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        lines(sample),
+        lines(&printed),
+        "README sample vs `ccsim run --seed 1`"
+    );
+}
