@@ -276,6 +276,10 @@ impl LoadArgs {
             }
         }
         let mut plan = self.run.plan()?;
+        // From flags alone: nothing of the embedded default scenario (its scripted
+        // conversations, its agents, its warnings) is part of a load run.
+        plan.sim.scripted.clear();
+        plan.warnings.clear();
         plan.sim.workload = self.workload();
         plan.sim.mechanics = match self.mechanics {
             MechanicsChoice::Platform => Mechanics::default(),
@@ -471,5 +475,9 @@ mod tests {
         assert_eq!(plan.speed, Speed::Factor(1.0));
         assert_eq!(plan.sim.agents.len(), 10);
         assert_eq!(plan.sim.workload.duration, Span::from_millis(600_000));
+        assert!(
+            plan.sim.scripted.is_empty(),
+            "the default scenario's scripts are not part of a load run"
+        );
     }
 }
