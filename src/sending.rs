@@ -139,7 +139,7 @@ impl Outputs {
         let log = match &self.options.events_log {
             Some(path) => Some((
                 path.clone(),
-                std::fs::File::create(path).map_err(|e| {
+                files::open_for_writing(path, true, files::FIFO_READER_WAIT).map_err(|e| {
                     UsageError(format!(
                         "--events-log: cannot create {}: {e}",
                         path.display()

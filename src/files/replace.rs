@@ -4,7 +4,6 @@
 //! temporary is removed when anything fails. Nothing is truncated before the new content
 //! is complete. A device or a pipe (`/dev/stdout`) is written directly.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +34,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let _writing = super::writing();
     let (path, stream) = destination(path);
     if stream {
-        return OpenOptions::new().write(true).open(&path)?.write_all(bytes);
+        return super::open_for_writing(&path, false, super::FIFO_READER_WAIT)?.write_all(bytes);
     }
     let tmp = temporary(&path);
     let written = std::fs::File::create(&tmp)
@@ -52,7 +51,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn probe_replaceable(path: &Path) -> std::io::Result<()> {
     let (path, stream) = destination(path);
     if stream {
-        return OpenOptions::new().write(true).open(&path).map(drop);
+        return super::open_for_writing(&path, false, super::FIFO_READER_WAIT).map(drop);
     }
     if path.is_dir() {
         return Err(std::io::Error::new(

@@ -601,6 +601,30 @@ fn replay_skips_a_cut_last_line_and_a_repeated_seq_counting_both() {
 }
 
 #[test]
+fn an_output_that_is_a_fifo_nobody_reads_is_refused_not_waited_on_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("e.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    for flag in ["--events-log", "--report"] {
+        let o = output(
+            ccsim()
+                .args([
+                    "run", "--speed", "max", "--target", "null", "--api", "off", "-q",
+                ])
+                .arg(flag)
+                .arg(&fifo),
+        );
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(flag) && stderr(&o).contains("nothing opened it for reading"),
+            "{flag}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn an_events_log_that_takes_no_writes_holds_neither_the_run_nor_its_interrupt() {
     let dir = tempfile::tempdir().unwrap();
     let (fifo, report) = (dir.path().join("e.jsonl"), dir.path().join("r.json"));
