@@ -45,7 +45,6 @@ pub fn open_for_writing(path: &Path, truncate: bool, wait: Duration) -> io::Resu
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
     use std::process::Command;
 
     use super::*;
@@ -70,13 +69,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = fifo(dir.path());
         let reader_path = path.clone();
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            File::open(&reader_path)
-                .and_then(|mut f| f.read_to_string(&mut text))
-                .expect("read");
-            text
-        });
+        let reader =
+            std::thread::spawn(move || std::fs::read_to_string(&reader_path).expect("read"));
         let mut f = open_for_writing(&path, true, Duration::from_secs(30)).expect("open");
         std::io::Write::write_all(&mut f, b"line\n").expect("write");
         drop(f);
