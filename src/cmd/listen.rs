@@ -8,7 +8,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::flags::api::CredentialArgs;
-use super::flags::delivery::{SecretList, SecretsParser};
+use super::flags::delivery::{DELIVERY_WAIT_LIMIT, SecretList, SecretsParser, at_most};
 use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
@@ -52,7 +52,8 @@ pub struct ListenArgs {
     #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
     pub fail_rate: Probability,
 
-    /// Wait this long before answering each request.
+    /// Wait this long before answering each request (at most 1h, like every delivery
+    /// wait).
     #[arg(
         long,
         env = "CCSIM_DELAY",
@@ -60,6 +61,17 @@ pub struct ListenArgs {
         default_value = "0"
     )]
     pub delay: Span,
+}
+
+impl ListenArgs {
+    /// The faults these flags ask the receiver to inject: `--delay` at most
+    /// [`DELIVERY_WAIT_LIMIT`], since a sender's timeout can be no longer.
+    pub fn faults(&self) -> Result<Faults, UsageError> {
+        Ok(Faults {
+            fail_rate: self.fail_rate.get(),
+            delay: at_most("--delay", self.delay, DELIVERY_WAIT_LIMIT)?.as_std(),
+        })
+    }
 }
 
 /// `ccsim listen`: the built-in receiver on its own, printing every event. When stdout
@@ -74,10 +86,7 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
                 .flat_map(|l| l.0.iter().cloned())
                 .collect(),
         )
-        .with_faults(Faults {
-            fail_rate: args.fail_rate.get(),
-            delay: args.delay.as_std(),
-        });
+        .with_faults(args.faults()?);
     if let Some(api) = &args.api {
         let mut lookup = ApiLookup::new(api, &args.account);
         // With a secret, lookups are signed, so an `--api-auth` API answers them.
@@ -119,5 +128,38 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
     match receiver.print_failure() {
         Some(failure) => Err(RunError::Io(failure)),
         None => Ok(Exit::Ok),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct ListenCli {
+        #[command(flatten)]
+        listen: ListenArgs,
+    }
+
+    fn faults(args: &[&str]) -> Result<Faults, String> {
+        let cli = ListenCli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.listen.faults().map_err(|e| e.0)
+    }
+
+    #[test]
+    fn the_delay_is_at_most_an_hour() {
+        assert_eq!(
+            faults(&["--delay", "1h"]).unwrap().delay,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            faults(&["--delay", "61m"]).unwrap_err(),
+            "--delay: at most 1h, got 1h1m"
+        );
     }
 }
