@@ -100,7 +100,8 @@ fn note_given(command: &mut Command, given: &Given) {
             args.delivery.given = given.clone();
             args.output.given = given.clone();
         }
-        Command::Listen(_) | Command::Sign(_) | Command::Validate(_) | Command::Schema(_) => {}
+        Command::Listen(args) => args.given = given.clone(),
+        Command::Sign(_) | Command::Validate(_) | Command::Schema(_) => {}
     }
 }
 

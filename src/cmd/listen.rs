@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::flags::api::CredentialArgs;
 use super::flags::delivery::{DELIVERY_WAIT_LIMIT, SecretList, SecretsParser, at_most};
+use super::flags::given::Given;
 use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
@@ -61,9 +62,35 @@ pub struct ListenArgs {
         default_value = "0"
     )]
     pub delay: Span,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 impl ListenArgs {
+    /// Refuses the flags of the record lookups (`--account` and the credentials) given on
+    /// the command line without `--api`: no record is looked up.
+    pub fn refuse_lookup_flags_without_api(&self) -> Result<(), UsageError> {
+        if self.api.is_some() {
+            return Ok(());
+        }
+        let flags = [
+            "--account",
+            "--api-secret",
+            "--app-id",
+            "--cert-id",
+            "--api-tz",
+        ];
+        match flags.into_iter().find(|f| self.given.has(f)) {
+            Some(flag) => Err(UsageError(format!(
+                "{flag} has no effect without --api (no record is looked up): add --api URL, \
+                 or drop {flag}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The faults these flags ask the receiver to inject: `--delay` at most
     /// [`DELIVERY_WAIT_LIMIT`], since a sender's timeout can be no longer.
     pub fn faults(&self) -> Result<Faults, UsageError> {
@@ -79,6 +106,7 @@ impl ListenArgs {
 /// before, until interrupted; when stdout fails otherwise (a full device) likewise, and it
 /// exits 5 at the end.
 pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    args.refuse_lookup_flags_without_api()?;
     let mut receiver = Receiver::new(true)
         .with_secrets(
             args.secret
@@ -149,6 +177,40 @@ mod tests {
         let cli = ListenCli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
             .map_err(|e| e.to_string())?;
         cli.listen.faults().map_err(|e| e.0)
+    }
+
+    #[test]
+    fn lookup_flags_without_an_api_are_refused_naming_both() {
+        let check = |args: &[&str]| {
+            let (mut cli, given) =
+                crate::cmd::flags::given::parse_with_given::<ListenCli>(args).unwrap();
+            cli.listen.given = given;
+            cli.listen
+                .refuse_lookup_flags_without_api()
+                .map_err(|e| e.0)
+        };
+        for flag in ["--account", "--api-secret", "--app-id", "--cert-id"] {
+            let err = check(&[flag, "x"]).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "{flag} has no effect without --api (no record is looked up): add --api URL, or drop {flag}"
+                )
+            );
+        }
+        assert!(check(&["--api-tz", "+00:00"]).is_err());
+        assert!(
+            check(&[
+                "--api",
+                "http://127.0.0.1:9",
+                "--account",
+                "x",
+                "--api-secret",
+                "s"
+            ])
+            .is_ok()
+        );
+        assert!(check(&[]).is_ok());
     }
 
     #[test]

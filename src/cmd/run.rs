@@ -108,6 +108,7 @@ impl RunArgs {
         self.given = given.clone();
         self.delivery.given = given.clone();
         self.output.given = given.clone();
+        self.api.given = given.clone();
     }
 
     /// What these flags ask, as plain values.

@@ -19,6 +19,7 @@ use crate::units::{Count, Span};
 /// threshold flag (all but `--quiet`, which silences serve's goodbye line).
 fn sending_flags() -> Vec<String> {
     let mut flags = vec!["--target".to_owned(), "--sl-threshold".to_owned()];
+    // `--api-linger` is checked on its own: serve always serves until stopped.
     flags.extend(longs_of::<DeliveryArgs>());
     flags.extend(
         longs_of::<OutputArgs>()
@@ -31,6 +32,13 @@ fn sending_flags() -> Vec<String> {
 /// Refuses a flag about sending webhooks given on the command line (from the environment
 /// it is ignored: variables are often set for a whole shell).
 pub fn refuse_sending_flags(given: &Given) -> Result<(), UsageError> {
+    if given.has("--api-linger") {
+        return Err(UsageError(
+            "--api-linger has no effect with `ccsim serve`: it serves the API until stopped \
+             (ctrl-c); drop --api-linger"
+                .into(),
+        ));
+    }
     match given.first_of(&sending_flags()) {
         Some(flag) => Err(UsageError(format!(
             "{flag} has no effect with `ccsim serve`: it sends no webhooks and writes no \
@@ -122,6 +130,17 @@ mod tests {
     }
 
     #[test]
+    fn an_api_linger_is_refused_since_serve_serves_until_stopped() {
+        let err = refused(&["--api-linger", "1m"]).unwrap();
+        assert!(
+            err.starts_with(
+                "--api-linger has no effect with `ccsim serve`: it serves the API until stopped"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn what_drives_the_simulation_and_the_api_stays_valid() {
         assert_eq!(
             refused(&[
@@ -137,8 +156,6 @@ mod tests {
                 "10",
                 "--api",
                 "127.0.0.1:0",
-                "--api-linger",
-                "1s",
                 "--retain-conversations",
                 "10",
                 "--quiet",

@@ -372,6 +372,18 @@ fn flags_the_command_makes_meaningless_are_refused_naming_both() {
             &["--concurrency has no effect with `ccsim serve`"],
         ),
         (
+            &["serve", "--api-linger", "1m"],
+            &["--api-linger has no effect with `ccsim serve`: it serves the API until stopped"],
+        ),
+        (
+            &["run", "--api-secret", "s"],
+            &["--api-secret has no effect without --api-auth"],
+        ),
+        (
+            &["listen", "--account", "acme"],
+            &["--account has no effect without --api (no record is looked up)"],
+        ),
+        (
             &["listen", "--delay", "2h"],
             &["--delay: at most 1h, got 2h"],
         ),
@@ -393,6 +405,7 @@ fn the_same_meaningless_settings_from_the_environment_are_ignored() {
         ("CCSIM_REPORT_INTERVAL", "1s"),
         ("CCSIM_INSECURE", "true"),
         ("CCSIM_CONCURRENCY", "8"),
+        ("CCSIM_API_SECRET", "s"),
     ];
     let o = run(
         &[

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::FixedOffset;
 use clap::Args;
 
+use super::given::Given;
 use crate::api::auth::{self, ApiCredentials, AuthPolicy};
 use crate::api::config::{ApiListen, ApiPlan, Linger, SIGNATURE_EXPIRY};
 use crate::api::store::Retention;
@@ -61,6 +62,10 @@ pub struct ApiArgs {
     /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 impl ApiArgs {
@@ -77,6 +82,16 @@ impl ApiArgs {
                     "{flag} has no effect with --api off (no API is served): drop one of them"
                 )));
             }
+        }
+        if !self.api_auth
+            && let Some(flag) = ["--api-secret", "--app-id", "--cert-id"]
+                .into_iter()
+                .find(|f| self.given.has(f))
+        {
+            return Err(UsageError(format!(
+                "{flag} has no effect without --api-auth (the API then checks no \
+                 signatures): add --api-auth, or drop {flag}"
+            )));
         }
         let zone = self.credentials.api_tz;
         let auth = if self.api_auth {
@@ -266,6 +281,27 @@ mod tests {
             .to_string();
         assert!(help.contains("/v*/**"), "{help}");
         assert!(!help.contains("every /v1/ request"), "{help}");
+    }
+
+    #[test]
+    fn credentials_without_auth_are_refused_naming_both() {
+        let plan = |args: &[&str]| {
+            let (mut cli, given) = crate::cmd::flags::given::parse_with_given::<Cli>(args).unwrap();
+            cli.api.given = given;
+            cli.api.plan().map_err(|e| e.0)
+        };
+        for flag in ["--api-secret", "--app-id", "--cert-id"] {
+            assert_eq!(
+                plan(&[flag, "x"]).unwrap_err(),
+                format!(
+                    "{flag} has no effect without --api-auth (the API then checks no \
+                     signatures): add --api-auth, or drop {flag}"
+                )
+            );
+        }
+        assert!(plan(&["--api-auth", "--api-secret", "x", "--app-id", "a"]).is_ok());
+        // The zone also writes member times: meaningful without auth.
+        assert!(plan(&["--api-tz", "+00:00"]).is_ok());
     }
 
     #[test]
