@@ -83,6 +83,8 @@ impl OutputArgs {
             outputs.push(("--events-log", path.as_path()));
         }
         refuse_clashes(inputs, &outputs)?;
+        // A bad value first: it is wrong whatever else is given.
+        let report_interval = self.report_interval()?;
         if self.given.has("--report-interval") && self.report.is_none() {
             return Err(UsageError(
                 "--report-interval sets how often --report is rewritten during the run, but \
@@ -94,7 +96,7 @@ impl OutputArgs {
             report: self.report.clone(),
             events_log: self.events_log.clone(),
             thresholds: self.thresholds(),
-            report_interval: self.report_interval()?,
+            report_interval,
             quiet: self.quiet,
             summary: true,
         })
