@@ -8,6 +8,7 @@ use clap::error::{ContextKind, ContextValue};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::cmd::flags::given::Given;
 use crate::cmd::{self, examples};
 
 /// ccsim: a mock 壹耘 (oneyun) call-center platform. It simulates conversations, POSTs
@@ -85,7 +86,23 @@ where
     let mut sources = Vec::new();
     collect_env_sources(&command, &matches, &mut sources);
     cli.from_env = EnvSources(sources);
+    note_given(&mut cli.command, &Given::from_matches(&command, &matches));
     Ok(cli)
+}
+
+/// Tells the flag groups of `command` which flags the command line named, for the checks
+/// that refuse a flag the rest of the command makes meaningless.
+fn note_given(command: &mut Command, given: &Given) {
+    match command {
+        Command::Run(args) | Command::Serve(args) => args.note_given(given),
+        Command::Load(args) => args.run.note_given(given),
+        Command::Replay(args) => {
+            args.delivery.given = given.clone();
+            args.output.given = given.clone();
+        }
+        Command::Listen(args) => args.given = given.clone(),
+        Command::Sign(_) | Command::Validate(_) | Command::Schema(_) => {}
+    }
 }
 
 /// Every flag of `command` (and of the subcommand used) whose value came from its
@@ -177,7 +194,8 @@ pub enum Command {
     #[command(after_help = examples::LISTEN)]
     Listen(cmd::listen::ListenArgs),
     /// Serve the fake platform API alone until ctrl-c: the scenario is simulated at
-    /// --speed without sending webhooks (--target is ignored), so records appear and evolve.
+    /// --speed without sending webhooks, so records appear and evolve. The flags of
+    /// delivery, report and thresholds are refused (`ccsim run` serves the API and sends).
     #[command(after_help = examples::SERVE)]
     Serve(cmd::run::RunArgs),
     /// Print the platform's signature headers, and a curl command, for one API request.
@@ -229,6 +247,41 @@ mod tests {
     fn parse_from_notes_nothing_when_every_value_is_on_the_command_line() {
         let cli = parse_from(["ccsim", "run", "--timeout", "2s"]).unwrap();
         assert_eq!(cli.from_env, EnvSources::default());
+    }
+
+    #[test]
+    fn parse_from_tells_each_flag_group_what_the_command_line_named() {
+        let cli = parse_from([
+            "ccsim",
+            "load",
+            "--rate",
+            "5/s",
+            "--insecure",
+            "--report-interval",
+            "1s",
+        ])
+        .unwrap();
+        let Command::Load(args) = cli.command else {
+            panic!("load")
+        };
+        assert!(args.run.delivery.given.has("--insecure"));
+        assert!(args.run.output.given.has("--report-interval"));
+        assert!(args.run.given.has("--rate") && !args.run.given.has("--timeout"));
+        let cli = parse_from([
+            "ccsim",
+            "replay",
+            "x.jsonl",
+            "--ca-cert",
+            "c.pem",
+            "--report-interval",
+            "1s",
+        ])
+        .unwrap();
+        let Command::Replay(args) = cli.command else {
+            panic!("replay")
+        };
+        assert!(args.delivery.given.has("--ca-cert"));
+        assert!(args.output.given.has("--report-interval"));
     }
 
     #[test]

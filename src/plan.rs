@@ -65,6 +65,26 @@ pub fn parse_target(s: &str) -> Result<TargetSpec, UsageError> {
     Ok(TargetSpec::Url(url))
 }
 
+/// Refuses TLS flags (`--insecure`, `--ca-cert`, as given on the command line) with a
+/// target that is not https://, where they would do nothing; the message names the flag
+/// and the target.
+pub fn refuse_tls_without_https(tls_flags: &[&str], target: &TargetSpec) -> Result<(), UsageError> {
+    let Some(flag) = tls_flags.first() else {
+        return Ok(());
+    };
+    let target = match target {
+        TargetSpec::Url(url) if url.scheme() == "https" => return Ok(()),
+        TargetSpec::Url(url) => format!("--target {url} is plain http"),
+        TargetSpec::BuiltIn => {
+            "the target is the built-in receiver (plain http; no --target given)".to_owned()
+        }
+        TargetSpec::Null => "--target null sends nothing".to_owned(),
+    };
+    Err(UsageError(format!(
+        "{flag} applies to https:// targets only, but {target}: drop {flag}, or give an https:// --target"
+    )))
+}
+
 /// What the command line asks of a run, before it is resolved against the scenario files:
 /// plain values, no clap types. `None` means "the scenario's setting, else the default".
 #[derive(Debug, Clone)]
@@ -83,6 +103,9 @@ pub struct RunRequest {
     pub profile: Option<ProfileName>,
     /// `--target`, unparsed; `None`: the built-in receiver.
     pub target: Option<String>,
+    /// The TLS flags given on the command line (`--insecure`, `--ca-cert`): refused unless
+    /// the target is https://.
+    pub tls_flags: Vec<&'static str>,
     /// Validated delivery options.
     pub delivery: DeliveryOptions,
     /// Report, events log, thresholds, quietness.
@@ -121,6 +144,7 @@ impl RunPlan {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
         };
+        refuse_tls_without_https(&request.tls_flags, &target)?;
         Ok(Self {
             sim,
             speed: request.speed.or(scenario.speed).unwrap_or_default(),
@@ -175,5 +199,25 @@ mod tests {
             "{err}"
         );
         assert!(parse_target("127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn tls_flags_need_an_https_target() {
+        let https = parse_target("https://127.0.0.1:9/x").unwrap();
+        let http = parse_target("http://127.0.0.1:9/x").unwrap();
+        assert!(refuse_tls_without_https(&["--insecure", "--ca-cert"], &https).is_ok());
+        for target in [&TargetSpec::BuiltIn, &http, &TargetSpec::Null] {
+            assert!(refuse_tls_without_https(&[], target).is_ok());
+        }
+        let err = |flags: &[&str], target| refuse_tls_without_https(flags, target).unwrap_err().0;
+        assert_eq!(
+            err(&["--insecure"], &http),
+            "--insecure applies to https:// targets only, but --target http://127.0.0.1:9/x \
+             is plain http: drop --insecure, or give an https:// --target"
+        );
+        assert!(err(&["--ca-cert"], &TargetSpec::BuiltIn).starts_with(
+            "--ca-cert applies to https:// targets only, but the target is the built-in receiver"
+        ));
+        assert!(err(&["--insecure"], &TargetSpec::Null).contains("--target null sends nothing"));
     }
 }

@@ -8,7 +8,8 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::flags::api::CredentialArgs;
-use super::flags::delivery::{SecretList, SecretsParser};
+use super::flags::delivery::{DELIVERY_WAIT_LIMIT, SecretList, SecretsParser, at_most};
+use super::flags::given::Given;
 use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::receiver::{ApiLookup, Faults, Receiver};
@@ -52,7 +53,8 @@ pub struct ListenArgs {
     #[arg(long, env = "CCSIM_FAIL_RATE", value_name = "R", default_value = "0")]
     pub fail_rate: Probability,
 
-    /// Wait this long before answering each request.
+    /// Wait this long before answering each request (at most 1h, like every delivery
+    /// wait).
     #[arg(
         long,
         env = "CCSIM_DELAY",
@@ -60,6 +62,43 @@ pub struct ListenArgs {
         default_value = "0"
     )]
     pub delay: Span,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
+}
+
+impl ListenArgs {
+    /// Refuses the flags of the record lookups (`--account` and the credentials) given on
+    /// the command line without `--api`: no record is looked up.
+    pub fn refuse_lookup_flags_without_api(&self) -> Result<(), UsageError> {
+        if self.api.is_some() {
+            return Ok(());
+        }
+        let flags = [
+            "--account",
+            "--api-secret",
+            "--app-id",
+            "--cert-id",
+            "--api-tz",
+        ];
+        match flags.into_iter().find(|f| self.given.has(f)) {
+            Some(flag) => Err(UsageError(format!(
+                "{flag} has no effect without --api (no record is looked up): add --api URL, \
+                 or drop {flag}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The faults these flags ask the receiver to inject: `--delay` at most
+    /// [`DELIVERY_WAIT_LIMIT`], since a sender's timeout can be no longer.
+    pub fn faults(&self) -> Result<Faults, UsageError> {
+        Ok(Faults {
+            fail_rate: self.fail_rate.get(),
+            delay: at_most("--delay", self.delay, DELIVERY_WAIT_LIMIT)?.as_std(),
+        })
+    }
 }
 
 /// `ccsim listen`: the built-in receiver on its own, printing every event. When stdout
@@ -67,6 +106,7 @@ pub struct ListenArgs {
 /// before, until interrupted; when stdout fails otherwise (a full device) likewise, and it
 /// exits 5 at the end.
 pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
+    args.refuse_lookup_flags_without_api()?;
     let mut receiver = Receiver::new(true)
         .with_secrets(
             args.secret
@@ -74,10 +114,7 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
                 .flat_map(|l| l.0.iter().cloned())
                 .collect(),
         )
-        .with_faults(Faults {
-            fail_rate: args.fail_rate.get(),
-            delay: args.delay.as_std(),
-        });
+        .with_faults(args.faults()?);
     if let Some(api) = &args.api {
         let mut lookup = ApiLookup::new(api, &args.account);
         // With a secret, lookups are signed, so an `--api-auth` API answers them.
@@ -119,5 +156,72 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
     match receiver.print_failure() {
         Some(failure) => Err(RunError::Io(failure)),
         None => Ok(Exit::Ok),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct ListenCli {
+        #[command(flatten)]
+        listen: ListenArgs,
+    }
+
+    fn faults(args: &[&str]) -> Result<Faults, String> {
+        let cli = ListenCli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.listen.faults().map_err(|e| e.0)
+    }
+
+    #[test]
+    fn lookup_flags_without_an_api_are_refused_naming_both() {
+        let check = |args: &[&str]| {
+            let (mut cli, given) =
+                crate::cmd::flags::given::parse_with_given::<ListenCli>(args).unwrap();
+            cli.listen.given = given;
+            cli.listen
+                .refuse_lookup_flags_without_api()
+                .map_err(|e| e.0)
+        };
+        for flag in ["--account", "--api-secret", "--app-id", "--cert-id"] {
+            let err = check(&[flag, "x"]).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "{flag} has no effect without --api (no record is looked up): add --api URL, or drop {flag}"
+                )
+            );
+        }
+        assert!(check(&["--api-tz", "+00:00"]).is_err());
+        assert!(
+            check(&[
+                "--api",
+                "http://127.0.0.1:9",
+                "--account",
+                "x",
+                "--api-secret",
+                "s"
+            ])
+            .is_ok()
+        );
+        assert!(check(&[]).is_ok());
+    }
+
+    #[test]
+    fn the_delay_is_at_most_an_hour() {
+        assert_eq!(
+            faults(&["--delay", "1h"]).unwrap().delay,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            faults(&["--delay", "61m"]).unwrap_err(),
+            "--delay: at most 1h, got 1h1m"
+        );
     }
 }

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::flags::api::ApiArgs;
 use super::flags::choices::Profile;
 use super::flags::delivery::{DeliveryArgs, at_most};
+use super::flags::given::Given;
 use super::flags::output::OutputArgs;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
@@ -94,9 +95,22 @@ pub struct RunArgs {
     /// The fake platform API: address, linger, auth, retention.
     #[command(flatten)]
     pub api: ApiArgs,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 impl RunArgs {
+    /// Records the flags the command line named, here and in the flag groups that check
+    /// their own.
+    pub fn note_given(&mut self, given: &Given) {
+        self.given = given.clone();
+        self.delivery.given = given.clone();
+        self.output.given = given.clone();
+        self.api.given = given.clone();
+    }
+
     /// What these flags ask, as plain values.
     pub fn request(&self) -> Result<RunRequest, UsageError> {
         // The contact-centre figures count answer waits up to a day.
@@ -118,6 +132,7 @@ impl RunArgs {
             max_live: self.max_live as usize,
             profile: self.profile.map(Into::into),
             target: self.target.clone(),
+            tls_flags: self.delivery.tls_flags(),
             delivery: self.delivery.options()?,
             output: self.output.options(&inputs)?,
             sl_threshold: self.sl_threshold,

@@ -315,3 +315,123 @@ fn flags_that_cancel_each_other_out_are_refused_naming_both() {
         &["--duration sets how long generated arrivals keep coming"],
     );
 }
+
+#[test]
+fn flags_the_command_makes_meaningless_are_refused_naming_both() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["run", "--report-interval", "1s"],
+            &[
+                "--report-interval sets how often --report is rewritten during the run, but no --report is given",
+            ],
+        ),
+        (
+            &["replay", "x.jsonl", "--report-interval", "1s"],
+            &[
+                "--report-interval sets how often --report",
+                "no --report is given",
+            ],
+        ),
+        (
+            &["run", "--insecure"],
+            &[
+                "--insecure applies to https:// targets only, but the target is the built-in receiver",
+            ],
+        ),
+        (
+            &[
+                "load",
+                "--rate",
+                "5/s",
+                "--target",
+                "http://127.0.0.1:9/hook",
+                "--insecure",
+            ],
+            &[
+                "--insecure applies to https:// targets only, but --target http://127.0.0.1:9/hook is plain http",
+            ],
+        ),
+        (
+            &["run", "--target", "null", "--insecure"],
+            &["--insecure applies to https:// targets only, but --target null sends nothing"],
+        ),
+        (
+            &["serve", "--target", "http://127.0.0.1:9/hook"],
+            &["--target has no effect with `ccsim serve`: it sends no webhooks"],
+        ),
+        (
+            &["serve", "--report", "r.json"],
+            &["--report has no effect with `ccsim serve`"],
+        ),
+        (
+            &["serve", "--max-failure-rate", "0"],
+            &["--max-failure-rate has no effect with `ccsim serve`"],
+        ),
+        (
+            &["serve", "--concurrency", "8"],
+            &["--concurrency has no effect with `ccsim serve`"],
+        ),
+        (
+            &["serve", "--api-linger", "1m"],
+            &["--api-linger has no effect with `ccsim serve`: it serves the API until stopped"],
+        ),
+        (
+            &["run", "--api-secret", "s"],
+            &["--api-secret has no effect without --api-auth"],
+        ),
+        (
+            &["listen", "--account", "acme"],
+            &["--account has no effect without --api (no record is looked up)"],
+        ),
+        (
+            &["listen", "--delay", "2h"],
+            &["--delay: at most 1h, got 2h"],
+        ),
+        (
+            &["run", "--retain-conversations", "10000001"],
+            &["--retain-conversations", "is not in 1..=10000000"],
+        ),
+    ];
+    for (args, needles) in cases {
+        refused(args, &[], needles);
+    }
+}
+
+#[test]
+fn the_same_meaningless_settings_from_the_environment_are_ignored() {
+    // Variables are often set for a whole shell: a report interval or a TLS option without
+    // a report or an https target is no mistake of this command.
+    let envs = [
+        ("CCSIM_REPORT_INTERVAL", "1s"),
+        ("CCSIM_INSECURE", "true"),
+        ("CCSIM_CONCURRENCY", "8"),
+        ("CCSIM_API_SECRET", "s"),
+    ];
+    let o = run(
+        &[
+            "load",
+            "--rate",
+            "5/s",
+            "--duration",
+            "2s",
+            "--speed",
+            "max",
+            "--target",
+            "null",
+            "--api",
+            "off",
+            "-q",
+        ],
+        &envs,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // serve ignores a target and delivery settings from the environment: what stops this
+    // one is --api off, not them.
+    let mut envs = envs.to_vec();
+    envs.push(("CCSIM_TARGET", "http://127.0.0.1:9/hook"));
+    refused(
+        &["serve", "--api", "off"],
+        &envs,
+        &["--api off: `serve` has nothing else to do"],
+    );
+}

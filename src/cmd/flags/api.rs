@@ -9,11 +9,16 @@ use std::str::FromStr;
 use chrono::FixedOffset;
 use clap::Args;
 
+use super::given::Given;
 use crate::api::auth::{self, ApiCredentials, AuthPolicy};
 use crate::api::config::{ApiListen, ApiPlan, Linger, SIGNATURE_EXPIRY};
 use crate::api::store::Retention;
 use crate::error::UsageError;
 use crate::units::Span;
+
+/// The most `--retain-conversations` may keep: records take a few KiB each, so ten
+/// million is already tens of GiB.
+pub const MAX_RETAINED: usize = 10_000_000;
 
 /// Flags of the fake platform API (`ccsim run`, `ccsim serve`).
 #[derive(Debug, Clone, Args)]
@@ -38,14 +43,15 @@ pub struct ApiArgs {
     pub api_linger: Span,
 
     /// Require the platform's HmacSHA256 signature headers (AppID, CertID, Signature,
-    /// Timestamp) on every /v1/ request; needs --api-secret.
+    /// Timestamp) on every request whose path's first segment starts with `v` (the
+    /// platform's filter, `/v*/**`: /v1/…, /v2/x); needs --api-secret.
     #[arg(long, env = "CCSIM_API_AUTH")]
     pub api_auth: bool,
 
-    /// Records kept at most; past it the oldest ended conversations are forgotten (their
-    /// ids then answer like unknown ones).
+    /// Records kept at most, from 1 to 10000000; past it the oldest ended conversations
+    /// are forgotten (their ids then answer like unknown ones).
     #[arg(long, env = "CCSIM_RETAIN_CONVERSATIONS", value_name = "N", default_value_t = 50_000,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_RETAINED as u64))]
     pub retain_conversations: u64,
 
     /// Also forget conversations that ended longer ago than this, in simulated time (e.g.
@@ -56,6 +62,10 @@ pub struct ApiArgs {
     /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 impl ApiArgs {
@@ -72,6 +82,16 @@ impl ApiArgs {
                     "{flag} has no effect with --api off (no API is served): drop one of them"
                 )));
             }
+        }
+        if !self.api_auth
+            && let Some(flag) = ["--api-secret", "--app-id", "--cert-id"]
+                .into_iter()
+                .find(|f| self.given.has(f))
+        {
+            return Err(UsageError(format!(
+                "{flag} has no effect without --api-auth (the API then checks no \
+                 signatures): add --api-auth, or drop {flag}"
+            )));
         }
         let zone = self.credentials.api_tz;
         let auth = if self.api_auth {
@@ -235,6 +255,53 @@ mod tests {
             Some(Span::from_millis(30 * 60 * 1000))
         );
         assert!(parse(&["--retain-conversations", "0"]).is_err());
+        let most = MAX_RETAINED.to_string();
+        assert_eq!(
+            parse(&["--retain-conversations", &most])
+                .unwrap()
+                .plan()
+                .unwrap()
+                .retention
+                .max_records,
+            MAX_RETAINED
+        );
+        let err = parse(&["--retain-conversations", "10000001"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--retain-conversations") && err.contains("1..=10000000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_auth_help_covers_the_platforms_filter_not_only_v1() {
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("/v*/**"), "{help}");
+        assert!(!help.contains("every /v1/ request"), "{help}");
+    }
+
+    #[test]
+    fn credentials_without_auth_are_refused_naming_both() {
+        let plan = |args: &[&str]| {
+            let (mut cli, given) = crate::cmd::flags::given::parse_with_given::<Cli>(args).unwrap();
+            cli.api.given = given;
+            cli.api.plan().map_err(|e| e.0)
+        };
+        for flag in ["--api-secret", "--app-id", "--cert-id"] {
+            assert_eq!(
+                plan(&[flag, "x"]).unwrap_err(),
+                format!(
+                    "{flag} has no effect without --api-auth (the API then checks no \
+                     signatures): add --api-auth, or drop {flag}"
+                )
+            );
+        }
+        assert!(plan(&["--api-auth", "--api-secret", "x", "--app-id", "a"]).is_ok());
+        // The zone also writes member times: meaningful without auth.
+        assert!(plan(&["--api-tz", "+00:00"]).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::choices::{Ordering, Success};
+use super::given::Given;
 use crate::delivery::https::{TlsOptions, read_ca_certs};
 use crate::delivery::options::DeliveryOptions;
 use crate::delivery::retry::{Backoff, RetryPolicy};
@@ -209,6 +210,10 @@ pub struct DeliveryArgs {
     /// a receiver's self-signed certificate).
     #[arg(long, env = "CCSIM_CA_CERT", value_name = "FILE.pem")]
     pub ca_cert: Option<PathBuf>,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 /// The longest wait any delivery flag may ask for (`--timeout`, `--grace`, `--retry-base`,
@@ -224,6 +229,15 @@ pub(crate) fn at_most(flag: &str, value: Span, limit: Span) -> Result<Span, Usag
 }
 
 impl DeliveryArgs {
+    /// The TLS flags (`--insecure`, `--ca-cert`) given on the command line: they mean
+    /// something for an https:// target only (see `plan::refuse_tls_without_https`).
+    pub fn tls_flags(&self) -> Vec<&'static str> {
+        ["--insecure", "--ca-cert"]
+            .into_iter()
+            .filter(|f| self.given.has(f))
+            .collect()
+    }
+
     /// Validates the flags: each wait within [`DELIVERY_WAIT_LIMIT`], and no flag that the
     /// others make meaningless.
     pub fn options(&self) -> Result<DeliveryOptions, UsageError> {

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::given::Given;
+
 use crate::error::UsageError;
 use crate::files::refuse_clashes;
 use crate::report::{OutputOptions, ThresholdSpec};
@@ -41,7 +43,8 @@ pub struct OutputArgs {
     pub report: Option<PathBuf>,
 
     /// While the run goes on, replace --report this often with a partial report
-    /// (`"partial": true`); at least 100ms; 0s writes it only at the end.
+    /// (`"partial": true`); at least 100ms; 0s writes it only at the end. Only with
+    /// --report (from the environment alone it is ignored without one).
     #[arg(
         long,
         env = "CCSIM_REPORT_INTERVAL",
@@ -57,6 +60,10 @@ pub struct OutputArgs {
     /// No progress line and no summary (the report and exit code still tell).
     #[arg(long, short, env = "CCSIM_QUIET")]
     pub quiet: bool,
+
+    /// The flags the command line named (filled by `cli::parse_from`).
+    #[arg(skip)]
+    pub given: Given,
 }
 
 /// The shortest `--report-interval`: a snapshot is a whole report written and renamed,
@@ -76,11 +83,20 @@ impl OutputArgs {
             outputs.push(("--events-log", path.as_path()));
         }
         refuse_clashes(inputs, &outputs)?;
+        // A bad value first: it is wrong whatever else is given.
+        let report_interval = self.report_interval()?;
+        if self.given.has("--report-interval") && self.report.is_none() {
+            return Err(UsageError(
+                "--report-interval sets how often --report is rewritten during the run, but \
+                 no --report is given: add --report FILE.json, or drop --report-interval"
+                    .into(),
+            ));
+        }
         Ok(OutputOptions {
             report: self.report.clone(),
             events_log: self.events_log.clone(),
             thresholds: self.thresholds(),
-            report_interval: self.report_interval()?,
+            report_interval,
             quiet: self.quiet,
             summary: true,
         })
@@ -144,6 +160,27 @@ mod tests {
         );
         let end_only = options(&["--report", "r.json", "--report-interval", "0s"]).unwrap();
         assert_eq!(end_only.report_interval, None);
+    }
+
+    /// Options of `args` as `cli::parse_from` would parse them (given flags recorded).
+    fn options_given(args: &[&str]) -> Result<OutputOptions, String> {
+        let (mut cli, given) = crate::cmd::flags::given::parse_with_given::<OutputCli>(args)?;
+        cli.output.given = given;
+        cli.output.options(&[]).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn a_report_interval_without_a_report_is_refused_naming_both() {
+        let err = options_given(&["--report-interval", "1s"]).unwrap_err();
+        assert!(
+            err.starts_with("--report-interval sets how often --report is rewritten")
+                && err.contains("no --report is given"),
+            "{err}"
+        );
+        // Its default, without a report, is no request.
+        assert_eq!(options_given(&[]).unwrap().report_interval, None);
+        let ok = options_given(&["--report", "r.json", "--report-interval", "1s"]).unwrap();
+        assert_eq!(ok.report_interval, Some(std::time::Duration::from_secs(1)));
     }
 
     #[test]
