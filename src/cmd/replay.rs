@@ -71,6 +71,7 @@ pub async fn replay(
         None => TargetSpec::BuiltIn,
         Some(t) => parse_target(t)?,
     };
+    crate::plan::refuse_tls_without_https(&args.delivery.tls_flags(), &target)?;
     let index = LogIndex::build(&args.file, args.only_failed).map_err(UsageError)?;
     let skipped = index.skipped();
     let replayed = index.len() as u64;
