@@ -192,6 +192,8 @@ pub enum Command {
     /// Re-send the events of an events log (`--events-log`) in their original order.
     #[command(after_help = examples::REPLAY)]
     Replay(cmd::replay::ReplayArgs),
+    /// Work with JSON reports: `ccsim report merge` adds up the reports of several runs.
+    Report(cmd::report::ReportArgs),
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Flag groups that several subcommands flatten into their own (`#[command(flatten)]`).
 //! Each group validates into a plain domain value: [`delivery::DeliveryArgs`] into
 //! `DeliveryOptions`, [`api::ApiArgs`] into `ApiPlan`, [`output::OutputArgs`] into the
-//! report, log and threshold settings. [`choices`] names the domain's closed choices on the
+//! report, log and threshold settings, [`thresholds::ThresholdArgs`] (also `ccsim report
+//! merge`'s) into a `ThresholdSpec`. [`choices`] names the domain's closed choices on the
 //! command line.
 
 pub mod api;
 pub mod choices;
 pub mod delivery;
 pub mod output;
+pub mod thresholds;
