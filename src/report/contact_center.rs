@@ -57,6 +57,7 @@ pub struct ContactCenter {
     pub by_type: BTreeMap<std::borrow::Cow<'static, str>, Figures>,
     /// What queueing theory predicts for the inbound figures (absent without generated
     /// `queue` arrivals).
+    ///
     /// A merged report has none: the theory is of one agent pool, and each report's own
     /// is in that report.
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
