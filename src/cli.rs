@@ -101,7 +101,7 @@ fn note_given(command: &mut Command, given: &Given) {
             args.output.given = given.clone();
         }
         Command::Listen(args) => args.given = given.clone(),
-        Command::Sign(_) | Command::Validate(_) | Command::Schema(_) => {}
+        Command::Sign(_) | Command::Validate(_) | Command::Schema(_) | Command::Report(_) => {}
     }
 }
 
@@ -210,6 +210,8 @@ pub enum Command {
     /// Re-send the events of an events log (`--events-log`) in their original order.
     #[command(after_help = examples::REPLAY)]
     Replay(cmd::replay::ReplayArgs),
+    /// Work with JSON reports: `ccsim report merge` adds up the reports of several runs.
+    Report(cmd::report::ReportArgs),
 }
 
 #[cfg(test)]

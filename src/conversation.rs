@@ -79,7 +79,7 @@ impl EndReason {
 }
 
 /// How a conversation attempt finished, for the report. Every attempt gets exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Began and ended normally.

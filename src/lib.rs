@@ -81,5 +81,6 @@ async fn dispatch(command: Command, shutdown: CancellationToken) -> Result<Exit,
         Command::Validate(args) => cmd::validate::exec(&args),
         Command::Schema(args) => cmd::schema::exec(&args),
         Command::Replay(args) => cmd::replay::exec(args, shutdown).await,
+        Command::Report(args) => cmd::report::exec(&args),
     }
 }

@@ -136,6 +136,7 @@ pub async fn run_plan(
         .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);
     report.seed = plan.sim.seed;
     report.profile = plan.profile.name.as_str().to_owned();
+    report.scenario = crate::report::scenario_fingerprint(&plan.sim);
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
     let result = outputs

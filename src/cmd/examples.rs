@@ -118,6 +118,17 @@ Examples:
 "
 );
 
+/// `ccsim report merge --help`.
+pub const REPORT_MERGE: &str = examples!(
+    "\
+Examples:
+  ccsim run --speed max --target null --seed 1 --report a.json -q
+  ccsim run --speed max --target null --seed 2 --report b.json -q
+  ccsim report merge a.json b.json -o merged.json      # counters summed, exact percentiles
+  ccsim report merge a.json b.json -q --max-p99 10s --max-failure-rate 0.01   # a CI gate
+"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,7 +136,16 @@ mod tests {
     #[test]
     fn every_block_lists_commands_then_the_exit_codes() {
         for block in [
-            OVERVIEW, RUN, LOAD, LISTEN, SERVE, SIGN, VALIDATE, SCHEMA, REPLAY,
+            OVERVIEW,
+            RUN,
+            LOAD,
+            LISTEN,
+            SERVE,
+            SIGN,
+            VALIDATE,
+            SCHEMA,
+            REPLAY,
+            REPORT_MERGE,
         ] {
             assert!(block.starts_with("Examples:\n  "), "{block}");
             assert!(block.ends_with("(docs/faults.md)"), "{block}");

@@ -8,6 +8,7 @@ pub mod flags;
 pub mod listen;
 pub mod load;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod serve;

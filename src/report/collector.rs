@@ -4,6 +4,7 @@
 //! written by the output writer's thread ([`super::writer`]), never here: the lines go to
 //! it in batches (at most [`LOG_BATCH_AGE`] old), the snapshots as they fall due.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -15,8 +16,9 @@ use super::contact_center::ContactCenter;
 use super::events_log::EventsLog;
 use tokio_util::sync::CancellationToken;
 
+use super::hdr::{histogram, percentiles};
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
-use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
+use super::{Conversations, EventCounts, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
 use crate::sim::stats::SimStats;
 use crate::units::Span;
@@ -87,31 +89,9 @@ pub const LOG_BATCH_AGE: Duration = Duration::from_millis(200);
 /// waits for it: a disk slower than the events for this long slows the run down.
 const MAX_HELD: usize = 32 * 1024 * 1024;
 
-fn histogram() -> Histogram<u64> {
-    // Microseconds, 1 µs to 1 hour, 3 significant digits; saturating beyond.
-    Histogram::new_with_bounds(1, 3_600_000_000, 3)
-        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
-}
-
 fn record(h: &mut Histogram<u64>, d: std::time::Duration) {
     let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
     h.saturating_record(micros);
-}
-
-fn percentiles(h: &Histogram<u64>) -> Percentiles {
-    if h.is_empty() {
-        return Percentiles::default();
-    }
-    let ms = |v: u64| v as f64 / 1000.0;
-    Percentiles {
-        count: h.len(),
-        mean: h.mean() / 1000.0,
-        p50: ms(h.value_at_quantile(0.50)),
-        p90: ms(h.value_at_quantile(0.90)),
-        p99: ms(h.value_at_quantile(0.99)),
-        p999: ms(h.value_at_quantile(0.999)),
-        max: ms(h.max()),
-    }
 }
 
 impl Collector {
@@ -188,12 +168,16 @@ impl Collector {
             conversations.started += ts.started;
             conversations.ended += ts.ended;
             conversations.failed += ts.failed;
-            conversations.by_type.insert(kind.as_str(), ts.clone());
+            conversations
+                .by_type
+                .insert(Cow::Borrowed(kind.as_str()), ts.clone());
         }
         Report {
-            ccsim_version: env!("CARGO_PKG_VERSION"),
+            ccsim_version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
             seed: 0,
             profile: String::new(),
+            scenario: String::new(),
+            merged: None,
             speed: String::new(),
             target: String::new(),
             api: None,
@@ -237,7 +221,7 @@ impl Sink for Collector {
         *self
             .counts
             .by_kind
-            .entry(job.webhook.kind.name())
+            .entry(Cow::Borrowed(job.webhook.kind.name()))
             .or_default() += 1;
     }
 
@@ -259,7 +243,7 @@ impl Sink for Collector {
         let kind = self
             .counts
             .outcomes_by_kind
-            .entry(c.job.webhook.kind.name())
+            .entry(Cow::Borrowed(c.job.webhook.kind.name()))
             .or_default();
         match c.outcome {
             DeliveryOutcome::Delivered => {

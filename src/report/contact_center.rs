@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::theory::Queue;
 use crate::conversation::{ConvType, Outcome};
@@ -14,7 +14,7 @@ use crate::sim::stats::{SimStats, TypeStats};
 use crate::units::Span;
 
 /// Figures of one group of calls.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Figures {
     /// Calls that arrived.
     pub offered: u64,
@@ -38,7 +38,7 @@ pub struct Figures {
 }
 
 /// The `contact_center` section.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ContactCenter {
     /// Service-level threshold, seconds (`--sl-threshold`).
     pub sl_threshold_s: f64,
@@ -54,10 +54,13 @@ pub struct ContactCenter {
     #[serde(flatten)]
     pub inbound: Figures,
     /// Per type where it applies (the ACD types `queue` and `call_agent`).
-    pub by_type: BTreeMap<&'static str, Figures>,
+    pub by_type: BTreeMap<std::borrow::Cow<'static, str>, Figures>,
     /// What queueing theory predicts for the inbound figures (absent without generated
     /// `queue` arrivals).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    ///
+    /// A merged report has none: the theory is of one agent pool, and each report's own
+    /// is in that report.
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub theory: Option<Theory>,
     /// Callers left waiting when arrivals stopped.
     pub backlog: Backlog,
@@ -102,7 +105,7 @@ pub struct Theory {
 }
 
 /// The ACD queue when arrivals stopped.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Backlog {
     /// Callers still waiting when arrivals stopped.
     pub waiting_at_arrivals_end: u64,
@@ -140,14 +143,15 @@ fn figures(ts: &TypeStats, sl: Span) -> Figures {
 impl ContactCenter {
     /// The figures of a run.
     pub fn from_stats(sim: &SimStats, sl_threshold: Span) -> Self {
-        let by_type: BTreeMap<&'static str, Figures> = [ConvType::Queue, ConvType::CallAgent]
-            .into_iter()
-            .filter_map(|t| {
-                sim.by_type
-                    .get(&t)
-                    .map(|ts| (t.as_str(), figures(ts, sl_threshold)))
-            })
-            .collect();
+        let by_type: BTreeMap<std::borrow::Cow<'static, str>, Figures> =
+            [ConvType::Queue, ConvType::CallAgent]
+                .into_iter()
+                .filter_map(|t| {
+                    sim.by_type
+                        .get(&t)
+                        .map(|ts| (t.as_str().into(), figures(ts, sl_threshold)))
+                })
+                .collect();
         let agent_time = sim.agent_count as f64 * sim.simulated_s;
         let taken = sim.agent_busy_s + sim.agent_wrap_up_s;
         let mean_busy_s = if sim.agent_engagements == 0 {

@@ -4,6 +4,8 @@
 pub mod collector;
 pub mod contact_center;
 pub mod events_log;
+pub mod hdr;
+pub mod merge;
 pub mod outputs;
 pub mod summary;
 pub mod theory;
@@ -13,22 +15,31 @@ pub mod writer;
 pub use outputs::OutputOptions;
 pub use thresholds::{ThresholdSpec, Thresholds};
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::receiver::contract::ContractSummary;
 use crate::sim::stats::TypeStats;
 
 /// Everything a run measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// ccsim's version.
-    pub ccsim_version: &'static str,
+    pub ccsim_version: Cow<'static, str>,
     /// The seed (rerun with `--seed` to reproduce).
     pub seed: u64,
     /// The fidelity profile.
     pub profile: String,
+    /// What was simulated, as a fingerprint of the resolved scenario without its seed
+    /// ([`scenario_fingerprint`]): reports with different ones are not merged (empty
+    /// for `ccsim replay`).
+    #[serde(default)]
+    pub scenario: String,
+    /// The reports a `ccsim report merge` added up (absent from a run's own report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<merge::Merged>,
     /// Simulation speed (`max` or a factor).
     pub speed: String,
     /// Where events went.
@@ -57,23 +68,24 @@ pub struct Report {
     pub conversations: Conversations,
     /// Contact-centre figures.
     pub contact_center: contact_center::ContactCenter,
-    /// The built-in receiver's contract check (absent with `--target`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The built-in receiver's contract check (absent with `--target`, and from a merged
+    /// report).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub contract: Option<ContractSummary>,
     /// Threshold evaluation.
     pub thresholds: Thresholds,
     /// Outputs that could not be written whole (the events log), each naming the file and
     /// the OS error; non-empty means exit 5 (`docs/faults.md`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_errors: Vec<String>,
     /// What `ccsim replay` read, replayed and skipped (`ccsim replay` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplaySkips>,
 }
 
 /// What `ccsim replay` replayed of its log, and the lines it skipped (each with a
 /// warning on stderr).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplaySkips {
     /// A last line without its newline that is not a whole event: a log cut short.
     pub truncated_lines: u64,
@@ -90,7 +102,7 @@ pub struct ReplaySkips {
 /// Event counts. Always `emitted = delivered + failed + cancelled`, counting each event
 /// once; the extra sends of `--duplicate-rate` are counted apart, with
 /// `duplicated = duplicate_outcomes.delivered + .failed + .cancelled`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EventCounts {
     /// Events released by the scheduler.
     pub emitted: u64,
@@ -111,15 +123,15 @@ pub struct EventCounts {
     /// Sends that waited a nonzero `--jitter` before their first attempt.
     pub jittered: u64,
     /// Emitted events per event name.
-    pub by_kind: BTreeMap<&'static str, u64>,
+    pub by_kind: BTreeMap<Cow<'static, str>, u64>,
     /// Outcomes per event name.
-    pub outcomes_by_kind: BTreeMap<&'static str, KindOutcomes>,
+    pub outcomes_by_kind: BTreeMap<Cow<'static, str>, KindOutcomes>,
     /// Last-attempt errors of failed events, by description.
     pub errors: BTreeMap<String, u64>,
 }
 
 /// The delivery settings that shape the results, and the backlog they produced.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeliverySummary {
     /// `per-conversation` or `none`.
     pub ordering: String,
@@ -132,7 +144,7 @@ pub struct DeliverySummary {
 }
 
 /// Outcomes of one event kind.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KindOutcomes {
     /// Delivered.
     pub delivered: u64,
@@ -143,7 +155,7 @@ pub struct KindOutcomes {
 }
 
 /// Percentiles in milliseconds from an HDR histogram.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Percentiles {
     /// Samples.
     pub count: u64,
@@ -159,10 +171,14 @@ pub struct Percentiles {
     pub p999: f64,
     /// Maximum.
     pub max: f64,
+    /// The whole histogram (microseconds), HdrHistogram V2 deflate in base64
+    /// ([`hdr`](mod@hdr)): what `ccsim report merge` adds up exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hdr: Option<String>,
 }
 
 /// Throughput of the sending phase.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Throughput {
     /// Delivered events per wall-clock second.
     pub events_per_s: f64,
@@ -173,7 +189,7 @@ pub struct Throughput {
 }
 
 /// Conversation counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Conversations {
     /// Attempts of all types.
     pub offered: u64,
@@ -184,5 +200,27 @@ pub struct Conversations {
     /// Never began.
     pub failed: u64,
     /// Per type.
-    pub by_type: BTreeMap<&'static str, TypeStats>,
+    pub by_type: BTreeMap<Cow<'static, str>, TypeStats>,
+}
+
+/// The fingerprint of what a run simulates (`scenario` in the report): a hash of the
+/// resolved scenario with its seed left out and its times taken from its start (which is
+/// the wall clock unless the scenario sets one), so runs of one scenario under different
+/// seeds share it and runs of different scenarios, rates or agent pools do not.
+pub fn scenario_fingerprint(sim: &crate::sim::workload::SimPlan) -> String {
+    use crate::time::SimTime;
+    use sha2::Digest as _;
+    let rebase = |t: SimTime| SimTime::EARLIEST_START + t.since(sim.start);
+    let mut unseeded = crate::sim::workload::SimPlan {
+        seed: 0,
+        start: SimTime::EARLIEST_START,
+        ..sim.clone()
+    };
+    for conversation in &mut unseeded.scripted {
+        for step in &mut conversation.steps {
+            step.at = rebase(step.at);
+        }
+    }
+    let digest = sha2::Sha256::digest(format!("{unseeded:?}").as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

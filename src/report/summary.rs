@@ -77,6 +77,15 @@ impl Report {
             api: self.api.as_deref(),
         }
         .banner();
+        if let Some(m) = &self.merged {
+            let seeds: Vec<String> = m.seeds.iter().map(u64::to_string).collect();
+            let _ = writeln!(
+                s,
+                "merged:  {} (seeds {})",
+                Count::of(m.reports as u64, "report"),
+                seeds.join(", ")
+            );
+        }
         let e = &self.events;
         if self.interrupted {
             let _ = writeln!(s, "INTERRUPTED: partial results");

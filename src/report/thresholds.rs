@@ -2,7 +2,7 @@
 //! `--min-throughput`): a pure check of
 //! a finished report that lists every threshold breached, for exit code 1.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Report;
 use crate::units::{Rate, Span};
@@ -22,7 +22,7 @@ pub struct ThresholdSpec {
 }
 
 /// The `thresholds` section of the report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Thresholds {
     /// `--max-failure-rate`.
     pub max_failure_rate: f64,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::conversation::{ConvType, Outcome};
 use crate::units::Span;
@@ -34,7 +34,7 @@ impl WaitHistogram {
 }
 
 /// Counts for one conversation type.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TypeStats {
     /// Attempts (arrivals) of this type.
     pub offered: u64,

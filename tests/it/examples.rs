@@ -63,9 +63,7 @@ fn markdown_blocks(path: &Path) -> Vec<Block> {
 /// The examples block of `ccsim [sub] --help`.
 fn help_block(sub: &str) -> Block {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccsim"));
-    if !sub.is_empty() {
-        cmd.arg(sub);
-    }
+    cmd.args(sub.split_whitespace());
     let out = cmd.arg("--help").output().unwrap();
     assert!(out.status.success(), "ccsim {sub} --help");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -179,6 +177,7 @@ fn ccsim_subcommand(command: &str) -> Option<String> {
 fn expectation(command: &str) -> Option<&'static str> {
     match ccsim_subcommand(command).as_deref() {
         Some("run" | "load" | "replay") if !command.contains(" -q") => Some("result      ok"),
+        Some("report") if !command.contains(" -q") => Some("result      ok"),
         Some("sign") => Some("Signature: "),
         Some("validate") => Some(": ok"),
         Some("listen") => Some("contract held"),
@@ -475,7 +474,16 @@ fn every_documented_command_runs_as_written() {
         blocks.extend(markdown_blocks(path));
     }
     for sub in [
-        "", "run", "load", "listen", "serve", "sign", "validate", "schema", "replay",
+        "",
+        "run",
+        "load",
+        "listen",
+        "serve",
+        "sign",
+        "validate",
+        "schema",
+        "replay",
+        "report merge",
     ] {
         blocks.push(help_block(sub));
     }

@@ -17,6 +17,7 @@ mod faults;
 mod golden;
 mod layers;
 mod lifecycles;
+mod merge;
 mod retries;
 mod scenarios;
 mod scheduler;

@@ -6,37 +6,18 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::given::Given;
-
+use super::thresholds::ThresholdArgs;
 use crate::error::UsageError;
 use crate::files::refuse_clashes;
-use crate::report::{OutputOptions, ThresholdSpec};
-use crate::units::{Probability, Rate, Span};
+use crate::report::OutputOptions;
+use crate::units::Span;
 
 /// Output and threshold flags shared by the commands that send (`run`, `load`, `replay`).
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Exit 1 when failed/emitted events exceed this share (0 to 1, or a percentage).
-    #[arg(
-        long,
-        env = "CCSIM_MAX_FAILURE_RATE",
-        value_name = "R",
-        default_value = "0"
-    )]
-    pub max_failure_rate: Probability,
-
-    /// Exit 1 when the p99 latency (from the scheduled send time, so including ccsim's
-    /// own backlog at --speed max) exceeds this.
-    #[arg(long, env = "CCSIM_MAX_P99", value_name = "DURATION")]
-    pub max_p99: Option<Span>,
-
-    /// Exit 1 when the p99 service time (first attempt to answer: the receiver's own
-    /// time, the gate to use at --speed max) exceeds this.
-    #[arg(long, env = "CCSIM_MAX_SERVICE_P99", value_name = "DURATION")]
-    pub max_service_p99: Option<Span>,
-
-    /// Exit 1 when fewer events than this are delivered per wall-clock second.
-    #[arg(long, env = "CCSIM_MIN_THROUGHPUT", value_name = "N/s")]
-    pub min_throughput: Option<Rate>,
+    /// The thresholds that decide exit code 1.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
 
     /// Write the JSON report here (see docs/report.md).
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
@@ -95,7 +76,7 @@ impl OutputArgs {
         Ok(OutputOptions {
             report: self.report.clone(),
             events_log: self.events_log.clone(),
-            thresholds: self.thresholds(),
+            thresholds: self.thresholds.spec(),
             report_interval,
             quiet: self.quiet,
             summary: true,
@@ -111,16 +92,6 @@ impl OutputArgs {
             )));
         }
         Ok((self.report.is_some() && every > Span::ZERO).then(|| every.as_std()))
-    }
-
-    /// The thresholds these flags ask for.
-    fn thresholds(&self) -> ThresholdSpec {
-        ThresholdSpec {
-            max_failure_rate: self.max_failure_rate.get(),
-            max_p99: self.max_p99,
-            max_service_p99: self.max_service_p99,
-            min_throughput: self.min_throughput,
-        }
     }
 }
 
