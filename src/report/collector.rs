@@ -17,6 +17,7 @@ use super::events_log::EventsLog;
 use tokio_util::sync::CancellationToken;
 
 use super::hdr::{histogram, percentiles};
+use super::timeseries::SeriesBuilder;
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
@@ -44,6 +45,8 @@ pub struct Collector {
     progress: Option<(Arc<LiveCounters>, Instant)>,
     /// Periodic partial reports (`--report-interval`).
     checkpoints: Option<Checkpoints>,
+    /// The run over wall-clock time.
+    series: SeriesBuilder,
 }
 
 impl std::fmt::Debug for Collector {
@@ -111,6 +114,7 @@ impl Collector {
             abandoned: None,
             progress: None,
             checkpoints: None,
+            series: SeriesBuilder::new(),
         }
     }
 
@@ -202,6 +206,7 @@ impl Collector {
             contract: None,
             thresholds: Thresholds::default(),
             output_errors: Vec::new(),
+            timeseries: Some(self.series.snapshot()),
             replay: None,
         }
     }
@@ -218,6 +223,7 @@ impl Sink for Collector {
 
     fn emitted(&mut self, job: &Job) {
         self.counts.emitted += 1;
+        self.series.sent(Instant::now());
         *self
             .counts
             .by_kind
@@ -240,6 +246,12 @@ impl Sink for Collector {
             self.write_log(c);
             return;
         }
+        let latency = c.done.saturating_duration_since(c.job.scheduled);
+        self.series.finished(
+            c.done,
+            (c.outcome == DeliveryOutcome::Delivered).then_some(latency),
+            c.outcome == DeliveryOutcome::Failed,
+        );
         let kind = self
             .counts
             .outcomes_by_kind
@@ -249,10 +261,7 @@ impl Sink for Collector {
             DeliveryOutcome::Delivered => {
                 kind.delivered += 1;
                 self.counts.delivered += 1;
-                record(
-                    &mut self.latency,
-                    c.done.saturating_duration_since(c.job.scheduled),
-                );
+                record(&mut self.latency, latency);
                 if let Some((p, next)) = &mut self.progress
                     && c.done >= *next
                 {

@@ -121,6 +121,12 @@ pub fn merge(inputs: &[Input]) -> Result<Report, String> {
                     .map(move |e| format!("{}: {e}", i.name))
             })
             .collect(),
+        timeseries: super::timeseries::merge(
+            &reports
+                .iter()
+                .filter_map(|r| r.timeseries.as_ref())
+                .collect::<Vec<_>>(),
+        ),
         replay: merge_replays(&reports),
     })
 }

@@ -10,6 +10,7 @@ pub mod outputs;
 pub mod summary;
 pub mod theory;
 pub mod thresholds;
+pub mod timeseries;
 pub mod writer;
 
 pub use outputs::OutputOptions;
@@ -78,6 +79,9 @@ pub struct Report {
     /// the OS error; non-empty means exit 5 (`docs/faults.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_errors: Vec<String>,
+    /// The sending phase over wall-clock time, one row per second (coarser past an hour).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeseries: Option<timeseries::TimeSeries>,
     /// What `ccsim replay` read, replayed and skipped (`ccsim replay` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplaySkips>,

@@ -77,6 +77,26 @@ fn two_real_runs_merge_into_their_sums_and_the_merged_report_gates_the_exit_code
         assert_eq!(got, want, "{path:?}");
     }
     assert_eq!(m["merged"]["seeds"], serde_json::json!([1, 2]));
+    // The time series: every event sent and delivered is in a row, in each report and in
+    // the merge.
+    let series_sum = |r: &Value, key: &str| -> u64 {
+        r["timeseries"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row[key].as_u64().unwrap())
+            .sum()
+    };
+    for r in [&a, &b, &m] {
+        assert_eq!(
+            series_sum(r, "sent"),
+            r["events"]["emitted"].as_u64().unwrap()
+        );
+        assert_eq!(
+            series_sum(r, "delivered"),
+            r["events"]["delivered"].as_u64().unwrap()
+        );
+    }
     assert_eq!(m["scenario"], a["scenario"]);
 
     // The merged report breaches what neither input is asked about.
