@@ -199,7 +199,7 @@ impl SeriesBuilder {
             self.open_index += 1;
             // Coarsen when the closed rows pair up exactly, so the open row still lies
             // inside one row of the doubled interval.
-            if self.rows.len() >= MAX_ROWS && self.open_index % 2 == 0 {
+            if self.rows.len() >= MAX_ROWS && self.open_index.is_multiple_of(2) {
                 self.coarsen();
             }
         }
