@@ -4,6 +4,7 @@
 pub mod collector;
 pub mod contact_center;
 pub mod events_log;
+pub mod html;
 pub mod outputs;
 pub mod summary;
 pub mod theory;

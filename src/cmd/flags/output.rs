@@ -40,6 +40,11 @@ pub struct OutputArgs {
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
+    /// Write the final report as one self-contained HTML page with charts, openable
+    /// with no network (see docs/report.md).
+    #[arg(long, env = "CCSIM_HTML", value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+
     /// While the run goes on, replace --report this often with a partial report
     /// (`"partial": true`); at least 100ms; 0s writes it only at the end.
     #[arg(
@@ -72,12 +77,16 @@ impl OutputArgs {
         if let Some(path) = &self.report {
             outputs.push(("--report", path.as_path()));
         }
+        if let Some(path) = &self.html {
+            outputs.push(("--html", path.as_path()));
+        }
         if let Some(path) = &self.events_log {
             outputs.push(("--events-log", path.as_path()));
         }
         refuse_clashes(inputs, &outputs)?;
         Ok(OutputOptions {
             report: self.report.clone(),
+            html: self.html.clone(),
             events_log: self.events_log.clone(),
             thresholds: self.thresholds(),
             report_interval: self.report_interval()?,
