@@ -46,8 +46,9 @@ for (const file of pages) {
       // A4 print: the print stylesheet and the charts redrawn for the page width.
       const pdf = await page.pdf({ format: "A4" });
       const pagesN = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
-      const overflow = await page.evaluate(() => {
+      const overflow = await page.evaluate(async () => {
         window.dispatchEvent(new Event("beforeprint"));
+        await new Promise((r) => requestAnimationFrame(() => r()));
         const w = Math.max(...[...document.querySelectorAll(".uplot canvas")].map((c) => c.getBoundingClientRect().width), 0);
         window.dispatchEvent(new Event("afterprint"));
         return w;

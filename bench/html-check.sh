@@ -42,7 +42,7 @@ fi
 log "writing the pages"
 "$CCSIM" run --speed max --target null --api off -q --seed 7 --html "$WORK/run.html"
 # A threshold that cannot hold (exit 1) so the page shows a breach.
-"$CCSIM" load --rate 5/s --duration 2m --agents 4 --speed max --target null --api off -q \
+"$CCSIM" load --rate 1/s --duration 2m --agents 250 --speed max --target null --api off -q \
   --seed 7 --max-p99 1us --html "$WORK/load.html" || [[ $? == 1 ]]
 # The same page with a synthetic per-second time series, to draw the over-time charts.
 node - "$WORK/run.html" "$WORK/timeseries.html" <<'JS'

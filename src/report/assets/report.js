@@ -130,16 +130,21 @@
   if (hists.length && hists.some(function (h) { return R[h[0]].count > 0; })) {
     var floor = 0.001; // 1 µs: the histograms' resolution, and a log scale needs > 0
     var xs = points.map(function (p) { return 1 / (1 - p[1]); });
+    // The point at `v` (the axis hands back computed floats, not the array's own values).
+    var nearest = function (v) {
+      for (var i = 0; i < xs.length; i++) if (v != null && Math.abs(v - xs[i]) / xs[i] < 1e-6) return i;
+      return -1;
+    };
     chart(main, "latency-distribution", function (width) {
       return {
         width: width, height: 260,
-        scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+        scales: { x: { time: false, distr: 3, range: function () { return [1.5, 15000]; } }, y: { distr: 3 } },
         axes: [
-          axisStyle({ label: "percentile", splits: function () { return xs; }, values: function (u, s) { return s.map(function (v) { var i = xs.indexOf(v); return i < 0 ? "" : (i === 4 ? "max" : (100 * points[i][1]) + "%"); }); } }),
+          axisStyle({ label: "percentile", splits: function () { return xs; }, filter: function (u, s) { return s; }, values: function (u, s) { return s.map(function (v) { var i = nearest(v); return i < 0 ? "" : (i === 4 ? "max" : points[i][0].replace("p999", "p99.9")); }); } }),
           axisStyle({ label: "ms (log)", size: 60 }),
         ],
-        series: [{ label: "percentile", value: function (u, v) { var i = xs.indexOf(v); return i < 0 ? "—" : points[i][0]; } }].concat(hists.map(function (h, i) {
-          return { label: h[1] + " ms", stroke: palette(i), width: 2, points: { show: true, size: 6 },
+        series: [{ label: "percentile", value: function (u, v) { var i = nearest(v); return i < 0 ? "—" : points[i][0]; } }].concat(hists.map(function (h, i) {
+          return { label: h[1] + " ms", stroke: palette(i), width: 2, dash: i === 2 ? [6, 4] : undefined, points: { show: true, size: 6 },
             value: function (u, v, si, di) { return di == null ? "—" : fmt(R[h[0]][points[di][0]]); } };
         })),
       };
@@ -157,7 +162,7 @@
   }
 
   /* ---- stacked bars ---- */
-  function stacked(name, cats, labels, columns) {
+  function stacked(name, xLabel, cats, labels, columns) {
     // columns[j][i]: count of category i for series j; drawn as cumulative bars, tallest first.
     var cum = [];
     columns.forEach(function (c, j) { cum.push(c.map(function (v, i) { return (v || 0) + (j ? cum[j - 1][i] : 0); })); });
@@ -173,7 +178,7 @@
           axisStyle({ size: 60 }),
         ],
         legend: { live: true },
-        series: [{ label: "", value: function (u, v) { return v == null ? "" : cats[v]; } }].concat(order.map(function (j) {
+        series: [{ label: xLabel, value: function (u, v) { return v == null ? "—" : cats[v]; } }].concat(order.map(function (j) {
           return { label: labels[j], fill: palette(j), stroke: palette(j), paths: bars, points: { show: false },
             value: function (u, v, si, di) { return di == null ? "—" : fmt(columns[j][di] || 0); } };
         })),
@@ -186,7 +191,7 @@
   var kinds = Object.keys(ok);
   if (kinds.length) {
     var outs = ["delivered", "failed", "cancelled"];
-    stacked("events-by-kind", kinds.map(function (k) { return k.replace(/^callcenter\./, ""); }), outs,
+    stacked("events-by-kind", "event", kinds.map(function (k) { return k.replace(/^callcenter\./, ""); }), outs,
       outs.map(function (o) { return kinds.map(function (k) { return ok[k][o] || 0; }); }));
   } else {
     empty(add(main, "div", { "class": "chart", "data-chart": "events-by-kind", "data-empty": "1" }), "no events");
@@ -210,7 +215,7 @@
   types.forEach(function (t) { Object.keys(bt[t].by_outcome || {}).forEach(function (o) { if (outcomes.indexOf(o) < 0) outcomes.push(o); }); });
   outcomes.sort(function (a, b) { return a === "completed" ? -1 : b === "completed" ? 1 : a < b ? -1 : 1; });
   if (types.length && outcomes.length) {
-    stacked("conversations-by-type", types, outcomes,
+    stacked("conversations-by-type", "type", types, outcomes,
       outcomes.map(function (o) { return types.map(function (t) { return (bt[t].by_outcome || {})[o] || 0; }); }));
     table(main, ["type", "offered", "started", "ended", "failed", "unfinished"], types.map(function (t) {
       var s = bt[t];
