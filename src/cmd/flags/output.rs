@@ -156,6 +156,20 @@ mod tests {
     }
 
     #[test]
+    fn the_html_page_may_not_be_the_report_or_the_events_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = dir.path().join("x");
+        let x = x.to_str().unwrap();
+        for other in ["--report", "--events-log"] {
+            let err = options(&["--html", x, other, x]).unwrap_err();
+            assert!(err.contains("--html ") && err.contains(other), "{err}");
+        }
+        let y = dir.path().join("y.html");
+        let ok = options(&["--html", y.to_str().unwrap(), "--report", x]).unwrap();
+        assert_eq!(ok.html.as_deref(), Some(y.as_path()));
+    }
+
+    #[test]
     fn the_report_and_the_events_log_may_not_be_one_file() {
         let dir = tempfile::tempdir().unwrap();
         let x = dir.path().join("x");
