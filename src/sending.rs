@@ -153,6 +153,10 @@ impl Outputs {
                 UsageError(format!("--report: cannot write {}: {e}", path.display()))
             })?;
         }
+        if let Some(path) = &self.options.html {
+            files::probe_replaceable(path)
+                .map_err(|e| UsageError(format!("--html: cannot write {}: {e}", path.display())))?;
+        }
         let snapshots = match self.options.report_interval {
             Some(_) => self.options.report.clone(),
             None => None,
@@ -205,6 +209,12 @@ impl Outputs {
             console::err(&format!("error: {e}"));
             failed = true;
         }
+        if let Some(path) = &self.options.html
+            && let Err(e) = write_html(path.clone(), &report, &self.hurry).await
+        {
+            console::err(&format!("error: {e}"));
+            failed = true;
+        }
         if self.options.progress_and_summary()
             && let Err(e) = console::out_or_fail(&format!("{}\n", report.render_text()))
         {
@@ -234,11 +244,37 @@ async fn write_report(
     let shown = path.display().to_string();
     let json = serde_json::to_vec_pretty(report)
         .map_err(|e| format!("cannot serialize the report: {e}"))?;
-    match off_runtime(move || files::replace(&path, &json), hurry).await {
+    replace_off_runtime(path, json, hurry)
+        .await
+        .map_err(|e| format!("cannot write the report {shown}: {e}"))
+}
+
+/// Replaces the `--html` file with the final `report` as a page, like [`write_report`].
+async fn write_html(
+    path: std::path::PathBuf,
+    report: &Report,
+    hurry: &CancellationToken,
+) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let page = crate::report::html::page(report)
+        .map_err(|e| format!("cannot serialize the report for --html: {e}"))?;
+    replace_off_runtime(path, page.into_bytes(), hurry)
+        .await
+        .map_err(|e| format!("cannot write --html {shown}: {e}"))
+}
+
+/// Replaces `path` with `bytes` (temporary file and rename) off the runtime, waiting a few
+/// seconds at most after an interrupt.
+async fn replace_off_runtime(
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    hurry: &CancellationToken,
+) -> Result<(), String> {
+    match off_runtime(move || files::replace(&path, &bytes), hurry).await {
         Some(Ok(())) => Ok(()),
-        Some(Err(e)) => Err(format!("cannot write the report {shown}: {e}")),
+        Some(Err(e)) => Err(e.to_string()),
         None => Err(format!(
-            "cannot write the report {shown}: the write did not end within {}s of the interrupt",
+            "the write did not end within {}s of the interrupt",
             STUCK_WAIT.as_secs()
         )),
     }

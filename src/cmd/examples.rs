@@ -125,6 +125,7 @@ Examples:
   ccsim run --speed max --target null --seed 1 --report a.json -q
   ccsim run --speed max --target null --seed 2 --report b.json -q
   ccsim report merge a.json b.json -o merged.json      # counters summed, exact percentiles
+  ccsim report merge a.json b.json -q --html merged.html   # the merged report as a page
   ccsim report merge a.json b.json -q --max-p99 10s --max-failure-rate 0.01   # a CI gate
 "
 );

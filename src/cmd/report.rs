@@ -11,8 +11,8 @@ use super::flags::thresholds::ThresholdArgs;
 use crate::console;
 use crate::error::{Exit, RunError, UsageError};
 use crate::files::{MAX_WHOLE_FILE, read_whole_text, refuse_clashes, replace};
-use crate::report::Report;
 use crate::report::merge::{Input, merge};
+use crate::report::{Report, html};
 
 /// Flags of `ccsim report`.
 #[derive(Debug, Clone, Args)]
@@ -42,6 +42,11 @@ pub struct MergeArgs {
     #[arg(short, long, value_name = "FILE.json")]
     pub output: Option<PathBuf>,
 
+    /// Also write the merged report as one self-contained HTML page with charts (see
+    /// docs/report.md, "The HTML report").
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+
     /// The thresholds, applied to the merged report.
     #[command(flatten)]
     pub thresholds: ThresholdArgs,
@@ -66,9 +71,14 @@ fn exec_merge(args: &MergeArgs) -> Result<Exit, RunError> {
         .iter()
         .map(|p| ("REPORT.json", p.as_path()))
         .collect();
+    let mut outputs = Vec::new();
     if let Some(out) = &args.output {
-        refuse_clashes(&inputs, &[("--output", out.as_path())])?;
+        outputs.push(("--output", out.as_path()));
     }
+    if let Some(html) = &args.html {
+        outputs.push(("--html", html.as_path()));
+    }
+    refuse_clashes(&inputs, &outputs)?;
     let reports = args
         .reports
         .iter()
@@ -81,6 +91,12 @@ fn exec_merge(args: &MergeArgs) -> Result<Exit, RunError> {
             .map_err(|e| RunError::Io(format!("{}: {e}", out.display())))?;
         json.push(b'\n');
         replace(out, &json).map_err(|e| RunError::Io(format!("{}: {e}", out.display())))?;
+    }
+    if let Some(path) = &args.html {
+        let page =
+            html::page(&merged).map_err(|e| RunError::Io(format!("{}: {e}", path.display())))?;
+        replace(path, page.as_bytes())
+            .map_err(|e| RunError::Io(format!("{}: {e}", path.display())))?;
     }
     if !args.quiet {
         console::out_or_fail(&merged.render_text())?;

@@ -5,6 +5,7 @@ pub mod collector;
 pub mod contact_center;
 pub mod events_log;
 pub mod hdr;
+pub mod html;
 pub mod merge;
 pub mod outputs;
 pub mod summary;

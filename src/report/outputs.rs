@@ -13,6 +13,8 @@ use super::ThresholdSpec;
 pub struct OutputOptions {
     /// JSON report path.
     pub report: Option<PathBuf>,
+    /// Self-contained HTML report path (`--html`), written with the final report.
+    pub html: Option<PathBuf>,
     /// Events log path.
     pub events_log: Option<PathBuf>,
     /// Thresholds that decide the exit code.

@@ -15,6 +15,7 @@ mod erlang;
 mod examples;
 mod faults;
 mod golden;
+mod html;
 mod layers;
 mod lifecycles;
 mod merge;

@@ -77,6 +77,24 @@ fn two_real_runs_merge_into_their_sums_and_the_merged_report_gates_the_exit_code
         assert_eq!(got, want, "{path:?}");
     }
     assert_eq!(m["merged"]["seeds"], serde_json::json!([1, 2]));
+    // The merged report as a page: the same object, embedded.
+    let o = ccsim(
+        d,
+        &[
+            "report", "merge", "a.json", "b.json", "-q", "--html", "m.html",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let page = std::fs::read_to_string(d.join("m.html")).unwrap();
+    assert!(
+        page.contains("\"seeds\":[1,2]"),
+        "the merged report is embedded"
+    );
+    let o = ccsim(
+        d,
+        &["report", "merge", "a.json", "b.json", "--html", "a.json"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
     // The time series: every event sent and delivered is in a row, in each report and in
     // the merge.
     let series_sum = |r: &Value, key: &str| -> u64 {

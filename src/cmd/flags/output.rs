@@ -23,6 +23,11 @@ pub struct OutputArgs {
     #[arg(long, env = "CCSIM_REPORT", value_name = "FILE.json")]
     pub report: Option<PathBuf>,
 
+    /// Write the final report as one self-contained HTML page with charts, openable
+    /// with no network (see docs/report.md).
+    #[arg(long, env = "CCSIM_HTML", value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+
     /// While the run goes on, replace --report this often with a partial report
     /// (`"partial": true`); at least 100ms; 0s writes it only at the end. Only with
     /// --report (from the environment alone it is ignored without one).
@@ -60,6 +65,9 @@ impl OutputArgs {
         if let Some(path) = &self.report {
             outputs.push(("--report", path.as_path()));
         }
+        if let Some(path) = &self.html {
+            outputs.push(("--html", path.as_path()));
+        }
         if let Some(path) = &self.events_log {
             outputs.push(("--events-log", path.as_path()));
         }
@@ -75,6 +83,7 @@ impl OutputArgs {
         }
         Ok(OutputOptions {
             report: self.report.clone(),
+            html: self.html.clone(),
             events_log: self.events_log.clone(),
             thresholds: self.thresholds.spec(),
             report_interval,
@@ -152,6 +161,20 @@ mod tests {
         assert_eq!(options_given(&[]).unwrap().report_interval, None);
         let ok = options_given(&["--report", "r.json", "--report-interval", "1s"]).unwrap();
         assert_eq!(ok.report_interval, Some(std::time::Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn the_html_page_may_not_be_the_report_or_the_events_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = dir.path().join("x");
+        let x = x.to_str().unwrap();
+        for other in ["--report", "--events-log"] {
+            let err = options(&["--html", x, other, x]).unwrap_err();
+            assert!(err.contains("--html ") && err.contains(other), "{err}");
+        }
+        let y = dir.path().join("y.html");
+        let ok = options(&["--html", y.to_str().unwrap(), "--report", x]).unwrap();
+        assert_eq!(ok.html.as_deref(), Some(y.as_path()));
     }
 
     #[test]
