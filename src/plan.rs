@@ -11,6 +11,7 @@ use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
 use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
+use crate::shard::Shard;
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
@@ -132,6 +133,18 @@ impl RunPlan {
             warnings,
             api: request.api,
         })
+    }
+}
+
+impl RunPlan {
+    /// Shard `shard` of this plan (`SimPlan::partition`); `source` names where the shard
+    /// came from (`--shard`, or its environment variables) in an error.
+    pub fn partition(mut self, shard: Shard, source: &str) -> Result<Self, UsageError> {
+        self.sim = self
+            .sim
+            .partition(shard)
+            .map_err(|e| UsageError(format!("{source}: {e}")))?;
+        Ok(self)
     }
 }
 

@@ -275,7 +275,8 @@ impl LoadArgs {
                 at_most(flag, value, BEHAVIOUR_LIMIT)?;
             }
         }
-        let mut plan = self.run.plan()?;
+        let (shard, source) = self.run.shard.resolve()?;
+        let mut plan = self.run.whole_plan()?;
         plan.sim.workload = self.workload();
         plan.sim.mechanics = match self.mechanics {
             MechanicsChoice::Platform => Mechanics::default(),
@@ -284,7 +285,7 @@ impl LoadArgs {
         plan.sim.agents =
             AgentPool::default_names(self.run.agents.map_or(DEFAULT_AGENTS, |n| n as usize));
         plan.speed = self.run.speed.unwrap_or(Speed::Factor(1.0));
-        Ok(plan)
+        plan.partition(shard, source)
     }
 }
 

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
+use crate::shard::Shard;
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
 use crate::sim::stats::SimStats;
 use crate::units::Span;
@@ -57,6 +58,8 @@ impl std::fmt::Debug for Collector {
 pub struct ReportMeta {
     /// The seed.
     pub seed: u64,
+    /// The part of the workload (`--shard`), if not the whole.
+    pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: String,
     /// `--speed` as text.
@@ -193,6 +196,7 @@ impl Collector {
         Report {
             ccsim_version: env!("CARGO_PKG_VERSION"),
             seed: 0,
+            shard: None,
             profile: String::new(),
             speed: String::new(),
             target: String::new(),
@@ -323,6 +327,7 @@ impl Sink for Collector {
         let wall = now.saturating_duration_since(cp.start).as_secs_f64();
         let mut report = self.report(&SimStats::default(), wall, cp.meta.sl_threshold);
         report.seed = cp.meta.seed;
+        report.shard = cp.meta.shard;
         report.profile = cp.meta.profile.clone();
         report.speed = cp.meta.speed.clone();
         report.target = cp.meta.target.clone();

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::receiver::contract::ContractSummary;
+use crate::shard::Shard;
 use crate::sim::stats::TypeStats;
 
 /// Everything a run measured.
@@ -27,6 +28,9 @@ pub struct Report {
     pub ccsim_version: &'static str,
     /// The seed (rerun with `--seed` to reproduce).
     pub seed: u64,
+    /// The part of the workload this run was (`--shard K/N`; absent for the whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// The fidelity profile.
     pub profile: String,
     /// Simulation speed (`max` or a factor).
@@ -83,6 +87,9 @@ pub struct ReplaySkips {
     pub logged: u64,
     /// Of those, the delivered ones that `--only-failed` left out.
     pub left_out_delivered: u64,
+    /// Of those, the ones of conversations that hash to another shard (`--shard`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
     /// Events replayed.
     pub replayed: u64,
 }
@@ -185,4 +192,9 @@ pub struct Conversations {
     pub failed: u64,
     /// Per type.
     pub by_type: BTreeMap<&'static str, TypeStats>,
+}
+
+/// Whether a count is zero (left out of the JSON).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

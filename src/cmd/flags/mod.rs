@@ -1,10 +1,11 @@
 //! Flag groups that several subcommands flatten into their own (`#[command(flatten)]`).
 //! Each group validates into a plain domain value: [`delivery::DeliveryArgs`] into
 //! `DeliveryOptions`, [`api::ApiArgs`] into `ApiPlan`, [`output::OutputArgs`] into the
-//! report, log and threshold settings. [`choices`] names the domain's closed choices on the
+//! report, log and threshold settings, [`shard::ShardArgs`] into the `Shard` a process runs. [`choices`] names the domain's closed choices on the
 //! command line.
 
 pub mod api;
 pub mod choices;
 pub mod delivery;
 pub mod output;
+pub mod shard;
