@@ -20,4 +20,5 @@ mod lifecycles;
 mod retries;
 mod scenarios;
 mod scheduler;
+mod shard;
 mod support;
