@@ -176,3 +176,50 @@ fn an_indexed_job_needs_only_its_completion_index_and_the_count() {
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert!(json.get("shard").is_none(), "{json}");
 }
+
+/// The Erlang C figures `docs/scale-out.md` gives for one pool against N smaller ones.
+fn pool_line(agents: u32, lambda: f64) -> String {
+    use ccsim::report::theory::Queue;
+    let q = Queue {
+        agents,
+        arrival_rate: lambda,
+        busy_s: 180.0,
+        patience_s: None,
+    };
+    let f = q.figures().expect("a steady state");
+    format!(
+        "| {agents} | {:.1} | {:.1}% | {:.1} s | {:.1}% |",
+        q.offered_erlangs(),
+        f.p_wait * 100.0,
+        f.answered_wait_s,
+        q.answered_within(20.0).expect("a steady state") * 100.0
+    )
+}
+
+#[test]
+fn the_scale_out_doc_gives_the_erlang_c_figures_of_one_pool_and_of_four() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md"))
+        .unwrap();
+    // 0.5 calls/s of 180 s: one process with 100 agents, or 4 shards of 25 at 0.125/s.
+    for line in [pool_line(100, 0.5), pool_line(25, 0.125)] {
+        assert!(doc.contains(&line), "docs/scale-out.md lacks {line:?}");
+    }
+    // The agents per shard that bring a shard's ASA back to one pool's.
+    let one = ccsim::report::theory::Queue {
+        agents: 100,
+        arrival_rate: 0.5,
+        busy_s: 180.0,
+        patience_s: None,
+    };
+    let target = one.figures().unwrap().answered_wait_s;
+    let needed = (23..100)
+        .find(|&n| {
+            ccsim::report::theory::Queue { agents: n, arrival_rate: 0.125, ..one }
+                .figures()
+                .is_some_and(|f| f.answered_wait_s <= target)
+        })
+        .unwrap();
+    let line = pool_line(needed, 0.125);
+    assert!(doc.contains(&line), "docs/scale-out.md lacks {line:?}");
+    println!("{}\n{}\n{line}", pool_line(100, 0.5), pool_line(25, 0.125));
+}
