@@ -245,13 +245,20 @@ mod tests {
                     let id = Hex32::random_in(&mut rng, shard);
                     let value = u128::from_str_radix(id.as_str(), 16).unwrap();
                     assert!(shard.owns_id(value), "{shard} {id}");
-                    assert_eq!(seen.insert(id, index), None, "{id} in two shards of {count}");
+                    assert_eq!(
+                        seen.insert(id, index),
+                        None,
+                        "{id} in two shards of {count}"
+                    );
                 }
             }
         }
         // The whole run's ids are the plain random ones.
         let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(5));
-        assert_eq!(Hex32::random_in(&mut a, Shard::WHOLE), Hex32::random(&mut b));
+        assert_eq!(
+            Hex32::random_in(&mut a, Shard::WHOLE),
+            Hex32::random(&mut b)
+        );
     }
 
     #[test]

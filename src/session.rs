@@ -181,6 +181,11 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
     }
 }
 
+/// The run's shard for its report and banner: `None` for the whole workload.
+fn shard_of(plan: &RunPlan) -> Option<crate::shard::Shard> {
+    Some(plan.sim.shard).filter(|s| !s.is_whole())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -213,9 +218,4 @@ mod tests {
         linger(Linger::UntilStopped, addr(), true, &token).await;
         assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
-}
-
-/// The run's shard for its report and banner: `None` for the whole workload.
-fn shard_of(plan: &RunPlan) -> Option<crate::shard::Shard> {
-    Some(plan.sim.shard).filter(|s| !s.is_whole())
 }

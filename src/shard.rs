@@ -208,26 +208,41 @@ mod tests {
             None
         );
         let job = env(&[("JOB_COMPLETION_INDEX", "2"), ("CCSIM_SHARD_COUNT", "4")]);
-        assert_eq!(Shard::from_env(job).unwrap(), Some(Shard { index: 2, count: 4 }));
+        assert_eq!(
+            Shard::from_env(job).unwrap(),
+            Some(Shard { index: 2, count: 4 })
+        );
         let both = env(&[
             ("JOB_COMPLETION_INDEX", "2"),
             ("CCSIM_SHARD_INDEX", "1"),
             ("CCSIM_SHARD_COUNT", "4"),
         ]);
-        assert_eq!(Shard::from_env(both).unwrap(), Some(Shard { index: 1, count: 4 }));
+        assert_eq!(
+            Shard::from_env(both).unwrap(),
+            Some(Shard { index: 1, count: 4 })
+        );
     }
 
     #[test]
     fn environment_errors_name_the_variable() {
         let err = |pairs: &[(&str, &str)]| Shard::from_env(env(pairs)).unwrap_err().0;
         let e = err(&[("JOB_COMPLETION_INDEX", "4"), ("CCSIM_SHARD_COUNT", "4")]);
-        assert!(e.starts_with("JOB_COMPLETION_INDEX=4 with CCSIM_SHARD_COUNT=4"), "{e}");
+        assert!(
+            e.starts_with("JOB_COMPLETION_INDEX=4 with CCSIM_SHARD_COUNT=4"),
+            "{e}"
+        );
         let e = err(&[("CCSIM_SHARD_INDEX", "1")]);
-        assert!(e.starts_with("CCSIM_SHARD_INDEX is set without CCSIM_SHARD_COUNT"), "{e}");
+        assert!(
+            e.starts_with("CCSIM_SHARD_INDEX is set without CCSIM_SHARD_COUNT"),
+            "{e}"
+        );
         let e = err(&[("CCSIM_SHARD_COUNT", "4")]);
         assert!(e.starts_with("CCSIM_SHARD_COUNT is set without"), "{e}");
         let e = err(&[("CCSIM_SHARD_COUNT", "four"), ("CCSIM_SHARD_INDEX", "0")]);
-        assert!(e.starts_with("CCSIM_SHARD_COUNT: expected a whole number"), "{e}");
+        assert!(
+            e.starts_with("CCSIM_SHARD_COUNT: expected a whole number"),
+            "{e}"
+        );
         let e = err(&[("CCSIM_SHARD_COUNT", "0"), ("CCSIM_SHARD_INDEX", "0")]);
         assert!(e.contains("from 1 to"), "{e}");
     }
@@ -248,10 +263,16 @@ mod tests {
             assert_eq!(seeds.len(), 64, "seed {seed}");
             assert!(!seeds.contains(&seed));
             // Deterministic.
-            assert_eq!(Shard::new(3, 4).unwrap().seed(seed), Shard::new(3, 4).unwrap().seed(seed));
+            assert_eq!(
+                Shard::new(3, 4).unwrap().seed(seed),
+                Shard::new(3, 4).unwrap().seed(seed)
+            );
         }
         // 0/2 and 0/4 are different workloads, with different streams.
-        assert_ne!(Shard::new(0, 2).unwrap().seed(7), Shard::new(0, 4).unwrap().seed(7));
+        assert_ne!(
+            Shard::new(0, 2).unwrap().seed(7),
+            Shard::new(0, 4).unwrap().seed(7)
+        );
     }
 
     #[test]
@@ -259,7 +280,9 @@ mod tests {
         // Edge values and a spread of others, for counts small, odd and large.
         let values: Vec<u128> = [0, 1, u128::MAX, u128::MAX - 1, u128::MAX / 2]
             .into_iter()
-            .chain((0..2_000u128).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)))
+            .chain(
+                (0..2_000u128).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
+            )
             .collect();
         for count in [2, 3, 4, 7, 64, 1_000, MAX_SHARDS] {
             for index in [0, 1, count / 2, count - 1] {

@@ -472,7 +472,12 @@ mod tests {
     fn shards_replay_disjoint_whole_conversations_in_order() {
         // 24 conversations of 3 events each, interleaved.
         let convs: Vec<String> = (0..24u128)
-            .map(|i| format!("{:032x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)))
+            .map(|i| {
+                format!(
+                    "{:032x}",
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                )
+            })
             .collect();
         let lines: Vec<String> = (0..72u64)
             .map(|seq| line(seq + 1, &convs[(seq % 24) as usize], "failed", ""))

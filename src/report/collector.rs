@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Percentiles, Report, Thresholds, Throughput};
-use crate::shard::Shard;
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
+use crate::shard::Shard;
 use crate::sim::stats::SimStats;
 use crate::units::Span;
 

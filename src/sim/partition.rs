@@ -70,7 +70,11 @@ impl SimPlan {
                 None => false,
             })
             .map(|(_, (number, name))| (*number, Arc::clone(name)))
-            .chain(free[block].iter().map(|(number, name)| (*number, Arc::clone(name))))
+            .chain(
+                free[block]
+                    .iter()
+                    .map(|(number, name)| (*number, Arc::clone(name))),
+            )
             .collect();
         let mut kept = kept;
         kept.sort_by_key(|(number, _)| *number);
@@ -126,9 +130,9 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use crate::conversation::HappeningKind;
     use crate::sim::agents::AgentPool;
     use crate::sim::script::{ScriptAction, ScriptStep, ScriptedConversation};
-    use crate::conversation::HappeningKind;
     use crate::sim::workload::{Behaviour, DEFAULT_MAX_LIVE, Mechanics, RateStage, Workload};
     use crate::time::SimTime;
     use crate::units::Span;
@@ -188,7 +192,11 @@ mod tests {
 
     fn shards(plan: &SimPlan, count: u32) -> Vec<SimPlan> {
         (0..count)
-            .map(|k| plan.clone().partition(Shard::new(k, count).unwrap()).unwrap())
+            .map(|k| {
+                plan.clone()
+                    .partition(Shard::new(k, count).unwrap())
+                    .unwrap()
+            })
             .collect()
     }
 
@@ -212,7 +220,10 @@ mod tests {
             assert_eq!(p.workload.ramp[0].length, Span::from_millis(10_000));
             assert_eq!(p.workload.duration, Span::from_millis(60_000));
         }
-        let total: f64 = parts.iter().map(|p| p.workload.rates[0].1.per_second()).sum();
+        let total: f64 = parts
+            .iter()
+            .map(|p| p.workload.rates[0].1.per_second())
+            .sum();
         assert_eq!(total, 8.0);
     }
 
@@ -249,12 +260,23 @@ mod tests {
 
     #[test]
     fn scripted_conversations_are_dealt_round_robin_with_their_agents() {
-        let names = ["agent-001", "agent-002", "agent-003", "agent-004", "agent-005"];
+        let names = [
+            "agent-001",
+            "agent-002",
+            "agent-003",
+            "agent-004",
+            "agent-005",
+        ];
         let scripts: Vec<ScriptedConversation> = (0..5)
             .map(|i| script(&format!("c{i}"), &[names[i]]))
             .collect();
         let parts = shards(&plan(20, scripts), 2);
-        let labels = |p: &SimPlan| p.scripted.iter().map(|c| c.label.to_string()).collect::<Vec<_>>();
+        let labels = |p: &SimPlan| {
+            p.scripted
+                .iter()
+                .map(|c| c.label.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(labels(&parts[0]), ["c0", "c2", "c4"]);
         assert_eq!(labels(&parts[1]), ["c1", "c3"]);
         for p in &parts {
@@ -282,7 +304,12 @@ mod tests {
         ];
         // Groups: {c0, c2, c4} → 0, {c1} → 1, {c3} → 2.
         let parts = shards(&plan(10, scripts), 2);
-        let labels = |p: &SimPlan| p.scripted.iter().map(|c| c.label.to_string()).collect::<Vec<_>>();
+        let labels = |p: &SimPlan| {
+            p.scripted
+                .iter()
+                .map(|c| c.label.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(labels(&parts[0]), ["c0", "c2", "c3", "c4"]);
         assert_eq!(labels(&parts[1]), ["c1"]);
         assert!(parts[0].agents.iter().any(|a| &**a == "agent-003"));

@@ -39,7 +39,10 @@ fn ids(line: &Value, out: &mut Vec<String>) {
             _ => {}
         }
     }
-    out.push(format!("conv={}", line["conversation_id"].as_str().unwrap()));
+    out.push(format!(
+        "conv={}",
+        line["conversation_id"].as_str().unwrap()
+    ));
     walk("", &line["payload"], out);
 }
 
@@ -54,9 +57,24 @@ async fn four_shards_of_a_load_add_up_at_one_receiver_with_disjoint_ids_and_agen
         let log = dir.path().join(format!("events-{k}.jsonl"));
         let shard = format!("{k}/{count}");
         let plan = load_plan(&[
-            "--rate", "40/s", "--duration", "20s", "--agents", "14", "--handle-time", "20s",
-            "--speed", "max", "--seed", "7", "--target", &receiver.url, "--shard", &shard,
-            "--events-log", log.to_str().unwrap(),
+            "--rate",
+            "40/s",
+            "--duration",
+            "20s",
+            "--agents",
+            "14",
+            "--handle-time",
+            "20s",
+            "--speed",
+            "max",
+            "--seed",
+            "7",
+            "--target",
+            &receiver.url,
+            "--shard",
+            &shard,
+            "--events-log",
+            log.to_str().unwrap(),
         ]);
         // A disjoint block of the 14 agents, and a quarter of the rate.
         assert!(plan.sim.agents.len() == 3 || plan.sim.agents.len() == 4);
@@ -64,7 +82,13 @@ async fn four_shards_of_a_load_add_up_at_one_receiver_with_disjoint_ids_and_agen
             let first = *agent_owner.entry(name.to_string()).or_insert(k);
             assert_eq!(first, k, "{name} in shards {first} and {k}");
         }
-        let rate: f64 = plan.sim.workload.rates.iter().map(|(_, r)| r.per_second()).sum();
+        let rate: f64 = plan
+            .sim
+            .workload
+            .rates
+            .iter()
+            .map(|(_, r)| r.per_second())
+            .sum();
         assert!((rate - 10.0).abs() < 1e-9, "{rate}");
         runs.push((
             log,
@@ -81,7 +105,10 @@ async fn four_shards_of_a_load_add_up_at_one_receiver_with_disjoint_ids_and_agen
         assert_accounted(&report);
         assert_eq!(report.shard, Some(Shard::new(k, count).unwrap()));
         let json = serde_json::to_value(&report).unwrap();
-        assert_eq!(json["shard"], serde_json::json!({"index": k, "count": count}));
+        assert_eq!(
+            json["shard"],
+            serde_json::json!({"index": k, "count": count})
+        );
         assert!(report.events.emitted > 0, "shard {k} sent nothing");
         emitted += report.events.emitted;
 
@@ -115,7 +142,12 @@ fn a_whole_run_has_no_shard_in_its_report() {
 
 fn ccsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ccsim"));
-    for var in ["CCSIM_SHARD", "CCSIM_SHARD_INDEX", "CCSIM_SHARD_COUNT", "JOB_COMPLETION_INDEX"] {
+    for var in [
+        "CCSIM_SHARD",
+        "CCSIM_SHARD_INDEX",
+        "CCSIM_SHARD_COUNT",
+        "JOB_COMPLETION_INDEX",
+    ] {
         command.env_remove(var);
     }
     let child = command
@@ -130,8 +162,18 @@ fn ccsim(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 const LOAD: &[&str] = &[
-    "load", "--rate", "5/s", "--duration", "10s", "--speed", "max", "--target", "null", "--api",
-    "off", "--quiet",
+    "load",
+    "--rate",
+    "5/s",
+    "--duration",
+    "10s",
+    "--speed",
+    "max",
+    "--target",
+    "null",
+    "--api",
+    "off",
+    "--quiet",
 ];
 
 fn refused(args: &[&str], env: &[(&str, &str)], names: &str) {
@@ -140,7 +182,10 @@ fn refused(args: &[&str], env: &[(&str, &str)], names: &str) {
     let o = ccsim(&argv, env);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{args:?} {env:?}: {err}");
-    assert!(err.contains(names), "{args:?} {env:?} should name {names}: {err}");
+    assert!(
+        err.contains(names),
+        "{args:?} {env:?} should name {names}: {err}"
+    );
 }
 
 #[test]
@@ -155,9 +200,17 @@ fn a_shard_that_does_not_exist_exits_2_naming_the_flag_or_variable() {
         "JOB_COMPLETION_INDEX=4",
     );
     refused(&[], &[("CCSIM_SHARD_INDEX", "1")], "CCSIM_SHARD_COUNT");
-    refused(&[], &[("CCSIM_SHARD_COUNT", "x"), ("CCSIM_SHARD_INDEX", "0")], "CCSIM_SHARD_COUNT");
+    refused(
+        &[],
+        &[("CCSIM_SHARD_COUNT", "x"), ("CCSIM_SHARD_INDEX", "0")],
+        "CCSIM_SHARD_COUNT",
+    );
     // More shards than agents for the generated arrivals.
-    refused(&["--agents", "3", "--shard", "0/4"], &[], "use at most 3 shards");
+    refused(
+        &["--agents", "3", "--shard", "0/4"],
+        &[],
+        "use at most 3 shards",
+    );
 }
 
 #[test]
@@ -166,8 +219,16 @@ fn an_indexed_job_needs_only_its_completion_index_and_the_count() {
     let report = dir.path().join("report.json");
     let mut argv = LOAD.to_vec();
     argv.extend_from_slice(&["--report", report.to_str().unwrap()]);
-    let o = ccsim(&argv, &[("JOB_COMPLETION_INDEX", "2"), ("CCSIM_SHARD_COUNT", "3")]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = ccsim(
+        &argv,
+        &[("JOB_COMPLETION_INDEX", "2"), ("CCSIM_SHARD_COUNT", "3")],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["shard"], serde_json::json!({"index": 2, "count": 3}));
     // Without --shard or the pair, the report has no shard.
@@ -198,8 +259,8 @@ fn pool_line(agents: u32, lambda: f64) -> String {
 
 #[test]
 fn the_scale_out_doc_gives_the_erlang_c_figures_of_one_pool_and_of_four() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md")).unwrap();
     // 0.5 calls/s of 180 s: one process with 100 agents, or 4 shards of 25 at 0.125/s.
     for line in [pool_line(100, 0.5), pool_line(25, 0.125)] {
         assert!(doc.contains(&line), "docs/scale-out.md lacks {line:?}");
@@ -214,9 +275,13 @@ fn the_scale_out_doc_gives_the_erlang_c_figures_of_one_pool_and_of_four() {
     let target = one.figures().unwrap().answered_wait_s;
     let needed = (23..100)
         .find(|&n| {
-            ccsim::report::theory::Queue { agents: n, arrival_rate: 0.125, ..one }
-                .figures()
-                .is_some_and(|f| f.answered_wait_s <= target)
+            ccsim::report::theory::Queue {
+                agents: n,
+                arrival_rate: 0.125,
+                ..one
+            }
+            .figures()
+            .is_some_and(|f| f.answered_wait_s <= target)
         })
         .unwrap();
     let line = pool_line(needed, 0.125);

@@ -57,7 +57,10 @@ mod tests {
         let flag = ShardArgs {
             shard: Some(Shard { index: 1, count: 2 }),
         };
-        assert_eq!(flag.resolve_with(env).unwrap(), (Shard { index: 1, count: 2 }, "--shard"));
+        assert_eq!(
+            flag.resolve_with(env).unwrap(),
+            (Shard { index: 1, count: 2 }, "--shard")
+        );
         let none = ShardArgs { shard: None };
         assert_eq!(
             none.resolve_with(env).unwrap(),

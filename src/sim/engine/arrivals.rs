@@ -82,7 +82,9 @@ impl Engine {
         let id = ConversationId(Hex32::random_in(&mut self.rng, self.plan.shard));
         let record_file = RecordFileId(Hex32::random_in(&mut self.rng, self.plan.shard));
         let queue_id = match kind {
-            ConvType::Queue | ConvType::CallAgent => Some(QueueId(Hex32::random_in(&mut self.rng, self.plan.shard))),
+            ConvType::Queue | ConvType::CallAgent => {
+                Some(QueueId(Hex32::random_in(&mut self.rng, self.plan.shard)))
+            }
             ConvType::CallOut => None,
         };
         let user_data = self

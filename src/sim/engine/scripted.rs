@@ -269,15 +269,22 @@ impl Engine {
             }
         };
         let (rng, shard) = (&mut self.rng, self.plan.shard);
-        let id = sc.id.unwrap_or_else(|| ConversationId(Hex32::random_in(rng, shard)));
+        let id = sc
+            .id
+            .unwrap_or_else(|| ConversationId(Hex32::random_in(rng, shard)));
         let record_file = sc
             .record_file
             .unwrap_or_else(|| RecordFileId(Hex32::random_in(rng, shard)));
         let queue_id = match kind {
             ConvType::CallOut => None,
-            _ => Some(sc.queue_id.unwrap_or_else(|| QueueId(Hex32::random_in(rng, shard)))),
+            _ => Some(
+                sc.queue_id
+                    .unwrap_or_else(|| QueueId(Hex32::random_in(rng, shard))),
+            ),
         };
-        let call_id = step.call_id.unwrap_or_else(|| CallId(Hex32::random_in(rng, shard)));
+        let call_id = step
+            .call_id
+            .unwrap_or_else(|| CallId(Hex32::random_in(rng, shard)));
         let first = match initiator {
             Some(agent) => Party::new(self.pool.member(agent, call_id), Role::Agent(agent)),
             None => {
@@ -339,7 +346,8 @@ impl Engine {
                 sc.and_then(|c| c.callee.clone()),
                 sc.and_then(|c| c.callee_call_id),
             );
-            let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
+            let call_id =
+                call_id.unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
             let number = number.unwrap_or_else(|| phone_number(&mut self.rng));
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties
