@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use rand::Rng;
 
+use crate::shard::Shard;
+
 /// The two lowercase hex digits of every byte.
 const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -41,6 +43,13 @@ impl Hex32 {
     /// Sixteen random bytes as 32 hex digits, like the platform's `UUIDGenerator.uuid()`.
     pub fn random(rng: &mut impl Rng) -> Self {
         Self::from_u128(rng.random::<u128>())
+    }
+
+    /// Like [`Hex32::random`], from the same draw, moved into `shard`'s part of the id
+    /// space ([`Shard::place`]): no two shards of a run can make the same id, and the whole
+    /// run's ids are exactly those of [`Hex32::random`].
+    pub fn random_in(rng: &mut impl Rng, shard: Shard) -> Self {
+        Self::from_u128(shard.place(rng.random::<u128>()))
     }
 
     fn from_u128(value: u128) -> Self {
@@ -221,6 +230,35 @@ mod tests {
         assert!(is_hex32(x.as_str()), "{x}");
         assert_eq!(x, Hex32::random(&mut b));
         assert_ne!(x, Hex32::random(&mut a));
+    }
+
+    #[test]
+    fn shards_of_one_seed_never_make_the_same_id() {
+        // Every shard draws from the same seed here: the worst case for collisions.
+        let mut seen = std::collections::HashMap::new();
+        for count in [1u32, 2, 3, 4, 16] {
+            seen.clear();
+            for index in 0..count {
+                let shard = Shard::new(index, count).unwrap();
+                let mut rng = ChaCha8Rng::seed_from_u64(11);
+                for _ in 0..5_000 {
+                    let id = Hex32::random_in(&mut rng, shard);
+                    let value = u128::from_str_radix(id.as_str(), 16).unwrap();
+                    assert!(shard.owns_id(value), "{shard} {id}");
+                    assert_eq!(
+                        seen.insert(id, index),
+                        None,
+                        "{id} in two shards of {count}"
+                    );
+                }
+            }
+        }
+        // The whole run's ids are the plain random ones.
+        let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(5));
+        assert_eq!(
+            Hex32::random_in(&mut a, Shard::WHOLE),
+            Hex32::random(&mut b)
+        );
     }
 
     #[test]

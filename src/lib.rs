@@ -22,10 +22,10 @@
 //!    source), [`delivery`] (the network), [`api`] (the fake platform API and its record
 //!    store), [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
 //! 6. Vocabulary, imported by everyone: [`conversation`] (what happens to a
-//!    conversation), [`ids`], [`time`] (simulated time), [`units`] (durations, rates,
-//!    speed, probabilities), [`error`] (exit codes, usage errors), [`console`] (stdout
-//!    and stderr without panics), [`files`] (output clashes, whole-file replacement,
-//!    capped whole-file reads).
+//!    conversation), [`ids`], [`shard`] (which part of a workload runs here), [`time`]
+//!    (simulated time), [`units`] (durations, rates, speed, probabilities), [`error`]
+//!    (exit codes, usage errors), [`console`] (stdout and stderr without panics),
+//!    [`files`] (output clashes, whole-file replacement, capped whole-file reads).
 //!
 //! No domain module names a clap type.
 
@@ -46,6 +46,7 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod session;
+pub mod shard;
 pub mod sim;
 pub mod time;
 pub mod units;

@@ -11,6 +11,7 @@ use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
 use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
+use crate::shard::Shard;
 use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
 use crate::units::{Span, Speed};
@@ -48,6 +49,9 @@ pub struct RunPlan {
     /// What the scenario files hold that is valid but probably not meant (`FILE:LINE:COL:
     /// …: warning: …`), printed when the run starts.
     pub warnings: Vec<String>,
+    /// The scenario's fingerprint (`report.scenario`) taken before the plan was split
+    /// into shards; `None`: taken from `sim` when the report is made.
+    pub scenario: Option<String>,
 }
 
 /// Parses `--target`.
@@ -155,7 +159,23 @@ impl RunPlan {
             sl_threshold: request.sl_threshold,
             warnings,
             api: request.api,
+            scenario: None,
         })
+    }
+}
+
+impl RunPlan {
+    /// Shard `shard` of this plan (`SimPlan::partition`); `source` names where the shard
+    /// came from (`--shard`, or its environment variables) in an error.
+    pub fn partition(mut self, shard: Shard, source: &str) -> Result<Self, UsageError> {
+        // The whole workload's identity, so that the shards' reports merge.
+        self.scenario
+            .get_or_insert_with(|| crate::report::scenario_fingerprint(&self.sim));
+        self.sim = self
+            .sim
+            .partition(shard)
+            .map_err(|e| UsageError(format!("{source}: {e}")))?;
+        Ok(self)
     }
 }
 

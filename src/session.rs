@@ -71,6 +71,7 @@ pub async fn run_plan(
         options: plan.output.clone(),
         meta: ReportMeta {
             seed: plan.sim.seed,
+            shard: shard_of(&plan),
             profile: plan.profile.name.as_str().to_owned(),
             speed: speed_text(plan.speed),
             target: target.desc().to_owned(),
@@ -83,6 +84,7 @@ pub async fn run_plan(
         let api = api_addr.map(|addr| addr.to_string());
         let identity = RunIdentity {
             seed: plan.sim.seed,
+            shard: shard_of(&plan),
             profile: plan.profile.name.as_str(),
             speed: &outputs.meta.speed,
             target: target.desc(),
@@ -135,8 +137,12 @@ pub async fn run_plan(
         .collector
         .report(&stats, sent.end.wall.as_secs_f64(), plan.sl_threshold);
     report.seed = plan.sim.seed;
+    report.shard = shard_of(&plan);
     report.profile = plan.profile.name.as_str().to_owned();
-    report.scenario = crate::report::scenario_fingerprint(&plan.sim);
+    report.scenario = plan
+        .scenario
+        .clone()
+        .unwrap_or_else(|| crate::report::scenario_fingerprint(&plan.sim));
     report.speed = speed_text(plan.speed);
     report.api = api_addr.map(|addr| addr.to_string());
     let result = outputs
@@ -177,6 +183,11 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
         }
         None => shutdown.cancelled().await,
     }
+}
+
+/// The run's shard for its report and banner: `None` for the whole workload.
+fn shard_of(plan: &RunPlan) -> Option<crate::shard::Shard> {
+    Some(plan.sim.shard).filter(|s| !s.is_whole())
 }
 
 #[cfg(test)]

@@ -275,9 +275,14 @@ impl LoadArgs {
                 at_most(flag, value, BEHAVIOUR_LIMIT)?;
             }
         }
-        let mut plan = self.run.plan()?;
+        let (shard, source) = self.run.shard.resolve()?;
         // From flags alone: nothing of the embedded default scenario (its scripted
-        // conversations, its agents, its warnings) is part of a load run.
+        // conversations, its agents, its warnings) is part of a load run, and the agents
+        // and duration asked for are load's, not overrides of that scenario.
+        let mut run = self.run.clone();
+        run.agents = None;
+        run.duration = None;
+        let mut plan = run.whole_plan()?;
         plan.sim.scripted.clear();
         plan.warnings.clear();
         plan.sim.workload = self.workload();
@@ -288,7 +293,7 @@ impl LoadArgs {
         plan.sim.agents =
             AgentPool::default_names(self.run.agents.map_or(DEFAULT_AGENTS, |n| n as usize));
         plan.speed = self.run.speed.unwrap_or(Speed::Factor(1.0));
-        Ok(plan)
+        plan.partition(shard, source)
     }
 }
 
@@ -479,5 +484,10 @@ mod tests {
             plan.sim.scripted.is_empty(),
             "the default scenario's scripts are not part of a load run"
         );
+        // Fewer agents than the default scenario names: load has none of its own.
+        let plan = load(&["--rate", "1/s", "--agents", "2"])
+            .plan()
+            .expect("plan");
+        assert_eq!(plan.sim.agents.len(), 2);
     }
 }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::flags::delivery::DeliveryArgs;
 use super::flags::output::OutputArgs;
+use super::flags::shard::ShardArgs;
 use crate::delivery::DeliveryConfig;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{TargetSpec, parse_target};
@@ -56,6 +57,10 @@ pub struct ReplayArgs {
     /// Report, events log, failure threshold, quiet.
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Which conversations to replay (`--shard K/N`: those whose id hashes to K).
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// Runs `ccsim replay`: the report and the exit code.
@@ -72,7 +77,9 @@ pub async fn replay(
         Some(t) => parse_target(t)?,
     };
     crate::plan::refuse_tls_without_https(&args.delivery.tls_flags(), &target)?;
-    let index = LogIndex::build(&args.file, args.only_failed).map_err(UsageError)?;
+    let (shard, _) = args.shard.resolve()?;
+    let index = LogIndex::build_shard(&args.file, args.only_failed, shard).map_err(UsageError)?;
+    let shard = Some(shard).filter(|s| !s.is_whole());
     let skipped = index.skipped();
     let replayed = index.len() as u64;
     let servers = shutdown.child_token();
@@ -88,6 +95,7 @@ pub async fn replay(
         options: output,
         meta: ReportMeta {
             seed: args.seed,
+            shard,
             profile: "replay".into(),
             speed: speed_text(args.speed),
             target: target.desc().to_owned(),
@@ -114,6 +122,7 @@ pub async fn replay(
         Span::from_millis(20_000),
     );
     report.seed = args.seed;
+    report.shard = shard;
     report.profile = "replay".into();
     report.speed = speed_text(args.speed);
     report.replay = Some(ReplaySkips {
@@ -121,6 +130,7 @@ pub async fn replay(
         duplicate_seq: skipped.duplicate_seq,
         logged: skipped.logged,
         left_out_delivered: skipped.delivered,
+        other_shards: skipped.other_shards,
         replayed,
     });
     outputs.finish(report, &target, &options, &sent).await

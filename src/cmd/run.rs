@@ -11,6 +11,7 @@ use super::flags::choices::Profile;
 use super::flags::delivery::{DeliveryArgs, at_most};
 use super::flags::given::Given;
 use super::flags::output::OutputArgs;
+use super::flags::shard::ShardArgs;
 use crate::error::{Exit, RunError, UsageError};
 use crate::plan::{RunPlan, RunRequest};
 use crate::report::theory::plan_warning;
@@ -99,6 +100,9 @@ pub struct RunArgs {
     /// The flags the command line named (filled by `cli::parse_from`).
     #[arg(skip)]
     pub given: Given,
+    /// Which part of the workload to run (`--shard K/N`).
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 impl RunArgs {
@@ -140,9 +144,15 @@ impl RunArgs {
         })
     }
 
-    /// The validated plan of `ccsim run`.
-    pub fn plan(&self) -> Result<RunPlan, UsageError> {
+    /// The validated plan of the whole workload, before `--shard` takes its part.
+    pub fn whole_plan(&self) -> Result<RunPlan, UsageError> {
         RunPlan::resolve(self.request()?)
+    }
+
+    /// The validated plan of `ccsim run`: the part of the workload `--shard` asks for.
+    pub fn plan(&self) -> Result<RunPlan, UsageError> {
+        let (shard, source) = self.shard.resolve()?;
+        self.whole_plan()?.partition(shard, source)
     }
 }
 

@@ -22,6 +22,7 @@ use crate::delivery::source::Source;
 use crate::delivery::{DeliveryOutcome, Released};
 use crate::event::{EventKind, Webhook};
 use crate::ids::{ConversationId, Hex32};
+use crate::shard::Shard;
 use crate::time::SimTime;
 
 /// The fields of an events-log line that replay needs.
@@ -66,6 +67,8 @@ pub struct Skipped {
     pub logged: u64,
     /// Events left out by `--only-failed` because they were delivered.
     pub delivered: u64,
+    /// Events left out because their conversation hashes to another shard (`--shard`).
+    pub other_shards: u64,
 }
 
 /// The events of a log to replay, in `seq` order, by position in the file.
@@ -154,6 +157,12 @@ impl LogIndex {
     /// the logged duplicates; with `only_failed`, only those not delivered). An error
     /// names the 1-based line.
     pub fn build(path: &Path, only_failed: bool) -> Result<Self, String> {
+        Self::build_shard(path, only_failed, Shard::WHOLE)
+    }
+
+    /// [`LogIndex::build`] keeping only the events of the conversations whose id hashes to
+    /// `shard` ([`Shard::owns_key`]): every event of a conversation in one shard, in order.
+    pub fn build_shard(path: &Path, only_failed: bool, shard: Shard) -> Result<Self, String> {
         let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let meta = file
             .metadata()
@@ -164,11 +173,16 @@ impl LogIndex {
                 path.display()
             ));
         }
-        Self::from_reader(path, BufReader::new(file), only_failed)
+        Self::from_reader(path, BufReader::new(file), only_failed, shard)
             .map_err(|e| format!("{}:{e}", path.display()))
     }
 
-    fn from_reader(path: &Path, mut r: impl BufRead, only_failed: bool) -> Result<Self, String> {
+    fn from_reader(
+        path: &Path,
+        mut r: impl BufRead,
+        only_failed: bool,
+        shard: Shard,
+    ) -> Result<Self, String> {
         let mut entries = Vec::new();
         let mut skipped = Skipped::default();
         let mut buf = Vec::new();
@@ -196,7 +210,10 @@ impl LogIndex {
                         return Ok(None);
                     }
                     let event = parse_line(text)?;
-                    Ok(event.map(|(seq, at_ms, _, delivered)| (seq, at_ms, text.len(), delivered)))
+                    Ok(event.map(|(seq, at_ms, webhook, delivered)| {
+                        let owned = shard.owns_key(webhook.conversation_id.as_str().as_bytes());
+                        (seq, at_ms, text.len(), delivered, owned)
+                    }))
                 });
             let event = match parsed {
                 Ok(event) => event,
@@ -211,8 +228,12 @@ impl LogIndex {
                 }
                 Err(e) => return Err(format!("{number}: {e}")),
             };
-            if let Some((seq, at_ms, len, delivered)) = event {
+            if let Some((seq, at_ms, len, delivered, owned)) = event {
                 skipped.logged += 1;
+                if !owned {
+                    skipped.other_shards += 1;
+                    continue;
+                }
                 if only_failed && delivered {
                     skipped.delivered += 1;
                     continue;
@@ -437,7 +458,7 @@ mod tests {
     fn bad_lines_are_reported_by_line_number() {
         let index = |lines: &[String]| {
             let text = lines.join("\n") + "\n";
-            LogIndex::from_reader(Path::new("x"), text.as_bytes(), false).unwrap_err()
+            LogIndex::from_reader(Path::new("x"), text.as_bytes(), false, Shard::WHOLE).unwrap_err()
         };
         let err = index(&[line(1, A, "failed", ""), "not json".into()]);
         assert!(err.starts_with("2: not an events-log line"), "{err}");
@@ -445,6 +466,45 @@ mod tests {
         assert_eq!(err, "1: conversation_id \"xyz\" is not 32 lowercase hex");
         let err = index(&[line(1, A, "failed", "").replace("parts_changed", "nope")]);
         assert_eq!(err, "1: unknown event \"callcenter.conversation.nope\"");
+    }
+
+    #[test]
+    fn shards_replay_disjoint_whole_conversations_in_order() {
+        // 24 conversations of 3 events each, interleaved.
+        let convs: Vec<String> = (0..24u128)
+            .map(|i| {
+                format!(
+                    "{:032x}",
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                )
+            })
+            .collect();
+        let lines: Vec<String> = (0..72u64)
+            .map(|seq| line(seq + 1, &convs[(seq % 24) as usize], "failed", ""))
+            .collect();
+        let f = log_file(&lines);
+        let mut owner: std::collections::HashMap<String, u32> = Default::default();
+        let mut total = 0;
+        for k in 0..4 {
+            let shard = Shard::new(k, 4).unwrap();
+            let index = LogIndex::build_shard(f.path(), false, shard).unwrap();
+            assert_eq!(index.skipped().logged, 72);
+            assert_eq!(index.skipped().other_shards, 72 - index.len() as u64);
+            let events = drain(index.into_source().unwrap());
+            let seqs: Vec<u64> = events.iter().filter_map(|(_, r)| r.seq).collect();
+            assert!(seqs.is_sorted(), "shard {k} kept the order: {seqs:?}");
+            for (_, r) in &events {
+                let conv = r.webhook.conversation_id.as_str().to_owned();
+                assert_eq!(*owner.entry(conv.clone()).or_insert(k), k, "{conv} split");
+            }
+            total += events.len();
+        }
+        // Every event in exactly one shard, every conversation whole.
+        assert_eq!(total, 72);
+        assert_eq!(owner.len(), 24);
+        let mut per = [0; 4];
+        owner.values().for_each(|&k| per[k as usize] += 1);
+        assert!(per.iter().all(|&n| n > 0), "{per:?}");
     }
 
     #[test]
@@ -462,6 +522,7 @@ mod tests {
                 duplicate_seq: 0,
                 logged: 1,
                 delivered: 0,
+                other_shards: 0,
             }
         );
         let seqs: Vec<u64> = drain(index.into_source().unwrap())
@@ -474,6 +535,7 @@ mod tests {
             Path::new("x"),
             format!("{}\n", &whole[..9]).as_bytes(),
             false,
+            Shard::WHOLE,
         )
         .unwrap_err();
         assert!(err.starts_with("1: not an events-log line"), "{err}");

@@ -21,6 +21,7 @@ use super::timeseries::SeriesBuilder;
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
+use crate::shard::Shard;
 use crate::sim::stats::SimStats;
 use crate::units::Span;
 
@@ -62,6 +63,8 @@ impl std::fmt::Debug for Collector {
 pub struct ReportMeta {
     /// The seed.
     pub seed: u64,
+    /// The part of the workload (`--shard`), if not the whole.
+    pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: String,
     /// `--speed` as text.
@@ -179,6 +182,7 @@ impl Collector {
         Report {
             ccsim_version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
             seed: 0,
+            shard: None,
             profile: String::new(),
             scenario: String::new(),
             merged: None,
@@ -316,6 +320,7 @@ impl Sink for Collector {
         let wall = now.saturating_duration_since(cp.start).as_secs_f64();
         let mut report = self.report(&SimStats::default(), wall, cp.meta.sl_threshold);
         report.seed = cp.meta.seed;
+        report.shard = cp.meta.shard;
         report.profile = cp.meta.profile.clone();
         report.speed = cp.meta.speed.clone();
         report.target = cp.meta.target.clone();

@@ -75,6 +75,7 @@ pub fn merge(inputs: &[Input]) -> Result<Report, String> {
     Ok(Report {
         ccsim_version: f.ccsim_version.clone(),
         seed: f.seed,
+        shard: None,
         profile: f.profile.clone(),
         scenario: f.scenario.clone(),
         merged: Some(merged),

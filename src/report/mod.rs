@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::receiver::contract::ContractSummary;
+use crate::shard::Shard;
 use crate::sim::stats::TypeStats;
 
 /// Everything a run measured.
@@ -32,6 +33,9 @@ pub struct Report {
     pub ccsim_version: Cow<'static, str>,
     /// The seed (rerun with `--seed` to reproduce).
     pub seed: u64,
+    /// The part of the workload this run was (`--shard K/N`; absent for the whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
     /// The fidelity profile.
     pub profile: String,
     /// What was simulated, as a fingerprint of the resolved scenario without its seed
@@ -100,6 +104,9 @@ pub struct ReplaySkips {
     pub logged: u64,
     /// Of those, the delivered ones that `--only-failed` left out.
     pub left_out_delivered: u64,
+    /// Of those, the ones of conversations that hash to another shard (`--shard`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
     /// Events replayed.
     pub replayed: u64,
 }
@@ -228,4 +235,9 @@ pub fn scenario_fingerprint(sim: &crate::sim::workload::SimPlan) -> String {
     }
     let digest = sha2::Sha256::digest(format!("{unseeded:?}").as_bytes());
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a count is zero (left out of the JSON).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::report::Report;
+use crate::shard::Shard;
 use crate::sim::stats::TypeStats;
 use crate::units::Count;
 
@@ -16,6 +17,8 @@ const SHORT_RUN_BUSY_TIMES: f64 = 100.0;
 pub struct RunIdentity<'a> {
     /// The seed.
     pub seed: u64,
+    /// The part of the workload (`--shard`), if not the whole.
+    pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: &'a str,
     /// `--speed` as text.
@@ -27,11 +30,15 @@ pub struct RunIdentity<'a> {
 }
 
 impl RunIdentity<'_> {
-    /// Three lines (two with `--api off`): version, profile, seed and speed; the target;
-    /// the API.
+    /// Three lines (two with `--api off`): version, profile, seed, shard (with
+    /// `--shard`) and speed; the target; the API.
     pub fn banner(&self) -> String {
+        let shard = self
+            .shard
+            .map(|s| format!(" · shard {s}"))
+            .unwrap_or_default();
         let mut s = format!(
-            "ccsim {} · profile {} · seed {} · speed {}\ntarget: {}\n",
+            "ccsim {} · profile {} · seed {}{shard} · speed {}\ntarget: {}\n",
             env!("CARGO_PKG_VERSION"),
             self.profile,
             self.seed,
@@ -71,6 +78,7 @@ impl Report {
     pub fn render_text(&self) -> String {
         let mut s = RunIdentity {
             seed: self.seed,
+            shard: self.shard,
             profile: &self.profile,
             speed: &self.speed,
             target: &self.target,
@@ -114,6 +122,14 @@ impl Report {
                 )
             } else {
                 String::new()
+            };
+            let left_out = if r.other_shards > 0 {
+                format!(
+                    "{left_out}; {} of other shards' conversations left out",
+                    Count::of(r.other_shards, "event")
+                )
+            } else {
+                left_out
             };
             if r.replayed == 0 {
                 let _ = writeln!(
@@ -395,6 +411,7 @@ mod tests {
     fn the_banner_names_seed_speed_profile_target_and_api() {
         let id = RunIdentity {
             seed: 7,
+            shard: None,
             profile: "documented",
             speed: "60",
             target: "null",
@@ -409,5 +426,16 @@ mod tests {
         assert!(b.contains("\ntarget: null\n"), "{b}");
         assert!(b.contains("api:    http://127.0.0.1:8700/"), "{b}");
         assert!(!RunIdentity { api: None, ..id }.banner().contains("api:"));
+        let sharded = RunIdentity {
+            shard: Some(Shard { index: 2, count: 4 }),
+            ..id
+        };
+        assert!(
+            sharded
+                .banner()
+                .contains("· seed 7 · shard 2/4 · speed 60\n"),
+            "{}",
+            sharded.banner()
+        );
     }
 }

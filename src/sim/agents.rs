@@ -82,13 +82,21 @@ impl Agent {
 }
 
 impl AgentPool {
-    /// A pool of agents with the given names, all idle at `start`.
-    pub(super) fn new(names: &[Arc<str>], start: SimTime, rng: &mut impl Rng) -> Self {
+    /// A pool of agents with the given names, all idle at `start`. `numbers` are the
+    /// agents' numbers in the unsplit pool (empty: their positions), which their extension
+    /// ids and SIP users are made from: two agents of different numbers never share either.
+    pub(super) fn new(
+        names: &[Arc<str>],
+        numbers: &[usize],
+        start: SimTime,
+        rng: &mut impl Rng,
+    ) -> Self {
         let ip: u32 = 0x0a00_0000 | rng.random_range(0..0x00ff_ffff);
         let jvm: u32 = rng.random();
         let agents: Vec<Agent> = names
             .iter()
             .enumerate()
+            .map(|(at, name)| (numbers.get(at).copied().unwrap_or(at), name))
             .map(|(i, name)| Agent {
                 name: name.clone(),
                 extension_id: ExtensionId(Hex32::hibernate(
@@ -259,6 +267,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         AgentPool::new(
             &AgentPool::default_names(n),
+            &[],
             SimTime::from_millis(0),
             &mut rng,
         )

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::conversation::ConvType;
+use crate::shard::Shard;
 use crate::sim::script::ScriptedConversation;
 use crate::time::SimTime;
 use crate::units::{Rate, Span};
@@ -23,6 +24,12 @@ pub struct SimPlan {
     pub start: SimTime,
     /// Agent names; the pool starts all idle.
     pub agents: Vec<Arc<str>>,
+    /// Each agent's number in the unsplit pool, from 0, which its extension id and SIP user
+    /// are made from (so the agents of different shards differ); empty: 0, 1, 2, … in order.
+    pub agent_numbers: Vec<usize>,
+    /// Which part of the workload this is (`--shard K/N`): the engine's seed is derived from
+    /// it and its random ids lie in the shard's part of the id space (`docs/scale-out.md`).
+    pub shard: Shard,
     /// Sub-account of every conversation, if any.
     pub subaccount_id: Option<Arc<str>>,
     /// The generated workload.

@@ -63,6 +63,8 @@ fn simulate(
         seed,
         start: SimTime::from_millis(1_700_000_000_000),
         agents: AgentPool::default_names(agents),
+        agent_numbers: Vec::new(),
+        shard: ccsim::shard::Shard::WHOLE,
         subaccount_id: None,
         scripted: Vec::new(),
         mechanics: Mechanics::instant(),

@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "conversation",
         "ids",
+        "shard",
         "time",
         "units",
         "error",

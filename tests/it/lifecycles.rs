@@ -45,6 +45,8 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         seed: 7,
         start: SimTime::from_millis(START_MS),
         agents: AgentPool::default_names(agents),
+        agent_numbers: Vec::new(),
+        shard: ccsim::shard::Shard::WHOLE,
         subaccount_id: None,
         scripted: Vec::new(),
         mechanics: Mechanics::default(),

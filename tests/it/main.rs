@@ -22,4 +22,5 @@ mod merge;
 mod retries;
 mod scenarios;
 mod scheduler;
+mod shard;
 mod support;

@@ -192,3 +192,58 @@ fn other_scenarios_and_an_output_that_is_an_input_are_refused_with_exit_2() {
         "{err}"
     );
 }
+
+#[test]
+fn the_shards_of_one_load_merge_into_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for k in 0..3 {
+        let report = format!("s{k}.json");
+        let shard = format!("{k}/3");
+        let o = ccsim(
+            d,
+            &[
+                "load",
+                "--rate",
+                "30/s",
+                "--duration",
+                "20s",
+                "--agents",
+                "30",
+                "--speed",
+                "max",
+                "--target",
+                "null",
+                "--api",
+                "off",
+                "-q",
+                "--seed",
+                "3",
+                "--shard",
+                &shard,
+                "--report",
+                &report,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+    }
+    let shards: Vec<Value> = (0..3).map(|k| report(d, &format!("s{k}.json"))).collect();
+    assert_eq!(
+        shards[0]["scenario"], shards[2]["scenario"],
+        "one workload, split"
+    );
+    let o = ccsim(
+        d,
+        &[
+            "report", "merge", "s0.json", "s1.json", "s2.json", "-q", "-o", "m.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let m = report(d, "m.json");
+    let sum: u64 = shards
+        .iter()
+        .map(|r| r["events"]["emitted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(m["events"]["emitted"].as_u64(), Some(sum));
+    assert_eq!(m["merged"]["reports"], 3);
+}

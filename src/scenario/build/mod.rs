@@ -87,6 +87,8 @@ pub(super) fn build(
             seed: 0,
             start: now,
             agents: Vec::new(),
+            agent_numbers: Vec::new(),
+            shard: crate::shard::Shard::WHOLE,
             subaccount_id: None,
             workload: Workload::none(),
             scripted: Vec::new(),

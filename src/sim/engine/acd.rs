@@ -124,7 +124,8 @@ impl Engine {
         agent: AgentIdx,
         call_id: Option<CallId>,
     ) -> Option<usize> {
-        let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+        let call_id =
+            call_id.unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
         let member = self.pool.member(agent, call_id);
         let now = self.now;
         let conv = self.convs.get_mut(&key)?;

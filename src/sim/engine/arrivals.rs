@@ -79,10 +79,12 @@ impl Engine {
             draws.callee_answers = rng.random_bool(b.callee_answer.get());
             draws.callee_ring = b.callee_ring.sample(rng);
         }
-        let id = ConversationId(Hex32::random(&mut self.rng));
-        let record_file = RecordFileId(Hex32::random(&mut self.rng));
+        let id = ConversationId(Hex32::random_in(&mut self.rng, self.plan.shard));
+        let record_file = RecordFileId(Hex32::random_in(&mut self.rng, self.plan.shard));
         let queue_id = match kind {
-            ConvType::Queue | ConvType::CallAgent => Some(QueueId(Hex32::random(&mut self.rng))),
+            ConvType::Queue | ConvType::CallAgent => {
+                Some(QueueId(Hex32::random_in(&mut self.rng, self.plan.shard)))
+            }
             ConvType::CallOut => None,
         };
         let user_data = self
@@ -113,7 +115,7 @@ impl Engine {
         };
         match kind {
             ConvType::Queue => {
-                let call_id = CallId(Hex32::random(&mut self.rng));
+                let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
                 let telnumber = phone_number(&mut self.rng);
                 conv.parties.push(Party::new(
                     external_member(call_id, telnumber),
@@ -127,7 +129,7 @@ impl Engine {
                     self.stats.finished(kind, Outcome::NoIdleAgent);
                     return;
                 };
-                let call_id = CallId(Hex32::random(&mut self.rng));
+                let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
                 conv.parties.push(Party::new(
                     self.pool.member(agent, call_id),
                     Role::Agent(agent),

@@ -93,7 +93,7 @@ impl Engine {
         self.step_after(conf_start, key, Step::InitiatorEnter);
         if kind == ConvType::CallOut {
             let dial = self.mech.callee_dial.sample(&mut self.rng);
-            let call_id = CallId(Hex32::random(&mut self.rng));
+            let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
             let telnumber = phone_number(&mut self.rng);
             let dial_timeout = self.behaviour().dial_timeout;
             let Some(conv) = self.convs.get_mut(&key) else {

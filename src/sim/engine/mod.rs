@@ -140,8 +140,8 @@ impl Engine {
     /// instance, make an agent's busy time exactly its ring and talk time).
     pub fn with_mechanics(mut plan: SimPlan, mech: Mechanics) -> Self {
         plan.mechanics = mech.clone();
-        let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
-        let mut pool = AgentPool::new(&plan.agents, plan.start, &mut rng);
+        let mut rng = ChaCha8Rng::seed_from_u64(plan.shard.seed(plan.seed));
+        let mut pool = AgentPool::new(&plan.agents, &plan.agent_numbers, plan.start, &mut rng);
         // Agents named by scripts are theirs: the generated workload's ACD never selects them.
         for name in plan.scripted.iter().flat_map(|c| c.agent_names()) {
             if let Some(idx) = pool.find(name) {

@@ -117,7 +117,7 @@ impl Engine {
                 let agent = self.take_agent(name)?;
                 let call_id = step
                     .call_id
-                    .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+                    .unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
                 let member = self.pool.member(agent, call_id);
                 if let Some(conv) = self.convs.get_mut(&key) {
                     conv.parties.push(Party::new(member, Role::Agent(agent)));
@@ -133,7 +133,7 @@ impl Engine {
                 }
                 let call_id = step
                     .call_id
-                    .unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+                    .unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
                 if let Some(conv) = self.convs.get_mut(&key) {
                     let member = external_member(call_id, number.clone());
                     conv.parties.push(Party::new(member, Role::External));
@@ -268,16 +268,23 @@ impl Engine {
                 Some(self.take_agent(&name)?)
             }
         };
-        let rng = &mut self.rng;
-        let id = sc.id.unwrap_or_else(|| ConversationId(Hex32::random(rng)));
+        let (rng, shard) = (&mut self.rng, self.plan.shard);
+        let id = sc
+            .id
+            .unwrap_or_else(|| ConversationId(Hex32::random_in(rng, shard)));
         let record_file = sc
             .record_file
-            .unwrap_or_else(|| RecordFileId(Hex32::random(rng)));
+            .unwrap_or_else(|| RecordFileId(Hex32::random_in(rng, shard)));
         let queue_id = match kind {
             ConvType::CallOut => None,
-            _ => Some(sc.queue_id.unwrap_or_else(|| QueueId(Hex32::random(rng)))),
+            _ => Some(
+                sc.queue_id
+                    .unwrap_or_else(|| QueueId(Hex32::random_in(rng, shard))),
+            ),
         };
-        let call_id = step.call_id.unwrap_or_else(|| CallId(Hex32::random(rng)));
+        let call_id = step
+            .call_id
+            .unwrap_or_else(|| CallId(Hex32::random_in(rng, shard)));
         let first = match initiator {
             Some(agent) => Party::new(self.pool.member(agent, call_id), Role::Agent(agent)),
             None => {
@@ -339,7 +346,8 @@ impl Engine {
                 sc.and_then(|c| c.callee.clone()),
                 sc.and_then(|c| c.callee_call_id),
             );
-            let call_id = call_id.unwrap_or_else(|| CallId(Hex32::random(&mut self.rng)));
+            let call_id =
+                call_id.unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
             let number = number.unwrap_or_else(|| phone_number(&mut self.rng));
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.parties

@@ -72,6 +72,8 @@ pub(super) fn plan(agents: usize, behaviour: Behaviour) -> SimPlan {
         seed: 1,
         start: SimTime::from_millis(START_MS),
         agents: AgentPool::default_names(agents),
+        agent_numbers: Vec::new(),
+        shard: crate::shard::Shard::WHOLE,
         subaccount_id: None,
         workload: Workload {
             behaviour,
