@@ -15,8 +15,7 @@ fn root() -> &'static Path {
 }
 
 fn read(relative: &str) -> String {
-    std::fs::read_to_string(root().join(relative))
-        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+    std::fs::read_to_string(root().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
 fn kube_dir() -> PathBuf {
@@ -66,7 +65,7 @@ fn stages(instructions: &[(String, String)]) -> Vec<Vec<(String, String)>> {
     out
 }
 
-/// Why `text` is not a Dockerfile the project accepts, or `None` if it is.
+/// Why `text` is not a Dockerfile the project accepts (empty if it is).
 fn dockerfile_problems(text: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let all = dockerfile_instructions(text);
@@ -91,12 +90,16 @@ fn dockerfile_problems(text: &str) -> Vec<String> {
     let runtime = stages.last().unwrap();
     let base = &runtime[0].1;
     if !(base.contains("-slim") || base.starts_with("gcr.io/distroless/")) {
-        problems.push(format!("the runtime is neither slim nor distroless: {base}"));
+        problems.push(format!(
+            "the runtime is neither slim nor distroless: {base}"
+        ));
     }
     // The binary only: everything copied into the runtime comes from the builder.
     for (op, rest) in runtime {
         if (op == "COPY" || op == "ADD") && !rest.starts_with("--from=builder ") {
-            problems.push(format!("the runtime takes more than the binary: {op} {rest}"));
+            problems.push(format!(
+                "the runtime takes more than the binary: {op} {rest}"
+            ));
         }
     }
     let user = runtime
@@ -122,9 +125,11 @@ fn dockerfile_problems(text: &str) -> Vec<String> {
     // No secret is baked into a layer or its history.
     for (op, rest) in &all {
         let upper = rest.to_ascii_uppercase();
-        let names_secret = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE"]
-            .iter()
-            .any(|w| upper.contains(w));
+        let names_secret = [
+            "SECRET", "TOKEN", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE",
+        ]
+        .iter()
+        .any(|w| upper.contains(w));
         if (op == "ENV" || op == "ARG" || op == "LABEL") && names_secret {
             problems.push(format!("a secret-looking {op}: {rest}"));
         }
@@ -152,7 +157,10 @@ fn the_dockerfile_is_multi_stage_locked_non_root_binary_only_and_secret_free() {
         ("USER 10001:10001", "# no user"),
         ("ENTRYPOINT [\"ccsim\"]", "ENTRYPOINT [\"sh\"]"),
         ("WORKDIR /reports", "WORKDIR /reports\nCOPY . /app"),
-        ("ARG RUST_VERSION=1", "ARG RUST_VERSION=1\nENV CCSIM_SECRET=x"),
+        (
+            "ARG RUST_VERSION=1",
+            "ARG RUST_VERSION=1\nENV CCSIM_SECRET=x",
+        ),
     ];
     for (from, to) in broken {
         assert!(text.contains(from), "the Dockerfile no longer has {from:?}");
@@ -296,7 +304,10 @@ fn n_is_set_once_and_every_file_agrees_with_it() {
 
     // The raw Job agrees (so `kubectl apply -f` without kustomize is consistent too) …
     let shards = read("deploy/kubernetes/shards-job.yaml");
-    assert_eq!(scalar(&shards, "completionMode").as_deref(), Some("Indexed"));
+    assert_eq!(
+        scalar(&shards, "completionMode").as_deref(),
+        Some("Indexed")
+    );
     assert_eq!(scalar(&shards, "completions"), Some(n.to_string()));
     assert_eq!(scalar(&shards, "parallelism"), Some(n.to_string()));
     assert!(scalar(&shards, "backoffLimit").is_some());
@@ -311,7 +322,9 @@ fn n_is_set_once_and_every_file_agrees_with_it() {
     // Every shard reads N and its index; its report is named by its index.
     assert!(shards.contains("name: ccsim-workload"));
     assert!(
-        shards.contains("fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']")
+        shards.contains(
+            "fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']"
+        )
     );
     assert!(shards.contains("/reports/shard-$(JOB_COMPLETION_INDEX).json"));
     // The merge reads the same N, waits for shard-0 … shard-(N-1), and gates.
@@ -319,15 +332,24 @@ fn n_is_set_once_and_every_file_agrees_with_it() {
     assert!(merge.contains("key: CCSIM_SHARD_COUNT"));
     assert!(merge.contains("/reports/shard-$k.json"));
     assert!(merge.contains("-o /reports/merged.json"));
-    assert!(merge.contains("exec ccsim \"$@\""), "the merge's exit code is the gate");
+    assert!(
+        merge.contains("exec ccsim \"$@\""),
+        "the merge's exit code is the gate"
+    );
     assert_eq!(scalar(&merge, "backoffLimit").as_deref(), Some("0"));
-    assert!(scalar(&merge, "activeDeadlineSeconds").is_some(), "the wait is bounded");
+    assert!(
+        scalar(&merge, "activeDeadlineSeconds").is_some(),
+        "the wait is bounded"
+    );
 
     // The shards report once, at the end, so a file on the volume is a finished report;
     // and they do not gate themselves (a breach would be retried, sending the load again).
     assert_eq!(workload["CCSIM_REPORT_INTERVAL"], "0s");
     assert_eq!(workload["CCSIM_MAX_FAILURE_RATE"], "1");
-    assert!(workload.contains_key("CCSIM_SEED"), "one seed for all shards");
+    assert!(
+        workload.contains_key("CCSIM_SEED"),
+        "one seed for all shards"
+    );
 
     // Both Jobs run as the Dockerfile's user, non-root, on the same RWX volume.
     let dockerfile = read("Dockerfile");
@@ -340,7 +362,10 @@ fn n_is_set_once_and_every_file_agrees_with_it() {
     for job in [&shards, &merge] {
         assert_eq!(scalar(job, "runAsNonRoot").as_deref(), Some("true"));
         assert_eq!(scalar(job, "runAsUser"), Some(uid.clone()));
-        assert_eq!(scalar(job, "allowPrivilegeEscalation").as_deref(), Some("false"));
+        assert_eq!(
+            scalar(job, "allowPrivilegeEscalation").as_deref(),
+            Some("false")
+        );
         assert_eq!(scalar(job, "claimName").as_deref(), Some("ccsim-reports"));
         assert_eq!(scalar(job, "mountPath").as_deref(), Some("/reports"));
         assert!(job.contains("limits:") && job.contains("requests:"));
@@ -427,7 +452,10 @@ fn the_jobs_give_ccsim_only_flags_and_variables_its_help_lists() {
             continue;
         }
         assert!(envs.contains(key), "ccsim {sub} reads no {key}");
-        assert!(!workload[key].is_empty(), "{key}: ccsim refuses an empty value");
+        assert!(
+            !workload[key].is_empty(),
+            "{key}: ccsim refuses an empty value"
+        );
     }
 
     // The merge script: `report merge` is not on this branch (skipped); the gate flags it
@@ -446,7 +474,9 @@ fn the_jobs_give_ccsim_only_flags_and_variables_its_help_lists() {
     for flag in &gates {
         let key = format!(
             "GATE_{}",
-            flag.trim_start_matches("--").replace('-', "_").to_uppercase()
+            flag.trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase()
         );
         assert!(gate.contains_key(&key), "ccsim-gate lacks {key}");
         assert!(script.contains(&format!("\"${key}\"")), "{key} unused");
@@ -596,7 +626,8 @@ fn manifests(scratch: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     for (name, data) in generated_configmaps() {
-        let mut text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n");
+        let mut text =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n");
         for (k, v) in data {
             text.push_str(&format!("  {k}: {}\n", serde_json::Value::String(v)));
         }
@@ -627,12 +658,21 @@ fn every_manifest_validates_against_the_kubernetes_schemas() {
     // wrong type, a missing required field.
     let shards = read("deploy/kubernetes/shards-job.yaml");
     let broken = [
-        ("completionMode: Indexed", "completionMode: Indexed\n  completionz: 4"),
+        (
+            "completionMode: Indexed",
+            "completionMode: Indexed\n  completionz: 4",
+        ),
         ("backoffLimit: 2", "backoffLimit: two"),
-        ("        - name: ccsim\n          image: ccsim", "        - image: ccsim"),
+        (
+            "        - name: ccsim\n          image: ccsim",
+            "        - image: ccsim",
+        ),
     ];
     for (from, to) in broken {
-        assert!(shards.contains(from), "shards-job.yaml no longer has {from:?}");
+        assert!(
+            shards.contains(from),
+            "shards-job.yaml no longer has {from:?}"
+        );
         let path = scratch.path().join("broken-job.yaml");
         std::fs::write(&path, shards.replacen(from, to, 1)).unwrap();
         for (ok, text) in validate(&tool, &[path]) {
