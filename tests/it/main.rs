@@ -11,6 +11,7 @@ mod api;
 mod binary;
 mod bounds;
 mod delivery;
+mod deploy;
 mod erlang;
 mod examples;
 mod faults;
