@@ -11,7 +11,8 @@
 //! - a server started on the address of one still running (alternative examples of
 //!   `listen`) replaces it;
 //! - `cargo run --release --` is the binary under test; `curl` is a plain GET made by the
-//!   test; `cargo test` (this suite) and `bench/` scripts (benchmarks) are not run.
+//!   test; `cargo test` (this suite), `bench/` scripts (benchmarks), and `docker`/`kubectl`
+//!   (no engine or cluster here; `tests/it/deploy.rs` checks `deploy/`) are not run.
 //!
 //! A command that sends must exit 0 with `result      ok`; every other command must exit 0
 //! (servers after their ctrl-c), with the key line the table in [`expectation`] names.
@@ -138,6 +139,11 @@ fn kind(command: &str) -> Kind {
     let sub = ccsim_subcommand(command);
     if command.starts_with("cargo test") {
         return Kind::Skip("the test suite itself");
+    }
+    if command.starts_with("docker ") || command.starts_with("kubectl ") {
+        return Kind::Skip(
+            "needs a container engine or a cluster (deploy/ is checked by tests/it/deploy.rs)",
+        );
     }
     if command.starts_with("bench/") || command.starts_with("bash bench/") {
         return Kind::Skip("a benchmark (run by hand; it installs nginx, wrk and oha)");
