@@ -140,7 +140,7 @@ fn kind(command: &str) -> Kind {
     if command.starts_with("cargo test") {
         return Kind::Skip("the test suite itself");
     }
-    if command.starts_with("docker ") || command.starts_with("kubectl ") {
+    if needs_a_cluster(command) {
         return Kind::Skip(
             "needs a container engine or a cluster (deploy/ is checked by tests/it/deploy.rs)",
         );
@@ -169,6 +169,11 @@ fn kind(command: &str) -> Kind {
         _ if command.ends_with('&') => Kind::Server(""),
         _ => Kind::Foreground,
     }
+}
+
+/// Whether a command drives Docker or Kubernetes, which these machines do not have.
+fn needs_a_cluster(command: &str) -> bool {
+    command.starts_with("docker ") || command.contains("kubectl ")
 }
 
 /// The subcommand of a `ccsim` command line (after any `VAR=value` prefixes).
@@ -385,6 +390,14 @@ fn run_block(block: &Block) -> Vec<String> {
         ),
     ]);
     let commands = commands(block);
+    if commands.iter().any(|c| needs_a_cluster(c)) {
+        // A session against a cluster: none of its lines means anything without one.
+        eprintln!(
+            "{}: not run: a session with Docker or Kubernetes (deploy/ is checked by tests/it/deploy.rs)",
+            block.source
+        );
+        return Vec::new();
+    }
     let mut servers = Vec::new();
     // Your receiver (port 3000 in the examples): a real `ccsim listen`, unless the block
     // starts it itself. It only stands in for yours: its contract verdict is not the
