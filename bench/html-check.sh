@@ -40,7 +40,9 @@ else
 fi
 
 log "writing the pages"
-"$CCSIM" run --speed max --target null --api off -q --seed 7 --html "$WORK/run.html"
+# 30 s of real time, so the over-time charts have rows of their own.
+"$CCSIM" load --rate 20/s --duration 30s --agents 400 --handle-time 10s --ring-time 2s \
+  --speed 1 --target null --api off -q --seed 7 --html "$WORK/run.html"
 # A threshold that cannot hold (exit 1) so the page shows a breach.
 "$CCSIM" load --rate 1/s --duration 2m --agents 250 --speed max --target null --api off -q \
   --seed 7 --max-p99 1us --html "$WORK/load.html" || [[ $? == 1 ]]
