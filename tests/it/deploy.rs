@@ -534,50 +534,7 @@ fn find_or_install_kubernetes_validate() -> Result<Vec<String>, String> {
             "kubernetes_validate".to_owned(),
         ]
     };
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join("kubernetes-validate-venv");
-    if runs(&in_venv(&venv)) {
-        return Ok(in_venv(&venv));
-    }
-    // Built aside and renamed into place, so a concurrent test process never uses a
-    // half-made venv; whichever process renames first wins, the other's is removed.
-    let building = root.join(format!("kubernetes-validate-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    let step = |what: &str, command: &mut Command| -> Result<(), String> {
-        let out = command
-            .output()
-            .map_err(|e| format!("{what}: cannot run: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().last().unwrap_or_default();
-            Err(format!("{what} failed ({}): {last}", out.status))
-        }
-    };
-    let made = step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&building),
-    )
-    .and_then(|()| {
-        step(
-            "pip install kubernetes-validate",
-            Command::new(building.join("bin").join("python")).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "kubernetes-validate",
-            ]),
-        )
-    })
-    .map(|()| {
-        // Fails only when another process put its venv there first: that one is used.
-        let _ = std::fs::rename(&building, &venv);
-    });
-    let _ = std::fs::remove_dir_all(&building);
-    made?;
+    let venv = crate::support::python_venv_with("kubernetes-validate-venv", "kubernetes-validate")?;
     if runs(&in_venv(&venv)) {
         Ok(in_venv(&venv))
     } else {

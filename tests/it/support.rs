@@ -155,3 +155,53 @@ pub(crate) fn assert_accounted(report: &Report) {
     );
     assert_eq!(e.cancelled, 0);
 }
+
+/// Makes (once) a Python venv `target/tmp/NAME` with `package` installed from PyPI, for a
+/// test that needs an official tool or library; returns the venv. Built aside and renamed
+/// into place, so a concurrent test process never uses a half-made venv: whichever
+/// process renames first wins, and the other's is removed.
+pub(crate) fn python_venv_with(name: &str, package: &str) -> Result<std::path::PathBuf, String> {
+    use std::process::Command;
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let venv = root.join(name);
+    if venv.join("bin").join("python").exists() {
+        return Ok(venv);
+    }
+    let building = root.join(format!("{name}.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let step = |what: &str, command: &mut Command| -> Result<(), String> {
+        let out = command
+            .output()
+            .map_err(|e| format!("{what}: cannot run: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err.lines().last().unwrap_or_default();
+            Err(format!("{what} failed ({}): {last}", out.status))
+        }
+    };
+    let made = step(
+        "python3 -m venv",
+        Command::new("python3").args(["-m", "venv"]).arg(&building),
+    )
+    .and_then(|()| {
+        step(
+            &format!("pip install {package}"),
+            Command::new(building.join("bin").join("python")).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                package,
+            ]),
+        )
+    })
+    .map(|()| {
+        // Fails only when another process put its venv there first: that one is used.
+        let _ = std::fs::rename(&building, &venv);
+    });
+    let _ = std::fs::remove_dir_all(&building);
+    made.map(|()| venv)
+}

@@ -145,51 +145,8 @@ fn find_or_install_python() -> Result<String, String> {
     if imports_standardwebhooks("python3".as_ref()) {
         return Ok("python3".to_owned());
     }
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join("test-venv");
+    let venv = crate::support::python_venv_with("test-venv", "standardwebhooks")?;
     let python = venv.join("bin").join("python");
-    if imports_standardwebhooks(&python) {
-        return Ok(python.display().to_string());
-    }
-    // Built aside and renamed into place, so a concurrent test process never uses a
-    // half-made venv; whichever process renames first wins, the other's is removed.
-    let building = root.join(format!("test-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    let step = |what: &str, command: &mut Command| -> Result<(), String> {
-        let out = command
-            .output()
-            .map_err(|e| format!("{what}: cannot run: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().last().unwrap_or_default();
-            Err(format!("{what} failed ({}): {last}", out.status))
-        }
-    };
-    let made = step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&building),
-    )
-    .and_then(|()| {
-        step(
-            "pip install standardwebhooks",
-            Command::new(building.join("bin").join("python")).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "standardwebhooks",
-            ]),
-        )
-    })
-    .map(|()| {
-        // Fails only when another process put its venv there first: that one is used.
-        let _ = std::fs::rename(&building, &venv);
-    });
-    let _ = std::fs::remove_dir_all(&building);
-    made?;
     if imports_standardwebhooks(&python) {
         Ok(python.display().to_string())
     } else {
