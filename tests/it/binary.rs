@@ -4,7 +4,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn ccsim(args: &[&str]) -> Output {
+/// Runs the binary with `args` and no stdin, guarded against hangs.
+pub(crate) fn ccsim(args: &[&str]) -> Output {
     let child = Command::new(env!("CARGO_BIN_EXE_ccsim"))
         .args(args)
         .stdin(Stdio::null())

@@ -1,20 +1,7 @@
 //! `--html FILE.html`: the real binary writes one self-contained page embedding the final
 //! report, and refuses an `--html` that is another output.
 
-use std::process::{Command, Output, Stdio};
-
-use crate::binary::wait_or_kill;
-
-fn ccsim(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_ccsim"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ccsim");
-    wait_or_kill(child)
-}
+use crate::binary::ccsim;
 
 /// The JSON block of a page.
 fn embedded_report(html: &str) -> serde_json::Value {
