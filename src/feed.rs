@@ -1,13 +1,14 @@
-//! A simulation as a delivery source: [`SimSource`] pulls the engine's happenings in
-//! time order, builds each one's webhook, and, when the fake API keeps records, stages the
-//! happening in the record store with a ticket its webhook carries. The record store is
+//! A simulation as a delivery source: [`SimSource`] pulls the engine's occurrences in
+//! time order, builds each one's webhooks, and, when the fake API keeps records, stages each
+//! conversation happening in the record store with a ticket its webhook carries. The record store is
 //! the [`Handover`] that delivery tells when each event goes out, so a change shows in the
 //! records once the event announcing it is handed to the network, never before.
 
 use crate::api::store::RecordStore;
-use crate::conversation::{ChangeTicket, Happening};
+use crate::conversation::ChangeTicket;
 use crate::delivery::{Handover, Released, Source};
 use crate::event::{EventBuilder, Webhook};
+use crate::occurrence::Occurrence;
 use crate::sim::engine::Pull;
 use crate::time::SimTime;
 
@@ -20,8 +21,8 @@ const PULL_BUDGET: usize = 10_000;
 enum Lookahead {
     /// Not found yet: the engine has more work to do first.
     Unknown,
-    /// The next happening.
-    Ready(Happening),
+    /// The next occurrence.
+    Ready(Occurrence),
     /// The simulation is over.
     Done,
 }
@@ -62,7 +63,7 @@ impl<'a, F: FnMut(usize) -> Pull> SimSource<'a, F> {
     fn look(&mut self, budget: usize) {
         if matches!(self.lookahead, Lookahead::Unknown) {
             self.lookahead = match (self.pull)(budget) {
-                Pull::Happening(h) => Lookahead::Ready(h),
+                Pull::Ready(o) => Lookahead::Ready(o),
                 Pull::Busy => Lookahead::Unknown,
                 Pull::Done => Lookahead::Done,
             };
@@ -82,20 +83,27 @@ impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
             self.look(usize::MAX);
         }
         match &self.lookahead {
-            Lookahead::Ready(h) => Some(h.at),
+            Lookahead::Ready(o) => Some(o.at()),
             Lookahead::Unknown | Lookahead::Done => None,
         }
     }
 
     fn release(&mut self, out: &mut Vec<Released>) {
-        let Lookahead::Ready(h) = std::mem::replace(&mut self.lookahead, Lookahead::Unknown) else {
+        let Lookahead::Ready(o) = std::mem::replace(&mut self.lookahead, Lookahead::Unknown) else {
             return;
         };
         self.scratch.clear();
-        self.builder.build(&h, &mut self.scratch);
-        let mut change = self
-            .store
-            .and_then(|store| store.stage(h, !self.scratch.is_empty()));
+        self.builder.build(&o, &mut self.scratch);
+        let mut change = match (self.store, o) {
+            (Some(store), Occurrence::Conversation(h)) => {
+                let announced = self
+                    .scratch
+                    .iter()
+                    .any(|w| matches!(w.subject, crate::event::Subject::Conversation(_)));
+                store.stage(h, announced)
+            }
+            _ => None,
+        };
         // The first event announcing the change carries its ticket.
         out.extend(self.scratch.drain(..).map(|webhook| Released {
             seq: None,

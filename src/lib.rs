@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: argv → [`cli`] → [`cmd`] (one module per subcommand) → [`plan`]
 //! (flags + scenario files → a validated `RunPlan`) → [`session`] → the engine
-//! ([`sim::engine`], simulated time, ACD, lifecycles) → [`conversation::Happening`]s →
+//! ([`sim::engine`], simulated time, ACD, lifecycles) → [`occurrence::Occurrence`]s →
 //! [`feed`] (webhooks built per [`event::profile`], changes staged in [`api::store`]) →
 //! [`delivery`] (schedule, order, retry, HTTP; tells the store as each event goes out) →
 //! [`report::collector`] → report and exit code.
@@ -22,13 +22,16 @@
 //!    source), [`delivery`] (the network), [`api`] (the fake platform API and its record
 //!    store), [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
 //! 6. Vocabulary, imported by everyone: [`conversation`] (what happens to a
-//!    conversation), [`ids`], [`shard`] (which part of a workload runs here), [`time`]
+//!    conversation), [`agent`] (what happens to an agent), [`queue_task`] (what happens to
+//!    a queue task), [`occurrence`] (any of the three, as the engine reports them), [`families`] (which
+//!    of them a run sends), [`ids`], [`shard`] (which part of a workload runs here), [`time`]
 //!    (simulated time), [`units`] (durations, rates, speed, probabilities), [`error`]
 //!    (exit codes, usage errors), [`console`] (stdout and stderr without panics),
 //!    [`files`] (output clashes, whole-file replacement, capped whole-file reads).
 //!
 //! No domain module names a clap type.
 
+pub mod agent;
 pub mod api;
 pub mod cli;
 pub mod cmd;
@@ -37,10 +40,13 @@ pub mod conversation;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod families;
 pub mod feed;
 pub mod files;
 pub mod ids;
+pub mod occurrence;
 pub mod plan;
+pub mod queue_task;
 pub mod receiver;
 pub mod replay;
 pub mod report;

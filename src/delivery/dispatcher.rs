@@ -324,7 +324,7 @@ impl<'a> Dispatcher<'a> {
         self.jitter.drain_into(&mut waiting);
         waiting.sort_by_key(|j| (j.seq, j.duplicate));
         for job in waiting {
-            self.queues.finished(job.webhook.conv_key, self.progress);
+            self.queues.finished(job.webhook.lane, self.progress);
             report(self.sink, self.progress, Completion::cancelled(job, now));
         }
     }
@@ -333,7 +333,7 @@ impl<'a> Dispatcher<'a> {
     /// there are no lanes left: they only leave the backlog).
     fn collect_completions(&mut self) {
         for done in self.finished.drain(..) {
-            let key = done.job.webhook.conv_key;
+            let key = done.job.webhook.lane;
             report(self.sink, self.progress, done);
             if self.grace_deadline.is_none() {
                 self.queues.finished(key, self.progress);

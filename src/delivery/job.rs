@@ -31,10 +31,11 @@ pub struct Job {
 
 impl Job {
     /// The Standard Webhooks `webhook-id`: the same for every attempt and duplicate of one
-    /// event, deterministic by seed (`msg_<conversation id>_<seq>`). Formatted on demand:
-    /// only signing and the events log need it.
+    /// event, deterministic by seed (`msg_<subject id>_<seq>`: the conversation's, the
+    /// queue task's or the agent's extension's id). Formatted on demand: only signing and
+    /// the events log need it.
     pub fn webhook_id(&self) -> String {
-        format!("msg_{}_{}", self.webhook.conversation_id, self.seq)
+        format!("msg_{}_{}", self.webhook.subject.id(), self.seq)
     }
 }
 

@@ -90,7 +90,7 @@ impl Queues<'_> {
         if dup.is_some() {
             self.grow(progress);
         }
-        let key = job.webhook.conv_key;
+        let key = job.webhook.lane;
         if !self.held.is_empty()
             && let Some(held) = self.held.remove(&key)
         {
@@ -118,7 +118,7 @@ impl Queues<'_> {
         match self.config.ordering {
             OrderingMode::None => self.ready.push_back(job),
             OrderingMode::PerConversation => {
-                let lane = self.lanes.entry(job.webhook.conv_key).or_default();
+                let lane = self.lanes.entry(job.webhook.lane).or_default();
                 if lane.busy {
                     lane.waiting.push_back(job);
                 } else {

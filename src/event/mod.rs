@@ -6,11 +6,17 @@ mod json;
 use json::key;
 pub mod profile;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::agent::{AgentHappening, AgentHappeningKind, AgentInfo};
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
+use crate::families::{EventFamilies, EventFamily};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId};
+use crate::occurrence::Occurrence;
+use crate::queue_task::{QueueHappening, QueueStep};
 use crate::time::SimTime;
 use profile::{AgentCallSource, BeginTimeSource, Profile};
 
@@ -23,14 +29,29 @@ pub enum EventKind {
     ConversationPartsChanged,
     /// `callcenter.conversation.end`
     ConversationEnd,
+    /// `callcenter.agent.state_changed`
+    AgentStateChanged,
+    /// `callcenter.agent.conversation_changed`
+    AgentConversationChanged,
+    /// `callcenter.queue.select`
+    QueueSelect,
+    /// `callcenter.queue.success`
+    QueueSuccess,
+    /// `callcenter.queue.fail`
+    QueueFail,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 3] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::ConversationBegin,
         EventKind::ConversationPartsChanged,
         EventKind::ConversationEnd,
+        EventKind::AgentStateChanged,
+        EventKind::AgentConversationChanged,
+        EventKind::QueueSelect,
+        EventKind::QueueSuccess,
+        EventKind::QueueFail,
     ];
 
     /// The `event` field value.
@@ -39,6 +60,26 @@ impl EventKind {
             EventKind::ConversationBegin => "callcenter.conversation.begin",
             EventKind::ConversationPartsChanged => "callcenter.conversation.parts_changed",
             EventKind::ConversationEnd => "callcenter.conversation.end",
+            EventKind::AgentStateChanged => "callcenter.agent.state_changed",
+            EventKind::AgentConversationChanged => "callcenter.agent.conversation_changed",
+            EventKind::QueueSelect => "callcenter.queue.select",
+            EventKind::QueueSuccess => "callcenter.queue.success",
+            EventKind::QueueFail => "callcenter.queue.fail",
+        }
+    }
+
+    /// The family the kind belongs to.
+    pub fn family(self) -> EventFamily {
+        match self {
+            EventKind::ConversationBegin
+            | EventKind::ConversationPartsChanged
+            | EventKind::ConversationEnd => EventFamily::Conversation,
+            EventKind::AgentStateChanged | EventKind::AgentConversationChanged => {
+                EventFamily::Agent
+            }
+            EventKind::QueueSelect | EventKind::QueueSuccess | EventKind::QueueFail => {
+                EventFamily::Queue
+            }
         }
     }
 
@@ -54,15 +95,59 @@ impl Serialize for EventKind {
     }
 }
 
+/// What an event is about: the conversation, the queue task or the agent it announces a
+/// change of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A conversation event's conversation.
+    Conversation(ConversationId),
+    /// A queue event's task, and the conversation it is for (which may never have been
+    /// created).
+    Queue(Box<(QueueId, ConversationId)>),
+    /// An agent event's agent.
+    Agent(Arc<AgentInfo>),
+}
+
+impl Subject {
+    /// The subject's id: the conversation's, the queue task's, or the agent's extension's.
+    pub fn id(&self) -> &Hex32 {
+        match self {
+            Subject::Conversation(id) => &id.0,
+            Subject::Queue(ids) => &ids.0.0,
+            Subject::Agent(agent) => &agent.extension_id.0,
+        }
+    }
+}
+
+impl Webhook {
+    /// The conversation the event is about: a conversation event's, or the one a queue
+    /// event's task is for.
+    pub fn conversation_id(&self) -> Option<&ConversationId> {
+        match &self.subject {
+            Subject::Conversation(id) => Some(id),
+            Subject::Queue(ids) => Some(&ids.1),
+            Subject::Agent(_) => None,
+        }
+    }
+}
+
+/// The delivery lane of agent number `number`: agent lanes have the top bit set, so they
+/// never meet a conversation's lane (the engine's dense conversation keys).
+pub fn agent_lane(number: usize) -> u64 {
+    (1 << 63) | number as u64
+}
+
 /// One webhook ready to send: its body is serialized once and reused by every attempt.
 #[derive(Debug, Clone)]
 pub struct Webhook {
     /// The event kind.
     pub kind: EventKind,
-    /// The conversation's engine key (per-conversation ordering).
-    pub conv_key: u64,
-    /// The conversation id.
-    pub conversation_id: ConversationId,
+    /// Its ordering lane: the conversation's engine key (conversation and queue events) or
+    /// [`agent_lane`] (agent events). Events of one lane are delivered in order under
+    /// `--ordering per-conversation`.
+    pub lane: u64,
+    /// What it is about.
+    pub subject: Subject,
     /// The JSON body.
     pub body: Bytes,
 }
@@ -161,12 +246,22 @@ pub fn end_reason<'a>(profile: &Profile, reason: &'a EndReason) -> Option<&'a st
 #[derive(Debug, Clone, Default)]
 pub struct EventBuilder {
     profile: Profile,
+    families: EventFamilies,
 }
 
 impl EventBuilder {
-    /// A builder for `profile`.
+    /// A builder for `profile`, of the conversation events only.
     pub fn new(profile: Profile) -> Self {
-        Self { profile }
+        Self {
+            profile,
+            families: EventFamilies::default(),
+        }
+    }
+
+    /// The builder, building the events of `families` (the others are left out).
+    pub fn with_families(mut self, families: EventFamilies) -> Self {
+        self.families = families;
+        self
     }
 
     /// The profile in use.
@@ -174,8 +269,30 @@ impl EventBuilder {
         &self.profile
     }
 
-    /// Appends the webhooks that announce `h` (none, one or more) to `out`.
-    pub fn build(&self, h: &Happening, out: &mut Vec<Webhook>) {
+    /// The families built.
+    pub fn families(&self) -> EventFamilies {
+        self.families
+    }
+
+    /// Appends the webhooks that announce `o` (none, one or more) to `out`, if its family
+    /// is built.
+    pub fn build(&self, o: &Occurrence, out: &mut Vec<Webhook>) {
+        match o {
+            Occurrence::Conversation(h) if self.families.has(EventFamily::Conversation) => {
+                self.build_conversation(h, out);
+            }
+            Occurrence::Agent(h) if self.families.has(EventFamily::Agent) => {
+                self.build_agent(h, out);
+            }
+            Occurrence::Queue(h) if self.families.has(EventFamily::Queue) => {
+                self.build_queue(h, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Appends the webhooks that announce conversation happening `h` to `out`.
+    pub fn build_conversation(&self, h: &Happening, out: &mut Vec<Webhook>) {
         let conv = &*h.conv;
         let p = &self.profile;
         let mut payload = ConversationPayload {
@@ -236,10 +353,164 @@ impl EventBuilder {
         payload.event = kind.name();
         out.push(Webhook {
             kind,
-            conv_key: conv.key,
-            conversation_id: conv.id,
+            lane: conv.key,
+            subject: Subject::Conversation(conv.id),
             body: payload.to_json(),
         });
+    }
+
+    /// Appends the webhook that announces agent happening `h` to `out`.
+    pub fn build_agent(&self, h: &AgentHappening, out: &mut Vec<Webhook>) {
+        let p = &self.profile;
+        let mut payload = AgentPayload {
+            event: "",
+            name: &h.agent.name,
+            subaccount_id: non_empty(h.subaccount_id.as_deref()),
+            previous_state: None,
+            latest_state: None,
+            kind: None,
+            conversation_id: None,
+            current_time: h.at.epoch_ms(),
+            user_data: non_empty(h.user_data.as_deref()),
+        };
+        let kind = match &h.kind {
+            AgentHappeningKind::StateChanged { previous, latest } => {
+                payload.previous_state = Some(previous.as_str());
+                payload.latest_state = Some(latest.as_str());
+                EventKind::AgentStateChanged
+            }
+            AgentHappeningKind::ConversationChanged {
+                presence,
+                conversation_id,
+                latest_state,
+            } => {
+                payload.kind = Some(presence.as_str());
+                payload.conversation_id = Some(&conversation_id.0);
+                if p.conversation_changed_latest_state {
+                    payload.latest_state = Some(latest_state.as_str());
+                }
+                EventKind::AgentConversationChanged
+            }
+        };
+        payload.event = kind.name();
+        out.push(Webhook {
+            kind,
+            lane: agent_lane(h.agent.number),
+            subject: Subject::Agent(h.agent.clone()),
+            body: payload.to_json(),
+        });
+    }
+
+    /// Appends the webhook that announces queue happening `h` to `out`.
+    pub fn build_queue(&self, h: &QueueHappening, out: &mut Vec<Webhook>) {
+        let p = &self.profile;
+        let (kind, cause) = match h.step {
+            QueueStep::Select => (EventKind::QueueSelect, None),
+            QueueStep::Success => (EventKind::QueueSuccess, None),
+            QueueStep::Fail(cause) => (EventKind::QueueFail, Some(cause)),
+        };
+        let api_queue = h.kind != crate::queue_task::QueueType::Ivr;
+        let origin = (!api_queue || p.api_queue_origin_call).then_some(&h.origin_call_id.0);
+        let condition = match h.kind {
+            crate::queue_task::QueueType::CallAgent if !p.call_agent_condition => None,
+            _ => non_empty(h.condition_id.as_deref()),
+        };
+        let agent = h.agent.as_ref();
+        let payload = QueuePayload {
+            event: kind.name(),
+            id: &h.id.0,
+            subaccount_id: non_empty(h.subaccount_id.as_deref()),
+            kind: h.kind.as_str(),
+            condition_id: condition,
+            agent_name: agent.and_then(|a| non_empty(Some(&a.name))),
+            cause: cause.map(|c| c.as_str()),
+            origin_call_id: origin,
+            agent_extension_id: agent.map(|a| &a.extension_id.0),
+            agent_call_id: agent.map(|a| &a.call_id.0),
+            user_data: non_empty(h.user_data.as_deref()),
+        };
+        out.push(Webhook {
+            kind,
+            lane: h.conv_key,
+            subject: Subject::Queue(Box::new((h.id, h.conversation_id))),
+            body: payload.to_json(),
+        });
+    }
+}
+
+/// The body of the two agent events; `None` fields are omitted. Keys are written in the
+/// order of the fields below, the order of the platform's documented payloads.
+struct AgentPayload<'a> {
+    event: &'static str,
+    name: &'a str,
+    subaccount_id: Option<&'a str>,
+    previous_state: Option<&'static str>,
+    latest_state: Option<&'static str>,
+    kind: Option<&'static str>,
+    conversation_id: Option<&'a Hex32>,
+    current_time: i64,
+    user_data: Option<&'a str>,
+}
+
+impl AgentPayload<'_> {
+    fn to_json(&self) -> Bytes {
+        use json::Value::{Int, Plain, Text};
+        let name = |s: &'static str| Plain(s.as_bytes());
+        json::object(&[
+            (key!("action"), Some(name("event_notify"))),
+            (key!("event"), Some(name(self.event))),
+            (key!("name"), Some(Text(self.name))),
+            (key!("subaccount_id"), self.subaccount_id.map(Text)),
+            (key!("type"), self.kind.map(name)),
+            (
+                key!("conversation_id"),
+                self.conversation_id.map(|id| Plain(id.as_bytes())),
+            ),
+            (key!("previous_state"), self.previous_state.map(name)),
+            (key!("latest_state"), self.latest_state.map(name)),
+            (key!("current_time"), Some(Int(self.current_time))),
+            (key!("user_data"), self.user_data.map(Text)),
+        ])
+    }
+}
+
+/// The body of the three queue events; `None` fields are omitted. Keys are written in the
+/// order of the fields below, the order of the platform's documented payloads.
+struct QueuePayload<'a> {
+    event: &'static str,
+    id: &'a Hex32,
+    subaccount_id: Option<&'a str>,
+    kind: &'static str,
+    condition_id: Option<&'a str>,
+    agent_name: Option<&'a str>,
+    cause: Option<&'static str>,
+    origin_call_id: Option<&'a Hex32>,
+    agent_extension_id: Option<&'a Hex32>,
+    agent_call_id: Option<&'a Hex32>,
+    user_data: Option<&'a str>,
+}
+
+impl QueuePayload<'_> {
+    fn to_json(&self) -> Bytes {
+        use json::Value::{Plain, Text};
+        let name = |s: &'static str| Plain(s.as_bytes());
+        fn hex(id: &Hex32) -> json::Value<'_> {
+            Plain(id.as_bytes())
+        }
+        json::object(&[
+            (key!("action"), Some(name("event_notify"))),
+            (key!("event"), Some(name(self.event))),
+            (key!("id"), Some(hex(self.id))),
+            (key!("subaccount_id"), self.subaccount_id.map(Text)),
+            (key!("type"), Some(name(self.kind))),
+            (key!("condition_id"), self.condition_id.map(Text)),
+            (key!("agent_name"), self.agent_name.map(Text)),
+            (key!("cause"), self.cause.map(name)),
+            (key!("origin_call_id"), self.origin_call_id.map(hex)),
+            (key!("agent_extension_id"), self.agent_extension_id.map(hex)),
+            (key!("agent_call_id"), self.agent_call_id.map(hex)),
+            (key!("user_data"), self.user_data.map(Text)),
+        ])
     }
 }
 

@@ -126,6 +126,13 @@ pub struct Profile {
     pub agent_telnumber: bool,
     /// What the record endpoint answers for an id it does not hold.
     pub unknown_record: UnknownRecord,
+    /// `agent.conversation_changed` carries the agent's `latest_state`.
+    pub conversation_changed_latest_state: bool,
+    /// Queue events of tasks an API call made (`call_agent`, `invite_agent`) carry
+    /// `origin_call_id` (documented: "API引发的排队中，此参数为空", empty for API queues).
+    pub api_queue_origin_call: bool,
+    /// `call_agent` queue events carry the task's `condition_id`.
+    pub call_agent_condition: bool,
 }
 
 impl Profile {
@@ -149,6 +156,9 @@ impl Profile {
             member_time: MemberTimeFormat::LocalDateTime,
             agent_telnumber: false,
             unknown_record: UnknownRecord::NotFound,
+            conversation_changed_latest_state: false,
+            api_queue_origin_call: false,
+            call_agent_condition: true,
         }
     }
 }

@@ -28,7 +28,7 @@ fn conv(kind: ConvType, user_data: Option<&str>) -> Arc<ConvInfo> {
 
 fn build(h: Happening) -> Vec<Value> {
     let mut out = Vec::new();
-    EventBuilder::new(Profile::documented()).build(&h, &mut out);
+    EventBuilder::new(Profile::documented()).build_conversation(&h, &mut out);
     out.iter()
         .map(|w| serde_json::from_slice(&w.body).expect("json"))
         .collect()
@@ -175,7 +175,7 @@ fn creation_and_release_before_begin_send_nothing() {
 fn payload_keys_follow_the_seed_order() {
     let c = conv(ConvType::Queue, Some("u"));
     let mut out = Vec::new();
-    EventBuilder::default().build(
+    EventBuilder::default().build_conversation(
         &at(
             1,
             &c,

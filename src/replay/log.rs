@@ -20,8 +20,12 @@ use serde_json::value::RawValue;
 
 use crate::delivery::source::Source;
 use crate::delivery::{DeliveryOutcome, Released};
-use crate::event::{EventKind, Webhook};
-use crate::ids::{ConversationId, Hex32};
+use std::sync::Arc;
+
+use crate::agent::AgentInfo;
+use crate::event::{EventKind, Subject, Webhook, agent_lane};
+use crate::families::EventFamily;
+use crate::ids::{ConversationId, ExtensionId, Hex32, QueueId};
 use crate::shard::Shard;
 use crate::time::SimTime;
 
@@ -29,7 +33,14 @@ use crate::time::SimTime;
 #[derive(Deserialize)]
 struct LogLine<'a> {
     seq: u64,
-    conversation_id: &'a str,
+    #[serde(default)]
+    conversation_id: Option<&'a str>,
+    #[serde(default)]
+    queue_id: Option<&'a str>,
+    #[serde(default)]
+    agent: Option<&'a str>,
+    #[serde(default)]
+    extension_id: Option<&'a str>,
     event: &'a str,
     scheduled_at_ms: i64,
     outcome: DeliveryOutcome,
@@ -129,25 +140,61 @@ fn parse_line(line: &str) -> Result<Option<(u64, i64, Webhook, bool)>, String> {
     }
     let delivered = l.outcome == DeliveryOutcome::Delivered;
     let kind = EventKind::parse(l.event).ok_or_else(|| format!("unknown event {:?}", l.event))?;
-    let id = Hex32::parse(l.conversation_id).ok_or_else(|| {
-        format!(
-            "conversation_id {:?} is not 32 lowercase hex",
-            l.conversation_id
-        )
-    })?;
+    let hex = |field: &str, value: Option<&str>| {
+        let value = value.ok_or_else(|| format!("no {field} (a {} event has one)", l.event))?;
+        Hex32::parse(value).ok_or_else(|| format!("{field} {value:?} is not 32 lowercase hex"))
+    };
+    let (lane, subject) = match kind.family() {
+        EventFamily::Conversation => {
+            let id = hex("conversation_id", l.conversation_id)?;
+            (lane_of(&id), Subject::Conversation(ConversationId(id)))
+        }
+        EventFamily::Queue => {
+            let conversation = hex("conversation_id", l.conversation_id)?;
+            let task = hex("queue_id", l.queue_id)?;
+            (
+                lane_of(&conversation),
+                Subject::Queue(Box::new((QueueId(task), ConversationId(conversation)))),
+            )
+        }
+        EventFamily::Agent => {
+            let name = l
+                .agent
+                .ok_or_else(|| format!("no agent (a {} event has one)", l.event))?;
+            let extension = hex("extension_id", l.extension_id)?;
+            let number = (lane_of(&extension) & (u64::MAX >> 1)) as usize;
+            (
+                agent_lane(number),
+                Subject::Agent(Arc::new(AgentInfo {
+                    number,
+                    name: name.into(),
+                    extension_id: ExtensionId(extension),
+                })),
+            )
+        }
+    };
     let webhook = Webhook {
         kind,
-        conv_key: conv_key(&id),
-        conversation_id: ConversationId(id),
+        lane,
+        subject,
         body: Bytes::copy_from_slice(l.payload.get().as_bytes()),
     };
     Ok(Some((l.seq, l.scheduled_at_ms, webhook, delivered)))
 }
 
+/// The id whose hash decides a replayed event's shard: its conversation's (conversation
+/// and queue events) or its agent's extension's.
+fn shard_key(webhook: &Webhook) -> &Hex32 {
+    match &webhook.subject {
+        Subject::Queue(ids) => &ids.1.0,
+        other => other.id(),
+    }
+}
+
 /// The ordering lane of a conversation: the first 16 hex digits of its id (ids are
 /// random, so two conversations share a lane only by a 1-in-2^64 chance, which would
 /// merely order them together).
-fn conv_key(id: &Hex32) -> u64 {
+fn lane_of(id: &Hex32) -> u64 {
     // A parsed id is 32 lowercase hex digits, so its first 16 always fit.
     u64::from_str_radix(&id.as_str()[..16], 16).unwrap_or_default()
 }
@@ -211,7 +258,7 @@ impl LogIndex {
                     }
                     let event = parse_line(text)?;
                     Ok(event.map(|(seq, at_ms, webhook, delivered)| {
-                        let owned = shard.owns_key(webhook.conversation_id.as_str().as_bytes());
+                        let owned = shard.owns_key(shard_key(&webhook).as_str().as_bytes());
                         (seq, at_ms, text.len(), delivered, owned)
                     }))
                 });
@@ -437,8 +484,8 @@ mod tests {
             format!(r#"{{"id":"{B}", "n": 1}}"#).as_bytes()
         );
         assert_eq!(all[0].0, SimTime::from_millis(1_700_000_001_000));
-        assert_eq!(all[1].1.webhook.conv_key, all[2].1.webhook.conv_key);
-        assert_ne!(all[0].1.webhook.conv_key, all[1].1.webhook.conv_key);
+        assert_eq!(all[1].1.webhook.lane, all[2].1.webhook.lane);
+        assert_ne!(all[0].1.webhook.lane, all[1].1.webhook.lane);
         let undelivered = replayed(&f, true);
         let seqs: Vec<u64> = undelivered.iter().filter_map(|(_, r)| r.seq).collect();
         assert_eq!(seqs, [1, 2]);
@@ -494,7 +541,7 @@ mod tests {
             let seqs: Vec<u64> = events.iter().filter_map(|(_, r)| r.seq).collect();
             assert!(seqs.is_sorted(), "shard {k} kept the order: {seqs:?}");
             for (_, r) in &events {
-                let conv = r.webhook.conversation_id.as_str().to_owned();
+                let conv = r.webhook.subject.id().as_str().to_owned();
                 assert_eq!(*owner.entry(conv.clone()).or_insert(k), k, "{conv} split");
             }
             total += events.len();
@@ -554,7 +601,7 @@ mod tests {
         let seqs: Vec<u64> = all.iter().filter_map(|(_, r)| r.seq).collect();
         assert_eq!(seqs, [1, 2]);
         assert_eq!(
-            all[0].1.webhook.conversation_id.as_str(),
+            all[0].1.webhook.subject.id().as_str(),
             A,
             "the first line of a seq is the one replayed"
         );

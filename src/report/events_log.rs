@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::delivery::attempt::AttemptResult;
 use crate::delivery::{Completion, DeliveryOutcome};
+use crate::event::Subject;
 
 /// The log's line format.
 pub struct EventsLog {
@@ -27,7 +28,14 @@ struct Line<'a> {
     webhook_id: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     duplicate: bool,
-    conversation_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension_id: Option<&'a str>,
     event: &'static str,
     scheduled_at_ms: i64,
     sent_at_ms: Option<i64>,
@@ -60,11 +68,27 @@ impl EventsLog {
             Some(other) => (None, Some(other.describe())),
             None => (None, None),
         };
+        let (mut conversation_id, mut queue_id, mut agent, mut extension_id) =
+            (None, None, None, None);
+        match &c.job.webhook.subject {
+            Subject::Conversation(id) => conversation_id = Some(id.as_str()),
+            Subject::Queue(ids) => {
+                queue_id = Some(ids.0.as_str());
+                conversation_id = Some(ids.1.as_str());
+            }
+            Subject::Agent(a) => {
+                agent = Some(&*a.name);
+                extension_id = Some(a.extension_id.as_str());
+            }
+        }
         let line = Line {
             seq: c.job.seq,
             webhook_id: &c.job.webhook_id(),
             duplicate: c.job.duplicate,
-            conversation_id: c.job.webhook.conversation_id.as_str(),
+            conversation_id,
+            queue_id,
+            agent,
+            extension_id,
             event: c.job.webhook.kind.name(),
             scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
             sent_at_ms: c.first_sent.map(|t| {

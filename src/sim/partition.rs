@@ -187,6 +187,7 @@ mod tests {
             scripted,
             mechanics: Mechanics::default(),
             max_live: DEFAULT_MAX_LIVE,
+            events: crate::families::EventFamilies::default(),
         }
     }
 

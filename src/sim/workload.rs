@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::conversation::ConvType;
+use crate::families::EventFamilies;
 use crate::shard::Shard;
 use crate::sim::script::ScriptedConversation;
 use crate::time::SimTime;
@@ -44,6 +45,9 @@ pub struct SimPlan {
     ///
     /// [`Outcome::Overflow`]: crate::conversation::Outcome::Overflow
     pub max_live: usize,
+    /// The event families to report: agent and queue occurrences are produced only when
+    /// asked for (conversation happenings always are: the records follow them).
+    pub events: EventFamilies,
 }
 
 /// The default of [`SimPlan::max_live`].

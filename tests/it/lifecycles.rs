@@ -51,6 +51,7 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         scripted: Vec::new(),
         mechanics: Mechanics::default(),
         max_live: DEFAULT_MAX_LIVE,
+        events: ccsim::families::EventFamilies::default(),
         workload: Workload {
             duration: Span::from_millis(20 * 60 * 1000),
             rates: vec![(kind, Rate::from_per_second(1.0 / 60.0))],

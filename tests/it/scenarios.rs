@@ -52,7 +52,7 @@ fn run(name: &str, seed: Option<u64>) -> Outcome {
     let mut kinds: BTreeMap<String, String> = BTreeMap::new();
     while let Some(h) = engine.next_happening() {
         kinds.insert(h.conv.id.to_string(), h.conv.kind.to_string());
-        builder.build(&h, &mut webhooks);
+        builder.build_conversation(&h, &mut webhooks);
     }
     assert!(
         engine.script_errors().is_empty(),

@@ -119,7 +119,11 @@ impl Watcher {
     /// `parts_changed` so far (counted by the caller in `parts`).
     fn shows(&self, job: &Job, parts: usize) -> bool {
         use ccsim::event::EventKind;
-        let Some(r) = self.store.get(&job.webhook.conversation_id) else {
+        let Some(r) = job
+            .webhook
+            .conversation_id()
+            .and_then(|id| self.store.get(id))
+        else {
             return false;
         };
         match job.webhook.kind {
@@ -129,6 +133,8 @@ impl Watcher {
                 let left = r.members.iter().filter(|m| m.end_time.is_some()).count();
                 r.members.len() + left >= parts
             }
+            // Agent and queue events announce no record change.
+            _ => true,
         }
     }
 
@@ -138,7 +144,7 @@ impl Watcher {
             .filter(|(seq, (kind, _, _))| {
                 **seq <= job.seq
                     && *kind == ccsim::event::EventKind::ConversationPartsChanged
-                    && self.conv.get(seq) == Some(&job.webhook.conversation_id)
+                    && self.conv.get(seq) == job.webhook.conversation_id()
             })
             .count()
     }
@@ -147,7 +153,9 @@ impl Watcher {
 impl Sink for Watcher {
     fn emitted(&mut self, job: &Job) {
         self.seen.insert(job.seq, (job.webhook.kind, false, false));
-        self.conv.insert(job.seq, job.webhook.conversation_id);
+        if let Some(id) = job.webhook.conversation_id() {
+            self.conv.insert(job.seq, *id);
+        }
         let parts = self.parts_so_far(job);
         let shown = self.shows(job, parts);
         if let Some(entry) = self.seen.get_mut(&job.seq) {

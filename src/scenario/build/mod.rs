@@ -94,6 +94,7 @@ pub(super) fn build(
             scripted: Vec::new(),
             mechanics: Mechanics::default(),
             max_live: DEFAULT_MAX_LIVE,
+            events: crate::families::EventFamilies::default(),
         },
     };
     let mut start_ms = None;

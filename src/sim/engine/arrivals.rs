@@ -243,7 +243,7 @@ mod tests {
         let mut happenings = 0;
         loop {
             match e.pull(4) {
-                super::super::Pull::Happening(_) => happenings += 1,
+                super::super::Pull::Ready(_) => happenings += 1,
                 super::super::Pull::Busy => busy += 1,
                 super::super::Pull::Done => break,
             }

@@ -59,21 +59,27 @@ impl Engine {
             created_at: now,
         });
         conv.info = Some(info.clone());
-        self.out.push_back(Happening {
-            at: now,
-            conv: info,
-            kind: HappeningKind::Created,
-        });
+        self.out.push_back(
+            Happening {
+                at: now,
+                conv: info,
+                kind: HappeningKind::Created,
+            }
+            .into(),
+        );
     }
 
     /// Queues a happening of a created conversation (none before it is created).
     fn emit(&mut self, key: u64, kind: HappeningKind) {
         if let Some(info) = self.convs.get(&key).and_then(|c| c.info.clone()) {
-            self.out.push_back(Happening {
-                at: self.now,
-                conv: info,
-                kind,
-            });
+            self.out.push_back(
+                Happening {
+                    at: self.now,
+                    conv: info,
+                    kind,
+                }
+                .into(),
+            );
         }
     }
 
@@ -297,14 +303,17 @@ impl Engine {
             }
         }
         if let Some(info) = conv.info.clone() {
-            self.out.push_back(Happening {
-                at: now,
-                conv: info,
-                kind: HappeningKind::Released {
-                    reason,
-                    started_at: conv.started_at,
-                },
-            });
+            self.out.push_back(
+                Happening {
+                    at: now,
+                    conv: info,
+                    kind: HappeningKind::Released {
+                        reason,
+                        started_at: conv.started_at,
+                    },
+                }
+                .into(),
+            );
         }
         let outcome = if conv.started_at.is_some() {
             Outcome::Completed

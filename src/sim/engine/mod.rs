@@ -36,6 +36,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::conversation::{Happening, Outcome};
+use crate::occurrence::Occurrence;
 use crate::sim::agents::AgentPool;
 use crate::sim::behaviour::Behaviour;
 use crate::sim::dist::Dist;
@@ -63,8 +64,8 @@ use timers::Timers;
 /// What [`Engine::pull`] found within its budget.
 #[derive(Debug)]
 pub enum Pull {
-    /// The next happening in time order.
-    Happening(Happening),
+    /// The next occurrence in time order.
+    Ready(Occurrence),
     /// The budget of actions ran out before any happening: ask again (after letting other
     /// tasks run).
     Busy,
@@ -92,8 +93,8 @@ pub struct Engine {
     /// Conversations waiting for an agent, first come first served. Entries of callers who
     /// stopped waiting stay until they reach the front (lazy deletion keeps this O(1)).
     waiting: VecDeque<u64>,
-    /// Happenings produced by the last action, not yet pulled.
-    out: VecDeque<Happening>,
+    /// What the last action produced, not yet pulled.
+    out: VecDeque<Occurrence>,
     /// What to simulate.
     plan: SimPlan,
     /// The platform's delays and limits.
@@ -215,13 +216,25 @@ impl Engine {
         &self.script_errors
     }
 
-    /// The next happening in time order, or `None` when the simulation is over.
-    pub fn next_happening(&mut self) -> Option<Happening> {
+    /// The next occurrence (of any family) in time order, or `None` when the simulation is
+    /// over.
+    pub fn next_occurrence(&mut self) -> Option<Occurrence> {
         loop {
             match self.pull(usize::MAX) {
-                Pull::Happening(h) => return Some(h),
+                Pull::Ready(o) => return Some(o),
                 Pull::Busy => {}
                 Pull::Done => return None,
+            }
+        }
+    }
+
+    /// The next conversation happening in time order (agent and queue occurrences are
+    /// skipped), or `None` when the simulation is over.
+    pub fn next_happening(&mut self) -> Option<Happening> {
+        loop {
+            match self.next_occurrence()? {
+                Occurrence::Conversation(h) => return Some(h),
+                Occurrence::Agent(_) | Occurrence::Queue(_) => {}
             }
         }
     }
@@ -233,9 +246,9 @@ impl Engine {
     /// between calls.
     pub fn pull(&mut self, budget: usize) -> Pull {
         for _ in 0..budget {
-            if let Some(h) = self.out.pop_front() {
-                self.last_happening = h.at;
-                return Pull::Happening(h);
+            if let Some(o) = self.out.pop_front() {
+                self.last_happening = o.at();
+                return Pull::Ready(o);
             }
             let Some((at, action)) = self.timers.pop() else {
                 return Pull::Done;
@@ -253,9 +266,9 @@ impl Engine {
             }
         }
         match self.out.pop_front() {
-            Some(h) => {
-                self.last_happening = h.at;
-                Pull::Happening(h)
+            Some(o) => {
+                self.last_happening = o.at();
+                Pull::Ready(o)
             }
             None => Pull::Busy,
         }

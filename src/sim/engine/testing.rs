@@ -82,6 +82,7 @@ pub(super) fn plan(agents: usize, behaviour: Behaviour) -> SimPlan {
         scripted: Vec::new(),
         mechanics: mechanics(),
         max_live: DEFAULT_MAX_LIVE,
+        events: crate::families::EventFamilies::default(),
     }
 }
 

@@ -139,7 +139,7 @@ fn histories(plan: &RunPlan) -> (HashMap<String, History>, HashMap<u64, String>)
         let h: Happening = h;
         let id = h.conv.id.to_string();
         webhooks.clear();
-        builder.build(&h, &mut webhooks);
+        builder.build_conversation(&h, &mut webhooks);
         assert!(webhooks.len() <= 1, "one event at most per happening");
         let announced = (!webhooks.is_empty()).then(|| {
             seq += 1;
