@@ -13,16 +13,19 @@ pub enum ProfileName {
     /// What the platform documents for its webhooks and record API (the default).
     #[default]
     Documented,
+    /// What the platform's code really does, where it differs from its docs.
+    Platform,
 }
 
 impl ProfileName {
     /// Every profile, in the order they are listed.
-    pub const ALL: [ProfileName; 1] = [ProfileName::Documented];
+    pub const ALL: [ProfileName; 2] = [ProfileName::Documented, ProfileName::Platform];
 
     /// The name in scenario files and on the command line (`documented`).
     pub fn as_str(self) -> &'static str {
         match self {
             ProfileName::Documented => "documented",
+            ProfileName::Platform => "platform",
         }
     }
 
@@ -140,6 +143,7 @@ impl Profile {
     pub fn named(name: ProfileName) -> Self {
         match name {
             ProfileName::Documented => Self::documented(),
+            ProfileName::Platform => Self::platform(),
         }
     }
 
@@ -163,6 +167,27 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// What the platform's code does, where it differs from its docs.
+    pub fn platform() -> Self {
+        Self {
+            name: ProfileName::Platform,
+            parts_changed_on_leave: false,
+            parts_changed_subaccount: true,
+            begin_queue_id_for_call_agent: true,
+            begin_agent_call: AgentCallSource::Answerer,
+            end_full: false,
+            begin_time: BeginTimeSource::Creation,
+            member_time: MemberTimeFormat::EpochMs,
+            agent_telnumber: true,
+            unknown_record: UnknownRecord::NullData,
+            conversation_changed_latest_state: true,
+            api_queue_origin_call: true,
+            call_agent_condition: false,
+        }
+    }
+}
+
 impl Default for Profile {
     fn default() -> Self {
         Self::documented()
@@ -178,12 +203,15 @@ mod tests {
         for p in ProfileName::ALL {
             assert_eq!(p.as_str().parse::<ProfileName>(), Ok(p));
         }
-        assert_eq!(ProfileName::names().collect::<Vec<_>>(), ["documented"]);
+        assert_eq!(
+            ProfileName::names().collect::<Vec<_>>(),
+            ["documented", "platform"]
+        );
         assert_eq!(
             "Documented"
                 .parse::<ProfileName>()
                 .map_err(|e| e.to_string()),
-            Err("expected one of \"documented\", got \"Documented\"".to_owned())
+            Err("expected one of \"documented\", \"platform\", got \"Documented\"".to_owned())
         );
     }
 

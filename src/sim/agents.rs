@@ -14,18 +14,7 @@ use idle::IdleQueue;
 
 mod idle;
 
-/// An agent's state (the platform's `CallCenterAgent` constants used here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum AgentState {
-    /// Free: the ACD may select it.
-    Idle,
-    /// Selected or dialled; its phone is ringing.
-    Fetching,
-    /// On a call.
-    Talking,
-    /// Not taking calls (after-call work).
-    Busy,
-}
+pub(super) use crate::agent::AgentState;
 
 /// Index of an agent in the pool.
 pub(super) type AgentIdx = usize;

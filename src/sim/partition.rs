@@ -147,6 +147,8 @@ mod tests {
             })
             .collect();
         ScriptedConversation {
+            condition_id: None,
+            reserve_state: None,
             label: Arc::from(label),
             kind: ConvType::Queue,
             id: None,

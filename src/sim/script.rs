@@ -7,9 +7,11 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::agent::AgentState;
 use crate::conversation::ConvType;
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
 use crate::time::SimTime;
+use crate::units::Span;
 
 /// One scripted conversation.
 #[derive(Debug, Clone)]
@@ -38,6 +40,13 @@ pub struct ScriptedConversation {
     pub callee_call_id: Option<CallId>,
     /// Overrides the `end_reason` the engine would give.
     pub end_reason: Option<Arc<str>>,
+    /// The ACD condition the call is queued on (`queue`: the IVR's `<enqueue>`), carried
+    /// by its queue events.
+    pub condition_id: Option<Arc<str>>,
+    /// The state its agents take when their call is released (the enqueue's
+    /// `reserve_state`), and for how long before they are idle again (`None`: until the
+    /// end of the run). `None`: the run's after-call work, as for generated calls.
+    pub reserve_state: Option<(AgentState, Option<Span>)>,
     /// The timeline, in time order.
     pub steps: Vec<ScriptStep>,
     /// Pinned times (`exact_times = true`): every member joins at its step's own instant.

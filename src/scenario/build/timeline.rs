@@ -103,6 +103,8 @@ pub(super) fn conversation(
         ));
     }
     ScriptedConversation {
+        condition_id: None,
+        reserve_state: None,
         label: Arc::from(prefix),
         kind: h.kind.value,
         id: hex(&h.id).map(ConversationId),

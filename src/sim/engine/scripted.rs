@@ -624,6 +624,8 @@ mod tests {
     /// A scripted `queue` conversation with these steps (seconds from the start).
     fn queue_script(steps: &[(u64, ScriptAction)]) -> ScriptedConversation {
         ScriptedConversation {
+            condition_id: None,
+            reserve_state: None,
             label: "conversations[0]".into(),
             kind: ConvType::Queue,
             id: None,
