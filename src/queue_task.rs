@@ -127,8 +127,12 @@ pub struct QueueHappening {
     pub subaccount_id: Option<Arc<str>>,
     /// The ACD condition the task was queued on, if any.
     pub condition_id: Option<Arc<str>>,
-    /// The agent selected, if any (and still known to the platform).
+    /// The agent selected, if any.
     pub agent: Option<SelectedAgent>,
+    /// Whether the selected agent's phone was already ringing (its call had entered the
+    /// conversation) when the task failed: the platform reports a caller's hang-up then as
+    /// the agent's call failing.
+    pub agent_ringing: bool,
     /// The call that queued: the customer's IVR call, agent A's call (`call_agent`) or a
     /// shadow call (`invite_agent`).
     pub origin_call_id: CallId,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
+use crate::agent::AgentInfo;
 use crate::conversation::MemberInfo;
 use crate::ids::{CallId, ExtensionId, Hex32};
 use crate::time::SimTime;
@@ -22,6 +23,8 @@ pub(super) type AgentIdx = usize;
 /// One agent.
 #[derive(Debug)]
 pub(super) struct Agent {
+    /// The agent's facts, as its events carry them.
+    info: Arc<AgentInfo>,
     /// The agent's name (`agent-001`, …).
     name: Arc<str>,
     /// The agent's extension id (Hibernate-style 32 hex).
@@ -68,6 +71,11 @@ impl Agent {
     pub(super) fn name(&self) -> &Arc<str> {
         &self.name
     }
+
+    /// The agent's facts, as its events carry them.
+    pub(super) fn info(&self) -> &Arc<AgentInfo> {
+        &self.info
+    }
 }
 
 impl AgentPool {
@@ -86,14 +94,23 @@ impl AgentPool {
             .iter()
             .enumerate()
             .map(|(at, name)| (numbers.get(at).copied().unwrap_or(at), name))
-            .map(|(i, name)| Agent {
-                name: name.clone(),
-                extension_id: ExtensionId(Hex32::hibernate(
+            .map(|(i, name)| {
+                let extension_id = ExtensionId(Hex32::hibernate(
                     ip,
                     jvm,
                     start.epoch_ms() - 86_400_000 + i as i64 * 1_037,
                     i as u16,
-                )),
+                ));
+                (i, name, extension_id)
+            })
+            .map(|(i, name, extension_id)| Agent {
+                info: Arc::new(AgentInfo {
+                    number: i,
+                    name: name.clone(),
+                    extension_id,
+                }),
+                name: name.clone(),
+                extension_id,
                 sip_user: format!("{}", 8_001_000 + i).into(),
                 state: AgentState::Idle,
                 since: start,
@@ -178,8 +195,9 @@ impl AgentPool {
         }
     }
 
-    /// Moves an agent to `state`; `idle` agents join the back of the idle queue.
-    pub(super) fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
+    /// Moves an agent to `state` and returns the state it was in; `idle` agents join the
+    /// back of the idle queue.
+    pub(super) fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) -> AgentState {
         let current = self.agents[idx].state;
         if current == AgentState::Idle && state != AgentState::Idle {
             self.idle.retain(|i| i != idx);
@@ -188,6 +206,7 @@ impl AgentPool {
             self.idle.push_back(idx);
         }
         self.transition(idx, state, now);
+        current
     }
 
     /// Changes the state and accounts busy time; the caller keeps the idle queue right.

@@ -316,7 +316,7 @@ fn a_step_after_the_conversation_ended_is_refused() {
 fn an_unknown_profile_lists_the_profiles() {
     assert_eq!(
         problems("a.toml", "profile = \"exact\"\n"),
-        ["a.toml:1:11: profile: expected one of \"documented\", got \"exact\""]
+        ["a.toml:1:11: profile: expected one of \"documented\", \"platform\", got \"exact\""]
     );
 }
 

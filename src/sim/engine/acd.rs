@@ -8,17 +8,50 @@ use rand::Rng;
 
 use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
+use crate::queue_task::{FailCause, QueueStep, QueueType};
 use crate::sim::agents::{AgentIdx, AgentState};
-use crate::time::SimTime;
 use crate::units::Span;
 
 use super::Engine;
 use super::action::{Action, GiveUpCause, Step};
-use super::conv::{Party, Role};
+use super::conv::{Party, Role, Task};
 
 impl Engine {
+    /// Opens the queue task of conversation `key` (a `queue` customer's or a `call_agent`
+    /// initiator's), waiting for the ACD: its id, what made it, the call that queued, and
+    /// the condition (a script's, or the run's for generated `queue` calls).
+    pub(super) fn open_task(&mut self, key: u64) {
+        let generated_condition = self.condition_id.clone();
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        let (Some(id), Some(first)) = (conv.queue_id, conv.parties.first()) else {
+            return;
+        };
+        let kind = match conv.kind {
+            ConvType::Queue => QueueType::Ivr,
+            ConvType::CallAgent => QueueType::CallAgent,
+            ConvType::CallOut => return,
+        };
+        let condition = match conv.script {
+            Some(s) => self
+                .plan
+                .scripted
+                .get(s)
+                .and_then(|sc| sc.condition_id.clone()),
+            None => Some(generated_condition),
+        };
+        conv.waiting_task = Some(Task {
+            id,
+            kind,
+            origin: first.member.call_id,
+            condition,
+        });
+    }
+
     /// Puts a conversation in the ACD queue, with its give-up timers.
     pub(super) fn enqueue(&mut self, key: u64) {
+        self.open_task(key);
         let (patience, timeout) = {
             let Some(conv) = self.convs.get_mut(&key) else {
                 return;
@@ -135,12 +168,17 @@ impl Engine {
             self.queue_len = self.queue_len.saturating_sub(1);
         }
         let kind = conv.kind;
-        conv.parties.push(Party::new(member, Role::Agent(agent)));
+        let mut offered = Party::new(member, Role::Agent(agent));
+        offered.task = conv.waiting_task.take();
+        conv.parties.push(offered);
         let party = conv.parties.len() - 1;
         self.stats.assigned(kind, now.since(waited_since));
         if kind == ConvType::Queue {
             self.create(key);
         }
+        // The ACD took the agent from idle: `queue.select`, then its `state_changed`.
+        self.announce_task(key, party, QueueStep::Select);
+        self.announce_state(agent, AgentState::Idle, Some(key));
         Some(party)
     }
 
@@ -199,10 +237,17 @@ impl Engine {
         if std::mem::take(&mut conv.in_acd_queue) {
             self.queue_len = self.queue_len.saturating_sub(1);
         }
-        let outcome = match cause {
-            GiveUpCause::Patience => Outcome::AbandonedWaiting,
-            GiveUpCause::Timeout => Outcome::QueueTimeout,
+        let (outcome, fail) = match cause {
+            GiveUpCause::Patience => (Outcome::AbandonedWaiting, FailCause::Hangup),
+            GiveUpCause::Timeout => (Outcome::QueueTimeout, FailCause::Timeout),
         };
+        self.fail_waiting_task(key, fail);
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        if cause == GiveUpCause::Patience {
+            conv.queueing_call_gone = true;
+        }
         match conv.kind {
             ConvType::Queue => {
                 // Never created: no record, no events.
@@ -225,20 +270,37 @@ impl Engine {
         }
     }
 
-    /// An agent's call is over: after-call work, then idle.
-    pub(super) fn free_agent(&mut self, agent: AgentIdx, now: SimTime) {
-        let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
-        if wrap_up > Span::ZERO {
-            self.pool.set_state(agent, AgentState::Busy, now);
-            self.after(wrap_up, Action::AgentFree(agent));
-        } else {
-            self.pool.set_state(agent, AgentState::Idle, now);
+    /// An agent's call in conversation `key` is over: the state its script reserves (for
+    /// as long as it says), or the run's after-call work, then idle.
+    pub(super) fn free_agent(&mut self, agent: AgentIdx, key: u64) {
+        let reserve = self
+            .convs
+            .get(&key)
+            .and_then(|c| c.script)
+            .and_then(|s| self.plan.scripted.get(s))
+            .and_then(|sc| sc.reserve_state);
+        match reserve {
+            Some((state, lasts)) => {
+                self.set_agent_state(agent, state, Some(key));
+                if let (AgentState::Busy, Some(lasts)) = (state, lasts) {
+                    self.after(lasts, Action::AgentFree(agent));
+                }
+            }
+            None => {
+                let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
+                if wrap_up > Span::ZERO {
+                    self.set_agent_state(agent, AgentState::Busy, Some(key));
+                    self.after(wrap_up, Action::AgentFree(agent));
+                } else {
+                    self.set_agent_state(agent, AgentState::Idle, Some(key));
+                }
+            }
         }
     }
 
     /// An agent's after-call work is over: idle again, so the ACD may select it.
     pub(super) fn wrap_up_over(&mut self, agent: AgentIdx) {
-        self.pool.set_state(agent, AgentState::Idle, self.now);
+        self.set_agent_state(agent, AgentState::Idle, None);
         self.acd_dispatch();
     }
 }

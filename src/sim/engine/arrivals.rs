@@ -10,6 +10,7 @@ use rand::Rng;
 
 use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
+use crate::sim::agents::AgentState;
 use crate::units::Span;
 
 use super::Engine;
@@ -112,6 +113,8 @@ impl Engine {
             script: None,
             end_reason: None,
             subaccount_id: None,
+            waiting_task: None,
+            queueing_call_gone: false,
         };
         match kind {
             ConvType::Queue => {
@@ -136,6 +139,8 @@ impl Engine {
                 ));
                 let (answers, ring) = (conv.draws.initiator_answers, conv.draws.initiator_ring);
                 self.convs.insert(key, Box::new(conv));
+                // The application placed the agent's call: `idle → fetching`.
+                self.announce_state(agent, AgentState::Idle, Some(key));
                 let fetch_timeout = self.behaviour().fetch_timeout;
                 if answers && ring < fetch_timeout {
                     self.step_after(ring, key, Step::InitiatorAnswer);

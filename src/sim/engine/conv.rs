@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::conversation::{ConvInfo, ConvType, MemberInfo, Outcome};
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
+use crate::queue_task::QueueType;
 use crate::sim::agents::AgentIdx;
 use crate::time::SimTime;
 use crate::units::Span;
@@ -32,6 +33,20 @@ pub(super) enum Role {
     External,
 }
 
+/// A queue task (排队任务): what the ACD works on to find an agent, announced by the queue
+/// events. It selects an agent at most once, then succeeds or fails exactly once.
+#[derive(Debug, Clone)]
+pub(super) struct Task {
+    /// The task id.
+    pub(super) id: QueueId,
+    /// What made it.
+    pub(super) kind: QueueType,
+    /// The call that queued (the customer's, agent A's, or a shadow call).
+    pub(super) origin: CallId,
+    /// The ACD condition it was queued on.
+    pub(super) condition: Option<Arc<str>>,
+}
+
 /// One call of a conversation: the initiator is party 0, invited parties follow in the order
 /// they were offered the call.
 #[derive(Debug)]
@@ -46,6 +61,8 @@ pub(super) struct Party {
     pub(super) left: bool,
     /// Whether the party's own leg is answered (the customer's IVR call always is).
     pub(super) answered: bool,
+    /// The queue task that selected this agent, until it succeeds or fails.
+    pub(super) task: Option<Task>,
 }
 
 impl Party {
@@ -56,6 +73,7 @@ impl Party {
             joined: false,
             left: false,
             answered: role == Role::Customer,
+            task: None,
         }
     }
 }
@@ -132,6 +150,11 @@ pub(super) struct Conv {
     pub(super) end_reason: Option<Arc<str>>,
     /// A scripted sub-account (the plan's otherwise).
     pub(super) subaccount_id: Option<Arc<str>>,
+    /// The queue task while it waits for the ACD (it moves to the agent's party when an
+    /// agent is selected).
+    pub(super) waiting_task: Option<Task>,
+    /// The call that queued hung up before the selected agent answered.
+    pub(super) queueing_call_gone: bool,
 }
 
 /// The member record of a customer's or external callee's call.

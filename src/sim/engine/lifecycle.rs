@@ -7,8 +7,10 @@
 
 use std::sync::Arc;
 
+use crate::agent::Presence;
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind, Outcome};
 use crate::ids::{CallId, Hex32, phone_number};
+use crate::queue_task::{FailCause, QueueStep};
 use crate::sim::agents::AgentState;
 
 use super::Engine;
@@ -86,15 +88,14 @@ impl Engine {
     /// The initiating agent answers its own leg: the conversation is created, the agent
     /// enters it shortly after and, for `call_out`, the callee is dialled.
     fn initiator_answer(&mut self, key: u64) {
-        let now = self.now;
         let conf_start = self.mech.conf_start.sample(&mut self.rng);
         let Some(conv) = self.convs.get(&key) else {
             return;
         };
-        if let Role::Agent(a) = conv.parties[0].role {
-            self.pool.set_state(a, AgentState::Talking, now);
-        }
         let kind = conv.kind;
+        if let Role::Agent(a) = conv.parties[0].role {
+            self.set_agent_state(a, AgentState::Talking, Some(key));
+        }
         self.create(key);
         self.step_after(conf_start, key, Step::InitiatorEnter);
         if kind == ConvType::CallOut {
@@ -122,10 +123,10 @@ impl Engine {
 
     /// The initiating agent never answers its own leg: no conversation at all.
     pub(super) fn initiator_no_answer(&mut self, key: u64) {
+        if let Some(Role::Agent(a)) = self.convs.get(&key).map(|c| c.parties[0].role) {
+            self.set_agent_state(a, AgentState::Idle, Some(key));
+        }
         if let Some(conv) = self.convs.remove(&key) {
-            if let Role::Agent(a) = conv.parties[0].role {
-                self.pool.set_state(a, AgentState::Idle, self.now);
-            }
             self.retire(&conv);
             self.stats.finished(conv.kind, Outcome::InitiatorNoAnswer);
             self.acd_dispatch();
@@ -146,7 +147,10 @@ impl Engine {
         }
         conv.parties[p].joined = true;
         let member = conv.parties[p].member.clone();
-        let kind = conv.kind;
+        let (kind, role) = (conv.kind, conv.parties[p].role);
+        if let Role::Agent(a) = role {
+            self.announce_presence(a, key, Presence::Enter);
+        }
         self.emit(key, HappeningKind::Joined(member));
         if kind == ConvType::CallAgent && p == 0 {
             // Agent A is in: the ACD now looks for agent B (a script names B itself).
@@ -155,6 +159,7 @@ impl Engine {
                 if let Some(conv) = self.convs.get_mut(&key) {
                     conv.waiting_since = Some(self.now);
                 }
+                self.open_task(key);
             } else {
                 self.enqueue(key);
             }
@@ -173,12 +178,18 @@ impl Engine {
             return;
         }
         conv.parties[p].answered = true;
+        let started = conv.started_at.is_some();
         if let Role::Agent(a) = conv.parties[p].role {
-            self.pool.set_state(a, AgentState::Talking, now);
+            self.set_agent_state(a, AgentState::Talking, Some(key));
         }
-        if conv.started_at.is_some() {
+        if started {
+            // An invited agent in a conversation that already began: no second begin.
+            self.announce_task(key, p, QueueStep::Success);
             return;
         }
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
         conv.started_at = Some(now);
         let answered_call = conv.parties[p].member.call_id;
         let hangup_party = match (conv.kind, conv.draws.customer_hangs_up) {
@@ -202,6 +213,7 @@ impl Engine {
         }
         let scripted = conv.script.is_some();
         self.emit(key, HappeningKind::Started { answered_call });
+        self.announce_task(key, p, QueueStep::Success);
         if scripted {
             return; // the timeline says how it ends; the cap was set at creation
         }
@@ -229,6 +241,7 @@ impl Engine {
             _ => Outcome::AgentNoAnswer,
         };
         conv.failure.get_or_insert(failure);
+        self.announce_task(key, p, QueueStep::Fail(FailCause::CallFail));
         self.leave(key, p);
     }
 
@@ -239,6 +252,7 @@ impl Engine {
             && conv.started_at.is_none()
             && p == 0
         {
+            conv.queueing_call_gone = true;
             match conv.kind {
                 ConvType::Queue => {
                     conv.failure.get_or_insert(Outcome::AbandonedRinging);
@@ -254,7 +268,6 @@ impl Engine {
 
     /// Party `p` leaves; with one member or fewer left, the conference is released.
     fn leave(&mut self, key: u64, p: usize) {
-        let now = self.now;
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
@@ -266,11 +279,14 @@ impl Engine {
         let (was_joined, role, call_id) = (party.joined, party.role, party.member.call_id);
         let remaining = conv.parties.iter().filter(|x| x.joined && !x.left).count();
         let waiting = conv.waiting_since.is_some();
-        if let Role::Agent(a) = role {
-            self.free_agent(a, now);
+        if let (Role::Agent(a), true) = (role, was_joined) {
+            self.announce_presence(a, key, Presence::Exit);
         }
         if was_joined {
             self.emit(key, HappeningKind::Left { call_id });
+        }
+        if let Role::Agent(a) = role {
+            self.free_agent(a, key);
         }
         if remaining <= 1 || waiting {
             let reason = match role {
@@ -284,7 +300,33 @@ impl Engine {
     /// Releases the conference: every remaining member leaves; `end` only if it began.
     pub(super) fn release(&mut self, key: u64, reason: EndReason) {
         let now = self.now;
-        let Some(mut conv) = self.convs.remove(&key) else {
+        // Tasks still open fail, then the members still in leave, each agent's state
+        // following, before the conference goes.
+        self.fail_open_tasks(key);
+        let staying: Vec<(usize, Role, bool)> = self
+            .convs
+            .get(&key)
+            .map(|c| {
+                c.parties
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| !p.left)
+                    .map(|(i, p)| (i, p.role, p.joined))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (i, role, joined) in staying {
+            if let Some(party) = self.convs.get_mut(&key).and_then(|c| c.parties.get_mut(i)) {
+                party.left = true;
+            }
+            if let Role::Agent(a) = role {
+                if joined {
+                    self.announce_presence(a, key, Presence::Exit);
+                }
+                self.free_agent(a, key);
+            }
+        }
+        let Some(conv) = self.convs.remove(&key) else {
             return;
         };
         // A waiting entry of this conversation is now stale: the ACD skips it.
@@ -296,12 +338,6 @@ impl Engine {
             Some(custom) => EndReason::Custom(custom.clone()),
             None => reason,
         };
-        for party in conv.parties.iter_mut().filter(|p| !p.left) {
-            party.left = true;
-            if let Role::Agent(a) = party.role {
-                self.free_agent(a, now);
-            }
-        }
         if let Some(info) = conv.info.clone() {
             self.out.push_back(
                 Happening {

@@ -28,14 +28,16 @@
 //! the same plan and seed give the same happenings, ids and order.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 // Fast hashing of the engine's own dense integer keys.
 use rustc_hash::FxHashMap as HashMap;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::conversation::{Happening, Outcome};
+use crate::ids::Hex32;
 use crate::occurrence::Occurrence;
 use crate::sim::agents::AgentPool;
 use crate::sim::behaviour::Behaviour;
@@ -49,6 +51,7 @@ use crate::units::Span;
 
 mod acd;
 mod action;
+mod announce;
 mod arrivals;
 mod conv;
 mod lifecycle;
@@ -60,6 +63,9 @@ mod timers;
 use action::{Action, Step};
 use conv::{Conv, ScriptSlot};
 use timers::Timers;
+
+/// Mixed into the seed of the engine's second generator (`Engine::side_rng`).
+const SIDE_SEED: u64 = 0x5eed_a6e7_0000_0001;
 
 /// What [`Engine::pull`] found within its budget.
 #[derive(Debug)]
@@ -80,8 +86,14 @@ pub struct Engine {
     now: SimTime,
     /// What is due when.
     timers: Timers<Action>,
-    /// The one source of randomness, seeded from the plan.
+    /// The one source of randomness of conversations, seeded from the plan.
     rng: ChaCha8Rng,
+    /// The randomness of what only agent and queue events show (shadow calls, invited
+    /// agents' task ids), apart from `rng` so that asking for those events changes no
+    /// conversation's ids or course.
+    side_rng: ChaCha8Rng,
+    /// The ACD condition generated `queue` calls are queued on.
+    condition_id: Arc<str>,
     /// The agents and their states.
     pool: AgentPool,
     /// Live conversations, boxed: growing the table then moves pointers, not 300-byte
@@ -142,6 +154,15 @@ impl Engine {
     pub fn with_mechanics(mut plan: SimPlan, mech: Mechanics) -> Self {
         plan.mechanics = mech.clone();
         let mut rng = ChaCha8Rng::seed_from_u64(plan.shard.seed(plan.seed));
+        let mut side_rng = ChaCha8Rng::seed_from_u64(plan.shard.seed(plan.seed) ^ SIDE_SEED);
+        let condition_id: Arc<str> = Hex32::hibernate(
+            side_rng.random(),
+            side_rng.random(),
+            plan.start.epoch_ms() - 3_600_000,
+            0,
+        )
+        .as_str()
+        .into();
         let mut pool = AgentPool::new(&plan.agents, &plan.agent_numbers, plan.start, &mut rng);
         // Agents named by scripts are theirs: the generated workload's ACD never selects them.
         for name in plan.scripted.iter().flat_map(|c| c.agent_names()) {
@@ -155,6 +176,8 @@ impl Engine {
             now: plan.start,
             timers: Timers::default(),
             rng,
+            side_rng,
+            condition_id,
             pool,
             convs: HashMap::default(),
             next_key: 0,

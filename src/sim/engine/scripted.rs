@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::conversation::{ConvType, EndReason};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
+use crate::queue_task::{QueueStep, QueueType};
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::sim::script::{PartyRef, ScriptAction, ScriptCapped, ScriptError, ScriptStep};
 use crate::time::SimTime;
@@ -14,7 +15,7 @@ use crate::units::Span;
 
 use super::Engine;
 use super::action::{Action, GiveUpCause, Step};
-use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external_member};
+use super::conv::{Conv, Draws, Party, Role, ScriptSlot, Task, external_member};
 
 impl Engine {
     pub(super) fn script_step(&mut self, s: usize, i: usize) {
@@ -119,9 +120,21 @@ impl Engine {
                     .call_id
                     .unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
                 let member = self.pool.member(agent, call_id);
+                // The platform queues the invitation as a task of its own, on a shadow call
+                // that belongs to no real call.
+                let task = Task {
+                    id: QueueId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+                    kind: QueueType::InviteAgent,
+                    origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+                    condition: None,
+                };
                 if let Some(conv) = self.convs.get_mut(&key) {
-                    conv.parties.push(Party::new(member, Role::Agent(agent)));
+                    let mut invited = Party::new(member, Role::Agent(agent));
+                    invited.task = Some(task);
+                    conv.parties.push(invited);
                     let p = conv.parties.len() - 1;
+                    self.announce_task(key, p, QueueStep::Select);
+                    self.announce_state(agent, AgentState::Idle, Some(key));
                     let dial = self.dial_delay(s, false);
                     self.ring_unless_scripted(key, s, i, p, &PartyRef::Agent(name.clone()), dial);
                 }
@@ -318,10 +331,18 @@ impl Engine {
                 script: Some(s),
                 end_reason: sc.end_reason.clone(),
                 subaccount_id: sc.subaccount_id.clone(),
+                waiting_task: None,
+                queueing_call_gone: false,
             }),
         );
         if let Some(slot) = self.script_slots.get_mut(s) {
             *slot = ScriptSlot::Live(key);
+        }
+        match initiator {
+            // The application placed the agent's call: `idle → fetching`.
+            Some(agent) => self.announce_state(agent, AgentState::Idle, Some(key)),
+            // The IVR queued the customer's call: its task waits for a `select` step.
+            None => self.open_task(key),
         }
         Ok(())
     }
@@ -329,14 +350,13 @@ impl Engine {
     /// The initiating agent answers its own leg (step `i`): the conversation is created, the
     /// agent enters it, and (call_out) the callee is dialled.
     fn script_initiator_answer(&mut self, key: u64, i: usize) {
-        let now = self.now;
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
         conv.parties[0].answered = true;
         let (kind, s) = (conv.kind, conv.script);
         if let Role::Agent(a) = conv.parties[0].role {
-            self.pool.set_state(a, AgentState::Talking, now);
+            self.set_agent_state(a, AgentState::Talking, Some(key));
         }
         self.create(key);
         self.cap_duration(key);
