@@ -197,7 +197,12 @@ impl AgentPool {
 
     /// Moves an agent to `state` and returns the state it was in; `idle` agents join the
     /// back of the idle queue.
-    pub(super) fn set_state(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) -> AgentState {
+    pub(super) fn set_state(
+        &mut self,
+        idx: AgentIdx,
+        state: AgentState,
+        now: SimTime,
+    ) -> AgentState {
         let current = self.agents[idx].state;
         if current == AgentState::Idle && state != AgentState::Idle {
             self.idle.retain(|i| i != idx);

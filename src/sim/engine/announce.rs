@@ -41,7 +41,11 @@ impl Engine {
         if latest == previous || !self.plan.events.has(EventFamily::Agent) {
             return;
         }
-        self.push_agent(a, key, AgentHappeningKind::StateChanged { previous, latest });
+        self.push_agent(
+            a,
+            key,
+            AgentHappeningKind::StateChanged { previous, latest },
+        );
     }
 
     /// Announces that agent `a` entered or left conversation `key`.
@@ -147,19 +151,397 @@ impl Engine {
             return;
         };
         let (user_data, subaccount_id) = self.context(Some(key));
-        self.out.push_back(Occurrence::Queue(Box::new(QueueHappening {
-            at: self.now,
-            conv_key: key,
-            conversation_id,
-            id: task.id,
-            kind: task.kind,
-            step,
-            subaccount_id,
-            condition_id: task.condition,
-            agent,
-            agent_ringing,
-            origin_call_id: task.origin,
-            user_data,
-        })));
+        self.out
+            .push_back(Occurrence::Queue(Box::new(QueueHappening {
+                at: self.now,
+                conv_key: key,
+                conversation_id,
+                id: task.id,
+                kind: task.kind,
+                step,
+                subaccount_id,
+                condition_id: task.condition,
+                agent,
+                agent_ringing,
+                origin_call_id: task.origin,
+                user_data,
+            })));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::ConvType;
+    use crate::sim::dist::Dist;
+    use crate::units::Span;
+
+    use super::super::testing::{engine, p, secs};
+
+    /// The transcript of all three families of one conversation of `kind` arriving at 0 s.
+    fn run(
+        kind: ConvType,
+        agents: usize,
+        tweak: impl FnOnce(&mut crate::sim::behaviour::Behaviour),
+    ) -> Vec<String> {
+        let mut e = engine(agents, |b, _| tweak(b));
+        e.arrival(0, kind);
+        e.transcript_all()
+    }
+
+    #[test]
+    fn a_queue_call_selects_rings_begins_succeeds_and_frees_its_agent_in_the_platforms_order() {
+        assert_eq!(
+            run(ConvType::Queue, 1, |_| {}),
+            [
+                "0.000 #0 created",
+                "0.000 #0 queue select ivr agent-001",
+                "0.000 agent-001 idle→fetching",
+                "0.200 #0 customer joins",
+                "1.000 agent-001 enters #0 (fetching)",
+                "1.000 #0 agent-001 joins",
+                "6.000 agent-001 fetching→talking",
+                "6.000 #0 begins (agent-001 answered)",
+                "6.000 #0 queue success ivr agent-001",
+                "66.000 #0 customer leaves",
+                "66.000 agent-001 exits #0 (talking)",
+                "66.000 agent-001 talking→idle",
+                "66.000 #0 released: customer_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agent_who_hangs_up_exits_then_is_idle_before_the_end() {
+        assert_eq!(
+            run(ConvType::Queue, 1, |b| b.customer_hangup = p(0.0))[9..],
+            [
+                "66.000 agent-001 exits #0 (talking)",
+                "66.000 #0 agent-001 leaves",
+                "66.000 agent-001 talking→idle",
+                "66.000 #0 released: agent_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn after_call_work_is_busy_then_idle() {
+        assert_eq!(
+            run(ConvType::Queue, 1, |b| b.wrap_up = Dist::fixed(secs(10)))[10..],
+            [
+                "66.000 agent-001 exits #0 (talking)",
+                "66.000 agent-001 talking→busy",
+                "66.000 #0 released: customer_hangup",
+                "76.000 agent-001 busy→idle",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_agent_who_does_not_answer_fails_the_task_exits_and_is_idle_without_begin_or_end() {
+        assert_eq!(
+            run(ConvType::Queue, 1, |b| b.agent_answer = p(0.0))[6..],
+            [
+                "51.000 #0 queue fail call_fail ivr agent-001 (ringing)",
+                "51.000 agent-001 exits #0 (fetching)",
+                "51.000 #0 agent-001 leaves",
+                "51.000 agent-001 fetching→idle",
+                "51.000 #0 released before begin: agent_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_caller_who_hangs_up_while_the_agent_rings_fails_the_task_as_a_hang_up() {
+        assert_eq!(
+            run(ConvType::Queue, 1, |b| b.patience =
+                Some(Dist::fixed(secs(3))))[6..],
+            [
+                "3.000 #0 customer leaves",
+                "3.000 #0 queue fail hangup ivr agent-001 (ringing)",
+                "3.000 agent-001 exits #0 (fetching)",
+                "3.000 agent-001 fetching→idle",
+                "3.000 #0 released before begin: customer_hangup",
+            ]
+        );
+        // Before the agent's phone rang: the agent never entered, so it never exits.
+        let early = |b: &mut crate::sim::behaviour::Behaviour| {
+            b.patience = Some(Dist::fixed(Span::from_millis(500)));
+        };
+        assert_eq!(
+            run(ConvType::Queue, 1, early)[4..],
+            [
+                "0.500 #0 customer leaves",
+                "0.500 #0 queue fail hangup ivr agent-001",
+                "0.500 agent-001 fetching→idle",
+                "0.500 #0 released before begin: customer_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_caller_nobody_selected_fails_its_task_alone() {
+        let abandons = |b: &mut crate::sim::behaviour::Behaviour| {
+            b.patience = Some(Dist::fixed(secs(3)));
+        };
+        assert_eq!(
+            run(ConvType::Queue, 0, abandons),
+            ["3.000 #0 queue fail hangup ivr"]
+        );
+        let times_out = |b: &mut crate::sim::behaviour::Behaviour| {
+            b.queue_timeout = Some(secs(30));
+        };
+        assert_eq!(
+            run(ConvType::Queue, 0, times_out),
+            ["30.000 #0 queue fail timeout ivr"]
+        );
+    }
+
+    #[test]
+    fn a_call_out_announces_its_agent_but_no_queue_task() {
+        assert_eq!(
+            run(ConvType::CallOut, 1, |_| {}),
+            [
+                "0.000 agent-001 idle→fetching",
+                "5.000 agent-001 fetching→talking",
+                "5.000 #0 created",
+                "5.200 agent-001 enters #0 (talking)",
+                "5.200 #0 agent-001 joins",
+                "8.200 #0 callee joins",
+                "18.200 #0 begins (callee answered)",
+                "78.200 #0 callee leaves",
+                "78.200 agent-001 exits #0 (talking)",
+                "78.200 agent-001 talking→idle",
+                "78.200 #0 released: customer_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_out_agent_who_does_not_pick_up_is_fetching_then_idle_and_nothing_else() {
+        assert_eq!(
+            run(ConvType::CallOut, 1, |b| b.agent_answer = p(0.0)),
+            [
+                "0.000 agent-001 idle→fetching",
+                "50.000 agent-001 fetching→idle"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_out_callee_who_does_not_answer_drops_the_agent() {
+        assert_eq!(
+            run(ConvType::CallOut, 1, |b| b.callee_answer = p(0.0))[6..],
+            [
+                "53.200 #0 callee leaves",
+                "53.200 agent-001 exits #0 (talking)",
+                "53.200 agent-001 talking→idle",
+                "53.200 #0 released before begin: customer_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_queues_for_agent_b_once_agent_a_is_in() {
+        assert_eq!(
+            run(ConvType::CallAgent, 2, |_| {}),
+            [
+                "0.000 agent-001 idle→fetching",
+                "5.000 agent-001 fetching→talking",
+                "5.000 #0 created",
+                "5.200 agent-001 enters #0 (talking)",
+                "5.200 #0 agent-001 joins",
+                "5.200 #0 queue select call_agent agent-002",
+                "5.200 agent-002 idle→fetching",
+                "6.200 agent-002 enters #0 (fetching)",
+                "6.200 #0 agent-002 joins",
+                "11.200 agent-002 fetching→talking",
+                "11.200 #0 begins (agent-002 answered)",
+                "11.200 #0 queue success call_agent agent-002",
+                "71.200 agent-001 exits #0 (talking)",
+                "71.200 #0 agent-001 leaves",
+                "71.200 agent-001 talking→idle",
+                "71.200 agent-002 exits #0 (talking)",
+                "71.200 agent-002 talking→idle",
+                "71.200 #0 released: agent_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_with_no_agent_b_times_out_and_agent_a_hangs_up_alone() {
+        let lines = run(ConvType::CallAgent, 1, |b| b.queue_timeout = Some(secs(30)));
+        assert_eq!(lines[5], "35.200 #0 queue fail timeout call_agent");
+        let rest: Vec<&str> = lines[6..]
+            .iter()
+            .map(|l| l.split_once(' ').map_or("", |(_, what)| what))
+            .collect();
+        assert_eq!(
+            rest,
+            [
+                "agent-001 exits #0 (talking)",
+                "#0 agent-001 leaves",
+                "agent-001 talking→idle",
+                "#0 released before begin: agent_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_agent_whose_agent_b_does_not_answer_fails_the_task_and_drops_agent_a() {
+        let mut e = engine(2, |_, _| {});
+        e.plan.events = crate::families::EventFamilies::all();
+        e.arrive(ConvType::CallAgent);
+        e.conv_mut(0).draws.callee_answers = false;
+        assert_eq!(
+            e.transcript_all()[9..],
+            [
+                "56.200 #0 queue fail call_fail call_agent agent-002 (ringing)",
+                "56.200 agent-002 exits #0 (fetching)",
+                "56.200 #0 agent-002 leaves",
+                "56.200 agent-002 fetching→idle",
+                "56.200 agent-001 exits #0 (talking)",
+                "56.200 agent-001 talking→idle",
+                "56.200 #0 released before begin: agent_hangup",
+            ]
+        );
+    }
+
+    #[test]
+    fn families_not_asked_for_are_not_produced_and_change_nothing_else() {
+        let mut conversation_only = engine(2, |_, _| {});
+        conversation_only.arrival(0, ConvType::CallAgent);
+        conversation_only.arrival(0, ConvType::Queue);
+        let mut all = engine(2, |_, _| {});
+        all.arrival(0, ConvType::CallAgent);
+        all.arrival(0, ConvType::Queue);
+        let with_all: Vec<String> = all
+            .transcript_all()
+            .into_iter()
+            .filter(|l| {
+                l.contains(" #")
+                    && !l.contains("queue ")
+                    && !l.contains(" enters ")
+                    && !l.contains(" exits ")
+            })
+            .collect();
+        assert_eq!(conversation_only.transcript(), with_all);
+        let mut e = engine(1, |_, _| {});
+        e.arrival(0, ConvType::Queue);
+        let mut kinds = 0;
+        while let Some(o) = e.next_occurrence() {
+            assert!(o.conversation().is_some(), "{o:?}");
+            kinds += 1;
+        }
+        assert_eq!(kinds, 6);
+    }
+
+    /// Over many seeds of a mixed workload with after-call work, abandons, timeouts and
+    /// unanswered phones: each agent's `state_changed` events replay its states from idle
+    /// (each `previous` is the last `latest`, and every agent ends idle); each agent enters
+    /// a conversation once, exits it once after, and is in at most one at a time; each
+    /// queue task is selected at most once, before it ends, and ends exactly once.
+    #[test]
+    fn agent_states_replay_tasks_end_once_and_enters_pair_with_exits_over_many_seeds() {
+        use std::collections::HashMap;
+
+        use crate::agent::{AgentHappeningKind, AgentState, Presence};
+        use crate::occurrence::Occurrence;
+        use crate::queue_task::QueueStep;
+        use crate::units::Rate;
+
+        let mut seen_steps = [0usize; 3];
+        for seed in 1..=25 {
+            let mut e = engine(6, |b, _| {
+                b.wrap_up = Dist::fixed(secs(4));
+                b.patience = Some(Dist::fixed(secs(40)));
+                b.queue_timeout = Some(secs(90));
+                b.agent_answer = p(0.8);
+                b.callee_answer = p(0.7);
+                b.customer_hangup = p(0.5);
+            });
+            e.plan.seed = seed;
+            e.plan.events = crate::families::EventFamilies::all();
+            e.plan.workload.duration = secs(900);
+            e.plan.workload.rates = ConvType::ALL
+                .map(|t| (t, Rate::from_per_second(0.04)))
+                .to_vec();
+            let mut e = super::super::Engine::with_mechanics(e.plan.clone(), e.mech.clone());
+            let mut state: HashMap<String, AgentState> = HashMap::new();
+            let mut inside: HashMap<String, Option<crate::ids::ConversationId>> = HashMap::new();
+            let mut entered: HashMap<(String, crate::ids::ConversationId), u32> = HashMap::new();
+            let mut tasks: HashMap<crate::ids::QueueId, (u32, u32)> = HashMap::new();
+            let mut last = e.plan.start;
+            while let Some(o) = e.next_occurrence() {
+                assert!(o.at() >= last, "seed {seed}: out of time order");
+                last = o.at();
+                match o {
+                    Occurrence::Conversation(_) => {}
+                    Occurrence::Agent(h) => {
+                        let name = h.agent.name.to_string();
+                        match h.kind {
+                            AgentHappeningKind::StateChanged { previous, latest } => {
+                                let was = state.insert(name.clone(), latest);
+                                assert_eq!(
+                                    was.unwrap_or(AgentState::Idle),
+                                    previous,
+                                    "seed {seed}: {name} at {:?}",
+                                    h.at
+                                );
+                                assert_ne!(previous, latest);
+                            }
+                            AgentHappeningKind::ConversationChanged {
+                                presence,
+                                conversation_id,
+                                ..
+                            } => {
+                                let slot = inside.entry(name.clone()).or_default();
+                                let n = entered.entry((name.clone(), conversation_id)).or_default();
+                                match presence {
+                                    Presence::Enter => {
+                                        assert_eq!(*slot, None, "seed {seed}: {name} in two");
+                                        assert_eq!(*n, 0, "seed {seed}: {name} enters twice");
+                                        *slot = Some(conversation_id);
+                                        *n = 1;
+                                    }
+                                    Presence::Exit => {
+                                        assert_eq!(*slot, Some(conversation_id), "seed {seed}");
+                                        *slot = None;
+                                        *n = 2;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Occurrence::Queue(h) => {
+                        let t = tasks.entry(h.id).or_default();
+                        match h.step {
+                            QueueStep::Select => {
+                                assert_eq!(*t, (0, 0), "seed {seed}: select after select or end");
+                                t.0 += 1;
+                                seen_steps[0] += 1;
+                            }
+                            QueueStep::Success => {
+                                assert_eq!(*t, (1, 0), "seed {seed}: success without select");
+                                t.1 += 1;
+                                seen_steps[1] += 1;
+                            }
+                            QueueStep::Fail(_) => {
+                                assert_eq!(t.1, 0, "seed {seed}: a second end");
+                                t.1 += 1;
+                                seen_steps[2] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(
+                state.values().all(|s| *s == AgentState::Idle),
+                "seed {seed}: {state:?}"
+            );
+            assert!(inside.values().all(Option::is_none), "seed {seed}");
+            assert!(entered.values().all(|n| *n == 2), "seed {seed}");
+            assert!(tasks.values().all(|t| t.1 == 1), "seed {seed}");
+        }
+        assert!(seen_steps.iter().all(|n| *n > 50), "{seen_steps:?}");
     }
 }

@@ -783,4 +783,114 @@ mod tests {
             [(Outcome::AbandonedWaiting, 1)]
         );
     }
+
+    #[test]
+    fn a_scripted_invitation_is_a_queue_task_of_its_own_on_a_shadow_call_and_no_second_begin() {
+        let mut script = queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (10, ScriptAction::Select(agent("agent-001"))),
+            (
+                15,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-001"))),
+            ),
+            (30, ScriptAction::InviteAgent(agent("agent-002"))),
+            (
+                35,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-002"))),
+            ),
+            (60, ScriptAction::Leave(PartyRef::Agent(agent("agent-002")))),
+            (75, ScriptAction::Hangup(PartyRef::Customer)),
+        ]);
+        script.condition_id = Some("40288aca587659820158765c305f0000".into());
+        script.reserve_state = Some((
+            crate::agent::AgentState::Busy,
+            Some(Span::from_millis(20_000)),
+        ));
+        let mut e = engine_for(script);
+        let lines = e.transcript_all();
+        assert!(e.script_errors().is_empty(), "{:?}", e.script_errors());
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("queue ") || l.contains('→'))
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            [
+                "10.000 #0 queue select ivr agent-001",
+                "10.000 agent-001 idle→fetching",
+                "15.000 agent-001 fetching→talking",
+                "15.000 #0 queue success ivr agent-001",
+                "30.000 #0 queue select invite_agent agent-002",
+                "30.000 agent-002 idle→fetching",
+                "35.000 agent-002 fetching→talking",
+                "35.000 #0 queue success invite_agent agent-002",
+                "60.000 agent-002 talking→busy",
+                "75.000 agent-001 talking→busy",
+                "80.000 agent-002 busy→idle",
+                "95.000 agent-001 busy→idle",
+            ]
+        );
+        assert_eq!(lines.iter().filter(|l| l.contains("begins")).count(), 1);
+    }
+
+    #[test]
+    fn scripted_queue_tasks_carry_the_scripts_condition_and_invitations_a_shadow_origin() {
+        use crate::occurrence::Occurrence;
+        let mut script = queue_script(&[
+            (0, ScriptAction::Enqueue),
+            (10, ScriptAction::Select(agent("agent-001"))),
+            (
+                15,
+                ScriptAction::Answer(PartyRef::Agent(agent("agent-001"))),
+            ),
+            (30, ScriptAction::InviteAgent(agent("agent-002"))),
+            (
+                35,
+                ScriptAction::NoAnswer(PartyRef::Agent(agent("agent-002"))),
+            ),
+            (75, ScriptAction::Hangup(PartyRef::Customer)),
+        ]);
+        script.condition_id = Some("40288aca587659820158765c305f0000".into());
+        let mut plan = plan(2, behaviour());
+        plan.scripted = vec![script];
+        plan.events = crate::families::EventFamilies::all();
+        let mut e = Engine::new(plan);
+        let mut tasks = Vec::new();
+        let mut customer = None;
+        while let Some(o) = e.next_occurrence() {
+            match o {
+                Occurrence::Queue(q) => tasks.push(q),
+                Occurrence::Conversation(h) => {
+                    if let crate::conversation::HappeningKind::Joined(m) = &h.kind
+                        && m.agent_name.is_none()
+                    {
+                        customer = Some(m.call_id);
+                    }
+                }
+                Occurrence::Agent(_) => {}
+            }
+        }
+        let steps: Vec<String> = tasks
+            .iter()
+            .map(|q| format!("{:?} {:?}", q.kind, q.step))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "Ivr Select",
+                "Ivr Success",
+                "InviteAgent Select",
+                "InviteAgent Fail(CallFail)"
+            ]
+        );
+        assert_eq!(
+            tasks[0].condition_id.as_deref(),
+            Some("40288aca587659820158765c305f0000")
+        );
+        assert_eq!(Some(tasks[0].origin_call_id), customer);
+        assert_eq!(tasks[2].condition_id, None);
+        assert_ne!(Some(tasks[2].origin_call_id), customer, "a shadow call");
+        assert_ne!(tasks[2].id, tasks[0].id);
+        assert_eq!(tasks[2].id, tasks[3].id);
+    }
 }

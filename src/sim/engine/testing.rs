@@ -143,6 +143,88 @@ impl Engine {
         lines
     }
 
+    /// Runs to the end with every event family and writes each occurrence on one line:
+    /// conversation happenings as [`Engine::transcript`] does, agent ones as `seconds
+    /// agent-001 idle→fetching` or `seconds agent-001 enters #key (fetching)`, queue ones as
+    /// `seconds #key queue select ivr agent-001` or `… queue fail call_fail agent-001`.
+    pub(super) fn transcript_all(&mut self) -> Vec<String> {
+        use crate::agent::{AgentHappeningKind, Presence};
+        use crate::occurrence::Occurrence;
+        use crate::queue_task::QueueStep;
+        self.plan.events = crate::families::EventFamilies::all();
+        let mut keys: HashMap<crate::ids::ConversationId, u64> = HashMap::new();
+        let mut names: HashMap<CallId, String> = HashMap::new();
+        let mut lines = Vec::new();
+        while let Some(o) = self.next_occurrence() {
+            let at = o.at().since(self.plan.start).as_secs_f64();
+            let line = match o {
+                Occurrence::Conversation(h) => {
+                    keys.insert(h.conv.id, h.conv.key);
+                    let what = match &h.kind {
+                        HappeningKind::Created => "created".to_owned(),
+                        HappeningKind::Joined(m) => {
+                            let who = match (&m.agent_name, h.conv.kind) {
+                                (Some(agent), _) => agent.to_string(),
+                                (None, ConvType::Queue) => "customer".into(),
+                                (None, _) => "callee".into(),
+                            };
+                            names.insert(m.call_id, who.clone());
+                            format!("{who} joins")
+                        }
+                        HappeningKind::Left { call_id } => {
+                            format!("{} leaves", names.get(call_id).map_or("?", String::as_str))
+                        }
+                        HappeningKind::Started { answered_call } => format!(
+                            "begins ({} answered)",
+                            names.get(answered_call).map_or("?", String::as_str)
+                        ),
+                        HappeningKind::Released { reason, started_at } => match started_at {
+                            Some(_) => format!("released: {}", reason.as_str()),
+                            None => format!("released before begin: {}", reason.as_str()),
+                        },
+                    };
+                    format!("{at:.3} #{} {what}", h.conv.key)
+                }
+                Occurrence::Agent(h) => match h.kind {
+                    AgentHappeningKind::StateChanged { previous, latest } => {
+                        format!("{at:.3} {} {previous}→{latest}", h.agent.name)
+                    }
+                    AgentHappeningKind::ConversationChanged {
+                        presence,
+                        conversation_id,
+                        latest_state,
+                    } => {
+                        let verb = match presence {
+                            Presence::Enter => "enters",
+                            Presence::Exit => "exits",
+                        };
+                        let key = keys.get(&conversation_id).copied().unwrap_or(u64::MAX);
+                        format!("{at:.3} {} {verb} #{key} ({latest_state})", h.agent.name)
+                    }
+                },
+                Occurrence::Queue(h) => {
+                    let step = match h.step {
+                        QueueStep::Select => "select".to_owned(),
+                        QueueStep::Success => "success".to_owned(),
+                        QueueStep::Fail(cause) => format!("fail {cause}"),
+                    };
+                    let agent = h
+                        .agent
+                        .as_ref()
+                        .map_or(String::new(), |a| format!(" {}", a.name));
+                    let ringing = if h.agent_ringing { " (ringing)" } else { "" };
+                    format!(
+                        "{at:.3} #{} queue {step} {}{agent}{ringing}",
+                        h.conv_key,
+                        h.kind.as_str()
+                    )
+                }
+            };
+            lines.push(line);
+        }
+        lines
+    }
+
     /// How the attempts of `kind` finished so far, with their counts.
     pub(super) fn outcomes(&self, kind: ConvType) -> Vec<(Outcome, u64)> {
         self.stats
