@@ -190,6 +190,7 @@ mod tests {
             mechanics: Mechanics::default(),
             max_live: DEFAULT_MAX_LIVE,
             events: crate::families::EventFamilies::default(),
+            abandoned_tasks: crate::sim::workload::AbandonedTasks::default(),
         }
     }
 

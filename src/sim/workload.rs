@@ -48,6 +48,22 @@ pub struct SimPlan {
     /// The event families to report: agent and queue occurrences are produced only when
     /// asked for (conversation happenings always are: the records follow them).
     pub events: EventFamilies,
+    /// What becomes of the queue task of a caller who hangs up before any agent was
+    /// selected.
+    pub abandoned_tasks: AbandonedTasks,
+}
+
+/// What becomes of the queue task of a caller who hangs up while it waits for an agent
+/// (before any agent was selected); the fidelity profile decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AbandonedTasks {
+    /// It fails at once with `hangup` (as documented: "排队或者呼叫坐席期间排队发起方的呼叫挂断").
+    #[default]
+    FailAtHangup,
+    /// It stays queued, unannounced: it fails with `timeout` when the queue timeout falls
+    /// due, or with `error` when the ACD reaches it with an agent free, whichever is first
+    /// (what the platform's code does).
+    StayQueued,
 }
 
 /// The default of [`SimPlan::max_live`].

@@ -70,6 +70,7 @@ fn simulate(
         mechanics: Mechanics::instant(),
         max_live: DEFAULT_MAX_LIVE,
         events: ccsim::families::EventFamilies::default(),
+        abandoned_tasks: ccsim::sim::workload::AbandonedTasks::default(),
         workload: Workload {
             duration: Span::from_secs_f64(calls as f64 / lambda),
             rates: vec![(ConvType::Queue, Rate::from_per_second(lambda))],

@@ -52,6 +52,7 @@ fn sim(kind: ConvType, agents: usize, tweak: impl FnOnce(&mut Behaviour)) -> Sim
         mechanics: Mechanics::default(),
         max_live: DEFAULT_MAX_LIVE,
         events: ccsim::families::EventFamilies::default(),
+        abandoned_tasks: ccsim::sim::workload::AbandonedTasks::default(),
         workload: Workload {
             duration: Span::from_millis(20 * 60 * 1000),
             rates: vec![(kind, Rate::from_per_second(1.0 / 60.0))],

@@ -95,6 +95,7 @@ pub(super) fn build(
             mechanics: Mechanics::default(),
             max_live: DEFAULT_MAX_LIVE,
             events: crate::families::EventFamilies::default(),
+            abandoned_tasks: crate::sim::workload::AbandonedTasks::default(),
         },
     };
     let mut start_ms = None;

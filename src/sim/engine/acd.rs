@@ -107,10 +107,13 @@ impl Engine {
         if self.give_ups < 4 * self.convs.len() + 1024 {
             return;
         }
-        let convs = &self.convs;
+        let (convs, ghosts) = (&self.convs, &self.ghosts);
         let before = self.timers.len();
         self.timers.retain(|action| match action {
-            Action::GiveUp { key, .. } => convs.get(key).is_some_and(|c| c.waiting_since.is_some()),
+            Action::GiveUp { key, .. } => {
+                convs.get(key).is_some_and(|c| c.waiting_since.is_some())
+                    || ghosts.contains_key(key)
+            }
             _ => true,
         });
         self.give_ups = self.give_ups.saturating_sub(before - self.timers.len());
@@ -125,9 +128,10 @@ impl Engine {
         if self.waiting.len() < 2 * self.convs.len() + 64 {
             return;
         }
-        let convs = &self.convs;
-        self.waiting
-            .retain(|key| convs.get(key).is_some_and(|c| c.waiting_since.is_some()));
+        let (convs, ghosts) = (&self.convs, &self.ghosts);
+        self.waiting.retain(|key| {
+            convs.get(key).is_some_and(|c| c.waiting_since.is_some()) || ghosts.contains_key(key)
+        });
     }
 
     /// Matches waiting conversations with idle agents, first come first served.
@@ -141,6 +145,9 @@ impl Engine {
                 .get(&key)
                 .is_some_and(|c| c.waiting_since.is_some());
             if !still_waiting {
+                // A caller gone before it was served whose task stayed queued: dequeuing it
+                // fails, and the agent stays free.
+                self.end_ghost(key, FailCause::Error);
                 continue;
             }
             if let Some(agent) = self.pool.select_longest_idle(self.now) {
@@ -228,6 +235,9 @@ impl Engine {
     /// A waiting caller stops waiting (`cause`): a `queue` call that was never created is just
     /// dropped; a `call_agent` initiator, alone in its conference, hangs up a moment later.
     pub(super) fn give_up(&mut self, key: u64, cause: GiveUpCause) {
+        if cause == GiveUpCause::Timeout && self.end_ghost(key, FailCause::Timeout) {
+            return;
+        }
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
@@ -237,11 +247,16 @@ impl Engine {
         if std::mem::take(&mut conv.in_acd_queue) {
             self.queue_len = self.queue_len.saturating_sub(1);
         }
-        let (outcome, fail) = match cause {
-            GiveUpCause::Patience => (Outcome::AbandonedWaiting, FailCause::Hangup),
-            GiveUpCause::Timeout => (Outcome::QueueTimeout, FailCause::Timeout),
+        let outcome = match cause {
+            GiveUpCause::Patience => {
+                self.abandon_waiting_task(key);
+                Outcome::AbandonedWaiting
+            }
+            GiveUpCause::Timeout => {
+                self.fail_waiting_task(key, FailCause::Timeout);
+                Outcome::QueueTimeout
+            }
         };
-        self.fail_waiting_task(key, fail);
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };

@@ -12,9 +12,10 @@ use crate::families::EventFamily;
 use crate::occurrence::Occurrence;
 use crate::queue_task::{FailCause, QueueHappening, QueueStep, SelectedAgent};
 use crate::sim::agents::AgentIdx;
+use crate::sim::workload::AbandonedTasks;
 
 use super::Engine;
-use super::conv::{Role, Task};
+use super::conv::{Ghost, Role, Task};
 
 impl Engine {
     /// The user data and sub-account that events about conversation `key` carry.
@@ -115,6 +116,51 @@ impl Engine {
         self.push_task(key, task, QueueStep::Fail(cause), None, false);
     }
 
+    /// The caller of conversation `key` hung up while its task waited for an agent: the task
+    /// fails now with `hangup`, or stays queued unannounced, as the plan says.
+    pub(super) fn abandon_waiting_task(&mut self, key: u64) {
+        // A scripted call is not in the ACD's queue (its steps select its agents), so
+        // nothing would ever reach its task there: it fails at the hang-up.
+        let scripted = self.convs.get(&key).is_some_and(|c| c.script.is_some());
+        if self.plan.abandoned_tasks == AbandonedTasks::FailAtHangup
+            || scripted
+            || self.ghosts.len() >= self.plan.max_live
+        {
+            let cause = match self.plan.abandoned_tasks {
+                AbandonedTasks::StayQueued if !scripted => FailCause::Error,
+                _ => FailCause::Hangup,
+            };
+            self.fail_waiting_task(key, cause);
+            return;
+        }
+        let (user_data, subaccount_id) = self.context(Some(key));
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        let Some(task) = conv.waiting_task.take() else {
+            return;
+        };
+        let ghost = Ghost {
+            task,
+            conversation_id: conv.id,
+            user_data,
+            subaccount_id,
+        };
+        self.ghosts.insert(key, ghost);
+    }
+
+    /// The queued task of a caller gone before any agent was selected ends now: `timeout`
+    /// (its queue timeout fell due) or `error` (the ACD reached it with an agent free).
+    /// Returns whether there was one.
+    pub(super) fn end_ghost(&mut self, key: u64, cause: FailCause) -> bool {
+        let Some(task) = self.ghosts.get(&key).map(|g| g.task.clone()) else {
+            return false;
+        };
+        self.push_task(key, task, QueueStep::Fail(cause), None, false);
+        self.ghosts.remove(&key);
+        true
+    }
+
     /// Fails every open task of conversation `key`'s parties, as its conference goes:
     /// `hangup` if the call that queued hung up, else `call_fail` (the agent's call is
     /// dropped before it answered).
@@ -147,10 +193,20 @@ impl Engine {
         if !self.plan.events.has(EventFamily::Queue) {
             return;
         }
-        let Some(conversation_id) = self.convs.get(&key).map(|c| c.id) else {
-            return;
+        let (conversation_id, user_data, subaccount_id) = match self.convs.get(&key) {
+            Some(conv) => {
+                let (user_data, subaccount_id) = self.context(Some(key));
+                (conv.id, user_data, subaccount_id)
+            }
+            None => match self.ghosts.get(&key) {
+                Some(g) => (
+                    g.conversation_id,
+                    g.user_data.clone(),
+                    g.subaccount_id.clone(),
+                ),
+                None => return,
+            },
         };
-        let (user_data, subaccount_id) = self.context(Some(key));
         self.out
             .push_back(Occurrence::Queue(Box::new(QueueHappening {
                 at: self.now,
@@ -450,7 +506,11 @@ mod tests {
         use crate::units::Rate;
 
         let mut seen_steps = [0usize; 3];
-        for seed in 1..=25 {
+        let modes = [
+            crate::sim::workload::AbandonedTasks::FailAtHangup,
+            crate::sim::workload::AbandonedTasks::StayQueued,
+        ];
+        for (seed, mode) in (1..=40).map(|s| (s, modes[s as usize % 2])) {
             let mut e = engine(6, |b, _| {
                 b.wrap_up = Dist::fixed(secs(4));
                 b.patience = Some(Dist::fixed(secs(40)));
@@ -460,6 +520,7 @@ mod tests {
                 b.customer_hangup = p(0.5);
             });
             e.plan.seed = seed;
+            e.plan.abandoned_tasks = mode;
             e.plan.events = crate::families::EventFamilies::all();
             e.plan.workload.duration = secs(900);
             e.plan.workload.rates = ConvType::ALL
@@ -543,5 +604,58 @@ mod tests {
             assert!(tasks.values().all(|t| t.1 == 1), "seed {seed}");
         }
         assert!(seen_steps.iter().all(|n| *n > 50), "{seen_steps:?}");
+    }
+
+    #[test]
+    fn in_the_platforms_way_an_abandoned_callers_task_stays_queued_until_it_times_out() {
+        use crate::sim::workload::AbandonedTasks;
+        let mut e = engine(0, |b, _| {
+            b.patience = Some(Dist::fixed(secs(3)));
+            b.queue_timeout = Some(secs(30));
+        });
+        e.plan.abandoned_tasks = AbandonedTasks::StayQueued;
+        e.arrival(0, ConvType::Queue);
+        assert_eq!(e.transcript_all(), ["30.000 #0 queue fail timeout ivr"]);
+    }
+
+    #[test]
+    fn in_the_platforms_way_an_abandoned_callers_task_fails_with_error_when_an_agent_frees() {
+        use crate::sim::workload::AbandonedTasks;
+        // One agent busy with #0 until 66 s; #1 waits from 1 s and hangs up at 41 s.
+        let mut e = engine(1, |b, _| {
+            b.patience = Some(Dist::fixed(secs(40)));
+            b.queue_timeout = Some(secs(600));
+        });
+        e.plan.abandoned_tasks = AbandonedTasks::StayQueued;
+        e.arrival(0, ConvType::Queue);
+        e.arrival(1_000, ConvType::Queue);
+        let lines = e.transcript_all();
+        let of_1: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.contains("#1 "))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(of_1, ["66.000 #1 queue fail error ivr"], "{lines:#?}");
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("agent-001 "))
+                .last()
+                .map(String::as_str),
+            Some("66.000 agent-001 talking→idle"),
+            "the agent stays free, unannounced: {lines:#?}"
+        );
+        // Documented: the task fails at the hang-up.
+        let mut e = engine(1, |b, _| {
+            b.patience = Some(Dist::fixed(secs(40)));
+            b.queue_timeout = Some(secs(600));
+        });
+        e.arrival(0, ConvType::Queue);
+        e.arrival(1_000, ConvType::Queue);
+        let lines = e.transcript_all();
+        assert!(
+            lines.contains(&"41.000 #1 queue fail hangup ivr".to_owned()),
+            "{lines:#?}"
+        );
     }
 }

@@ -47,6 +47,20 @@ pub(super) struct Task {
     pub(super) condition: Option<Arc<str>>,
 }
 
+/// The queue task of a caller who hung up before any agent was selected, still queued on
+/// the platform, with what its events need once the conversation is gone.
+#[derive(Debug)]
+pub(super) struct Ghost {
+    /// The task.
+    pub(super) task: Task,
+    /// The conversation it was for.
+    pub(super) conversation_id: ConversationId,
+    /// The caller's user data.
+    pub(super) user_data: Option<Arc<str>>,
+    /// The conversation's sub-account.
+    pub(super) subaccount_id: Option<Arc<str>>,
+}
+
 /// One call of a conversation: the initiator is party 0, invited parties follow in the order
 /// they were offered the call.
 #[derive(Debug)]

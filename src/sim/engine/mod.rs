@@ -129,6 +129,11 @@ pub struct Engine {
     queue_drained_at: Option<SimTime>,
     /// The instant of the last happening pulled.
     last_happening: SimTime,
+    /// Queue tasks of callers who hung up before any agent was selected, left queued
+    /// unannounced until they time out or the ACD reaches them
+    /// ([`AbandonedTasks::StayQueued`](crate::sim::workload::AbandonedTasks)), by
+    /// conversation key; at most `max_live` of them.
+    ghosts: HashMap<u64, conv::Ghost>,
     /// Give-up timers (patience, queue timeout) scheduled and not yet due; those of callers
     /// an agent took meanwhile are stale and dropped in bulk once they dominate.
     give_ups: usize,
@@ -195,6 +200,7 @@ impl Engine {
             queue_drained_at: None,
             last_happening: plan_start,
             give_ups: 0,
+            ghosts: HashMap::default(),
         };
         for kind in engine.plan.workload.types() {
             engine.schedule_next_arrival(kind);

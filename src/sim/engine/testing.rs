@@ -83,6 +83,7 @@ pub(super) fn plan(agents: usize, behaviour: Behaviour) -> SimPlan {
         mechanics: mechanics(),
         max_live: DEFAULT_MAX_LIVE,
         events: crate::families::EventFamilies::default(),
+        abandoned_tasks: crate::sim::workload::AbandonedTasks::default(),
     }
 }
 
