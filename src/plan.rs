@@ -149,10 +149,12 @@ impl RunPlan {
             Some(t) => parse_target(t)?,
         };
         refuse_tls_without_https(&request.tls_flags, &target)?;
+        let profile = Profile::named(request.profile.or(scenario.profile).unwrap_or_default());
+        sim.abandoned_tasks = profile.abandoned_tasks;
         Ok(Self {
             sim,
             speed: request.speed.or(scenario.speed).unwrap_or_default(),
-            profile: Profile::named(request.profile.or(scenario.profile).unwrap_or_default()),
+            profile,
             target,
             delivery: request.delivery,
             output: request.output,

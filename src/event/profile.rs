@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::sim::workload::AbandonedTasks;
+
 /// Which behaviour to reproduce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +138,9 @@ pub struct Profile {
     pub api_queue_origin_call: bool,
     /// `call_agent` queue events carry the task's `condition_id`.
     pub call_agent_condition: bool,
+    /// What becomes of the queue task of a caller who hangs up before any agent was
+    /// selected (the engine produces what this says).
+    pub abandoned_tasks: AbandonedTasks,
 }
 
 impl Profile {
@@ -163,6 +168,7 @@ impl Profile {
             conversation_changed_latest_state: false,
             api_queue_origin_call: false,
             call_agent_condition: true,
+            abandoned_tasks: AbandonedTasks::FailAtHangup,
         }
     }
 }
@@ -184,6 +190,7 @@ impl Profile {
             conversation_changed_latest_state: true,
             api_queue_origin_call: true,
             call_agent_condition: false,
+            abandoned_tasks: AbandonedTasks::StayQueued,
         }
     }
 }

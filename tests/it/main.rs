@@ -18,6 +18,7 @@ mod faults;
 mod golden;
 mod html;
 mod layers;
+mod lifecycle_doc;
 mod lifecycles;
 mod merge;
 mod retries;

@@ -639,8 +639,7 @@ mod tests {
         assert_eq!(
             lines
                 .iter()
-                .filter(|l| l.contains("agent-001 "))
-                .last()
+                .rfind(|l| l.contains("agent-001 "))
                 .map(String::as_str),
             Some("66.000 agent-001 talking→idle"),
             "the agent stays free, unannounced: {lines:#?}"
