@@ -2,11 +2,16 @@
 //! time order, builds each one's webhooks, and, when the fake API keeps records, stages each
 //! conversation happening in the record store with a ticket its webhook carries. The record store is
 //! the [`Handover`] that delivery tells when each event goes out, so a change shows in the
-//! records once the event announcing it is handed to the network, never before.
+//! records once the event announcing it is handed to the network, never before. With the
+//! control API on, [`Journaled`] also writes each event into its journal as it goes out.
+
+use std::sync::Arc;
 
 use crate::api::store::RecordStore;
+use crate::control::Journal;
+use crate::control::journal::Outcome;
 use crate::conversation::ChangeTicket;
-use crate::delivery::{Handover, Released, Source};
+use crate::delivery::{DeliveryOutcome, Handover, Job, Released, Source};
 use crate::event::{EventBuilder, Webhook};
 use crate::occurrence::Occurrence;
 use crate::sim::engine::Pull;
@@ -120,5 +125,43 @@ impl Handover for RecordStore {
 
     fn clock_reached(&self, now: SimTime) {
         RecordStore::clock_reached(self, now);
+    }
+}
+
+/// The record store's hand-overs, and the control API's journal of every event sent (an
+/// event once: the second send of a `--duplicate-rate` duplicate is not listed).
+#[derive(Debug)]
+pub struct Journaled {
+    /// The records.
+    pub store: RecordStore,
+    /// The journal.
+    pub journal: Arc<Journal>,
+}
+
+impl Handover for Journaled {
+    fn handed_over(&self, change: ChangeTicket, scheduled: SimTime) {
+        self.store.handed_over(change, scheduled);
+    }
+
+    fn clock_reached(&self, now: SimTime) {
+        self.store.clock_reached(now);
+    }
+
+    fn sending(&self, job: &Job) {
+        if !job.duplicate {
+            self.journal
+                .handed_over(job.seq, &job.webhook, job.scheduled_sim);
+        }
+    }
+
+    fn sent(&self, job: &Job, outcome: DeliveryOutcome) {
+        if !job.duplicate {
+            let outcome = match outcome {
+                DeliveryOutcome::Delivered => Outcome::Delivered,
+                DeliveryOutcome::Failed => Outcome::Failed,
+                DeliveryOutcome::Cancelled => Outcome::Cancelled,
+            };
+            self.journal.finished(job.seq, outcome);
+        }
     }
 }

@@ -20,7 +20,8 @@
 //! 5. Domain: [`scenario`] (scenario files), [`report`] (collector, events log, report),
 //!    [`receiver`] (built-in receiver, contract checker), [`replay`] (events log as a
 //!    source), [`delivery`] (the network), [`api`] (the fake platform API and its record
-//!    store), [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
+//!    store), [`control`] (the test-control API: the journal of events sent, waits),
+//!    [`event`] (payloads, profiles), [`sim`] (the engine: pure and seeded).
 //! 6. Vocabulary, imported by everyone: [`conversation`] (what happens to a
 //!    conversation), [`agent`] (what happens to an agent), [`queue_task`] (what happens to
 //!    a queue task), [`occurrence`] (any of the three, as the engine reports them), [`families`] (which
@@ -36,6 +37,7 @@ pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod console;
+pub mod control;
 pub mod conversation;
 pub mod delivery;
 pub mod error;

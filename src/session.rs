@@ -13,11 +13,12 @@ use crate::api::config::Linger;
 use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
+use crate::control::{Control, Journal};
 use crate::conversation::Outcome;
 use crate::delivery::DeliveryConfig;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
-use crate::feed::SimSource;
+use crate::feed::{Journaled, SimSource};
 use crate::plan::{RunPlan, TargetSpec};
 use crate::receiver::ApiLookup;
 use crate::receiver::contract::ContractRules;
@@ -37,13 +38,18 @@ pub async fn run_plan(
 
     // The API first: a busy port is a usage error before anything else starts.
     let store = RecordStore::new(plan.api.retention);
+    // With `--control`, the events sent so far, for the control API.
+    let journal = plan.api.control.as_ref().map(|_| Arc::new(Journal::default()));
     let api_addr = match plan.api.bind().await? {
         Some(listener) => {
             let renderer = Renderer {
                 profile: plan.profile.clone(),
                 zone: plan.api.zone,
             };
-            let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            let mut state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            if let (Some(control), Some(journal)) = (&plan.api.control, &journal) {
+                state = state.with_control(Control::new(journal.clone(), control, servers.clone()));
+            }
             let addr = server::spawn(listener, state, servers.clone())
                 .await
                 .context("cannot start the fake platform API")?;
@@ -99,8 +105,15 @@ pub async fn run_plan(
     // Nobody can read the records without the API: no store to keep then.
     let records = api_addr.is_some().then_some(&store);
     if records.is_some() {
-        // Each change shows in the records once the event announcing it goes out.
-        config = config.with_handover(Arc::new(store.clone()));
+        // Each change shows in the records once the event announcing it goes out (and
+        // the event shows in the journal then).
+        config = config.with_handover(match &journal {
+            Some(journal) => Arc::new(Journaled {
+                store: store.clone(),
+                journal: journal.clone(),
+            }),
+            None => Arc::new(store.clone()),
+        });
     }
     let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
     // Progress is measured against the arrivals window and the scripted timelines.
@@ -116,6 +129,10 @@ pub async fn run_plan(
     )
     .await?;
     drop(source);
+    if let Some(journal) = &journal {
+        // Nothing more will be sent: waits for more end now.
+        journal.finish();
+    }
     if records.is_some() && !sent.end.interrupted {
         // Every event went out: what happened after the last one shows too.
         store.finish();

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use super::auth::{self, AuthPolicy};
 use super::store::Retention;
+use crate::control::ControlPlan;
 use crate::error::UsageError;
 
 /// How long a signed request stays valid (the docs' 5 minutes).
@@ -50,6 +51,8 @@ pub struct ApiPlan {
     pub zone: FixedOffset,
     /// Record retention.
     pub retention: Retention,
+    /// The test-control API under `/__ccsim/` (`--control`), if on.
+    pub control: Option<ControlPlan>,
 }
 
 impl Default for ApiPlan {
@@ -61,6 +64,7 @@ impl Default for ApiPlan {
             auth: None,
             zone: auth::DEFAULT_ZONE,
             retention: Retention::default(),
+            control: None,
         }
     }
 }

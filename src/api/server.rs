@@ -8,6 +8,7 @@
 //! - `GET /v1/account/{account}/callcenter/conversation?page=&size=`: begun records,
 //!   newest first (`pageNo`/`pageSize` too).
 //! - `GET /openapi.json`: the OpenAPI 3 document (`docs/openapi.json`).
+//! - With `--control`, `GET /__ccsim/journal` and `GET /__ccsim/wait` (`crate::control`).
 //!
 //! Anything else: 404 (no such path) or 405 (wrong method) with the platform envelope
 //! `000002`; a declared body over [`BODY_LIMIT`] gets 413 (with auth, POST and PUT bodies
@@ -47,6 +48,7 @@ use super::parse_errors::EnvelopeParseErrors;
 use super::render::Renderer;
 use super::serve::{self as serving, ServeLimits};
 use super::store::RecordStore;
+use crate::control::{self, Control};
 use crate::event::profile::UnknownRecord;
 
 /// Largest request body accepted (64 KiB).
@@ -70,10 +72,12 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
+#[derive(Clone)]
 struct Inner {
     store: RecordStore,
     renderer: Renderer,
     auth: Option<AuthPolicy>,
+    control: Option<Control>,
 }
 
 impl ApiState {
@@ -84,6 +88,25 @@ impl ApiState {
                 store,
                 renderer,
                 auth,
+                control: None,
+            }),
+        }
+    }
+
+    /// The same, also serving the test-control API (`/__ccsim/`) of `control`.
+    pub fn with_control(self, control: Control) -> Self {
+        let Inner {
+            store,
+            renderer,
+            auth,
+            ..
+        } = Arc::unwrap_or_clone(self.inner);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                renderer,
+                auth,
+                control: Some(control),
             }),
         }
     }
@@ -114,7 +137,13 @@ pub fn router(state: ApiState) -> Router {
     } else {
         router
     };
-    router.with_state(state)
+    let control = state.inner.control.clone();
+    let router = router.with_state(state);
+    // Outside the platform's auth scope: the control API checks its own bearer token.
+    match control {
+        Some(control) => router.merge(control::router(control)),
+        None => router,
+    }
 }
 
 /// Most API worker threads.

@@ -1,10 +1,12 @@
 //! [`Handover`]: how delivery tells whoever keeps the records that an event is going out,
 //! so that the change it announces becomes visible then and not before. The dispatcher
 //! reports its clock; a worker reports each event's hand-over just before its first
-//! attempt is written. Delivery knows nothing of the records themselves.
+//! attempt is written, and its outcome after its last (the control API's journal). Delivery
+//! knows nothing of the records themselves.
 
 use std::fmt::Debug;
 
+use super::job::{DeliveryOutcome, Job};
 use crate::conversation::ChangeTicket;
 use crate::time::SimTime;
 
@@ -17,4 +19,11 @@ pub trait Handover: Send + Sync + Debug {
     /// The delivery's clock reached simulated time `now` (not called at `--speed max`,
     /// where there is no clock to follow).
     fn clock_reached(&self, now: SimTime);
+
+    /// `job` (any event, announcing a change or not) is being handed to the network: its
+    /// first attempt starts now, just after [`Handover::handed_over`] of its change.
+    fn sending(&self, _job: &Job) {}
+
+    /// `job`'s last attempt ended with `outcome`.
+    fn sent(&self, _job: &Job, _outcome: DeliveryOutcome) {}
 }

@@ -245,10 +245,13 @@ async fn deliver(ctx: &AttemptContext, conn: &mut Conn<'_>, job: &Job) -> Tried 
             ));
         }
         if attempt == 1
-            && let (Some(handover), Some(change)) = (&ctx.handover, job.change)
+            && let Some(handover) = &ctx.handover
         {
             // The request is written next: what it announces may show from now on.
-            handover.handed_over(change, job.scheduled_sim);
+            if let Some(change) = job.change {
+                handover.handed_over(change, job.scheduled_sim);
+            }
+            handover.sending(job);
         }
         let got = conn.attempt(&job.webhook.body, &extra).await;
         let status = match got.result {
@@ -269,6 +272,9 @@ async fn deliver(ctx: &AttemptContext, conn: &mut Conn<'_>, job: &Job) -> Tried 
                 tokio::time::sleep(wait).await;
             }
         }
+    }
+    if let Some(handover) = &ctx.handover {
+        handover.sent(job, outcome);
     }
     Tried {
         attempts,

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["receiver", "replay"],
     &["delivery"],
     &["api"],
+    &["control"],
     &["event", "sim"],
     &[
         "conversation",

@@ -13,6 +13,7 @@ use super::given::Given;
 use crate::api::auth::{self, ApiCredentials, AuthPolicy};
 use crate::api::config::{ApiListen, ApiPlan, Linger, SIGNATURE_EXPIRY};
 use crate::api::store::Retention;
+use crate::control::{ControlPlan, ControlToken};
 use crate::error::UsageError;
 use crate::units::Span;
 
@@ -59,6 +60,22 @@ pub struct ApiArgs {
     #[arg(long, env = "CCSIM_RETAIN_FOR", value_name = "DURATION")]
     pub retain_for: Option<Span>,
 
+    /// Also serve the test-control API under /__ccsim/ on the API's address: the journal
+    /// of events sent so far and a long-poll wait for the next (docs/control.md). Off by
+    /// default; on an address that is not loopback it needs --control-token.
+    #[arg(long, env = "CCSIM_CONTROL")]
+    pub control: bool,
+
+    /// The bearer token every /__ccsim/ request must then carry (`Authorization: Bearer
+    /// TOKEN`); needs --control.
+    #[arg(
+        long,
+        env = "CCSIM_CONTROL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<Secret>,
+
     /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -74,6 +91,7 @@ impl ApiArgs {
         if self.api == ApiAddr::Off {
             let idle = [
                 ("--api-auth", self.api_auth),
+                ("--control", self.control),
                 ("--api-linger", self.api_linger > Span::ZERO),
                 ("--retain-for", self.retain_for.is_some()),
             ];
@@ -93,6 +111,7 @@ impl ApiArgs {
                  signatures): add --api-auth, or drop {flag}"
             )));
         }
+        let control = self.control_plan()?;
         let zone = self.credentials.api_tz;
         let auth = if self.api_auth {
             let credentials = self.credentials.credentials("--api-auth")?;
@@ -115,7 +134,39 @@ impl ApiArgs {
                 max_records: usize::try_from(self.retain_conversations).unwrap_or(usize::MAX),
                 max_age: self.retain_for,
             },
+            control,
         })
+    }
+
+    /// What `--control` and `--control-token` ask for.
+    fn control_plan(&self) -> Result<Option<ControlPlan>, UsageError> {
+        if !self.control {
+            if self.given.has("--control-token") {
+                return Err(UsageError(
+                    "--control-token has no effect without --control (no control API is \
+                     served): add --control, or drop --control-token"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let token = match &self.control_token {
+            Some(Secret(text)) if text.trim().is_empty() => {
+                return Err(UsageError("--control-token is empty".into()));
+            }
+            Some(Secret(text)) => Some(ControlToken::new(text)),
+            None => None,
+        };
+        if let (ApiAddr::At(addr), None) = (self.api, &token)
+            && !addr.ip().is_loopback()
+        {
+            return Err(UsageError(format!(
+                "--control on --api {addr}, not a loopback address, needs --control-token \
+                 TOKEN (or CCSIM_CONTROL_TOKEN): whoever reaches it could read every event \
+                 sent; add a token, or serve the API on 127.0.0.1"
+            )));
+        }
+        Ok(Some(ControlPlan { token }))
     }
 }
 
@@ -302,6 +353,64 @@ mod tests {
         assert!(plan(&["--api-auth", "--api-secret", "x", "--app-id", "a"]).is_ok());
         // The zone also writes member times: meaningful without auth.
         assert!(plan(&["--api-tz", "+00:00"]).is_ok());
+    }
+
+    fn control(args: &[&str]) -> Result<Option<ControlPlan>, String> {
+        let (mut cli, given) = crate::cmd::flags::given::parse_with_given::<Cli>(args).unwrap();
+        cli.api.given = given;
+        cli.api.plan().map(|p| p.control).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn control_is_off_by_default_and_on_loopback_needs_no_token() {
+        assert_eq!(control(&[]), Ok(None));
+        assert_eq!(control(&["--control"]), Ok(Some(ControlPlan::default())));
+        assert_eq!(
+            control(&["--control", "--api", "[::1]:0"]),
+            Ok(Some(ControlPlan::default()))
+        );
+        assert_eq!(
+            control(&["--control", "--control-token", "t0k"]),
+            Ok(Some(ControlPlan {
+                token: Some(ControlToken::new("t0k"))
+            }))
+        );
+    }
+
+    #[test]
+    fn control_elsewhere_than_loopback_needs_a_token() {
+        for addr in ["0.0.0.0:8700", "[::]:8700", "192.0.2.1:8700"] {
+            let err = control(&["--control", "--api", addr]).unwrap_err();
+            assert!(
+                err.starts_with(&format!(
+                    "--control on --api {addr}, not a loopback address, needs --control-token"
+                )),
+                "{err}"
+            );
+            assert!(control(&["--control", "--api", addr, "--control-token", "x"]).is_ok());
+        }
+        assert_eq!(
+            control(&["--control", "--control-token", " "]).unwrap_err(),
+            "--control-token is empty"
+        );
+    }
+
+    #[test]
+    fn control_flags_are_refused_where_meaningless() {
+        assert_eq!(
+            control(&["--control-token", "x"]).unwrap_err(),
+            "--control-token has no effect without --control (no control API is served): \
+             add --control, or drop --control-token"
+        );
+        assert_eq!(
+            control(&["--control", "--api", "off"]).unwrap_err(),
+            "--control has no effect with --api off (no API is served): drop one of them"
+        );
+        let plan = parse(&["--control", "--control-token", "hunter2-xyz"])
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert!(!format!("{plan:?}").contains("hunter2"));
     }
 
     #[test]
