@@ -39,7 +39,11 @@ pub async fn run_plan(
     // The API first: a busy port is a usage error before anything else starts.
     let store = RecordStore::new(plan.api.retention);
     // With `--control`, the events sent so far, for the control API.
-    let journal = plan.api.control.as_ref().map(|_| Arc::new(Journal::default()));
+    let journal = plan
+        .api
+        .control
+        .as_ref()
+        .map(|_| Arc::new(Journal::default()));
     let api_addr = match plan.api.bind().await? {
         Some(listener) => {
             let renderer = Renderer {

@@ -109,7 +109,9 @@ fn pairs(
     if !authorized(control, headers) {
         return Err(Refusal::Unauthorized);
     }
-    query.map(|Query(pairs)| pairs).map_err(|_| Refusal::Unreadable)
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|_| Refusal::Unreadable)
 }
 
 /// One event as the answers show it.

@@ -462,7 +462,11 @@ mod tests {
     fn the_oldest_are_evicted_and_counted() {
         let j = Journal::new(3);
         for i in 1..=5 {
-            j.handed_over(i, &conv('a', EventKind::ConversationBegin), SimTime::default());
+            j.handed_over(
+                i,
+                &conv('a', EventKind::ConversationBegin),
+                SimTime::default(),
+            );
         }
         let page = j.page(&Filter::default(), 0, 100);
         assert_eq!(seqs(&page), [3, 4, 5]);
@@ -490,7 +494,10 @@ mod tests {
         assert_eq!(page.entries[0].event_seq, 7);
         assert_eq!(page.entries[0].outcome, None);
         assert_eq!(page.entries[1].outcome, Some(Outcome::Delivered));
-        assert_eq!(page.entries[1].webhook_id(), format!("msg_{}_5", "a".repeat(32)));
+        assert_eq!(
+            page.entries[1].webhook_id(),
+            format!("msg_{}_5", "a".repeat(32))
+        );
     }
 
     #[tokio::test]
@@ -527,8 +534,16 @@ mod tests {
             })
         };
         tokio::task::yield_now().await;
-        j.handed_over(2, &conv('b', EventKind::ConversationBegin), SimTime::default());
-        j.handed_over(3, &conv('a', EventKind::ConversationEnd), SimTime::default());
+        j.handed_over(
+            2,
+            &conv('b', EventKind::ConversationBegin),
+            SimTime::default(),
+        );
+        j.handed_over(
+            3,
+            &conv('a', EventKind::ConversationEnd),
+            SimTime::default(),
+        );
         let end = tokio::time::timeout(Duration::from_secs(60), waiter)
             .await
             .unwrap()
@@ -541,13 +556,22 @@ mod tests {
         let j = journal(&[conv('a', EventKind::ConversationBegin)]);
         let stop = CancellationToken::new();
         let later = Instant::now() + Duration::from_secs(5);
-        assert_eq!(j.wait(&Filter::default(), 1, later, &stop).await, WaitEnd::TimedOut);
+        assert_eq!(
+            j.wait(&Filter::default(), 1, later, &stop).await,
+            WaitEnd::TimedOut
+        );
         stop.cancel();
         let later = Instant::now() + Duration::from_secs(5);
-        assert_eq!(j.wait(&Filter::default(), 1, later, &stop).await, WaitEnd::Stopping);
+        assert_eq!(
+            j.wait(&Filter::default(), 1, later, &stop).await,
+            WaitEnd::Stopping
+        );
         j.finish();
         let stop = CancellationToken::new();
-        assert_eq!(j.wait(&Filter::default(), 1, later, &stop).await, WaitEnd::Finished);
+        assert_eq!(
+            j.wait(&Filter::default(), 1, later, &stop).await,
+            WaitEnd::Finished
+        );
         // What is there is still found after the end.
         assert!(matches!(
             j.wait(&Filter::default(), 0, later, &stop).await,

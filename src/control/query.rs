@@ -75,7 +75,9 @@ impl JournalQuery {
                 .ok_or_else(|| {
                     BadParameter::new(
                         "limit",
-                        format!("limit: expected a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
+                        format!(
+                            "limit: expected a whole number from 1 to {MAX_LIMIT}, got {text:?}"
+                        ),
                     )
                 })?,
         };
@@ -149,9 +151,7 @@ fn distinct<'a>(
 }
 
 /// The filter and `after` of either endpoint.
-fn filter(
-    values: &std::collections::BTreeMap<&str, &str>,
-) -> Result<(Filter, u64), BadParameter> {
+fn filter(values: &std::collections::BTreeMap<&str, &str>) -> Result<(Filter, u64), BadParameter> {
     let conversation = values.get("conversation").map(|id| (*id).to_owned());
     if let Some(id) = &conversation
         && !(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -168,7 +168,10 @@ fn filter(
                 let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
                 BadParameter::new(
                     "event",
-                    format!("event: unknown event name {name:?}; the names are {}", all.join(", ")),
+                    format!(
+                        "event: unknown event name {name:?}; the names are {}",
+                        all.join(", ")
+                    ),
                 )
             })?;
             if !events.contains(&kind) {
@@ -181,7 +184,9 @@ fn filter(
         Some(text) => text.parse::<u64>().map_err(|_| {
             BadParameter::new(
                 "after",
-                format!("after: expected a journal seq (a whole number, 0 for the start), got {text:?}"),
+                format!(
+                    "after: expected a journal seq (a whole number, 0 for the start), got {text:?}"
+                ),
             )
         })?,
     };
@@ -234,7 +239,9 @@ mod tests {
         assert_eq!((w.after, w.timeout), (3, Duration::from_millis(250)));
         assert_eq!(WaitQuery::parse(&[]).unwrap().timeout, DEFAULT_TIMEOUT);
         assert_eq!(
-            WaitQuery::parse(&pairs(&[("timeout", "60s")])).unwrap().timeout,
+            WaitQuery::parse(&pairs(&[("timeout", "60s")]))
+                .unwrap()
+                .timeout,
             MAX_TIMEOUT
         );
     }
@@ -248,10 +255,18 @@ mod tests {
             (&[("limit", "1001")], "limit", "from 1 to 1000"),
             (&[("limit", "ten")], "limit", "\"ten\""),
             (&[("after", "-1")], "after", "journal seq"),
-            (&[("event", "begin")], "event", "callcenter.conversation.begin"),
+            (
+                &[("event", "begin")],
+                "event",
+                "callcenter.conversation.begin",
+            ),
             (&[("conversation", "abc")], "conversation", "32 hexadecimal"),
             (&[("agent", " ")], "agent", "empty"),
-            (&[("conversationId", "x")], "conversationId", "takes conversation"),
+            (
+                &[("conversationId", "x")],
+                "conversationId",
+                "takes conversation",
+            ),
             (&[("timeout", "5s")], "timeout", "unknown parameter"),
             (&[("after", "1"), ("after", "2")], "after", "more than once"),
         ] {

@@ -2,6 +2,7 @@
 //! retention and end-to-end tests.
 
 mod auth;
+mod control;
 mod e2e;
 mod flood;
 mod lifecycle;

@@ -177,5 +177,70 @@ fn the_document_describes_exactly_the_served_paths() {
         .map(String::as_str)
         .collect();
     paths.sort_unstable();
-    assert_eq!(paths, ["/openapi.json", LIST, RECORD]);
+    assert_eq!(
+        paths,
+        [
+            "/__ccsim/journal",
+            "/__ccsim/wait",
+            "/openapi.json",
+            LIST,
+            RECORD
+        ]
+    );
+}
+
+/// The JSON schema of the `status` answer of `GET path`, through a response `$ref`.
+fn response_schema(doc: &Value, path: &str, status: &str) -> Value {
+    let mut response = &doc["paths"][path]["get"]["responses"][status];
+    if let Some(reference) = response.get("$ref").and_then(Value::as_str) {
+        response = doc
+            .pointer(reference.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("dangling {reference}"));
+    }
+    response["content"]["application/json"]["schema"].clone()
+}
+
+#[tokio::test]
+async fn real_control_answers_match_the_document() {
+    use super::control::{control_app, journal};
+    use tokio_util::sync::CancellationToken;
+    let doc = document();
+    let stop = CancellationToken::new();
+    let cases = [
+        ("/__ccsim/journal", None, "200"),
+        ("/__ccsim/journal?after=2&limit=1", None, "200"),
+        ("/__ccsim/journal?limit=0", None, "400"),
+        ("/__ccsim/journal", Some("t"), "401"),
+        (
+            "/__ccsim/wait?event=callcenter.conversation.end",
+            None,
+            "200",
+        ),
+        ("/__ccsim/wait?after=5&timeout=1ms", None, "408"),
+        ("/__ccsim/wait?timeout=2m", None, "400"),
+    ];
+    for (uri, token, status) in cases {
+        let answer = get(control_app(journal(), token, &stop), uri).await;
+        assert_eq!(answer.status.as_str(), status, "{uri}");
+        let path = uri.split('?').next().unwrap();
+        let schema = response_schema(&doc, path, status);
+        assert!(!schema.is_null(), "{uri}: {status} documented");
+        assert_eq!(
+            validate(&doc, &schema, &answer.json(), "$"),
+            Vec::<String>::new(),
+            "{uri}"
+        );
+    }
+    let finished = journal();
+    finished.finish();
+    let answer = get(
+        control_app(finished, None, &stop),
+        "/__ccsim/wait?after=5&timeout=1s",
+    )
+    .await;
+    let schema = response_schema(&doc, "/__ccsim/wait", "408");
+    assert_eq!(
+        validate(&doc, &schema, &answer.json(), "$"),
+        Vec::<String>::new()
+    );
 }
