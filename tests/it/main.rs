@@ -10,6 +10,7 @@
 mod api;
 mod binary;
 mod bounds;
+mod control;
 mod delivery;
 mod deploy;
 mod erlang;
