@@ -275,6 +275,10 @@ fn flags_that_cancel_each_other_out_are_refused_naming_both() {
             &["--api-linger has no effect with --api off"],
         ),
         (
+            &["run", "--api", "off", "--control"],
+            &["--control has no effect with --api off"],
+        ),
+        (
             &["run", "--retry-base", "10s", "--retry-cap", "1s"],
             &["--retry-base spaces exponential retries: it needs --retry-backoff exponential"],
         ),
@@ -380,6 +384,10 @@ fn flags_the_command_makes_meaningless_are_refused_naming_both() {
             &["--api-secret has no effect without --api-auth"],
         ),
         (
+            &["load", "--rate", "1/s", "--control-token", "t"],
+            &["--control-token has no effect without --control"],
+        ),
+        (
             &["listen", "--account", "acme"],
             &["--account has no effect without --api (no record is looked up)"],
         ),
@@ -406,6 +414,7 @@ fn the_same_meaningless_settings_from_the_environment_are_ignored() {
         ("CCSIM_INSECURE", "true"),
         ("CCSIM_CONCURRENCY", "8"),
         ("CCSIM_API_SECRET", "s"),
+        ("CCSIM_CONTROL_TOKEN", "t"),
     ];
     let o = run(
         &[
