@@ -551,31 +551,30 @@ mod tests {
         assert!(matches!(&end, WaitEnd::Found(e) if e.seq == 3), "{end:?}");
     }
 
+    /// `end`, or a failure if it never ends (rather than a hang).
+    async fn bounded(end: impl std::future::Future<Output = WaitEnd>) -> WaitEnd {
+        tokio::time::timeout(Duration::from_secs(3600), end)
+            .await
+            .expect("the wait ended")
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_wait_times_out_finishes_or_stops() {
         let j = journal(&[conv('a', EventKind::ConversationBegin)]);
         let stop = CancellationToken::new();
         let later = Instant::now() + Duration::from_secs(5);
-        assert_eq!(
-            j.wait(&Filter::default(), 1, later, &stop).await,
-            WaitEnd::TimedOut
-        );
+        let end = bounded(j.wait(&Filter::default(), 1, later, &stop)).await;
+        assert_eq!(end, WaitEnd::TimedOut);
         stop.cancel();
         let later = Instant::now() + Duration::from_secs(5);
-        assert_eq!(
-            j.wait(&Filter::default(), 1, later, &stop).await,
-            WaitEnd::Stopping
-        );
+        let end = bounded(j.wait(&Filter::default(), 1, later, &stop)).await;
+        assert_eq!(end, WaitEnd::Stopping);
         j.finish();
         let stop = CancellationToken::new();
-        assert_eq!(
-            j.wait(&Filter::default(), 1, later, &stop).await,
-            WaitEnd::Finished
-        );
+        let end = bounded(j.wait(&Filter::default(), 1, later, &stop)).await;
+        assert_eq!(end, WaitEnd::Finished);
         // What is there is still found after the end.
-        assert!(matches!(
-            j.wait(&Filter::default(), 0, later, &stop).await,
-            WaitEnd::Found(_)
-        ));
+        let end = bounded(j.wait(&Filter::default(), 0, later, &stop)).await;
+        assert!(matches!(end, WaitEnd::Found(_)));
     }
 }
