@@ -2,6 +2,8 @@
 //! serialized payloads as the fidelity profile says. Empty fields are omitted; times are epoch
 //! milliseconds. Which events each conversation path sends is in `docs/lifecycles.md`.
 
+mod charset;
+mod java_order;
 mod json;
 use json::key;
 pub mod profile;
@@ -16,9 +18,9 @@ use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKin
 use crate::families::{EventFamilies, EventFamily};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId};
 use crate::occurrence::Occurrence;
-use crate::queue_task::{QueueHappening, QueueStep};
+use crate::queue_task::{FailCause, QueueHappening, QueueStep, QueueType};
 use crate::time::SimTime;
-use profile::{AgentCallSource, BeginTimeSource, Profile};
+use profile::{AgentCallSource, BeginTimeSource, KeyOrder, Profile};
 
 /// The kinds of webhook events ccsim sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,13 +174,14 @@ struct ConversationPayload<'a> {
 impl ConversationPayload<'_> {
     /// The JSON body: the same bytes serde_json would produce for the struct with `None`
     /// fields skipped. Ids and fixed names need no escaping; scenario-given strings might.
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Int, Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
         fn hex(id: &Hex32) -> json::Value<'_> {
             Plain(id.as_bytes())
         }
-        json::object(&[
+        json::object(
+            &[
             (key!("action"), Some(name(self.action))),
             (key!("event"), Some(name(self.event))),
             (key!("id"), Some(hex(self.id))),
@@ -191,7 +194,9 @@ impl ConversationPayload<'_> {
             (key!("end_reason"), self.end_reason.map(Text)),
             (key!("agent_call_id"), self.agent_call_id.map(hex)),
             (key!("user_data"), self.user_data.map(Text)),
-        ])
+            ],
+            order,
+        )
     }
 }
 
@@ -272,6 +277,11 @@ impl EventBuilder {
     /// The families built.
     pub fn families(&self) -> EventFamilies {
         self.families
+    }
+
+    /// `body` in the profile's charset (the signature, made later, covers these bytes).
+    fn encode(&self, body: Bytes) -> Bytes {
+        charset::encode(body, self.profile.body_charset)
     }
 
     /// Appends the webhooks that announce `o` (none, one or more) to `out`, if its family
@@ -355,7 +365,7 @@ impl EventBuilder {
             kind,
             lane: conv.key,
             subject: Subject::Conversation(conv.id),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 
@@ -397,7 +407,7 @@ impl EventBuilder {
             kind,
             lane: agent_lane(h.agent.number),
             subject: Subject::Agent(h.agent.clone()),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 
@@ -409,13 +419,17 @@ impl EventBuilder {
             QueueStep::Success => (EventKind::QueueSuccess, None),
             QueueStep::Fail(cause) => (EventKind::QueueFail, Some(cause)),
         };
-        let api_queue = h.kind != crate::queue_task::QueueType::Ivr;
+        let api_queue = h.kind != QueueType::Ivr;
         let origin = (!api_queue || p.api_queue_origin_call).then_some(&h.origin_call_id.0);
         let condition = match h.kind {
-            crate::queue_task::QueueType::CallAgent if !p.call_agent_condition => None,
+            QueueType::CallAgent if !p.call_agent_condition => None,
             _ => non_empty(h.condition_id.as_deref()),
         };
-        let agent = h.agent.as_ref();
+        // The platform reports a hang-up with a null agent call: no agent fields then.
+        let agent = h
+            .agent
+            .as_ref()
+            .filter(|_| p.hangup_agent_fields || cause != Some(FailCause::Hangup));
         let payload = QueuePayload {
             event: kind.name(),
             id: &h.id.0,
@@ -433,7 +447,7 @@ impl EventBuilder {
             kind,
             lane: h.conv_key,
             subject: Subject::Queue(Box::new((h.id, h.conversation_id))),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 }
@@ -453,10 +467,11 @@ struct AgentPayload<'a> {
 }
 
 impl AgentPayload<'_> {
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Int, Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
-        json::object(&[
+        json::object(
+            &[
             (key!("action"), Some(name("event_notify"))),
             (key!("event"), Some(name(self.event))),
             (key!("name"), Some(Text(self.name))),
@@ -470,7 +485,9 @@ impl AgentPayload<'_> {
             (key!("latest_state"), self.latest_state.map(name)),
             (key!("current_time"), Some(Int(self.current_time))),
             (key!("user_data"), self.user_data.map(Text)),
-        ])
+            ],
+            order,
+        )
     }
 }
 
@@ -491,13 +508,14 @@ struct QueuePayload<'a> {
 }
 
 impl QueuePayload<'_> {
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
         fn hex(id: &Hex32) -> json::Value<'_> {
             Plain(id.as_bytes())
         }
-        json::object(&[
+        json::object(
+            &[
             (key!("action"), Some(name("event_notify"))),
             (key!("event"), Some(name(self.event))),
             (key!("id"), Some(hex(self.id))),
@@ -510,9 +528,13 @@ impl QueuePayload<'_> {
             (key!("agent_extension_id"), self.agent_extension_id.map(hex)),
             (key!("agent_call_id"), self.agent_call_id.map(hex)),
             (key!("user_data"), self.user_data.map(Text)),
-        ])
+            ],
+            order,
+        )
     }
 }
 
+#[cfg(test)]
+mod profile_tests;
 #[cfg(test)]
 mod tests;
