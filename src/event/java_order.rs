@@ -12,8 +12,9 @@
 /// Java's `String.hashCode` of `s`: wrapping `i32`, over UTF-16 code units.
 #[cfg(test)]
 pub(super) fn string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)))
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
 }
 
 /// `HashMap.hash`: the hash's high half folded into its low half (`h ^ (h >>> 16)`).
@@ -77,9 +78,13 @@ mod tests {
     /// The keys in Java `HashMap` order, put in the order given.
     fn order<'a>(keys: &[&'a str]) -> Vec<&'a str> {
         let mut out = Vec::new();
-        visit(keys.iter().copied(), |k| spread(string_hash(k)), |k| {
-            out.push(k);
-        });
+        visit(
+            keys.iter().copied(),
+            |k| spread(string_hash(k)),
+            |k| {
+                out.push(k);
+            },
+        );
         out
     }
 
@@ -173,17 +178,22 @@ mod tests {
         // bucket 12 & 31 = 12 while `event` (0x05c6775c) moves to 0x1c = 28, so `type`
         // now comes first; `name` (0x00337ab8) goes to 24.
         let keys = [
-            "event", "name", "type", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11",
-            "k12",
+            "event", "name", "type", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12",
         ];
         let got = order(&keys);
         let pos = |k: &str| got.iter().position(|g| *g == k).expect(k);
-        assert!(pos("type") < pos("name") && pos("name") < pos("event"), "{got:?}");
+        assert!(
+            pos("type") < pos("name") && pos("name") < pos("event"),
+            "{got:?}"
+        );
         // With 12 keys (16 buckets) `event` and `type` share bucket 12, in insertion order,
         // and `name` (bucket 8) is before both.
         let got = order(&keys[..12]);
         let pos = |k: &str| got.iter().position(|g| *g == k).expect(k);
-        assert!(pos("name") < pos("event") && pos("event") < pos("type"), "{got:?}");
+        assert!(
+            pos("name") < pos("event") && pos("event") < pos("type"),
+            "{got:?}"
+        );
         assert_eq!(got.len(), 12);
     }
 }

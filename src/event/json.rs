@@ -220,7 +220,11 @@ mod tests {
             "del\u{7f}",
         ] {
             let fields = [(key!("k"), Some(Value::Text(s)))];
-            assert_eq!(object(&fields, KeyOrder::Listed), expected(&fields), "{s:?}");
+            assert_eq!(
+                object(&fields, KeyOrder::Listed),
+                expected(&fields),
+                "{s:?}"
+            );
         }
     }
 }

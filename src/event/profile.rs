@@ -350,7 +350,11 @@ mod tests {
     fn legacy_charset_is_offered_by_the_platform_profile_only() {
         let platform = Profile::platform().with_legacy_charset().expect("offered");
         assert_eq!(platform.body_charset, BodyCharset::Latin1);
-        assert_eq!(Profile::platform().body_charset, BodyCharset::Utf8, "off by default");
+        assert_eq!(
+            Profile::platform().body_charset,
+            BodyCharset::Utf8,
+            "off by default"
+        );
         let err = Profile::documented().with_legacy_charset().unwrap_err();
         assert!(
             err.contains("--legacy-charset") && err.contains("--profile platform"),

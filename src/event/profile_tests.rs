@@ -47,7 +47,9 @@ fn both() -> [EventBuilder; 2] {
 /// The bodies `b` builds for `o`, as text.
 fn texts(b: &EventBuilder, o: &Occurrence) -> Vec<String> {
     let mut out = Vec::new();
-    b.clone().with_families(EventFamilies::all()).build(o, &mut out);
+    b.clone()
+        .with_families(EventFamilies::all())
+        .build(o, &mut out);
     out.iter()
         .map(|w| String::from_utf8(w.body.to_vec()).expect("utf-8"))
         .collect()
@@ -145,8 +147,7 @@ fn end_in_the_platform_profile_has_creation_time_and_no_reason_file_queue_or_age
 }
 
 #[test]
-fn begin_names_the_answering_call_and_carries_queue_id_for_call_agent_in_the_platform_profile()
-{
+fn begin_names_the_answering_call_and_carries_queue_id_for_call_agent_in_the_platform_profile() {
     let [documented, platform] = both();
     let p = |kind| values(&platform, &started(kind)).remove(0);
     let d = |kind| values(&documented, &started(kind)).remove(0);
@@ -183,10 +184,15 @@ fn parts_changed_only_on_join_and_with_subaccount_in_the_platform_profile() {
     );
     assert_eq!(
         values(&platform, &joined),
-        [json!({"action": "event_notify", "event": "callcenter.conversation.parts_changed",
-                "id": h('a'), "subaccount_id": SUB, "user_data": "u"})]
+        [
+            json!({"action": "event_notify", "event": "callcenter.conversation.parts_changed",
+                "id": h('a'), "subaccount_id": SUB, "user_data": "u"})
+        ]
     );
-    assert!(values(&platform, &left).is_empty(), "no parts_changed on leave");
+    assert!(
+        values(&platform, &left).is_empty(),
+        "no parts_changed on leave"
+    );
     let doc = values(&documented, &joined);
     assert!(doc[0].get("subaccount_id").is_none(), "{doc:?}");
     assert_eq!(values(&documented, &left).len(), 1);
@@ -236,7 +242,11 @@ fn origin_call_id_of_api_queues_only_in_the_platform_profile() {
     let [documented, platform] = both();
     for kind in [QueueType::CallAgent, QueueType::InviteAgent] {
         let o = queue_event(kind, QueueStep::Select, true);
-        assert_eq!(values(&platform, &o)[0]["origin_call_id"], h('d'), "{kind:?}");
+        assert_eq!(
+            values(&platform, &o)[0]["origin_call_id"],
+            h('d'),
+            "{kind:?}"
+        );
         assert!(
             values(&documented, &o)[0].get("origin_call_id").is_none(),
             "{kind:?}: documented: empty for API queues"
@@ -292,7 +302,10 @@ fn hangup_fails_carry_no_agent_fields_in_the_platform_profile() {
     assert_eq!(got["cause"], "hangup");
     let doc = &values(&documented, &hangup)[0];
     for k in agent_keys {
-        assert!(doc.get(k).is_some(), "documented: {k} of the selected agent");
+        assert!(
+            doc.get(k).is_some(),
+            "documented: {k} of the selected agent"
+        );
     }
     // Other causes keep the agent in both profiles.
     let call_fail = queue_event(QueueType::Ivr, QueueStep::Fail(FailCause::CallFail), true);
@@ -428,7 +441,9 @@ fn the_documented_profile_keeps_the_listed_order() {
     let [documented, _] = both();
     let text = &texts(&documented, &started(ConvType::Queue))[0];
     assert!(
-        text.starts_with(r#"{"action":"event_notify","event":"callcenter.conversation.begin","id":"#),
+        text.starts_with(
+            r#"{"action":"event_notify","event":"callcenter.conversation.begin","id":"#
+        ),
         "{text}"
     );
 }
