@@ -20,6 +20,7 @@ mod html;
 mod layers;
 mod lifecycles;
 mod merge;
+mod platform;
 mod retries;
 mod scenarios;
 mod scheduler;
