@@ -43,7 +43,13 @@ pub async fn run_plan(
                 profile: plan.profile.clone(),
                 zone: plan.api.zone,
             };
-            let state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            // Signed requests expire as the profile says.
+            let auth = plan
+                .api
+                .auth
+                .clone()
+                .map(|a| a.with_expiry(&plan.profile.signature_expiry));
+            let state = ApiState::new(store.clone(), renderer, auth);
             let addr = server::spawn(listener, state, servers.clone())
                 .await
                 .context("cannot start the fake platform API")?;

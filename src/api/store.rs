@@ -203,6 +203,23 @@ impl RecordStore {
         Page { total, records }
     }
 
+    /// Like [`RecordStore::page`], of the begun conversations `keep` accepts only (counted
+    /// in a pass over them all).
+    pub fn page_where(&self, offset: usize, size: usize, keep: impl Fn(&Record) -> bool) -> Page {
+        let inner = self.lock();
+        let kept = || {
+            inner
+                .begun
+                .iter()
+                .rev()
+                .filter_map(|&(seq, id)| inner.live_begun(seq, &id))
+                .filter(|r| keep(r))
+        };
+        let total = kept().count();
+        let records = kept().skip(offset).take(size).cloned().collect();
+        Page { total, records }
+    }
+
     /// Number of records held.
     pub fn len(&self) -> usize {
         self.lock().records.len()

@@ -75,6 +75,12 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_PROFILE", value_enum)]
     pub profile: Option<Profile>,
 
+    /// Send bodies as ISO-8859-1 under the utf-8 header, every character outside Latin-1
+    /// becoming `?`, as the platform's code does (`--profile platform` only; off by
+    /// default).
+    #[arg(long, env = "CCSIM_LEGACY_CHARSET")]
+    pub legacy_charset: bool,
+
     /// Delivery: concurrency, timeout, retries, signing, ordering, robustness.
     #[command(flatten)]
     pub delivery: DeliveryArgs,
@@ -135,6 +141,7 @@ impl RunArgs {
             speed: self.speed,
             max_live: self.max_live as usize,
             profile: self.profile.map(Into::into),
+            legacy_charset: self.legacy_charset,
             target: self.target.clone(),
             tls_flags: self.delivery.tls_flags(),
             delivery: self.delivery.options()?,

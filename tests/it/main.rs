@@ -21,6 +21,7 @@ mod layers;
 mod lifecycle_doc;
 mod lifecycles;
 mod merge;
+mod platform;
 mod retries;
 mod scenarios;
 mod scheduler;
