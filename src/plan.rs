@@ -9,6 +9,7 @@ use crate::api::config::ApiPlan;
 use crate::delivery::options::DeliveryOptions;
 use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
+use crate::families::EventFamilies;
 use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
 use crate::shard::Shard;
@@ -105,6 +106,8 @@ pub struct RunRequest {
     pub max_live: usize,
     /// `--profile`.
     pub profile: Option<ProfileName>,
+    /// `--events`: the event families to send.
+    pub events: Option<EventFamilies>,
     /// `--target`, unparsed; `None`: the built-in receiver.
     pub target: Option<String>,
     /// The TLS flags given on the command line (`--insecure`, `--ca-cert`): refused unless
@@ -144,6 +147,7 @@ impl RunPlan {
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
         sim.max_live = request.max_live;
+        sim.events = request.events.or(scenario.events).unwrap_or_default();
         let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,

@@ -14,6 +14,7 @@ use super::{
     Conversations, DeliverySummary, EventCounts, KindOutcomes, Percentiles, ReplaySkips, Report,
     Throughput, hdr,
 };
+use crate::families::EventFamilies;
 use crate::sim::stats::TypeStats;
 
 /// The reports a merge added up (`merged` in a merged report).
@@ -77,6 +78,9 @@ pub fn merge(inputs: &[Input]) -> Result<Report, String> {
         seed: f.seed,
         shard: None,
         profile: f.profile.clone(),
+        event_families: reports
+            .iter()
+            .fold(EventFamilies::NONE, |all, r| all | r.event_families),
         scenario: f.scenario.clone(),
         merged: Some(merged),
         speed: distinct(reports.iter().map(|r| r.speed.as_str())),

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::families::EventFamilies;
 use crate::report::Report;
 use crate::shard::Shard;
 use crate::sim::stats::TypeStats;
@@ -21,6 +22,8 @@ pub struct RunIdentity<'a> {
     pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: &'a str,
+    /// The event families sent.
+    pub events: EventFamilies,
     /// `--speed` as text.
     pub speed: &'a str,
     /// Where events go.
@@ -30,17 +33,22 @@ pub struct RunIdentity<'a> {
 }
 
 impl RunIdentity<'_> {
-    /// Three lines (two with `--api off`): version, profile, seed, shard (with
-    /// `--shard`) and speed; the target; the API.
+    /// Three lines (two with `--api off`): version, profile, event families, seed, shard
+    /// (with `--shard`) and speed; the target; the API.
     pub fn banner(&self) -> String {
         let shard = self
             .shard
             .map(|s| format!(" · shard {s}"))
             .unwrap_or_default();
         let mut s = format!(
-            "ccsim {} · profile {} · seed {}{shard} · speed {}\ntarget: {}\n",
+            "ccsim {} · profile {} · events {} · seed {}{shard} · speed {}\ntarget: {}\n",
             env!("CARGO_PKG_VERSION"),
             self.profile,
+            if self.events == EventFamilies::NONE {
+                "none".to_owned()
+            } else {
+                self.events.to_string()
+            },
             self.seed,
             self.speed,
             self.target
@@ -80,6 +88,7 @@ impl Report {
             seed: self.seed,
             shard: self.shard,
             profile: &self.profile,
+            events: self.event_families,
             speed: &self.speed,
             target: &self.target,
             api: self.api.as_deref(),
@@ -413,6 +422,7 @@ mod tests {
             seed: 7,
             shard: None,
             profile: "documented",
+            events: EventFamilies::default(),
             speed: "60",
             target: "null",
             api: Some("127.0.0.1:8700"),
@@ -420,7 +430,7 @@ mod tests {
         let b = id.banner();
         assert!(b.starts_with("ccsim "), "{b}");
         assert!(
-            b.contains("· profile documented · seed 7 · speed 60\n"),
+            b.contains("· profile documented · events conversation · seed 7 · speed 60\n"),
             "{b}"
         );
         assert!(b.contains("\ntarget: null\n"), "{b}");
