@@ -6,12 +6,15 @@ use std::fmt::Write as _;
 use crate::families::EventFamilies;
 use crate::report::Report;
 use crate::shard::Shard;
-use crate::sim::stats::TypeStats;
-use crate::units::Count;
+use crate::sim::stats::{AgentFigures, TypeStats};
+use crate::units::{Count, Span};
 
 /// Below this many mean busy times of simulated time, a run is mostly warm-up and drain,
 /// and the summary says so beside the steady-state theory.
 const SHORT_RUN_BUSY_TIMES: f64 = 100.0;
+
+/// How many agents the summary lists (the JSON report lists them all).
+const TOP_AGENTS: usize = 10;
 
 /// What a run is, in the lines that open its banner and its summary.
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +254,52 @@ impl Report {
             let _ = writeln!(s, "{}", type_line(kind, ts));
         }
         self.contact_centre_text(s);
+        self.agents_text(s);
+    }
+
+    /// The agents who handled the most calls, one line each, and how many more the JSON
+    /// report lists.
+    fn agents_text(&self, s: &mut String) {
+        let agents = &self.contact_center.by_agent;
+        if agents.is_empty() {
+            return;
+        }
+        let mut top: Vec<&AgentFigures> = agents.iter().collect();
+        // By calls handled, then talk time, then name: the same order every time.
+        top.sort_by(|a, b| {
+            b.handled
+                .cmp(&a.handled)
+                .then(b.talk_s.total_cmp(&a.talk_s))
+                .then(a.name.cmp(&b.name))
+        });
+        top.truncate(TOP_AGENTS);
+        let width = top.iter().map(|a| a.name.chars().count()).max().unwrap_or(0);
+        let heading = if agents.len() > TOP_AGENTS {
+            format!("top {TOP_AGENTS} of {} by calls handled", agents.len())
+        } else {
+            "by calls handled".to_owned()
+        };
+        let _ = writeln!(s, "agents ({heading}):");
+        let span = |secs: f64| Span::from_secs_f64(secs.round()).to_string();
+        for a in &top {
+            let _ = writeln!(
+                s,
+                "  {:<width$}  handled {:>4}  talk {:>8}  after-call {:>8}  occupancy {:>5.1}%  engaged {:>4}",
+                a.name,
+                a.handled,
+                span(a.talk_s),
+                span(a.wrap_up_s),
+                100.0 * a.occupancy,
+                a.engaged
+            );
+        }
+        if agents.len() > TOP_AGENTS {
+            let _ = writeln!(
+                s,
+                "  … {} more in the JSON report (contact_center.by_agent)",
+                agents.len() - TOP_AGENTS
+            );
+        }
     }
 
     /// The contact-centre block of the summary: the simulated inbound figures, the theory's
@@ -414,6 +463,67 @@ mod tests {
         assert!(!line.contains("failed"));
         let clean = type_line("call_out", &stats(&[(Outcome::Completed, 1)]));
         assert_eq!(clean, "  call_out       1 attempted     1 talked");
+    }
+
+    fn agent(name: &str, handled: u64, talk_s: f64) -> AgentFigures {
+        AgentFigures {
+            name: name.to_owned(),
+            handled,
+            engaged: handled,
+            ringing_s: 0.0,
+            talk_s,
+            wrap_up_s: 30.0,
+            occupancy: 0.5,
+        }
+    }
+
+    fn summary_of(agents: Vec<AgentFigures>) -> String {
+        let mut r = crate::report::collector::Collector::new(None, false).report(
+            &crate::sim::stats::SimStats::default(),
+            1.0,
+            Span::ZERO,
+        );
+        r.contact_center.by_agent = agents;
+        r.render_text()
+    }
+
+    #[test]
+    fn the_summary_lists_the_ten_agents_who_handled_most_and_counts_the_rest() {
+        let agents: Vec<AgentFigures> = (1..=12)
+            .map(|i| agent(&format!("agent-{i:03}"), i % 5, 60.0 * i as f64))
+            .collect();
+        let text = summary_of(agents);
+        let lines: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("agents ("))
+            .take(12)
+            .collect();
+        assert_eq!(lines[0], "agents (top 10 of 12 by calls handled):");
+        assert_eq!(
+            lines[1],
+            "  agent-009  handled    4  talk       9m  after-call      30s  occupancy  50.0%  engaged    4"
+        );
+        // Handled 4, 4, 3, 3, …; ties go to the longer talk time.
+        let order: Vec<&str> = lines[1..11].iter().map(|l| &l[2..11]).collect();
+        assert_eq!(
+            order,
+            [
+                "agent-009", "agent-004", "agent-008", "agent-003", "agent-012", "agent-007",
+                "agent-002", "agent-011", "agent-006", "agent-001"
+            ]
+        );
+        assert_eq!(
+            lines[11],
+            "  … 2 more in the JSON report (contact_center.by_agent)"
+        );
+    }
+
+    #[test]
+    fn a_small_pool_is_listed_whole_and_no_pool_not_at_all() {
+        let text = summary_of(vec![agent("ann", 2, 90.0), agent("bo", 1, 10.0)]);
+        assert!(text.contains("agents (by calls handled):\n  ann  handled    2"), "{text}");
+        assert!(!text.contains("more in the JSON report"), "{text}");
+        assert!(!summary_of(Vec::new()).contains("agents ("));
     }
 
     #[test]
