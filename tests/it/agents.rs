@@ -156,8 +156,16 @@ fn the_report_and_the_banner_name_the_families_asked_for() {
     assert_eq!(families, ["conversation", "queue"], "from CCSIM_EVENTS");
     assert!(banner.contains("· events conversation,queue ·"), "{banner}");
 
-    let (families, _, _) = run(&["--events", "agent"], Some("queue"));
+    let (families, kinds, _) = run(&["--events", "agent"], Some("queue"));
     assert_eq!(families, ["agent"], "the flag wins over the environment");
+    assert_eq!(
+        kinds,
+        [
+            "callcenter.agent.conversation_changed",
+            "callcenter.agent.state_changed"
+        ],
+        "no conversation event is built when its family is not asked for"
+    );
 
     let scenario = dir.path().join("s.toml");
     std::fs::write(
