@@ -511,7 +511,13 @@ mod tests {
         assert!((merged.thresholds.failure_rate - 1.0 / 15.0).abs() < 1e-9);
     }
 
-    fn agent(name: &str, handled: u64, talk_s: f64, wrap_up_s: f64, occupancy: f64) -> AgentFigures {
+    fn agent(
+        name: &str,
+        handled: u64,
+        talk_s: f64,
+        wrap_up_s: f64,
+        occupancy: f64,
+    ) -> AgentFigures {
         AgentFigures {
             name: name.to_owned(),
             handled,
@@ -529,10 +535,8 @@ mod tests {
         let mut ra = blank();
         ra.throughput.simulated_s = 100.0;
         ra.event_families = EventFamilies::all();
-        ra.contact_center.by_agent = vec![
-            agent("b", 3, 50.0, 9.0, 0.6),
-            agent("d", 0, 0.0, 0.0, 0.0),
-        ];
+        ra.contact_center.by_agent =
+            vec![agent("b", 3, 50.0, 9.0, 0.6), agent("d", 0, 0.0, 0.0, 0.0)];
         let mut rb = blank();
         rb.throughput.simulated_s = 100.0;
         rb.event_families = EventFamilies::only(EventFamily::Agent);

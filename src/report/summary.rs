@@ -273,7 +273,11 @@ impl Report {
                 .then(a.name.cmp(&b.name))
         });
         top.truncate(TOP_AGENTS);
-        let width = top.iter().map(|a| a.name.chars().count()).max().unwrap_or(0);
+        let width = top
+            .iter()
+            .map(|a| a.name.chars().count())
+            .max()
+            .unwrap_or(0);
         let heading = if agents.len() > TOP_AGENTS {
             format!("top {TOP_AGENTS} of {} by calls handled", agents.len())
         } else {
@@ -508,8 +512,16 @@ mod tests {
         assert_eq!(
             order,
             [
-                "agent-009", "agent-004", "agent-008", "agent-003", "agent-012", "agent-007",
-                "agent-002", "agent-011", "agent-006", "agent-001"
+                "agent-009",
+                "agent-004",
+                "agent-008",
+                "agent-003",
+                "agent-012",
+                "agent-007",
+                "agent-002",
+                "agent-011",
+                "agent-006",
+                "agent-001"
             ]
         );
         assert_eq!(
@@ -521,7 +533,10 @@ mod tests {
     #[test]
     fn a_small_pool_is_listed_whole_and_no_pool_not_at_all() {
         let text = summary_of(vec![agent("ann", 2, 90.0), agent("bo", 1, 10.0)]);
-        assert!(text.contains("agents (by calls handled):\n  ann  handled    2"), "{text}");
+        assert!(
+            text.contains("agents (by calls handled):\n  ann  handled    2"),
+            "{text}"
+        );
         assert!(!text.contains("more in the JSON report"), "{text}");
         assert!(!summary_of(Vec::new()).contains("agents ("));
     }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rand::Rng;
 
 use crate::conversation::MemberInfo;
-use crate::sim::stats::AgentFigures;
 use crate::ids::{CallId, ExtensionId, Hex32};
+use crate::sim::stats::AgentFigures;
 use crate::time::SimTime;
 use idle::IdleQueue;
 
@@ -393,7 +393,12 @@ mod tests {
         assert!((busy.occupancy - 0.82).abs() < 1e-9, "{busy:?}");
         let idle = &t.agents[1];
         assert_eq!(
-            (idle.name.as_str(), idle.handled, idle.engaged, idle.occupancy),
+            (
+                idle.name.as_str(),
+                idle.handled,
+                idle.engaged,
+                idle.occupancy
+            ),
             ("agent-002", 0, 0, 0.0)
         );
         assert!((t.busy_s - 72.0).abs() < 1e-9, "{t:?}");

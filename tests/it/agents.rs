@@ -87,7 +87,10 @@ fn each_agents_figures_add_up_to_the_pools_in_a_load_with_wrap_up() {
         (wrap_up - 5.0 * handled as f64).abs() < 1e-6,
         "5 s of wrap-up after each call: {wrap_up}"
     );
-    assert!(out.contains("agents (top 10 of 12 by calls handled):"), "{out}");
+    assert!(
+        out.contains("agents (top 10 of 12 by calls handled):"),
+        "{out}"
+    );
     assert!(out.contains("… 2 more in the JSON report"), "{out}");
 }
 
@@ -133,7 +136,11 @@ fn the_report_and_the_banner_name_the_families_asked_for() {
             .keys()
             .cloned()
             .collect();
-        (families, kinds, String::from_utf8_lossy(&o.stderr).into_owned())
+        (
+            families,
+            kinds,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     let (families, kinds, banner) = run(&[], None);
     assert_eq!(families, ["conversation"]);
@@ -149,7 +156,11 @@ fn the_report_and_the_banner_name_the_families_asked_for() {
 
     let (families, kinds, banner) = run(&["--events", "all"], None);
     assert_eq!(families, ["conversation", "agent", "queue"]);
-    assert_eq!(kinds.len(), 8, "every kind, 0 when none was sent: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        8,
+        "every kind, 0 when none was sent: {kinds:?}"
+    );
     assert!(banner.contains("· events all ·"), "{banner}");
 
     let (families, _, banner) = run(&[], Some("queue,conversation"));
@@ -177,7 +188,11 @@ fn the_report_and_the_banner_name_the_families_asked_for() {
     let (families, _, _) = run(&[file], None);
     assert_eq!(families, ["agent"], "the scenario's events");
     let (families, _, _) = run(&[file], Some("queue"));
-    assert_eq!(families, ["queue"], "the environment wins over the scenario");
+    assert_eq!(
+        families,
+        ["queue"],
+        "the environment wins over the scenario"
+    );
 }
 
 #[test]
@@ -199,7 +214,10 @@ fn a_bad_events_value_names_the_flag_or_the_variable_and_exits_2() {
         .expect("run");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("CCSIM_EVENTS") && err.contains("got \"calls\""), "{err}");
+    assert!(
+        err.contains("CCSIM_EVENTS") && err.contains("got \"calls\""),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = dir.path().join("s.toml");
@@ -214,5 +232,8 @@ fn a_bad_events_value_names_the_flag_or_the_variable_and_exits_2() {
     let o = ccsim(&["serve", "--events", "all"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("--events has no effect with `ccsim serve`"), "{err}");
+    assert!(
+        err.contains("--events has no effect with `ccsim serve`"),
+        "{err}"
+    );
 }
