@@ -9,6 +9,7 @@ use crate::api::config::ApiPlan;
 use crate::delivery::options::DeliveryOptions;
 use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
+use crate::families::EventFamilies;
 use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
 use crate::shard::Shard;
@@ -107,6 +108,8 @@ pub struct RunRequest {
     pub profile: Option<ProfileName>,
     /// `--legacy-charset`: the profile's bodies in ISO-8859-1 (refused unless it offers it).
     pub legacy_charset: bool,
+    /// `--events`: the event families to send.
+    pub events: Option<EventFamilies>,
     /// `--target`, unparsed; `None`: the built-in receiver.
     pub target: Option<String>,
     /// The TLS flags given on the command line (`--insecure`, `--ca-cert`): refused unless
@@ -146,6 +149,7 @@ impl RunPlan {
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
         sim.max_live = request.max_live;
+        sim.events = request.events.or(scenario.events).unwrap_or_default();
         let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,

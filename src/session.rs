@@ -79,6 +79,7 @@ pub async fn run_plan(
             seed: plan.sim.seed,
             shard: shard_of(&plan),
             profile: plan.profile.name.as_str().to_owned(),
+            families: Some(plan.sim.events),
             speed: speed_text(plan.speed),
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
@@ -92,6 +93,7 @@ pub async fn run_plan(
             seed: plan.sim.seed,
             shard: shard_of(&plan),
             profile: plan.profile.name.as_str(),
+            events: plan.sim.events,
             speed: &outputs.meta.speed,
             target: target.desc(),
             api: api.as_deref(),
@@ -99,7 +101,7 @@ pub async fn run_plan(
         crate::console::err(identity.banner().trim_end());
     }
 
-    let builder = EventBuilder::new(plan.profile.clone());
+    let builder = EventBuilder::new(plan.profile.clone()).with_families(plan.sim.events);
     let mut config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
     let mut engine = Engine::new(plan.sim.clone());
     // Nobody can read the records without the API: no store to keep then.
@@ -145,6 +147,7 @@ pub async fn run_plan(
     report.seed = plan.sim.seed;
     report.shard = shard_of(&plan);
     report.profile = plan.profile.name.as_str().to_owned();
+    report.note_families(Some(plan.sim.events));
     report.scenario = plan
         .scenario
         .clone()

@@ -97,6 +97,7 @@ pub async fn replay(
             seed: args.seed,
             shard,
             profile: "replay".into(),
+            families: None,
             speed: speed_text(args.speed),
             target: target.desc().to_owned(),
             sl_threshold: Span::from_millis(20_000),
@@ -124,6 +125,7 @@ pub async fn replay(
     report.seed = args.seed;
     report.shard = shard;
     report.profile = "replay".into();
+    report.note_families(None);
     report.speed = speed_text(args.speed);
     report.replay = Some(ReplaySkips {
         truncated_lines: skipped.truncated,

@@ -7,6 +7,7 @@
 // A test may print a note: a panic on a closed stdout is a failed test too.
 #![allow(clippy::disallowed_macros)]
 
+mod agents;
 mod api;
 mod binary;
 mod bounds;
