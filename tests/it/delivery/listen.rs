@@ -385,3 +385,23 @@ async fn listen_checks_agent_and_queue_events_against_the_profile_it_is_given() 
         assert!(rest.contains(&want), "missing {want:?} in:\n{rest}");
     }
 }
+
+#[tokio::test]
+async fn a_platform_run_holds_its_own_contract_and_breaks_the_documented_one() {
+    // The built-in receiver checks the run's profile.
+    let o = seeded_run("1m", None, &["--profile", "platform"]).await;
+    let contract = o.report.contract.as_ref().unwrap();
+    assert!(
+        contract.held() && contract.profile == "platform" && contract.events > 0,
+        "{contract:?}"
+    );
+    // The same events, checked against the documented profile, break it.
+    let (child, stderr, url) = spawn_listen(&["--profile", "documented"]);
+    seeded_run("1m", Some(&url), &["--profile", "platform"]).await;
+    let (_, rest, _) = interrupt(child, stderr);
+    assert!(
+        rest.contains("(documented profile); contract violated")
+            && rest.contains("end_reason missing"),
+        "{rest}"
+    );
+}
