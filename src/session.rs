@@ -58,7 +58,7 @@ pub async fn run_plan(
         None => None,
     };
 
-    let rules = ContractRules::for_delivery(&plan.delivery);
+    let rules = ContractRules::for_delivery(&plan.delivery).with_profile(plan.profile.name);
     // The built-in receiver reads each event's record, as an application would, and
     // checks it shows nothing the events did not announce.
     let lookup = match api_addr {
