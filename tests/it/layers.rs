@@ -20,6 +20,10 @@ const LAYERS: &[&[&str]] = &[
     &["event", "sim"],
     &[
         "conversation",
+        "agent",
+        "queue_task",
+        "occurrence",
+        "families",
         "ids",
         "shard",
         "time",
