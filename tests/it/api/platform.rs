@@ -231,3 +231,93 @@ async fn platform_signatures_expire_after_fifty_minutes_and_never_in_the_future(
         assert_eq!(got, want, "{base} signed {minutes} min from now: {body}");
     }
 }
+
+/// What the run's receiver read from the API while handling `begin` events.
+#[derive(Clone, Default)]
+struct Reads {
+    api: String,
+    answers: std::sync::Arc<std::sync::Mutex<Vec<(u16, String)>>>,
+}
+
+/// On the first few `begin` events: the record, signed 40 minutes ago, and the list.
+async fn read_on_begin(
+    axum::extract::State(reads): axum::extract::State<Reads>,
+    body: axum::body::Bytes,
+) -> &'static str {
+    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let done = reads.answers.lock().expect("lock").len();
+    if event["event"] == "callcenter.conversation.begin" && done < 6 {
+        let id = event["id"].as_str().unwrap_or_default();
+        let record = get(&reads.api, &record(id), TimeDelta::minutes(-40)).await;
+        let list = get(&reads.api, LIST, TimeDelta::zero()).await;
+        let mut answers = reads.answers.lock().expect("lock");
+        answers.push(record);
+        answers.push(list);
+    }
+    "ok"
+}
+
+#[tokio::test]
+async fn a_platform_run_serves_records_as_the_platform_and_accepts_40_minute_old_signatures() {
+    let (api, api_base) = super::api_listener();
+    let reads = Reads {
+        api: api_base,
+        ..Reads::default()
+    };
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(read_on_begin))
+        .with_state(reads.clone());
+    let receiver = super::TestReceiver::start(app).await;
+    let target = format!("{}/hook", receiver.base);
+    let mut plan = super::plan_of(&[
+        "--profile",
+        "platform",
+        "--speed",
+        "max",
+        "--seed",
+        "5",
+        "--duration",
+        "20m",
+        "--api-auth",
+        "--app-id",
+        "app",
+        "--cert-id",
+        "cert",
+        "--api-secret",
+        "secret",
+        "--target",
+        &target,
+        "--quiet",
+    ]);
+    assert_eq!(
+        plan.delivery.ordering,
+        ccsim::delivery::options::OrderingMode::None,
+        "the platform profile's default ordering"
+    );
+    plan.api = plan.api.with_listener(api);
+    let (_report, exit) = ccsim::run_plan(plan, CancellationToken::new())
+        .await
+        .expect("the run completes");
+    receiver.stop().await;
+    assert_eq!(exit, ccsim::Exit::Ok);
+    let answers = reads.answers.lock().expect("lock").clone();
+    assert!(answers.len() >= 2, "no begin read");
+    for pair in answers.chunks(2) {
+        let (status, body) = &pair[0];
+        assert_eq!(
+            *status, 200,
+            "a 40-minute-old signature is accepted: {body}"
+        );
+        let record: Value = serde_json::from_str(body).expect("json");
+        assert_eq!(record["data"]["queue_id"], Value::Null, "{record}");
+        assert!(record["data"].get("agent_call_id").is_none(), "{record}");
+        let members = record["data"]["members"].as_array().expect("members");
+        assert!(members.iter().all(|m| m["begin_time"].is_i64()), "{record}");
+        let (status, body) = &pair[1];
+        assert_eq!(*status, 200, "{body}");
+        let page: Value = serde_json::from_str(body).expect("json");
+        // The default scenario is a main account's: the platform lists nothing.
+        assert_eq!(page["data"]["totalCount"], 0, "{page}");
+        assert_eq!(page["data"]["result"], Value::Null, "{page}");
+    }
+}
