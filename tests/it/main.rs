@@ -15,6 +15,7 @@ mod delivery;
 mod deploy;
 mod erlang;
 mod examples;
+mod families;
 mod faults;
 mod golden;
 mod html;
