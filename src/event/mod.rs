@@ -2,7 +2,7 @@
 //! serialized payloads as the fidelity profile says. Empty fields are omitted; times are epoch
 //! milliseconds. Which events each conversation path sends is in `docs/lifecycles.md`.
 
-mod charset;
+pub mod charset;
 mod java_order;
 mod json;
 use json::key;

@@ -407,7 +407,8 @@ async fn accept(
 /// The conversation id and the event name of a conversation event's body (an agent or
 /// queue event has no record to read: a queue event's `id` is its task's).
 fn conversation_of(body: &[u8]) -> Option<(String, String)> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let v: serde_json::Value =
+        serde_json::from_str(&crate::event::charset::body_text(body).0).ok()?;
     let event = v.get("event")?.as_str()?;
     crate::event::EventKind::parse(event)
         .filter(|k| k.family() == crate::families::EventFamily::Conversation)?;
@@ -421,7 +422,8 @@ pub fn describe(body: &[u8]) -> String {
 }
 
 fn describe_raw(body: &[u8]) -> String {
-    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
+    let Ok(serde_json::Value::Object(obj)) =
+        serde_json::from_str::<serde_json::Value>(&crate::event::charset::body_text(body).0)
     else {
         const PREVIEW: usize = 200;
         let text = String::from_utf8_lossy(body);

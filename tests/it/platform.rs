@@ -22,8 +22,14 @@ async fn keep(State(bodies): State<Bodies>, body: Bytes) -> &'static str {
     "ok"
 }
 
-/// Runs the binary with `args` against a capture receiver; its bodies and the exit code.
+/// Runs `ccsim run` with `args` against a capture receiver; its bodies and the exit code.
 async fn run_capturing(args: &[&str]) -> (Vec<Bytes>, Option<i32>) {
+    capturing("run", args).await
+}
+
+/// Runs `ccsim SUBCOMMAND` with `args` against a capture receiver; its bodies and the exit
+/// code.
+async fn capturing(subcommand: &str, args: &[&str]) -> (Vec<Bytes>, Option<i32>) {
     let bodies = Bodies::default();
     let app = axum::Router::new()
         .route("/hook", post(keep))
@@ -33,7 +39,7 @@ async fn run_capturing(args: &[&str]) -> (Vec<Bytes>, Option<i32>) {
         .expect("bind");
     let target = format!("http://{}/hook", listener.local_addr().expect("addr"));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let mut argv: Vec<String> = vec!["run".into(), "--target".into(), target];
+    let mut argv: Vec<String> = vec![subcommand.into(), "--target".into(), target];
     argv.extend(args.iter().map(|a| (*a).to_owned()));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_ccsim"))
         .args(&argv)
@@ -256,4 +262,75 @@ fn legacy_charset_needs_the_platform_profile() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// A scripted queue call whose user data has Latin-1 and other characters.
+const LATIN1_SCENARIO: &str = r#"seed = 1
+profile = "platform"
+[agents]
+count = 2
+[[conversations]]
+type = "queue"
+user_data = "Grüße 你好"
+timeline = [
+  { at = "0s", do = "enqueue" },
+  { at = "1s", do = "select", agent = "agent-001" },
+  { at = "5s", do = "answer", agent = "agent-001" },
+  { at = "30s", do = "hangup", party = "customer" },
+]
+"#;
+
+#[tokio::test]
+async fn legacy_charset_bodies_hold_the_contract_log_as_text_and_replay_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = dir.path().join("latin1.toml");
+    std::fs::write(&scenario, LATIN1_SCENARIO).expect("write scenario");
+    let log = dir.path().join("events.jsonl");
+    let (scenario, log) = (
+        scenario.to_str().expect("utf-8").to_owned(),
+        log.to_str().expect("utf-8").to_owned(),
+    );
+    let common = [
+        "--legacy-charset",
+        "--events",
+        "all",
+        "--speed",
+        "max",
+        "--api",
+        "off",
+    ];
+    // The built-in receiver (the platform profile's contract) accepts the Latin-1 bodies.
+    let o = ccsim(&[&["run", scenario.as_str()][..], &common[..]].concat());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("contract    held"), "{out}");
+    // Sent to a receiver: ISO-8859-1 bytes, non-Latin-1 characters as `?`.
+    let args = [
+        &[scenario.as_str(), "--events-log", log.as_str()][..],
+        &common[..],
+    ]
+    .concat();
+    let (mut sent, _) = run_capturing(&args).await;
+    let latin1: Vec<&Bytes> = sent
+        .iter()
+        .filter(|b| b.windows(8).any(|w| w == b"Gr\xfc\xdfe ??"))
+        .collect();
+    assert!(latin1.len() >= 5, "{} Latin-1 bodies", latin1.len());
+    assert!(latin1.iter().all(|b| std::str::from_utf8(b).is_err()));
+    // The log is UTF-8 JSON lines, the Latin-1 ones marked so.
+    let text = std::fs::read_to_string(&log).expect("the events log is UTF-8");
+    let marked = text
+        .lines()
+        .filter(|l| l.contains(r#""body_charset":"iso-8859-1""#))
+        .count();
+    assert_eq!(marked, latin1.len());
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON line");
+    }
+    // Replayed: the very same bytes.
+    let (mut replayed, code) = capturing("replay", &[log.as_str(), "--speed", "max"]).await;
+    assert_eq!(code, Some(0));
+    sent.sort();
+    replayed.sort();
+    assert_eq!(sent, replayed);
 }

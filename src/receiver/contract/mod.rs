@@ -339,7 +339,18 @@ impl ContractChecker {
         body: &[u8],
         webhook_id: Option<&str>,
     ) -> (Option<EventFamily>, Vec<String>) {
-        let value: Value = match serde_json::from_slice(body) {
+        let (text, latin1) = crate::event::charset::body_text(body);
+        if latin1 && !self.profile.latin1_bodies {
+            return (
+                None,
+                vec![
+                    "body is not UTF-8 (ISO-8859-1 bodies are what the platform profile's \
+                     --legacy-charset sends)"
+                        .to_owned(),
+                ],
+            );
+        }
+        let value: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => return (None, vec![format!("body is not JSON: {e}")]),
         };

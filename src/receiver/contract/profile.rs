@@ -67,6 +67,9 @@ pub(super) struct ProfileRules {
     pub(super) silent_change: Option<(AgentState, AgentState)>,
     /// The sender keeps each lane's events in order by default (its delivery default).
     pub(super) ordered_by_default: bool,
+    /// Bodies may come in ISO-8859-1 under the utf-8 header (the platform's
+    /// `new StringEntity(json)`, `--legacy-charset`).
+    pub(super) latin1_bodies: bool,
 }
 
 impl ProfileRules {
@@ -90,6 +93,7 @@ impl ProfileRules {
                 queue_types: DOCUMENTED_TYPES,
                 silent_change: None,
                 ordered_by_default: true,
+                latin1_bodies: false,
             },
             ProfileName::Platform => Self {
                 name,
@@ -109,6 +113,7 @@ impl ProfileRules {
                 // After-call work ended through the state API.
                 silent_change: Some((AgentState::Busy, AgentState::Idle)),
                 ordered_by_default: false,
+                latin1_bodies: true,
             },
         }
     }
