@@ -408,7 +408,8 @@ impl Report {
                 Count::of(contract.events, "event"),
                 Count::of(contract.conversations, "conversation")
             );
-            if silent > 0 {
+            // A replay has no engine, so no count of conversations that began.
+            if silent > 0 && self.replay.is_none() {
                 let _ = write!(
                     line,
                     " ({began} began; {silent} sent members but never began)"
@@ -416,12 +417,7 @@ impl Report {
             }
             let _ = writeln!(s, "{line}");
         } else {
-            let _ = writeln!(
-                s,
-                "\ncontract    VIOLATED: {}, {}",
-                Count::of(contract.violations, "violation"),
-                Count::of(contract.unterminated, "unterminated conversation")
-            );
+            let _ = writeln!(s, "\ncontract    VIOLATED: {}", contract.breaches());
             for ex in &contract.examples {
                 let _ = writeln!(s, "  {ex}");
             }

@@ -113,3 +113,43 @@ fn families_not_asked_for_are_not_sent() {
         "{names:?}"
     );
 }
+
+#[test]
+fn replay_checks_a_platform_log_by_the_profile_it_is_told() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("p.jsonl");
+    let log = log.to_str().expect("utf-8 path");
+    let o = ccsim(&[
+        "run",
+        "--seed",
+        "2",
+        "--speed",
+        "max",
+        "--events",
+        "all",
+        "--profile",
+        "platform",
+        "--api",
+        "off",
+        "--events-log",
+        log,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let documented = ccsim(&["replay", log, "--speed", "max"]);
+    let out = String::from_utf8_lossy(&documented.stdout);
+    assert_eq!(documented.status.code(), Some(1), "{out}");
+    assert!(out.contains("contract    VIOLATED"), "{out}");
+    let platform = ccsim(&["replay", log, "--speed", "max", "--profile", "platform"]);
+    let out = String::from_utf8_lossy(&platform.stdout);
+    assert_eq!(platform.status.code(), Some(0), "{out}");
+    assert!(out.contains("contract    held"), "{out}");
+    assert!(
+        !out.contains("began"),
+        "a replay counts no begun conversations: {out}"
+    );
+}
