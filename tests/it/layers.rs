@@ -27,6 +27,10 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "console",
         "files",
+        "agent",
+        "queue_task",
+        "occurrence",
+        "families",
     ],
 ];
 
