@@ -29,7 +29,8 @@ pub struct FileRoot {
     pub speed: Option<Located<Speed>>,
     /// Fidelity profile name.
     pub profile: Option<Located<String>>,
-    /// Event families: `"conversation"` or a list.
+    /// Event families: a name (`"conversation"`, `"agent"`, `"queue"`, `"all"`), a comma
+    /// list in one string, or a list of names.
     pub events: Option<Located<Events>>,
     /// Where the simulated clock starts.
     pub start_time: Option<Located<Instant>>,

@@ -31,6 +31,10 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "console",
         "files",
+        "agent",
+        "queue_task",
+        "occurrence",
+        "families",
     ],
 ];
 
