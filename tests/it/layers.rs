@@ -31,10 +31,6 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "console",
         "files",
-        "agent",
-        "queue_task",
-        "occurrence",
-        "families",
     ],
 ];
 
