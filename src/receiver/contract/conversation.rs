@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::Event;
-use super::fields::{Fields, Need, is_hex32};
+use super::fields::{Fields, Need};
 use super::profile::ProfileRules;
 use crate::conversation::ConvType;
 use crate::event::EventKind;
@@ -60,13 +60,9 @@ impl Conversations {
     /// conversation.
     pub(super) fn check(&mut self, ev: &Event<'_>) -> Vec<String> {
         let event = ev.kind.name();
-        let Some(id) = ev
-            .obj
-            .get("id")
-            .and_then(|v| v.as_str())
-            .filter(|s| is_hex32(s))
-        else {
-            return vec![format!("{event}: id missing or not 32 lowercase hex")];
+        let id = match ev.hex_id() {
+            Ok(id) => id,
+            Err(problem) => return vec![problem],
         };
         let mut fields = Fields::new(ev.obj);
         check_fields(ev.kind, ev.profile, &mut fields);

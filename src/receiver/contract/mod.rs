@@ -211,6 +211,18 @@ pub(super) struct Event<'a> {
     profile: &'a ProfileRules,
 }
 
+impl Event<'_> {
+    /// The event's `id` (a conversation's or a queue task's), or the problem naming the
+    /// event when it is missing or not 32 lowercase hex.
+    fn hex_id(&self) -> Result<&str, String> {
+        self.obj
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| fields::is_hex32(s))
+            .ok_or_else(|| format!("{}: id missing or not 32 lowercase hex", self.kind.name()))
+    }
+}
+
 /// Checks events one by one.
 #[derive(Debug, Default)]
 pub struct ContractChecker {

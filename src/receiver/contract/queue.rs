@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::Event;
-use super::fields::{Fields, Need, is_hex32};
+use super::fields::{Fields, Need};
 use super::profile::ProfileRules;
 use crate::event::EventKind;
 
@@ -66,13 +66,9 @@ impl Tasks {
     /// Checks one queue event; its problems, each naming the event and the task.
     pub(super) fn check(&mut self, ev: &Event<'_>) -> Vec<String> {
         let event = ev.kind.name();
-        let Some(id) = ev
-            .obj
-            .get("id")
-            .and_then(|v| v.as_str())
-            .filter(|s| is_hex32(s))
-        else {
-            return vec![format!("{event}: id missing or not 32 lowercase hex")];
+        let id = match ev.hex_id() {
+            Ok(id) => id,
+            Err(problem) => return vec![problem],
         };
         let mut f = Fields::new(ev.obj);
         let cause = check_fields(ev.kind, ev.profile, &mut f);
