@@ -5,8 +5,9 @@
 # (p50 … p99.9, max) of three runs: as users run it (the fake API on), with `--api off`,
 # and with the API on and ccsim pinned to one core and nginx to the other (`taskset`), which
 # shows how much of the tail is the receiver and ccsim pre-empting each other on a small
-# machine. With PERF_SCHED=1 the pinned-off pair is also recorded by `perf sched` and the
-# longest scheduling delays of ccsim's threads are printed.
+# machine. With PERF_SCHED=1 the pinned run is repeated under `perf sched record` and the
+# whole machine's busiest tasks and ccsim's scheduling delays (time runnable but waiting
+# for a core) are printed.
 #   bash bench/lateness.sh [SECONDS] [CONVERSATIONS_PER_S]
 source "$(dirname "$0")/common.sh"
 SECS=${1:-30}
@@ -50,9 +51,12 @@ if ((CORES >= 2)); then
   if [[ ${PERF_SCHED:-0} == 1 ]]; then
     need_apt linux-perf
     late "API on, pinned, under perf sched record" \
-      perf sched record -q -o "$WORK/sched.data" -- taskset -c 1 -- --api 127.0.0.1:0
-    log "longest scheduling delays (perf sched latency), pinned run"
-    perf sched latency -i "$WORK/sched.data" -s max 2>/dev/null | grep -E 'Task|ccsim|tokio|nginx' | head -8
+      perf sched record -q -o "$WORK/sched.data" taskset -c 1 -- --api 127.0.0.1:0
+    # The whole machine was recorded: who ran most, and how long ccsim waited for a core.
+    log "perf sched latency of the pinned run: the busiest tasks, then ccsim's threads"
+    perf sched latency -i "$WORK/sched.data" -s runtime 2>/dev/null | grep '|' | head -9
+    me=$(basename "$CCSIM" | cut -c1-15)
+    perf sched latency -i "$WORK/sched.data" -s max 2>/dev/null | grep -E "^ *($me|tokio|nginx)" | head -4
   fi
   taskset -p -c "0-$((CORES - 1))" "$NGINX_WORKER" >/dev/null
 fi

@@ -23,10 +23,10 @@ SIM_S=$((SECS * RATE_GUESS / 5000))
 
 # one TARGET THREADS [SHARD]: starts a run in the background, report in $WORK/r-$!.json.
 one() {
-  local shard=()
-  [[ -n ${3:-} ]] && shard=(--shard "$3")
+  local k=${3:-} shard=()
+  [[ -n $k ]] && shard=(--shard "$k")
   "$CCSIM" load --api 127.0.0.1:0 --target "$1" --threads "$2" --concurrency 64 "${shard[@]}" \
-    "${WORKLOAD[@]}" --duration "${SIM_S}s" --report "$WORK/r-${3//\//-}.json" >/dev/null &
+    "${WORKLOAD[@]}" --duration "${SIM_S}s" --report "$WORK/r-${k//\//-}.json" >/dev/null &
 }
 # run TARGET MODE: prints events/s of one mode (threads1, threads2, shards2).
 run() {

@@ -10,7 +10,7 @@
 # system of its process, from /usr/bin/time, ÷ requests: efficiency even when the machine
 # is noisy), and the ratios ccsim/oha and ccsim/wrk of the medians.
 #   bash bench/throughput.sh [CONCURRENCIES] [SECONDS] [ROUNDS]
-#   e.g. bash bench/throughput.sh "16 64 256" 5 2   (the default: about 5 minutes)
+#   e.g. bash bench/throughput.sh "16 64 256" 5 2   (the default: 6–8 minutes)
 # Each tool runs with its own defaults otherwise: wrk's 2 threads, oha's thread per core,
 # ccsim's 1 thread (`--threads` adds a thread per core: see bench/scaling.sh). With
 # CCSIM_BASE=/path/to/ccsim another build runs in the same rounds (API on), for an A/B.
