@@ -56,7 +56,7 @@ if ((CORES >= 2)); then
     log "perf sched latency of the pinned run: the busiest tasks, then ccsim's threads"
     perf sched latency -i "$WORK/sched.data" -s runtime 2>/dev/null | grep '|' | head -9
     me=$(basename "$CCSIM" | cut -c1-15)
-    perf sched latency -i "$WORK/sched.data" -s max 2>/dev/null | grep -E "^ *($me|tokio|nginx)" | head -4
+    perf sched latency -i "$WORK/sched.data" -s max 2>/dev/null | grep -E "^ *($me|ccsim-api|nginx)" | head -5
   fi
   taskset -p -c "0-$((CORES - 1))" "$NGINX_WORKER" >/dev/null
 fi
