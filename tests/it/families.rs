@@ -13,11 +13,19 @@ fn json(path: &std::path::Path) -> serde_json::Value {
 #[test]
 fn every_family_holds_the_contract_in_both_profiles_over_several_seeds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for profile in ["documented", "platform"] {
+    // The platform's default is no ordering; ordered, the checker also replays each agent's
+    // states against its conversation_changed.
+    for (profile, ordering) in [
+        ("documented", "per-conversation"),
+        ("platform", "none"),
+        ("platform", "per-conversation"),
+    ] {
         for seed in ["1", "2", "3"] {
-            let report = dir.path().join(format!("{profile}-{seed}.json"));
+            let report = dir.path().join(format!("{profile}-{ordering}-{seed}.json"));
             let o = ccsim(&[
                 "load",
+                "--ordering",
+                ordering,
                 "--rate",
                 "1/s",
                 "--duration",

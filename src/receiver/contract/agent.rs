@@ -138,7 +138,20 @@ fn conversation_changed(track: &mut AgentTrack, ev: &Event<'_>, f: &mut Fields<'
     f.epoch_ms("current_time");
     f.hex("conversation_id", Need::Required);
     if p.conversation_changed_latest_state {
-        f.one_of("latest_state", &STATES, Need::Required);
+        let latest = f
+            .one_of("latest_state", &STATES, Need::Required)
+            .and_then(AgentState::parse);
+        // The state the platform read when it built the event: the one the agent's
+        // state_changed events left it in (or one a silent change leads to).
+        if ev.rules.ordered
+            && let (Some(last), Some(latest)) = (track.state, latest)
+            && last != latest
+            && !silent(p, last, latest)
+        {
+            f.problem(format!(
+                "latest_state {latest}, but the agent's last state_changed left it {last}"
+            ));
+        }
     }
     let presence = f.one_of("type", &["enter", "exit"], Need::Required);
     let Some(conv) = f.text("conversation_id") else {
@@ -231,6 +244,35 @@ mod tests {
         }
         let s = c.summary(true);
         assert!(s.held(), "{:?}", s.examples);
+    }
+
+    #[test]
+    fn conversation_changed_shows_the_state_the_agents_events_left_it_in() {
+        let mut c = checker(Platform, true);
+        for v in [
+            state("a1", "idle", "fetching"),
+            platform_presence("a1", "enter", ID, "talking"),
+        ] {
+            feed(&mut c, v);
+        }
+        let s = c.summary(false);
+        assert_eq!(s.violations, 1, "{:?}", s.examples);
+        assert!(
+            s.examples[0].contains(
+                "latest_state talking, but the agent's last state_changed left it fetching"
+            ),
+            "{:?}",
+            s.examples
+        );
+        // Unordered, the events may cross: not checked.
+        let mut c = checker(Platform, false);
+        for v in [
+            state("a1", "idle", "fetching"),
+            platform_presence("a1", "enter", ID, "talking"),
+        ] {
+            feed(&mut c, v);
+        }
+        assert!(c.summary(false).held());
     }
 
     #[test]
