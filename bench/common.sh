@@ -6,9 +6,14 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/ccsim-bench.XXXXXX)}
+mkdir -p "$WORK"
 # CCSIM_BIN runs another build (e.g. the previous commit's, for an A/B) instead of building.
 CCSIM=${CCSIM_BIN:-"$ROOT/target/release/ccsim"}
+# nginx listens on NGINX_PORT with its stock keep-alive settings (a connection is closed
+# after 1000 requests, as a receiver users run), and on NGINX_UNLIMITED_PORT with
+# keep-alive unlimited (one connection for the whole run).
 NGINX_PORT=${NGINX_PORT:-18080}
+NGINX_UNLIMITED_PORT=${NGINX_UNLIMITED_PORT:-$((NGINX_PORT + 1))}
 CONTENT_TYPE='application/json;charset=utf-8'
 # The generated workload of the throughput, memory and engine benchmarks (add --duration):
 # 1000 conversations/s of about 5 events each, enough agents that nobody waits.
@@ -55,9 +60,13 @@ http {
   fastcgi_temp_path $WORK/nginx/fastcgi;
   uwsgi_temp_path $WORK/nginx/uwsgi;
   scgi_temp_path $WORK/nginx/scgi;
-  keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    location / { return 200 "success"; }
+  }
+  server {
+    listen 127.0.0.1:$NGINX_UNLIMITED_PORT;
+    keepalive_requests 1000000000;
     location / { return 200 "success"; }
   }
 }

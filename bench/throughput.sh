@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
-# Delivery throughput: ccsim (`load --speed max`) vs oha and wrk posting the same JSON body
-# with the same concurrency to the same nginx on loopback, A/B/A/B in one run. ccsim runs
-# as users run it, with the fake API on (the default: records kept and shown as events go
-# out), and also with `--api off` and with a thread per core. Prints each figure, the
-# ratios ccsim/oha and ccsim/wrk (target: ≥ 1.0 against oha), and the CPU time each tool
-# spent per request (user + system, from /usr/bin/time), which shows efficiency even when
-# the machine is noisy.
-#   bash bench/throughput.sh [CONCURRENCY] [SECONDS]
+# Delivery throughput: ccsim (`load --speed max`) as users run it (the fake API on, the
+# default), and with `--api off`, against oha and wrk posting a body of ccsim's mean body
+# size with the same concurrency to the same nginx (1 worker) on loopback: nginx with its
+# stock keep-alive settings (it closes a connection after 1000 requests) and with
+# keep-alive unlimited, at each concurrency. The tools take turns (A/B/A/B: every round
+# runs each tool once per concurrency and receiver, in a rotated order), so a slow spell
+# of the shared machine hits all of them. Prints, per concurrency and receiver, each
+# tool's median rate with its range over the rounds, its CPU time per request (user +
+# system of its process, from /usr/bin/time, ÷ requests: efficiency even when the machine
+# is noisy), and the ratios ccsim/oha and ccsim/wrk of the medians.
+#   bash bench/throughput.sh [CONCURRENCIES] [SECONDS] [ROUNDS]
+#   e.g. bash bench/throughput.sh "16 64 256" 5 2   (the default: 6–8 minutes)
+# Each tool runs with its own defaults otherwise: wrk's 2 threads, oha's thread per core,
+# ccsim's 1 thread (`--threads` adds a thread per core: see bench/scaling.sh). With
+# CCSIM_BASE=/path/to/ccsim another build runs in the same rounds (API on), for an A/B.
 source "$(dirname "$0")/common.sh"
-CONC=${1:-64}
-SECS=${2:-10}
+read -r -a CONCS <<<"${1:-16 64 256}"
+SECS=${2:-5}
+ROUNDS=${3:-2}
 need_apt wrk nginx curl time
 need_oha
 build_ccsim
 start_nginx
-URL="http://127.0.0.1:$NGINX_PORT/hook"
+declare -A PORT=([stock]=$NGINX_PORT [unlimited]=$NGINX_UNLIMITED_PORT)
 
 # oha and wrk post one body of the mean size of the bodies ccsim sends in this workload (a
-# real `begin` payload, padded in user_data), measured from ccsim's own events log.
-"$CCSIM" load --api off --target null "${WORKLOAD[@]}" --duration 20s \
+# real `begin` payload, padded in user_data), measured from ccsim's own events log; the
+# same run tells how many events a simulated second makes, to size ccsim's runs.
+SIZE_SIM_S=20
+"$CCSIM" load --api off --target null "${WORKLOAD[@]}" --duration "${SIZE_SIM_S}s" \
   --events-log "$WORK/sizes.jsonl" >/dev/null
+EVENTS_PER_SIM_S=$(($(wc -l <"$WORK/sizes.jsonl") / SIZE_SIM_S))
 BODY=$(python3 - "$WORK/sizes.jsonl" <<'PY'
 import json, sys
 sizes = [len(json.dumps(json.loads(l)["payload"], separators=(",", ":"), ensure_ascii=False).encode())
@@ -43,50 +54,82 @@ timed() { /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$@"; }
 # per_request N: CPU microseconds per request of the last timed run that made N requests.
 per_request() { python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().split()); print(f'{(u+s)/float(sys.argv[2])*1e6:.2f}')" "$WORK/cpu" "$1"; }
 
-# Each prints "RATE CPU_US_PER_REQUEST".
-run_ccsim() { # $1: --api ADDR|off, $2: extra flags
-  # Enough conversations for about $SECS seconds.
-  timed "$CCSIM" load --api "$1" $2 --target "$URL" --concurrency "$CONC" "${WORKLOAD[@]}" \
-    --duration "$((SECS * 40))s" --report "$WORK/ccsim.json" >/dev/null
-  echo "$(json_get "$WORK/ccsim.json" "['throughput']['events_per_s']")" \
-    "$(per_request "$(json_get "$WORK/ccsim.json" "['events']['delivered']")")"
+# A ccsim run is a simulated duration, sized to take about $SECS seconds at the rate the
+# last ccsim run reached at the same concurrency and receiver (at first CCSIM_GUESS
+# events/s).
+declare -A RATE_SEEN=()
+# run_ccsim BIN CONCURRENCY URL API
+run_ccsim() {
+  local rate=${RATE_SEEN[$2 $3]:-${CCSIM_GUESS:-60000}}
+  local sim_s=$(((SECS * ${rate%.*} + EVENTS_PER_SIM_S - 1) / EVENTS_PER_SIM_S))
+  timed "$1" load --api "$4" --target "$3" --concurrency "$2" "${WORKLOAD[@]}" \
+    --duration "${sim_s}s" --report "$WORK/ccsim.json" >/dev/null
+  rate=$(json_get "$WORK/ccsim.json" "['throughput']['events_per_s']")
+  echo "$rate" "$(per_request "$(json_get "$WORK/ccsim.json" "['events']['delivered']")")"
 }
+# Each prints "RATE CPU_US_PER_REQUEST"; $1 is the concurrency, $2 the URL.
+run_api_on() { run_ccsim "$CCSIM" "$1" "$2" 127.0.0.1:0; } # the default, minus the fixed port
+run_api_off() { run_ccsim "$CCSIM" "$1" "$2" off; }
+# CCSIM_BASE: another build (e.g. the previous commit's), API on, in the same rounds (A/B).
+run_base_on() { run_ccsim "$CCSIM_BASE" "$1" "$2" 127.0.0.1:0; }
 run_oha() {
-  timed "$OHA" -z "${SECS}s" -c "$CONC" -m POST -H "Content-Type: $CONTENT_TYPE" -d "$BODY" \
-    --no-tui --output-format json "$URL" >"$WORK/oha.json" 2>/dev/null
+  timed "$OHA" -z "${SECS}s" -c "$1" -m POST -H "Content-Type: $CONTENT_TYPE" -d "$BODY" \
+    --no-tui --output-format json "$2" >"$WORK/oha.json" 2>/dev/null
   echo "$(json_get "$WORK/oha.json" "['summary']['requestsPerSec']")" \
     "$(per_request "$(json_get "$WORK/oha.json" "['statusCodeDistribution']['200']")")"
 }
 run_wrk() {
-  timed wrk -t2 -c"$CONC" -d"${SECS}s" -s "$WORK/post.lua" "$URL" >"$WORK/wrk.txt"
+  timed wrk -c"$1" -d"${SECS}s" -s "$WORK/post.lua" "$2" >"$WORK/wrk.txt"
   echo "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")" \
     "$(per_request "$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")")"
 }
 
-# The default runtime is one thread; also measured with a thread per core.
-CORES=$(nproc)
-declare -a C C0 C1 O W
-for round in 1 2; do
-  # The API on a free port: the default configuration, minus the fixed port.
-  log "round $round: ccsim"; C+=("$(run_ccsim 127.0.0.1:0 "")")
-  log "round $round: ccsim --api off"; C0+=("$(run_ccsim off "")")
-  log "round $round: ccsim --threads $CORES"; C1+=("$(run_ccsim 127.0.0.1:0 "--threads $CORES")")
-  log "round $round: oha";   O+=("$(run_oha)")
-  log "round $round: wrk";   W+=("$(run_wrk)")
+TOOLS=(api_on api_off oha wrk)
+[[ -n ${CCSIM_BASE:-} ]] && TOOLS+=(base_on)
+: >"$WORK/results.tsv"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for conc in "${CONCS[@]}"; do
+    for recv in stock unlimited; do
+      # Rotate the order each round: no tool always runs right after another.
+      n=${#TOOLS[@]}
+      for ((i = 0; i < n; i++)); do
+        tool=${TOOLS[$(((i + round - 1) % n))]}
+        log "round $round/$ROUNDS: concurrency $conc, nginx $recv keep-alive: $tool"
+        url="http://127.0.0.1:${PORT[$recv]}/hook"
+        got=$("run_$tool" "$conc" "$url")
+        [[ $tool == api_* ]] && RATE_SEEN["$conc $url"]=${got%% *}
+        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$conc" "$recv" "$tool" "${got/ /$'\t'}" \
+          >>"$WORK/results.tsv"
+      done
+    done
+  done
 done
-best() { printf '%s\n' "$@" | sort -g | tail -1 | cut -d' ' -f1; }
-cpu() { printf '%s\n' "$@" | cut -d' ' -f2 | paste -sd' '; }
-rates() { printf '%s\n' "$@" | cut -d' ' -f1 | xargs printf '%.0f '; }
-c=$(best "${C[@]}"); c0=$(best "${C0[@]}"); c1=$(best "${C1[@]}"); o=$(best "${O[@]}"); w=$(best "${W[@]}")
-printf '\nconcurrency %s, %s s per run, nginx 1 worker, oha/wrk body %s bytes (ccsim'"'"'s mean), %s cores\n' \
-  "$CONC" "$SECS" "${#BODY}" "$CORES"
-printf '%-20s %-24s %s\n' "" "per second" "CPU µs per request"
-printf '%-20s %-24s %s\n' "ccsim (default)" "$(rates "${C[@]}")" "$(cpu "${C[@]}")"
-printf '%-20s %-24s %s\n' "ccsim --api off" "$(rates "${C0[@]}")" "$(cpu "${C0[@]}")"
-printf '%-20s %-24s %s\n' "ccsim --threads $CORES" "$(rates "${C1[@]}")" "$(cpu "${C1[@]}")"
-printf '%-20s %-24s %s\n' "oha" "$(rates "${O[@]}")" "$(cpu "${O[@]}")"
-printf '%-20s %-24s %s\n' "wrk" "$(rates "${W[@]}")" "$(cpu "${W[@]}")"
-printf 'best: ccsim %.0f (--api off: %.0f, --threads %s: %.0f)  oha %.0f  wrk %.0f\n' \
-  "$c" "$c0" "$CORES" "$c1" "$o" "$w"
-printf 'ratios: ccsim/oha %s (--api off: %s, --threads %s: %s)   ccsim/wrk %s (--api off: %s)\n' \
-  "$(ratio "$c" "$o")" "$(ratio "$c0" "$o")" "$CORES" "$(ratio "$c1" "$o")" "$(ratio "$c" "$w")" "$(ratio "$c0" "$w")"
+
+printf '\n%s s per run, %s rounds, nginx 1 worker, oha/wrk body %s bytes (ccsim'"'"'s mean), %s cores, raw figures in %s\n' \
+  "$SECS" "$ROUNDS" "${#BODY}" "$(nproc)" "$WORK/results.tsv"
+python3 - "$WORK/results.tsv" <<'PY'
+import sys, statistics as st
+from collections import defaultdict
+rows = defaultdict(list)
+for line in open(sys.argv[1]):
+    _, conc, recv, tool, rate, cpu = line.split("\t")
+    rows[(int(conc), recv, tool)].append((float(rate), float(cpu)))
+names = {"api_on": "ccsim (API on)", "api_off": "ccsim --api off", "base_on": "CCSIM_BASE (API on)",
+         "oha": "oha", "wrk": "wrk"}
+med = lambda k, i: st.median(r[i] for r in rows[k])
+print(f"{'':32} {'median/s':>9} {'range/s':>16} {'CPU µs/req':>11}")
+for conc, recv in sorted({(c, r) for c, r, _ in rows}, key=lambda x: (x[0], x[1] != "stock")):
+    print(f"concurrency {conc}, nginx {recv} keep-alive")
+    for tool, name in names.items():
+        k = (conc, recv, tool)
+        if not rows[k]:
+            continue
+        rates = [r for r, _ in rows[k]]
+        print(f"  {name:30} {med(k, 0):9.0f} {min(rates):7.0f}–{max(rates):<8.0f} {med(k, 1):11.2f}")
+    o, w = med((conc, recv, "oha"), 0), med((conc, recv, "wrk"), 0)
+    on, off = med((conc, recv, "api_on"), 0), med((conc, recv, "api_off"), 0)
+    print(f"  ratios: ccsim/oha {on / o:.2f} (--api off {off / o:.2f})   "
+          f"ccsim/wrk {on / w:.2f} (--api off {off / w:.2f})"
+          + (f"   ccsim/CCSIM_BASE {on / med((conc, recv, 'base_on'), 0):.2f}"
+             if rows[(conc, recv, "base_on")] else ""))
+PY

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One family of webhook events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,6 +150,18 @@ impl Serialize for EventFamilies {
     }
 }
 
+impl<'de> Deserialize<'de> for EventFamilies {
+    /// A list of names, as [`Serialize`] writes it (an empty list is no family).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        names.iter().try_fold(Self::NONE, |set, name| {
+            Self::parse_one(name)
+                .map(|one| set | one)
+                .map_err(serde::de::Error::custom)
+        })
+    }
+}
+
 /// A name that names no family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownFamily(pub String);
@@ -191,6 +203,12 @@ mod tests {
             serde_json::to_string(&EventFamilies::all()).expect("json"),
             r#"["conversation","agent","queue"]"#
         );
+        for set in ["conversation", "agent,queue", "all"] {
+            let set: EventFamilies = set.parse().expect("parse");
+            let json = serde_json::to_string(&set).expect("json");
+            assert_eq!(serde_json::from_str::<EventFamilies>(&json).ok(), Some(set));
+        }
+        assert!(serde_json::from_str::<EventFamilies>(r#"["agents"]"#).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::api::config::ApiPlan;
 use crate::delivery::options::DeliveryOptions;
 use crate::error::UsageError;
 use crate::event::profile::{Profile, ProfileName};
+use crate::families::EventFamilies;
 use crate::report::OutputOptions;
 use crate::scenario::{self, Overrides, Problem};
 use crate::shard::Shard;
@@ -105,6 +106,10 @@ pub struct RunRequest {
     pub max_live: usize,
     /// `--profile`.
     pub profile: Option<ProfileName>,
+    /// `--legacy-charset`: the profile's bodies in ISO-8859-1 (refused unless it offers it).
+    pub legacy_charset: bool,
+    /// `--events`: the event families to send.
+    pub events: Option<EventFamilies>,
     /// `--target`, unparsed; `None`: the built-in receiver.
     pub target: Option<String>,
     /// The TLS flags given on the command line (`--insecure`, `--ca-cert`): refused unless
@@ -144,19 +149,24 @@ impl RunPlan {
         let mut sim = scenario.sim;
         sim.seed = request.seed.or(scenario.seed).unwrap_or_else(random_seed);
         sim.max_live = request.max_live;
+        sim.events = request.events.or(scenario.events).unwrap_or_default();
         let target = match &request.target {
             None => TargetSpec::BuiltIn,
             Some(t) => parse_target(t)?,
         };
         refuse_tls_without_https(&request.tls_flags, &target)?;
-        let profile = Profile::named(request.profile.or(scenario.profile).unwrap_or_default());
+        let mut profile = Profile::named(request.profile.or(scenario.profile).unwrap_or_default());
+        if request.legacy_charset {
+            profile = profile.with_legacy_charset().map_err(UsageError)?;
+        }
         sim.abandoned_tasks = profile.abandoned_tasks;
         Ok(Self {
             sim,
             speed: request.speed.or(scenario.speed).unwrap_or_default(),
-            profile,
             target,
-            delivery: request.delivery,
+            // The delivery flags not given take the profile's defaults.
+            delivery: request.delivery.with_profile_defaults(&profile.delivery),
+            profile,
             output: request.output,
             sl_threshold: request.sl_threshold,
             warnings,

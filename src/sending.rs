@@ -192,10 +192,10 @@ impl Outputs {
         if let Some(receiver) = &target.built_in {
             let contract = receiver.summary(!sent.end.interrupted);
             if !contract.held() {
-                report.thresholds.breached.push(format!(
-                    "event contract violated: {} violations, {} unterminated conversations, {} bad signatures",
-                    contract.violations, contract.unterminated, contract.bad_signatures
-                ));
+                report
+                    .thresholds
+                    .breached
+                    .push(format!("event contract violated: {}", contract.breaches()));
             }
             report.contract = Some(contract);
         }

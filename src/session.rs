@@ -50,7 +50,13 @@ pub async fn run_plan(
                 profile: plan.profile.clone(),
                 zone: plan.api.zone,
             };
-            let mut state = ApiState::new(store.clone(), renderer, plan.api.auth.clone());
+            // Signed requests expire as the profile says.
+            let auth = plan
+                .api
+                .auth
+                .clone()
+                .map(|a| a.with_expiry(&plan.profile.signature_expiry));
+            let mut state = ApiState::new(store.clone(), renderer, auth);
             if let (Some(control), Some(journal)) = (&plan.api.control, &journal) {
                 state = state.with_control(Control::new(journal.clone(), control, servers.clone()));
             }
@@ -62,7 +68,7 @@ pub async fn run_plan(
         None => None,
     };
 
-    let rules = ContractRules::for_delivery(&plan.delivery);
+    let rules = ContractRules::for_delivery(&plan.delivery).with_profile(plan.profile.name);
     // The built-in receiver reads each event's record, as an application would, and
     // checks it shows nothing the events did not announce.
     let lookup = match api_addr {
@@ -83,6 +89,7 @@ pub async fn run_plan(
             seed: plan.sim.seed,
             shard: shard_of(&plan),
             profile: plan.profile.name.as_str().to_owned(),
+            families: Some(plan.sim.events),
             speed: speed_text(plan.speed),
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
@@ -96,6 +103,7 @@ pub async fn run_plan(
             seed: plan.sim.seed,
             shard: shard_of(&plan),
             profile: plan.profile.name.as_str(),
+            events: plan.sim.events,
             speed: &outputs.meta.speed,
             target: target.desc(),
             api: api.as_deref(),
@@ -103,7 +111,7 @@ pub async fn run_plan(
         crate::console::err(identity.banner().trim_end());
     }
 
-    let builder = EventBuilder::new(plan.profile.clone());
+    let builder = EventBuilder::new(plan.profile.clone()).with_families(plan.sim.events);
     let mut config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
     let mut engine = Engine::new(plan.sim.clone());
     // Nobody can read the records without the API: no store to keep then.
@@ -160,6 +168,7 @@ pub async fn run_plan(
     report.seed = plan.sim.seed;
     report.shard = shard_of(&plan);
     report.profile = plan.profile.name.as_str().to_owned();
+    report.note_families(Some(plan.sim.events));
     report.scenario = plan
         .scenario
         .clone()

@@ -45,6 +45,8 @@ use md5::Md5;
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
+use crate::event::profile::SignatureExpiry;
+
 /// Header carrying the application id.
 pub const HEADER_APP_ID: &str = "AppID";
 /// Header carrying the authentication account ("cert") id.
@@ -285,6 +287,18 @@ impl AuthPolicy {
             zone: DEFAULT_ZONE,
             max_age,
             max_future: None,
+        }
+    }
+}
+
+impl AuthPolicy {
+    /// The policy with the fidelity profile's expiry (how old, and how far in the
+    /// future, a signed request may be).
+    pub fn with_expiry(self, expiry: &SignatureExpiry) -> Self {
+        Self {
+            max_age: expiry.max_age,
+            max_future: expiry.max_future,
+            ..self
         }
     }
 }

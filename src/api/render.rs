@@ -33,12 +33,47 @@ struct ConversationView<'a> {
     kind: &'static str,
     subaccount_id: Option<&'a str>,
     queue_id: Option<&'a str>,
-    condition_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Key::is_absent")]
+    condition_id: Key<&'a str>,
     begin_time: Option<i64>,
     end_time: Option<i64>,
     end_reason: Option<&'a str>,
-    agent_call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Key::is_absent")]
+    agent_call_id: Key<&'a str>,
     members: Option<Vec<MemberView<'a>>>,
+}
+
+/// A key the profile's object may not have at all: absent, or present with a value or
+/// `null`.
+enum Key<T> {
+    /// Not in the object.
+    Absent,
+    /// In the object; `None` is `null`.
+    Present(Option<T>),
+}
+
+impl<T> Key<T> {
+    fn is_absent(&self) -> bool {
+        matches!(self, Key::Absent)
+    }
+
+    /// `value` as a key present when `present`.
+    fn when(present: bool, value: Option<T>) -> Self {
+        if present {
+            Key::Present(value)
+        } else {
+            Key::Absent
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Key<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Key::Absent | Key::Present(None) => s.serialize_none(),
+            Key::Present(Some(v)) => v.serialize(s),
+        }
+    }
 }
 
 /// A member; the keys a member does not have are omitted, as in the docs example.
@@ -168,14 +203,29 @@ impl Renderer {
             id: conv.id.as_str(),
             kind: conv.kind.as_str(),
             subaccount_id: conv.subaccount_id.as_deref(),
-            queue_id: begin_queue_id(p, conv).map(QueueId::as_str),
-            condition_id: conv.condition_id.as_deref(),
+            queue_id: begin_queue_id(p, conv)
+                .filter(|_| p.record_queue_id)
+                .map(QueueId::as_str),
+            condition_id: Key::when(
+                p.record_condition_and_agent_call,
+                conv.condition_id.as_deref(),
+            ),
             begin_time: begin_time(p, conv, record.started_at).map(SimTime::epoch_ms),
             end_time: record.end_time.map(SimTime::epoch_ms),
             end_reason: record.end_reason.as_ref().and_then(|r| end_reason(p, r)),
-            agent_call_id: begin_agent_call(p, conv, record.answered_call.as_ref())
-                .map(CallId::as_str),
-            members: with_members.then(|| record.members.iter().map(|m| self.member(m)).collect()),
+            agent_call_id: Key::when(
+                p.record_condition_and_agent_call,
+                begin_agent_call(p, conv, record.answered_call.as_ref()).map(CallId::as_str),
+            ),
+            members: with_members
+                .then(|| {
+                    record
+                        .members
+                        .iter()
+                        .map(|m| self.member(m))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|members| !(members.is_empty() && p.record_no_members_null)),
         }
     }
 

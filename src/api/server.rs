@@ -260,10 +260,17 @@ async fn conversations(
     let Query(pairs) = query.map_err(|_| ApiError::BadParameter)?;
     let (page_no, size) = page_params(&pairs)?;
     let offset = (page_no - 1).saturating_mul(size);
-    let page = state.inner.store.page(
-        usize::try_from(offset).unwrap_or(usize::MAX),
-        usize::try_from(size).unwrap_or(usize::MAX),
-    );
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let size_n = usize::try_from(size).unwrap_or(usize::MAX);
+    let page = if state.inner.renderer.profile.list_subaccount_only {
+        // `subaccountId = ?` never matches a main account's null.
+        state
+            .inner
+            .store
+            .page_where(offset, size_n, |r| r.info.subaccount_id.is_some())
+    } else {
+        state.inner.store.page(offset, size_n)
+    };
     Ok(error::envelope_with(error::OK, |out| {
         state.inner.renderer.write_page(&page, page_no, size, out)
     }))

@@ -171,7 +171,7 @@ impl RecordStore {
 
     /// Applies one happening at once, staging aside.
     pub fn apply(&self, h: &Happening) {
-        self.lock().apply(h);
+        self.lock().apply(h.clone());
     }
 
     /// The record of conversation `id`, if held.
@@ -203,6 +203,23 @@ impl RecordStore {
         Page { total, records }
     }
 
+    /// Like [`RecordStore::page`], of the begun conversations `keep` accepts only (counted
+    /// in a pass over them all).
+    pub fn page_where(&self, offset: usize, size: usize, keep: impl Fn(&Record) -> bool) -> Page {
+        let inner = self.lock();
+        let kept = || {
+            inner
+                .begun
+                .iter()
+                .rev()
+                .filter_map(|&(seq, id)| inner.live_begun(seq, &id))
+                .filter(|r| keep(r))
+        };
+        let total = kept().count();
+        let records = kept().skip(offset).take(size).cloned().collect();
+        Page { total, records }
+    }
+
     /// Number of records held.
     pub fn len(&self) -> usize {
         self.lock().records.len()
@@ -223,20 +240,22 @@ impl Inner {
     /// Applies the happenings in `revealed`, in order, and keeps the emptied buffer.
     fn apply_all(&mut self, revealed: &mut Vec<Happening>) {
         for h in revealed.drain(..) {
-            self.apply(&h);
+            self.apply(h);
         }
         self.revealed = std::mem::take(revealed);
     }
 
-    /// Applies one happening.
-    fn apply(&mut self, h: &Happening) {
-        let id = h.conv.id;
-        match &h.kind {
+    /// Applies one happening, moving what it carries into the record (no clones of the
+    /// member's or the conversation's shared strings on the sending path).
+    fn apply(&mut self, h: Happening) {
+        let Happening { at, conv, kind } = h;
+        let id = conv.id;
+        match kind {
             HappeningKind::Created => {
                 self.records.insert(
                     id,
                     Record {
-                        info: h.conv.clone(),
+                        info: conv,
                         // Most conversations have two members.
                         members: Vec::with_capacity(2),
                         started_at: None,
@@ -252,16 +271,16 @@ impl Inner {
             HappeningKind::Joined(member) => {
                 if let Some(r) = self.records.get_mut(&id) {
                     r.members.push(MemberRecord {
-                        info: member.clone(),
-                        begin_time: h.at,
+                        info: member,
+                        begin_time: at,
                         end_time: None,
                     });
                 }
             }
             HappeningKind::Left { call_id } => {
                 if let Some(r) = self.records.get_mut(&id) {
-                    for m in r.members.iter_mut().filter(|m| m.info.call_id == *call_id) {
-                        m.end_time.get_or_insert(h.at);
+                    for m in r.members.iter_mut().filter(|m| m.info.call_id == call_id) {
+                        m.end_time.get_or_insert(at);
                     }
                 }
             }
@@ -269,28 +288,28 @@ impl Inner {
                 let seq = self.next_started_seq;
                 self.next_started_seq += 1;
                 if let Some(r) = self.records.get_mut(&id) {
-                    r.started_at = Some(h.at);
-                    r.answered_call = Some(*answered_call);
+                    r.started_at = Some(at);
+                    r.answered_call = Some(answered_call);
                     r.started_seq = Some(seq);
                     self.begun.push_back((seq, id));
                 }
             }
             HappeningKind::Released { reason, started_at } => {
                 if let Some(r) = self.records.get_mut(&id) {
-                    r.end_time = Some(h.at);
+                    r.end_time = Some(at);
                     if started_at.is_some() {
-                        r.end_reason = Some(reason.clone());
+                        r.end_reason = Some(reason);
                     }
                     for m in &mut r.members {
-                        m.end_time.get_or_insert(h.at);
+                        m.end_time.get_or_insert(at);
                     }
                     r.members.shrink_to_fit();
-                    self.ended.push_back((h.at, id));
+                    self.ended.push_back((at, id));
                     self.enforce_retention();
                 }
             }
         }
-        self.expire(h.at);
+        self.expire(at);
     }
 
     /// Evicts a record (counting it and marking its place in the begun list stale).

@@ -39,6 +39,7 @@ Examples:
   ccsim run --target http://127.0.0.1:3000/hook --speed max \\
             --report report.json --events-log events.jsonl
   ccsim run scenarios/queue-happy-path.toml    # a scripted scenario (docs/scenarios.md)
+  ccsim run --events all --profile platform    # agent and queue events too, as sent for real
   ccsim run --secret whsec_ZXhhbXBsZS1zZWNyZXQtMTIzNDU2Nzg= \\
             --ordering none --duplicate-rate 0.05 --reorder-rate 0.05
   ccsim run --control --api-linger 10m         # + the journal and waits for a test suite

@@ -1,5 +1,6 @@
-//! `ccsim listen`: the built-in receiver on its own, checking the event contract and
-//! printing every event until ctrl-c.
+//! `ccsim listen`: the built-in receiver on its own, checking the event contract of a
+//! profile (`--profile`, with the order its sender promises: `--ordering`) and printing
+//! every event until ctrl-c.
 
 use std::net::SocketAddr;
 
@@ -8,10 +9,13 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::flags::api::CredentialArgs;
+use super::flags::choices::{Ordering, Profile};
 use super::flags::delivery::{DELIVERY_WAIT_LIMIT, SecretList, SecretsParser, at_most};
 use super::flags::given::Given;
 use crate::console;
 use crate::error::{Exit, RunError, UsageError};
+use crate::event::profile::ProfileName;
+use crate::receiver::contract::{ContractRules, ContractSummary};
 use crate::receiver::{ApiLookup, Faults, Receiver};
 use crate::units::Count;
 use crate::units::{Probability, Span};
@@ -63,6 +67,18 @@ pub struct ListenArgs {
     )]
     pub delay: Span,
 
+    /// The fidelity profile of the events to expect: `platform` accepts what the
+    /// platform's code sends and nothing only its docs add.
+    #[arg(long, env = "CCSIM_PROFILE", value_enum, default_value = "documented")]
+    pub profile: Profile,
+
+    /// The order the sender keeps: `per-conversation` checks that each conversation's,
+    /// queue task's and agent's events arrive in order; `none` checks only what holds in
+    /// any order. Default: the profile's (per-conversation for documented, none for
+    /// platform, which sends every event on its own).
+    #[arg(long, env = "CCSIM_ORDERING", value_enum)]
+    pub ordering: Option<Ordering>,
+
     /// The flags the command line named (filled by `cli::parse_from`).
     #[arg(skip)]
     pub given: Given,
@@ -91,6 +107,18 @@ impl ListenArgs {
         }
     }
 
+    /// The contract rules these flags ask for: the profile's, in the order given.
+    pub fn rules(&self) -> ContractRules {
+        let rules = ContractRules::for_sender(ProfileName::from(self.profile));
+        match self.ordering {
+            Some(ordering) => ContractRules {
+                ordered: ordering == Ordering::PerConversation,
+                ..rules
+            },
+            None => rules,
+        }
+    }
+
     /// The faults these flags ask the receiver to inject: `--delay` at most
     /// [`DELIVERY_WAIT_LIMIT`], since a sender's timeout can be no longer.
     pub fn faults(&self) -> Result<Faults, UsageError> {
@@ -108,6 +136,7 @@ impl ListenArgs {
 pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit, RunError> {
     args.refuse_lookup_flags_without_api()?;
     let mut receiver = Receiver::new(true)
+        .with_rules(args.rules())
         .with_secrets(
             args.secret
                 .iter()
@@ -135,21 +164,7 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         .await
         .context("receiver failed")?;
     let summary = receiver.summary(false);
-    console::err(&format!(
-        "{} in {}; contract {}{}",
-        Count::of(summary.events, "event"),
-        Count::of(summary.conversations, "conversation"),
-        if summary.held() {
-            "held".to_owned()
-        } else {
-            format!("violated ({})", Count::of(summary.violations, "violation"))
-        },
-        if summary.bad_signatures > 0 {
-            format!("; {}", Count::of(summary.bad_signatures, "bad signature"))
-        } else {
-            String::new()
-        }
-    ));
+    console::err(&verdict(&summary));
     for ex in &summary.examples {
         console::err(&format!("  {ex}"));
     }
@@ -157,6 +172,31 @@ pub async fn exec(args: ListenArgs, shutdown: CancellationToken) -> Result<Exit,
         Some(failure) => Err(RunError::Io(failure)),
         None => Ok(Exit::Ok),
     }
+}
+
+/// The line that ends `listen`: what was received, against which profile, and whether the
+/// contract held.
+fn verdict(summary: &ContractSummary) -> String {
+    let mut subjects = Count::of(summary.conversations, "conversation").to_string();
+    if summary.agents > 0 {
+        subjects.push_str(&format!(", {}", Count::of(summary.agents, "agent")));
+    }
+    if summary.queue_tasks > 0 {
+        subjects.push_str(&format!(
+            ", {}",
+            Count::of(summary.queue_tasks, "queue task")
+        ));
+    }
+    format!(
+        "{} in {subjects} ({} profile); contract {}",
+        Count::of(summary.events, "event"),
+        summary.profile,
+        if summary.held() {
+            "held".to_owned()
+        } else {
+            format!("violated ({})", summary.breaches())
+        },
+    )
 }
 
 #[cfg(test)]
@@ -211,6 +251,58 @@ mod tests {
             .is_ok()
         );
         assert!(check(&[]).is_ok());
+    }
+
+    fn rules(args: &[&str]) -> Result<ContractRules, String> {
+        let cli = ListenCli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        Ok(cli.listen.rules())
+    }
+
+    #[test]
+    fn the_profile_sets_the_rules_and_their_default_order() {
+        let documented = rules(&[]).unwrap();
+        assert_eq!(
+            (documented.profile, documented.ordered),
+            (ProfileName::Documented, true)
+        );
+        let platform = rules(&["--profile", "platform"]).unwrap();
+        assert_eq!(
+            (platform.profile, platform.ordered),
+            (ProfileName::Platform, false)
+        );
+        let ordered = rules(&["--profile", "platform", "--ordering", "per-conversation"]).unwrap();
+        assert!(ordered.ordered);
+        assert!(!rules(&["--ordering", "none"]).unwrap().ordered);
+        let err = rules(&["--profile", "fancy"]).unwrap_err();
+        assert!(
+            err.contains("invalid value 'fancy' for '--profile <PROFILE>'")
+                && err.contains("documented, platform"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_verdict_counts_each_family_and_names_the_profile() {
+        let mut s = ContractSummary {
+            events: 3,
+            conversations: 1,
+            profile: "platform",
+            ..ContractSummary::default()
+        };
+        assert_eq!(
+            verdict(&s),
+            "3 events in 1 conversation (platform profile); contract held"
+        );
+        s.agents = 2;
+        s.queue_tasks = 1;
+        s.violations = 1;
+        s.bad_signatures = 2;
+        assert_eq!(
+            verdict(&s),
+            "3 events in 1 conversation, 2 agents, 1 queue task (platform profile); contract \
+             violated (1 violation, 2 bad signatures)"
+        );
     }
 
     #[test]

@@ -324,6 +324,17 @@ mod tests {
     }
 
     #[test]
+    fn load_sends_the_event_families_asked_for() {
+        use crate::families::{EventFamilies, EventFamily};
+        let plan = |args: &[&str]| load(args).plan().expect("plan").sim.events;
+        assert_eq!(plan(&["--rate", "1/s"]), EventFamilies::default());
+        assert_eq!(
+            plan(&["--rate", "1/s", "--events", "agent,queue"]),
+            EventFamilies::only(EventFamily::Agent).with(EventFamily::Queue)
+        );
+    }
+
+    #[test]
     fn the_mix_splits_the_total_rate_by_weight() {
         let w = load(&["--rate", "10/s", "--mix", "queue=3,call_out=1"]).workload();
         assert_eq!(w.rates.len(), 2);

@@ -50,6 +50,11 @@ pub struct ReplayArgs {
     #[arg(long, env = "CCSIM_SEED", value_name = "N", default_value_t = 0)]
     pub seed: u64,
 
+    /// The fidelity profile that wrote the log: the built-in receiver checks the replayed
+    /// events' fields by its rules (the log does not say). Default: documented.
+    #[arg(long, env = "CCSIM_PROFILE", value_enum)]
+    pub profile: Option<crate::cmd::flags::choices::Profile>,
+
     /// Delivery: concurrency, timeout, retries, signing, ordering, robustness.
     #[command(flatten)]
     pub delivery: DeliveryArgs,
@@ -85,10 +90,12 @@ pub async fn replay(
     let servers = shutdown.child_token();
     let _stop_servers = servers.clone().drop_guard();
     // A replay may be partial (--only-failed) or repeat what a receiver already saw, so
-    // the built-in receiver checks fields only, not sequences.
+    // the built-in receiver checks fields only, not sequences, by the rules of the profile
+    // `--profile` names (the log does not say which profile wrote it).
     let rules = ContractRules {
         ordered: false,
         allow_duplicates: true,
+        profile: args.profile.map(Into::into).unwrap_or_default(),
     };
     let target = Target::start(&target, &options, rules, None, &servers).await?;
     let outputs = Outputs {
@@ -97,6 +104,7 @@ pub async fn replay(
             seed: args.seed,
             shard,
             profile: "replay".into(),
+            families: None,
             speed: speed_text(args.speed),
             target: target.desc().to_owned(),
             sl_threshold: Span::from_millis(20_000),
@@ -124,6 +132,7 @@ pub async fn replay(
     report.seed = args.seed;
     report.shard = shard;
     report.profile = "replay".into();
+    report.note_families(None);
     report.speed = speed_text(args.speed);
     report.replay = Some(ReplaySkips {
         truncated_lines: skipped.truncated,

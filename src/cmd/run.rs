@@ -13,6 +13,7 @@ use super::flags::given::Given;
 use super::flags::output::OutputArgs;
 use super::flags::shard::ShardArgs;
 use crate::error::{Exit, RunError, UsageError};
+use crate::families::EventFamilies;
 use crate::plan::{RunPlan, RunRequest};
 use crate::report::theory::plan_warning;
 use crate::scenario::Overrides;
@@ -75,6 +76,17 @@ pub struct RunArgs {
     #[arg(long, env = "CCSIM_PROFILE", value_enum)]
     pub profile: Option<Profile>,
 
+    /// Send bodies as ISO-8859-1 under the utf-8 header, every character outside Latin-1
+    /// becoming `?`, as the platform's code does (`--profile platform` only; off by
+    /// default).
+    #[arg(long, env = "CCSIM_LEGACY_CHARSET")]
+    pub legacy_charset: bool,
+    /// Event families to send, a comma list of `conversation` (callcenter.conversation.*),
+    /// `agent` (callcenter.agent.*) and `queue` (callcenter.queue.*), or `all`. Default: the
+    /// scenario's `events`, else conversation.
+    #[arg(long, env = "CCSIM_EVENTS", value_name = "FAMILIES")]
+    pub events: Option<EventFamilies>,
+
     /// Delivery: concurrency, timeout, retries, signing, ordering, robustness.
     #[command(flatten)]
     pub delivery: DeliveryArgs,
@@ -135,6 +147,8 @@ impl RunArgs {
             speed: self.speed,
             max_live: self.max_live as usize,
             profile: self.profile.map(Into::into),
+            legacy_charset: self.legacy_charset,
+            events: self.events,
             target: self.target.clone(),
             tls_flags: self.delivery.tls_flags(),
             delivery: self.delivery.options()?,
@@ -173,7 +187,93 @@ fn parse_start_time(s: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::families::EventFamily;
+
+    fn run(args: &[&str]) -> Result<RunArgs, String> {
+        let mut argv = vec!["ccsim", "run"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .command
+        {
+            Command::Run(r) => Ok(r),
+            _ => unreachable!(),
+        }
+    }
+
+    fn families(args: &[&str]) -> EventFamilies {
+        let plan = run(args).expect("parses").plan().expect("plans");
+        plan.sim.events
+    }
+
+    /// A scenario file with these top-level lines.
+    fn scenario(dir: &tempfile::TempDir, top: &str) -> String {
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            format!("{top}\n[workload]\nduration = \"1m\"\nrates = {{ queue = \"1/m\" }}\n"),
+        )
+        .expect("write");
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn events_default_to_conversation_and_the_flag_takes_a_comma_list_or_all() {
+        assert_eq!(families(&[]), EventFamilies::default());
+        let set = families(&["--events", "conversation,agent"]);
+        assert!(set.has(EventFamily::Conversation) && set.has(EventFamily::Agent));
+        assert!(!set.has(EventFamily::Queue));
+        assert_eq!(families(&["--events", "all"]), EventFamilies::all());
+        assert_eq!(
+            families(&["--events", "queue"]),
+            EventFamilies::only(EventFamily::Queue)
+        );
+    }
+
+    #[test]
+    fn a_scenarios_events_and_profile_apply_unless_the_flags_override_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = scenario(
+            &dir,
+            "events = [\"agent\", \"queue\"]\nprofile = \"platform\"",
+        );
+        let plan = run(&[&file]).expect("parses").plan().expect("plans");
+        assert_eq!(
+            plan.sim.events,
+            EventFamilies::only(EventFamily::Agent).with(EventFamily::Queue)
+        );
+        assert_eq!(
+            plan.profile.name,
+            crate::event::profile::ProfileName::Platform
+        );
+        let plan = run(&[&file, "--events", "conversation", "--profile", "documented"])
+            .expect("parses")
+            .plan()
+            .expect("plans");
+        assert_eq!(plan.sim.events, EventFamilies::default());
+        assert_eq!(
+            plan.profile.name,
+            crate::event::profile::ProfileName::Documented
+        );
+        let all = scenario(&dir, "events = \"all\"");
+        assert_eq!(families(&[&all]), EventFamilies::all());
+    }
+
+    #[test]
+    fn a_bad_events_value_names_the_flag_and_the_choices() {
+        for bad in ["agents", "conversation,,agent", ""] {
+            let err = run(&["--events", bad]).expect_err("refused");
+            assert!(
+                err.contains("--events <FAMILIES>")
+                    && err.contains("expected \"conversation\", \"agent\", \"queue\" or \"all\""),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn start_time_accepts_rfc3339_and_epoch_ms_in_range() {

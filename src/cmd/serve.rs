@@ -15,10 +15,15 @@ use crate::session::run_plan;
 use crate::units::{Count, Span};
 
 /// The flags of `run` that mean nothing to `serve`, which sends no webhooks: `--target`,
-/// `--sl-threshold` (a figure of the summary and report), and every delivery, report and
-/// threshold flag (all but `--quiet`, which silences serve's goodbye line).
+/// `--events` (which webhooks to send), `--sl-threshold` (a figure of the summary and
+/// report), and every delivery, report and threshold flag (all but `--quiet`, which
+/// silences serve's goodbye line).
 fn sending_flags() -> Vec<String> {
-    let mut flags = vec!["--target".to_owned(), "--sl-threshold".to_owned()];
+    let mut flags = vec![
+        "--target".to_owned(),
+        "--events".to_owned(),
+        "--sl-threshold".to_owned(),
+    ];
     // `--api-linger` is checked on its own: serve always serves until stopped.
     flags.extend(longs_of::<DeliveryArgs>());
     flags.extend(
@@ -117,6 +122,7 @@ mod tests {
             &["--insecure"],
             &["--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
             &["--sl-threshold", "20s"],
+            &["--events", "all"],
         ] {
             let err = refused(flag).unwrap_or_else(|| panic!("{flag:?} accepted"));
             assert!(

@@ -17,6 +17,7 @@ use super::journal::{Entry, Page, WaitEnd};
 use super::query::{BadParameter, JournalQuery, WaitQuery};
 use super::{Control, MAX_WAITERS};
 use crate::event::Subject;
+use crate::event::charset::body_text;
 
 /// The control routes, to merge into the API's router.
 pub fn router(control: Control) -> Router {
@@ -131,7 +132,7 @@ struct EventOut<'a> {
     scheduled_at_ms: i64,
     sent_at_ms: i64,
     outcome: Option<&'static str>,
-    payload: Option<&'a RawValue>,
+    payload: Option<Box<RawValue>>,
 }
 
 impl<'a> EventOut<'a> {
@@ -152,8 +153,9 @@ impl<'a> EventOut<'a> {
             scheduled_at_ms: entry.scheduled_ms,
             sent_at_ms: entry.sent_ms,
             outcome: entry.outcome.map(|o| o.as_str()),
-            // Every body ccsim sends is JSON; one that were not would show as null.
-            payload: serde_json::from_slice(&entry.body).ok(),
+            // Every body ccsim sends is JSON, in UTF-8 or (`--legacy-charset`) ISO-8859-1,
+            // read as the receiver reads it; one that were not JSON would show as null.
+            payload: serde_json::from_str(&body_text(&entry.body).0).ok(),
         }
     }
 }

@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use super::https::TlsOptions;
-use super::retry::{RetryPolicy, SuccessRule};
+use super::retry::{Backoff, RetryPolicy, SuccessRule};
 use super::robustness::Robustness;
 use super::signing::Signer;
+use crate::event::profile::DeliveryDefaults;
 
 /// How a conversation's events are ordered on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -53,4 +54,54 @@ pub struct DeliveryOptions {
     pub robustness: Robustness,
     /// How `https://` targets' certificates are checked.
     pub tls: TlsOptions,
+    /// Which of the options above no flag set: the fidelity profile chooses them.
+    pub profile_defaults: ProfileDefaulted,
+}
+
+/// Which delivery options no flag (nor its environment variable) set, so that the fidelity
+/// profile's defaults apply ([`DeliveryOptions::with_profile_defaults`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProfileDefaulted {
+    /// `--timeout`.
+    pub timeout: bool,
+    /// `--retries`.
+    pub retries: bool,
+    /// `--retry-backoff`.
+    pub backoff: bool,
+    /// `--success`.
+    pub success: bool,
+    /// `--ordering`.
+    pub ordering: bool,
+}
+
+impl DeliveryOptions {
+    /// The options with `defaults` (the fidelity profile's) in place of every option no
+    /// flag set. A profile whose retries are not immediate leaves the flags' backoff.
+    pub fn with_profile_defaults(mut self, defaults: &DeliveryDefaults) -> Self {
+        let unset = self.profile_defaults;
+        if unset.timeout {
+            self.timeout = defaults.timeout;
+        }
+        if unset.retries {
+            self.retry.retries = defaults.retries;
+        }
+        if unset.backoff && defaults.immediate_retries {
+            self.retry.backoff = Backoff::Immediate;
+        }
+        if unset.success {
+            self.success = if defaults.only_200 {
+                SuccessRule::Only200
+            } else {
+                SuccessRule::Any2xx
+            };
+        }
+        if unset.ordering {
+            self.ordering = if defaults.ordered {
+                OrderingMode::PerConversation
+            } else {
+                OrderingMode::None
+            };
+        }
+        self
+    }
 }

@@ -1,18 +1,34 @@
 //! The hand-written JSON object writer of webhook bodies (the hot path at high event
 //! rates): the fields are listed first, so the body is allocated once at its exact size and
 //! handed to [`Bytes`] without a copy; keys come quoted, with their comma and colon, so a
-//! field takes few writes. Produces the same bytes serde_json would.
+//! field takes few writes. Produces the same bytes serde_json would, with the keys in the
+//! order listed or in the order the platform's Java `HashMap` iterates them
+//! ([`KeyOrder`]).
 
 use bytes::Bytes;
 
-/// A field's key as written after the previous field: `,"name":`. Made by [`key!`].
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Key(pub &'static str);
+use super::java_order;
+use super::profile::KeyOrder;
 
-/// The [`Key`] of field `name` (a literal that needs no escaping).
+/// A field's key as written after the previous field (`,"name":`), and the key's Java
+/// `HashMap` spread hash. Made by [`key!`], at compile time.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key {
+    /// `,"name":`.
+    pub(super) text: &'static str,
+    /// `java_order::spread` of the name's Java `String.hashCode`.
+    pub(super) spread: u32,
+}
+
+/// The [`Key`] of field `name` (an ASCII literal that needs no escaping).
 macro_rules! key {
     ($name:literal) => {
-        $crate::event::json::Key(concat!(",\"", $name, "\":"))
+        const {
+            $crate::event::json::Key {
+                text: concat!(",\"", $name, "\":"),
+                spread: $crate::event::java_order::ascii_spread($name),
+            }
+        }
     };
 }
 pub(crate) use key;
@@ -20,12 +36,18 @@ pub(crate) use key;
 impl Key {
     /// As written after another field.
     fn after(self) -> &'static [u8] {
-        self.0.as_bytes()
+        self.text.as_bytes()
     }
 
     /// As written first (no comma).
     fn first(self) -> &'static [u8] {
-        &self.0.as_bytes()[1..]
+        &self.text.as_bytes()[1..]
+    }
+
+    /// The bare name.
+    #[cfg(test)]
+    pub(super) fn name(self) -> &'static str {
+        self.text.trim_start_matches(",\"").trim_end_matches("\":")
     }
 }
 
@@ -75,13 +97,23 @@ impl Value<'_> {
     }
 }
 
-/// The JSON object of `fields` in their order, `None` fields omitted.
-pub(super) fn object(fields: &[(Key, Option<Value<'_>>)]) -> Bytes {
+/// The JSON object of `fields` in `order`, `None` fields omitted.
+pub(super) fn object(fields: &[(Key, Option<Value<'_>>)], order: KeyOrder) -> Bytes {
     let mut out = Vec::with_capacity(size(fields));
     out.push(b'{');
-    for (i, (k, v)) in present(fields).enumerate() {
-        out.extend_from_slice(if i == 0 { k.first() } else { k.after() });
+    let mut first = true;
+    let put = |(k, v): (Key, Value<'_>)| {
+        out.extend_from_slice(if first { k.first() } else { k.after() });
+        first = false;
         v.write(&mut out);
+    };
+    match order {
+        KeyOrder::Listed => present(fields).for_each(put),
+        KeyOrder::JavaHashMap => {
+            let (action, rest) = fields.split_at(fields.len().min(1));
+            let inserted = present(rest).chain(present(action));
+            java_order::visit(inserted, |(k, _)| k.spread, put);
+        }
     }
     out.push(b'}');
     Bytes::from(out)
@@ -89,14 +121,14 @@ pub(super) fn object(fields: &[(Key, Option<Value<'_>>)]) -> Bytes {
 
 fn present<'f, 'a>(
     fields: &'f [(Key, Option<Value<'a>>)],
-) -> impl Iterator<Item = (Key, Value<'a>)> + 'f {
+) -> impl Iterator<Item = (Key, Value<'a>)> + Clone + 'f {
     fields.iter().filter_map(|&(k, v)| Some((k, v?)))
 }
 
 /// The body's size when no `Text` needs escaping: `{}`, plus per field `,"key":` and the
 /// value, less the first field's comma.
 fn size(fields: &[(Key, Option<Value<'_>>)]) -> usize {
-    let fields: usize = present(fields).map(|(k, v)| k.0.len() + v.len()).sum();
+    let fields: usize = present(fields).map(|(k, v)| k.text.len() + v.len()).sum();
     fields.max(1) + 1
 }
 
@@ -127,8 +159,7 @@ mod tests {
                     Value::Text(s) => json(s.into()),
                     Value::Int(n) => json(n.into()),
                 };
-                let name = k.0.trim_start_matches(",\"").trim_end_matches("\":");
-                format!("{}:{v}", json(name.into()))
+                format!("{}:{v}", json(k.name().into()))
             })
             .collect();
         format!("{{{}}}", pairs.join(",")).into_bytes()
@@ -155,10 +186,29 @@ mod tests {
             &[(key!("only"), Some(Value::Plain(b"")))],
         ];
         for fields in cases {
-            let body = object(fields);
+            let body = object(fields, KeyOrder::Listed);
             assert_eq!(body, expected(fields));
             assert_eq!(body.len(), size(fields), "{body:?}");
         }
+    }
+
+    #[test]
+    fn java_order_puts_the_first_field_last_and_sorts_by_bucket_then_insertion() {
+        // action → bucket 9, event and type → 12 (event put first), id → 11.
+        let fields = [
+            (key!("action"), Some(Value::Plain(b"event_notify"))),
+            (key!("event"), Some(Value::Plain(b"e"))),
+            (key!("skipped"), None),
+            (key!("id"), Some(Value::Plain(b"i"))),
+            (key!("type"), Some(Value::Plain(b"t"))),
+        ];
+        let body = object(&fields, KeyOrder::JavaHashMap);
+        assert_eq!(
+            body,
+            r#"{"action":"event_notify","id":"i","event":"e","type":"t"}"#.as_bytes()
+        );
+        assert_eq!(body.len(), size(&fields));
+        assert_eq!(object(&[], KeyOrder::JavaHashMap), "{}".as_bytes());
     }
 
     #[test]
@@ -170,7 +220,11 @@ mod tests {
             "del\u{7f}",
         ] {
             let fields = [(key!("k"), Some(Value::Text(s)))];
-            assert_eq!(object(&fields), expected(&fields), "{s:?}");
+            assert_eq!(
+                object(&fields, KeyOrder::Listed),
+                expected(&fields),
+                "{s:?}"
+            );
         }
     }
 }

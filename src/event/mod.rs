@@ -2,6 +2,8 @@
 //! serialized payloads as the fidelity profile says. Empty fields are omitted; times are epoch
 //! milliseconds. Which events each conversation path sends is in `docs/lifecycles.md`.
 
+pub mod charset;
+mod java_order;
 mod json;
 use json::key;
 pub mod profile;
@@ -11,14 +13,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::agent::{AgentHappening, AgentHappeningKind, AgentInfo};
+use crate::agent::{AgentHappening, AgentHappeningKind, AgentInfo, AgentState};
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind};
 use crate::families::{EventFamilies, EventFamily};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId};
 use crate::occurrence::Occurrence;
-use crate::queue_task::{QueueHappening, QueueStep};
+use crate::queue_task::{FailCause, QueueHappening, QueueStep, QueueType};
 use crate::time::SimTime;
-use profile::{AgentCallSource, BeginTimeSource, Profile};
+use profile::{AgentCallSource, BeginTimeSource, KeyOrder, Profile};
 
 /// The kinds of webhook events ccsim sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,26 +174,29 @@ struct ConversationPayload<'a> {
 impl ConversationPayload<'_> {
     /// The JSON body: the same bytes serde_json would produce for the struct with `None`
     /// fields skipped. Ids and fixed names need no escaping; scenario-given strings might.
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Int, Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
         fn hex(id: &Hex32) -> json::Value<'_> {
             Plain(id.as_bytes())
         }
-        json::object(&[
-            (key!("action"), Some(name(self.action))),
-            (key!("event"), Some(name(self.event))),
-            (key!("id"), Some(hex(self.id))),
-            (key!("subaccount_id"), self.subaccount_id.map(Text)),
-            (key!("type"), self.kind.map(name)),
-            (key!("begin_time"), self.begin_time.map(Int)),
-            (key!("end_time"), self.end_time.map(Int)),
-            (key!("record_file"), self.record_file.map(hex)),
-            (key!("queue_id"), self.queue_id.map(hex)),
-            (key!("end_reason"), self.end_reason.map(Text)),
-            (key!("agent_call_id"), self.agent_call_id.map(hex)),
-            (key!("user_data"), self.user_data.map(Text)),
-        ])
+        json::object(
+            &[
+                (key!("action"), Some(name(self.action))),
+                (key!("event"), Some(name(self.event))),
+                (key!("id"), Some(hex(self.id))),
+                (key!("subaccount_id"), self.subaccount_id.map(Text)),
+                (key!("type"), self.kind.map(name)),
+                (key!("begin_time"), self.begin_time.map(Int)),
+                (key!("end_time"), self.end_time.map(Int)),
+                (key!("record_file"), self.record_file.map(hex)),
+                (key!("queue_id"), self.queue_id.map(hex)),
+                (key!("end_reason"), self.end_reason.map(Text)),
+                (key!("agent_call_id"), self.agent_call_id.map(hex)),
+                (key!("user_data"), self.user_data.map(Text)),
+            ],
+            order,
+        )
     }
 }
 
@@ -272,6 +277,11 @@ impl EventBuilder {
     /// The families built.
     pub fn families(&self) -> EventFamilies {
         self.families
+    }
+
+    /// `body` in the profile's charset (the signature, made later, covers these bytes).
+    fn encode(&self, body: Bytes) -> Bytes {
+        charset::encode(body, self.profile.body_charset)
     }
 
     /// Appends the webhooks that announce `o` (none, one or more) to `out`, if its family
@@ -355,13 +365,22 @@ impl EventBuilder {
             kind,
             lane: conv.key,
             subject: Subject::Conversation(conv.id),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 
     /// Appends the webhook that announces agent happening `h` to `out`.
     pub fn build_agent(&self, h: &AgentHappening, out: &mut Vec<Webhook>) {
         let p = &self.profile;
+        if let AgentHappeningKind::StateChanged {
+            previous: AgentState::Busy,
+            latest: AgentState::Idle,
+        } = h.kind
+            && !p.wrap_up_end_announced
+        {
+            // The application ends after-call work through the state API: no event.
+            return;
+        }
         let mut payload = AgentPayload {
             event: "",
             name: &h.agent.name,
@@ -397,7 +416,7 @@ impl EventBuilder {
             kind,
             lane: agent_lane(h.agent.number),
             subject: Subject::Agent(h.agent.clone()),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 
@@ -407,15 +426,26 @@ impl EventBuilder {
         let (kind, cause) = match h.step {
             QueueStep::Select => (EventKind::QueueSelect, None),
             QueueStep::Success => (EventKind::QueueSuccess, None),
+            // On the platform the agent's call, dropped while it rang, completes its dial in
+            // error: that, not the caller's hang-up, is what fails the task.
+            QueueStep::Fail(FailCause::Hangup)
+                if h.agent_ringing && p.ringing_hangup_is_call_fail =>
+            {
+                (EventKind::QueueFail, Some(FailCause::CallFail))
+            }
             QueueStep::Fail(cause) => (EventKind::QueueFail, Some(cause)),
         };
-        let api_queue = h.kind != crate::queue_task::QueueType::Ivr;
+        let api_queue = h.kind != QueueType::Ivr;
         let origin = (!api_queue || p.api_queue_origin_call).then_some(&h.origin_call_id.0);
         let condition = match h.kind {
-            crate::queue_task::QueueType::CallAgent if !p.call_agent_condition => None,
+            QueueType::CallAgent if !p.call_agent_condition => None,
             _ => non_empty(h.condition_id.as_deref()),
         };
-        let agent = h.agent.as_ref();
+        // The platform reports a hang-up with a null agent call: no agent fields then.
+        let agent = h
+            .agent
+            .as_ref()
+            .filter(|_| p.hangup_agent_fields || cause != Some(FailCause::Hangup));
         let payload = QueuePayload {
             event: kind.name(),
             id: &h.id.0,
@@ -433,7 +463,7 @@ impl EventBuilder {
             kind,
             lane: h.conv_key,
             subject: Subject::Queue(Box::new((h.id, h.conversation_id))),
-            body: payload.to_json(),
+            body: self.encode(payload.to_json(p.key_order)),
         });
     }
 }
@@ -453,24 +483,27 @@ struct AgentPayload<'a> {
 }
 
 impl AgentPayload<'_> {
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Int, Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
-        json::object(&[
-            (key!("action"), Some(name("event_notify"))),
-            (key!("event"), Some(name(self.event))),
-            (key!("name"), Some(Text(self.name))),
-            (key!("subaccount_id"), self.subaccount_id.map(Text)),
-            (key!("type"), self.kind.map(name)),
-            (
-                key!("conversation_id"),
-                self.conversation_id.map(|id| Plain(id.as_bytes())),
-            ),
-            (key!("previous_state"), self.previous_state.map(name)),
-            (key!("latest_state"), self.latest_state.map(name)),
-            (key!("current_time"), Some(Int(self.current_time))),
-            (key!("user_data"), self.user_data.map(Text)),
-        ])
+        json::object(
+            &[
+                (key!("action"), Some(name("event_notify"))),
+                (key!("event"), Some(name(self.event))),
+                (key!("name"), Some(Text(self.name))),
+                (key!("subaccount_id"), self.subaccount_id.map(Text)),
+                (key!("type"), self.kind.map(name)),
+                (
+                    key!("conversation_id"),
+                    self.conversation_id.map(|id| Plain(id.as_bytes())),
+                ),
+                (key!("previous_state"), self.previous_state.map(name)),
+                (key!("latest_state"), self.latest_state.map(name)),
+                (key!("current_time"), Some(Int(self.current_time))),
+                (key!("user_data"), self.user_data.map(Text)),
+            ],
+            order,
+        )
     }
 }
 
@@ -491,28 +524,33 @@ struct QueuePayload<'a> {
 }
 
 impl QueuePayload<'_> {
-    fn to_json(&self) -> Bytes {
+    fn to_json(&self, order: KeyOrder) -> Bytes {
         use json::Value::{Plain, Text};
         let name = |s: &'static str| Plain(s.as_bytes());
         fn hex(id: &Hex32) -> json::Value<'_> {
             Plain(id.as_bytes())
         }
-        json::object(&[
-            (key!("action"), Some(name("event_notify"))),
-            (key!("event"), Some(name(self.event))),
-            (key!("id"), Some(hex(self.id))),
-            (key!("subaccount_id"), self.subaccount_id.map(Text)),
-            (key!("type"), Some(name(self.kind))),
-            (key!("condition_id"), self.condition_id.map(Text)),
-            (key!("agent_name"), self.agent_name.map(Text)),
-            (key!("cause"), self.cause.map(name)),
-            (key!("origin_call_id"), self.origin_call_id.map(hex)),
-            (key!("agent_extension_id"), self.agent_extension_id.map(hex)),
-            (key!("agent_call_id"), self.agent_call_id.map(hex)),
-            (key!("user_data"), self.user_data.map(Text)),
-        ])
+        json::object(
+            &[
+                (key!("action"), Some(name("event_notify"))),
+                (key!("event"), Some(name(self.event))),
+                (key!("id"), Some(hex(self.id))),
+                (key!("subaccount_id"), self.subaccount_id.map(Text)),
+                (key!("type"), Some(name(self.kind))),
+                (key!("condition_id"), self.condition_id.map(Text)),
+                (key!("agent_name"), self.agent_name.map(Text)),
+                (key!("cause"), self.cause.map(name)),
+                (key!("origin_call_id"), self.origin_call_id.map(hex)),
+                (key!("agent_extension_id"), self.agent_extension_id.map(hex)),
+                (key!("agent_call_id"), self.agent_call_id.map(hex)),
+                (key!("user_data"), self.user_data.map(Text)),
+            ],
+            order,
+        )
     }
 }
 
+#[cfg(test)]
+mod profile_tests;
 #[cfg(test)]
 mod tests;

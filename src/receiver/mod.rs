@@ -404,11 +404,15 @@ async fn accept(
     (StatusCode::OK, "success")
 }
 
-/// The conversation id and the event name of an event body.
+/// The conversation id and the event name of a conversation event's body (an agent or
+/// queue event has no record to read: a queue event's `id` is its task's).
 fn conversation_of(body: &[u8]) -> Option<(String, String)> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let event = v.get("event")?.as_str()?.to_owned();
-    Some((v.get("id")?.as_str()?.to_owned(), event))
+    let v: serde_json::Value =
+        serde_json::from_str(&crate::event::charset::body_text(body).0).ok()?;
+    let event = v.get("event")?.as_str()?;
+    crate::event::EventKind::parse(event)
+        .filter(|k| k.family() == crate::families::EventFamily::Conversation)?;
+    Some((v.get("id")?.as_str()?.to_owned(), event.to_owned()))
 }
 
 /// A readable one-line description of an event body, every text from the body escaped
@@ -418,7 +422,8 @@ pub fn describe(body: &[u8]) -> String {
 }
 
 fn describe_raw(body: &[u8]) -> String {
-    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(body)
+    let Ok(serde_json::Value::Object(obj)) =
+        serde_json::from_str::<serde_json::Value>(&crate::event::charset::body_text(body).0)
     else {
         const PREVIEW: usize = 200;
         let text = String::from_utf8_lossy(body);
@@ -440,8 +445,19 @@ fn describe_raw(body: &[u8]) -> String {
         .strip_prefix("callcenter.")
         .unwrap_or(&event)
         .to_owned();
-    let mut line = format!("{short:<30} {}", field("id").unwrap_or_default());
-    for k in ["type", "end_reason", "user_data"] {
+    // A conversation or queue task by its id, an agent by its name.
+    let subject = field("id").or_else(|| field("name")).unwrap_or_default();
+    let mut line = format!("{short:<30} {subject}");
+    for k in [
+        "type",
+        "previous_state",
+        "latest_state",
+        "conversation_id",
+        "cause",
+        "agent_name",
+        "end_reason",
+        "user_data",
+    ] {
         if let Some(v) = field(k) {
             line.push_str(&format!(" {k}={v}"));
         }
@@ -523,7 +539,21 @@ mod tests {
     }
 
     #[test]
-    fn every_event_names_its_record_and_its_kind() {
+    fn agent_and_queue_events_are_described_by_their_subject_and_what_changed() {
+        let state = br#"{"event":"callcenter.agent.state_changed","name":"1001","previous_state":"idle","latest_state":"fetching","current_time":1}"#;
+        assert_eq!(
+            describe(state),
+            "agent.state_changed            1001 previous_state=idle latest_state=fetching"
+        );
+        let fail = br#"{"event":"callcenter.queue.fail","id":"q1","type":"ivr","cause":"timeout"}"#;
+        assert_eq!(
+            describe(fail),
+            "queue.fail                     q1 type=ivr cause=timeout"
+        );
+    }
+
+    #[test]
+    fn every_conversation_event_names_its_record_and_its_kind() {
         let parts = br#"{"event":"callcenter.conversation.parts_changed","id":"abc"}"#;
         assert_eq!(
             conversation_of(parts),
@@ -534,5 +564,9 @@ mod tests {
             Some(("abc".into(), "callcenter.conversation.end".into()))
         );
         assert_eq!(conversation_of(b"junk"), None);
+        let queue = br#"{"event":"callcenter.queue.select","id":"abc"}"#;
+        assert_eq!(conversation_of(queue), None, "a queue task has no record");
+        let agent = br#"{"event":"callcenter.agent.conversation_changed","conversation_id":"abc"}"#;
+        assert_eq!(conversation_of(agent), None);
     }
 }

@@ -46,6 +46,8 @@ struct LogLine<'a> {
     outcome: DeliveryOutcome,
     #[serde(default)]
     duplicate: bool,
+    #[serde(default)]
+    body_charset: Option<&'a str>,
     #[serde(borrow)]
     payload: &'a RawValue,
 }
@@ -173,11 +175,17 @@ fn parse_line(line: &str) -> Result<Option<(u64, i64, Webhook, bool)>, String> {
             )
         }
     };
+    let body = match l.body_charset {
+        None => Bytes::copy_from_slice(l.payload.get().as_bytes()),
+        // Sent in ISO-8859-1 (`--legacy-charset`): the same bytes again.
+        Some("iso-8859-1") => Bytes::from(crate::event::charset::to_latin1(l.payload.get())),
+        Some(other) => return Err(format!("unknown body_charset {other:?}")),
+    };
     let webhook = Webhook {
         kind,
         lane,
         subject,
-        body: Bytes::copy_from_slice(l.payload.get().as_bytes()),
+        body,
     };
     Ok(Some((l.seq, l.scheduled_at_ms, webhook, delivered)))
 }

@@ -67,6 +67,8 @@ pub struct ReportMeta {
     pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: String,
+    /// The event families sent; `None`: those of the events counted (a replay).
+    pub families: Option<crate::families::EventFamilies>,
     /// `--speed` as text.
     pub speed: String,
     /// Where events go.
@@ -184,6 +186,7 @@ impl Collector {
             seed: 0,
             shard: None,
             profile: String::new(),
+            event_families: crate::families::EventFamilies::default(),
             scenario: String::new(),
             merged: None,
             speed: String::new(),
@@ -322,6 +325,7 @@ impl Sink for Collector {
         report.seed = cp.meta.seed;
         report.shard = cp.meta.shard;
         report.profile = cp.meta.profile.clone();
+        report.note_families(cp.meta.families);
         report.speed = cp.meta.speed.clone();
         report.target = cp.meta.target.clone();
         report.partial = true;

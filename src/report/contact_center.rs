@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::theory::Queue;
 use crate::conversation::{ConvType, Outcome};
-use crate::sim::stats::{SimStats, TypeStats};
+use crate::sim::stats::{AgentFigures, SimStats, TypeStats};
 use crate::units::Span;
 
 /// Figures of one group of calls.
@@ -64,6 +64,11 @@ pub struct ContactCenter {
     pub theory: Option<Theory>,
     /// Callers left waiting when arrivals stopped.
     pub backlog: Backlog,
+    /// Each agent's figures, by name: calls handled, ring, talk and after-call time,
+    /// occupancy, times engaged. Their times add up to the pool's busy time and their
+    /// occupancies average to `occupancy`.
+    #[serde(default)]
+    pub by_agent: Vec<AgentFigures>,
 }
 
 /// Erlang C (callers never give up) or Erlang A (exponential patience) for the run's load:
@@ -179,6 +184,7 @@ impl ContactCenter {
             by_type,
             theory: theory(sim, mean_busy_s, sl_threshold),
             backlog,
+            by_agent: sim.agents.clone(),
         }
     }
 }

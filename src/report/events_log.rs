@@ -37,6 +37,10 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     extension_id: Option<&'a str>,
     event: &'static str,
+    /// `iso-8859-1` for a `--legacy-charset` body that is not UTF-8: the payload below is
+    /// its text, and replay sends it in ISO-8859-1 again (the same bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_charset: Option<&'static str>,
     scheduled_at_ms: i64,
     sent_at_ms: Option<i64>,
     latency_ms: f64,
@@ -81,6 +85,7 @@ impl EventsLog {
                 extension_id = Some(a.extension_id.as_str());
             }
         }
+        let (payload, latin1) = crate::event::charset::body_text(&c.job.webhook.body);
         let line = Line {
             seq: c.job.seq,
             webhook_id: &c.job.webhook_id(),
@@ -90,6 +95,7 @@ impl EventsLog {
             agent,
             extension_id,
             event: c.job.webhook.kind.name(),
+            body_charset: latin1.then_some("iso-8859-1"),
             scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
             sent_at_ms: c.first_sent.map(|t| {
                 let since = t.saturating_duration_since(self.anchor.0).as_millis();
@@ -110,10 +116,11 @@ impl EventsLog {
             out.truncate(start);
             return Err(std::io::Error::other(e));
         }
-        // Splice the payload in verbatim: it is already a JSON object.
+        // Splice the payload in verbatim: it is already a JSON object (as text: a Latin-1
+        // body's bytes are not UTF-8).
         out.pop();
         out.extend_from_slice(b",\"payload\":");
-        out.extend_from_slice(&c.job.webhook.body);
+        out.extend_from_slice(payload.as_bytes());
         out.extend_from_slice(b"}\n");
         Ok(())
     }

@@ -14,7 +14,8 @@ use super::{
     Conversations, DeliverySummary, EventCounts, KindOutcomes, Percentiles, ReplaySkips, Report,
     Throughput, hdr,
 };
-use crate::sim::stats::TypeStats;
+use crate::families::EventFamilies;
+use crate::sim::stats::{AgentFigures, TypeStats};
 
 /// The reports a merge added up (`merged` in a merged report).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +78,9 @@ pub fn merge(inputs: &[Input]) -> Result<Report, String> {
         seed: f.seed,
         shard: None,
         profile: f.profile.clone(),
+        event_families: reports
+            .iter()
+            .fold(EventFamilies::NONE, |all, r| all | r.event_families),
         scenario: f.scenario.clone(),
         merged: Some(merged),
         speed: distinct(reports.iter().map(|r| r.speed.as_str())),
@@ -314,7 +318,40 @@ fn merge_contact_centres(reports: &[&Report]) -> ContactCenter {
             },
             overloaded: backlogs.clone().any(|b| b.overloaded),
         },
+        by_agent: merge_agents(reports),
     }
+}
+
+/// Every report's agents, by name: the shards of a run have disjoint pools, so each agent
+/// comes from one report; an agent in several (runs of one scenario under other seeds)
+/// has its counts and times summed and its occupancy recomputed over the simulated time
+/// of the reports it is in.
+fn merge_agents(reports: &[&Report]) -> Vec<AgentFigures> {
+    let mut by_name: BTreeMap<&str, (AgentFigures, f64)> = BTreeMap::new();
+    for r in reports {
+        for a in &r.contact_center.by_agent {
+            let (m, time) = by_name.entry(a.name.as_str()).or_insert_with(|| {
+                let empty = AgentFigures {
+                    name: a.name.clone(),
+                    ..AgentFigures::default()
+                };
+                (empty, 0.0)
+            });
+            m.handled += a.handled;
+            m.engaged += a.engaged;
+            m.ringing_s += a.ringing_s;
+            m.talk_s += a.talk_s;
+            m.wrap_up_s += a.wrap_up_s;
+            *time += r.throughput.simulated_s;
+        }
+    }
+    by_name
+        .into_values()
+        .map(|(mut a, time)| {
+            a.occupancy = ratio(a.ringing_s + a.talk_s + a.wrap_up_s, time);
+            a
+        })
+        .collect()
 }
 
 /// What replays replayed, summed, when every report is a replay's.
@@ -472,6 +509,57 @@ mod tests {
         let mut merged = m;
         crate::report::ThresholdSpec::default().apply(&mut merged);
         assert!((merged.thresholds.failure_rate - 1.0 / 15.0).abs() < 1e-9);
+    }
+
+    fn agent(
+        name: &str,
+        handled: u64,
+        talk_s: f64,
+        wrap_up_s: f64,
+        occupancy: f64,
+    ) -> AgentFigures {
+        AgentFigures {
+            name: name.to_owned(),
+            handled,
+            engaged: handled + 1,
+            ringing_s: 1.0,
+            talk_s,
+            wrap_up_s,
+            occupancy,
+        }
+    }
+
+    #[test]
+    fn the_agents_of_shards_are_listed_together_by_name_and_families_joined() {
+        use crate::families::{EventFamilies, EventFamily};
+        let mut ra = blank();
+        ra.throughput.simulated_s = 100.0;
+        ra.event_families = EventFamilies::all();
+        ra.contact_center.by_agent =
+            vec![agent("b", 3, 50.0, 9.0, 0.6), agent("d", 0, 0.0, 0.0, 0.0)];
+        let mut rb = blank();
+        rb.throughput.simulated_s = 100.0;
+        rb.event_families = EventFamilies::only(EventFamily::Agent);
+        rb.contact_center.by_agent = vec![agent("a", 1, 20.0, 9.0, 0.3)];
+        let m = merge(&[through_json(&ra, "a"), through_json(&rb, "b")]).unwrap();
+        let names: Vec<&str> = m
+            .contact_center
+            .by_agent
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "d"]);
+        assert_eq!(m.contact_center.by_agent[1], agent("b", 3, 50.0, 9.0, 0.6));
+        assert_eq!(m.event_families, EventFamilies::all());
+
+        // One agent in two runs of a scenario: counts and times summed, occupancy over
+        // both runs' time.
+        let m = merge(&[through_json(&rb, "b"), through_json(&rb, "c")]).unwrap();
+        let a = &m.contact_center.by_agent;
+        assert_eq!(a.len(), 1);
+        assert_eq!((a[0].handled, a[0].engaged), (2, 4));
+        assert!((a[0].talk_s - 40.0).abs() < 1e-9);
+        assert!((a[0].occupancy - 0.3).abs() < 1e-9, "{a:?}");
     }
 
     #[test]

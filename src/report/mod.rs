@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::EventKind;
+use crate::families::EventFamilies;
 use crate::receiver::contract::ContractSummary;
 use crate::shard::Shard;
 use crate::sim::stats::TypeStats;
@@ -38,6 +40,11 @@ pub struct Report {
     pub shard: Option<Shard>,
     /// The fidelity profile.
     pub profile: String,
+    /// The event families sent (`--events`; for `ccsim replay`, those of the events it
+    /// replayed). A report of an older ccsim, which sent conversation events only, reads
+    /// as `["conversation"]`.
+    #[serde(default)]
+    pub event_families: EventFamilies,
     /// What was simulated, as a fingerprint of the resolved scenario without its seed
     /// ([`scenario_fingerprint`]): reports with different ones are not merged (empty
     /// for `ccsim replay`).
@@ -90,6 +97,30 @@ pub struct Report {
     /// What `ccsim replay` read, replayed and skipped (`ccsim replay` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplaySkips>,
+}
+
+impl Report {
+    /// Notes the event families sent, `None` for the families of the events counted (a
+    /// replay sends what its log holds): `event_families`, and every kind of those families
+    /// in `events.by_kind` and `events.outcomes_by_kind`, with 0 when none was sent.
+    pub fn note_families(&mut self, sent: Option<EventFamilies>) {
+        let families = sent.unwrap_or_else(|| {
+            self.events
+                .by_kind
+                .keys()
+                .filter_map(|name| EventKind::parse(name))
+                .map(EventKind::family)
+                .collect()
+        });
+        self.event_families = families;
+        for kind in EventKind::ALL {
+            if families.has(kind.family()) {
+                let name = Cow::Borrowed(kind.name());
+                self.events.by_kind.entry(name.clone()).or_default();
+                self.events.outcomes_by_kind.entry(name).or_default();
+            }
+        }
+    }
 }
 
 /// What `ccsim replay` replayed of its log, and the lines it skipped (each with a

@@ -3,14 +3,18 @@
 
 use std::fmt::Write as _;
 
+use crate::families::EventFamilies;
 use crate::report::Report;
 use crate::shard::Shard;
-use crate::sim::stats::TypeStats;
-use crate::units::Count;
+use crate::sim::stats::{AgentFigures, TypeStats};
+use crate::units::{Count, Span};
 
 /// Below this many mean busy times of simulated time, a run is mostly warm-up and drain,
 /// and the summary says so beside the steady-state theory.
 const SHORT_RUN_BUSY_TIMES: f64 = 100.0;
+
+/// How many agents the summary lists (the JSON report lists them all).
+const TOP_AGENTS: usize = 10;
 
 /// What a run is, in the lines that open its banner and its summary.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +25,8 @@ pub struct RunIdentity<'a> {
     pub shard: Option<Shard>,
     /// The fidelity profile's name.
     pub profile: &'a str,
+    /// The event families sent.
+    pub events: EventFamilies,
     /// `--speed` as text.
     pub speed: &'a str,
     /// Where events go.
@@ -30,17 +36,22 @@ pub struct RunIdentity<'a> {
 }
 
 impl RunIdentity<'_> {
-    /// Three lines (two with `--api off`): version, profile, seed, shard (with
-    /// `--shard`) and speed; the target; the API.
+    /// Three lines (two with `--api off`): version, profile, event families, seed, shard
+    /// (with `--shard`) and speed; the target; the API.
     pub fn banner(&self) -> String {
         let shard = self
             .shard
             .map(|s| format!(" · shard {s}"))
             .unwrap_or_default();
         let mut s = format!(
-            "ccsim {} · profile {} · seed {}{shard} · speed {}\ntarget: {}\n",
+            "ccsim {} · profile {} · events {} · seed {}{shard} · speed {}\ntarget: {}\n",
             env!("CARGO_PKG_VERSION"),
             self.profile,
+            if self.events == EventFamilies::NONE {
+                "none".to_owned()
+            } else {
+                self.events.to_string()
+            },
             self.seed,
             self.speed,
             self.target
@@ -80,6 +91,7 @@ impl Report {
             seed: self.seed,
             shard: self.shard,
             profile: &self.profile,
+            events: self.event_families,
             speed: &self.speed,
             target: &self.target,
             api: self.api.as_deref(),
@@ -242,6 +254,56 @@ impl Report {
             let _ = writeln!(s, "{}", type_line(kind, ts));
         }
         self.contact_centre_text(s);
+        self.agents_text(s);
+    }
+
+    /// The agents who handled the most calls, one line each, and how many more the JSON
+    /// report lists.
+    fn agents_text(&self, s: &mut String) {
+        let agents = &self.contact_center.by_agent;
+        if agents.is_empty() {
+            return;
+        }
+        let mut top: Vec<&AgentFigures> = agents.iter().collect();
+        // By calls handled, then talk time, then name: the same order every time.
+        top.sort_by(|a, b| {
+            b.handled
+                .cmp(&a.handled)
+                .then(b.talk_s.total_cmp(&a.talk_s))
+                .then(a.name.cmp(&b.name))
+        });
+        top.truncate(TOP_AGENTS);
+        let width = top
+            .iter()
+            .map(|a| a.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let heading = if agents.len() > TOP_AGENTS {
+            format!("top {TOP_AGENTS} of {} by calls handled", agents.len())
+        } else {
+            "by calls handled".to_owned()
+        };
+        let _ = writeln!(s, "agents ({heading}):");
+        let span = |secs: f64| Span::from_secs_f64(secs.round()).to_string();
+        for a in &top {
+            let _ = writeln!(
+                s,
+                "  {:<width$}  handled {:>4}  talk {:>8}  after-call {:>8}  occupancy {:>5.1}%  engaged {:>4}",
+                a.name,
+                a.handled,
+                span(a.talk_s),
+                span(a.wrap_up_s),
+                100.0 * a.occupancy,
+                a.engaged
+            );
+        }
+        if agents.len() > TOP_AGENTS {
+            let _ = writeln!(
+                s,
+                "  … {} more in the JSON report (contact_center.by_agent)",
+                agents.len() - TOP_AGENTS
+            );
+        }
     }
 
     /// The contact-centre block of the summary: the simulated inbound figures, the theory's
@@ -346,7 +408,8 @@ impl Report {
                 Count::of(contract.events, "event"),
                 Count::of(contract.conversations, "conversation")
             );
-            if silent > 0 {
+            // A replay has no engine, so no count of conversations that began.
+            if silent > 0 && self.replay.is_none() {
                 let _ = write!(
                     line,
                     " ({began} began; {silent} sent members but never began)"
@@ -354,12 +417,7 @@ impl Report {
             }
             let _ = writeln!(s, "{line}");
         } else {
-            let _ = writeln!(
-                s,
-                "\ncontract    VIOLATED: {}, {}",
-                Count::of(contract.violations, "violation"),
-                Count::of(contract.unterminated, "unterminated conversation")
-            );
+            let _ = writeln!(s, "\ncontract    VIOLATED: {}", contract.breaches());
             for ex in &contract.examples {
                 let _ = writeln!(s, "  {ex}");
             }
@@ -407,12 +465,85 @@ mod tests {
         assert_eq!(clean, "  call_out       1 attempted     1 talked");
     }
 
+    fn agent(name: &str, handled: u64, talk_s: f64) -> AgentFigures {
+        AgentFigures {
+            name: name.to_owned(),
+            handled,
+            engaged: handled,
+            ringing_s: 0.0,
+            talk_s,
+            wrap_up_s: 30.0,
+            occupancy: 0.5,
+        }
+    }
+
+    fn summary_of(agents: Vec<AgentFigures>) -> String {
+        let mut r = crate::report::collector::Collector::new(None, false).report(
+            &crate::sim::stats::SimStats::default(),
+            1.0,
+            Span::ZERO,
+        );
+        r.contact_center.by_agent = agents;
+        r.render_text()
+    }
+
+    #[test]
+    fn the_summary_lists_the_ten_agents_who_handled_most_and_counts_the_rest() {
+        let agents: Vec<AgentFigures> = (1..=12)
+            .map(|i| agent(&format!("agent-{i:03}"), i % 5, 60.0 * i as f64))
+            .collect();
+        let text = summary_of(agents);
+        let lines: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("agents ("))
+            .take(12)
+            .collect();
+        assert_eq!(lines[0], "agents (top 10 of 12 by calls handled):");
+        assert_eq!(
+            lines[1],
+            "  agent-009  handled    4  talk       9m  after-call      30s  occupancy  50.0%  engaged    4"
+        );
+        // Handled 4, 4, 3, 3, …; ties go to the longer talk time.
+        let order: Vec<&str> = lines[1..11].iter().map(|l| &l[2..11]).collect();
+        assert_eq!(
+            order,
+            [
+                "agent-009",
+                "agent-004",
+                "agent-008",
+                "agent-003",
+                "agent-012",
+                "agent-007",
+                "agent-002",
+                "agent-011",
+                "agent-006",
+                "agent-001"
+            ]
+        );
+        assert_eq!(
+            lines[11],
+            "  … 2 more in the JSON report (contact_center.by_agent)"
+        );
+    }
+
+    #[test]
+    fn a_small_pool_is_listed_whole_and_no_pool_not_at_all() {
+        let text = summary_of(vec![agent("ann", 2, 90.0), agent("bo", 1, 10.0)]);
+        assert!(
+            text.contains("agents (by calls handled):\n  ann  handled    2"),
+            "{text}"
+        );
+        assert!(!text.contains("more in the JSON report"), "{text}");
+        assert!(!summary_of(Vec::new()).contains("agents ("));
+    }
+
     #[test]
     fn the_banner_names_seed_speed_profile_target_and_api() {
         let id = RunIdentity {
             seed: 7,
             shard: None,
             profile: "documented",
+            events: EventFamilies::default(),
             speed: "60",
             target: "null",
             api: Some("127.0.0.1:8700"),
@@ -420,7 +551,7 @@ mod tests {
         let b = id.banner();
         assert!(b.starts_with("ccsim "), "{b}");
         assert!(
-            b.contains("· profile documented · seed 7 · speed 60\n"),
+            b.contains("· profile documented · events conversation · seed 7 · speed 60\n"),
             "{b}"
         );
         assert!(b.contains("\ntarget: null\n"), "{b}");

@@ -11,8 +11,10 @@ use super::model::{
     TypeRates, TypeWeights, WorkloadFile,
 };
 use super::problem::FileProblems;
+use crate::agent::AgentState;
 use crate::conversation::ConvType;
 use crate::event::profile::ProfileName;
+use crate::families::EventFamilies;
 use crate::ids::Hex32;
 use crate::sim::dist::{BEHAVIOUR_LIMIT, Dist};
 use crate::units::Span;
@@ -42,21 +44,17 @@ pub(super) fn check_root(p: &mut FileProblems<'_>, root: &FileRoot) {
         p.at(&profile.span, "profile", e);
     }
     if let Some(events) = &root.events {
-        for family in &events.value.0 {
-            match family.as_str() {
-                "conversation" => {}
-                "agent" | "queue" | "all" => p.at(
-                    &events.span,
-                    "events",
-                    format!(
-                        "{family:?} events are not implemented in this build; only \"conversation\" is"
-                    ),
-                ),
-                other => p.at(
-                    &events.span,
-                    "events",
-                    format!("expected \"conversation\", \"agent\", \"queue\" or \"all\", got {other:?}"),
-                ),
+        let names = &events.value.0;
+        if names.is_empty() {
+            p.at(
+                &events.span,
+                "events",
+                "expected at least one of \"conversation\", \"agent\", \"queue\" or \"all\"",
+            );
+        }
+        for name in names {
+            if let Err(e) = EventFamilies::parse_one(name) {
+                p.at(&events.span, "events", e);
             }
         }
     }
@@ -305,9 +303,11 @@ pub(super) fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile,
         ("record_file", &c.record_file),
         ("subaccount_id", &c.subaccount_id),
         ("callee_call_id", &c.callee_call_id),
+        ("condition_id", &c.condition_id),
     ] {
         check_hex(p, value, &format!("{prefix}.{field}"));
     }
+    check_reserve(p, c, prefix);
     let not_for =
         |field: &str, value: &Option<Located<String>>, why: &str, p: &mut FileProblems<'_>| {
             if let Some(v) = value {
@@ -338,9 +338,22 @@ pub(super) fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile,
                 "call_out does not go through a queue",
                 p,
             );
+            not_for(
+                "condition_id",
+                &c.condition_id,
+                "call_out does not go through a queue",
+                p,
+            );
         }
         ConvType::CallAgent => {
             not_for("customer", &c.customer, "only queue has a customer", p);
+            not_for(
+                "condition_id",
+                &c.condition_id,
+                "a call_agent conversation queues on no condition (the platform sends its queue \
+                 events without condition_id); only queue conversations have one",
+                p,
+            );
             not_for("callee", &c.callee, "only call_out has a callee", p);
             not_for(
                 "callee_call_id",
@@ -361,6 +374,62 @@ pub(super) fn check_conversation(p: &mut FileProblems<'_>, c: &ConversationFile,
         && v.value.trim().is_empty()
     {
         p.at(&v.span, &format!("{prefix}.end_reason"), "cannot be empty");
+    }
+}
+
+/// `reserve_state` (`idle` or `busy`, only for the types that queue through an enqueue)
+/// and `reserve_for` (a duration above 0 and at most a day, only with `busy`).
+fn check_reserve(p: &mut FileProblems<'_>, c: &ConversationFile, prefix: &str) {
+    let state = c
+        .reserve_state
+        .as_ref()
+        .map(|s| (s, AgentState::parse(&s.value)));
+    if let Some((s, parsed)) = &state {
+        let path = format!("{prefix}.reserve_state");
+        if c.kind.value == ConvType::CallOut {
+            p.at(
+                &s.span,
+                &path,
+                "call_out does not go through a queue; reserve_state is the enqueue's, for \
+                 queue and call_agent conversations",
+            );
+        } else if !matches!(parsed, Some(AgentState::Idle | AgentState::Busy)) {
+            p.at(
+                &s.span,
+                &path,
+                format!(
+                    "expected \"idle\" or \"busy\" (the state the selected agents take when \
+                     their call is released), got {:?}",
+                    s.value
+                ),
+            );
+        }
+    }
+    if let Some(f) = &c.reserve_for {
+        let path = format!("{prefix}.reserve_for");
+        match &state {
+            Some((_, Some(AgentState::Busy))) => {
+                if f.value == Span::ZERO {
+                    p.at(
+                        &f.span,
+                        &path,
+                        "expected more than 0s (for no busy time at all, reserve_state = \"idle\")",
+                    );
+                }
+                check_behaviour_span(p, &f.span, &path, f.value);
+            }
+            Some((_, Some(_))) => p.at(
+                &f.span,
+                &path,
+                "reserve_for is how long the agents stay busy: it needs reserve_state = \"busy\"",
+            ),
+            Some((_, None)) => {}
+            None => p.at(
+                &f.span,
+                &path,
+                "reserve_for needs reserve_state = \"busy\" (how long the agents stay busy)",
+            ),
+        }
     }
 }
 

@@ -29,7 +29,8 @@ pub struct FileRoot {
     pub speed: Option<Located<Speed>>,
     /// Fidelity profile name.
     pub profile: Option<Located<String>>,
-    /// Event families: `"conversation"` or a list.
+    /// Event families: a name (`"conversation"`, `"agent"`, `"queue"`, `"all"`), a comma
+    /// list in one string, or a list of names.
     pub events: Option<Located<Events>>,
     /// Where the simulated clock starts.
     pub start_time: Option<Located<Instant>>,
@@ -376,6 +377,15 @@ pub struct ConversationFile {
     pub callee_call_id: Option<Located<String>>,
     /// Overrides the `end_reason` of `end`.
     pub end_reason: Option<Located<String>>,
+    /// `queue`: the ACD condition the IVR queues the call on (32 hex), carried by its queue
+    /// events.
+    pub condition_id: Option<Located<String>>,
+    /// `queue`, `call_agent`: the state (`idle` or `busy`) the agents the ACD selected take
+    /// when their call is released (the enqueue's `reserve_state`).
+    pub reserve_state: Option<Located<String>>,
+    /// With `reserve_state = "busy"`: how long before those agents are idle again (absent:
+    /// busy until the run ends).
+    pub reserve_for: Option<Located<Span>>,
     /// Pins every join to its step's instant (no platform delays).
     pub exact_times: Option<Located<bool>>,
     /// The steps.

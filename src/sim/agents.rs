@@ -10,6 +10,7 @@ use rand::Rng;
 use crate::agent::AgentInfo;
 use crate::conversation::MemberInfo;
 use crate::ids::{CallId, ExtensionId, Hex32};
+use crate::sim::stats::AgentFigures;
 use crate::time::SimTime;
 use idle::IdleQueue;
 
@@ -35,16 +36,37 @@ pub(super) struct Agent {
     pub(super) state: AgentState,
     /// Since when the agent has been in its current state.
     since: SimTime,
-    /// Total simulated time spent fetching or talking, for occupancy.
-    busy_micros: u64,
+    /// Total simulated time spent fetching (its phone ringing).
+    ringing_micros: u64,
+    /// Total simulated time spent talking.
+    talk_micros: u64,
     /// Total simulated time spent in after-call work.
     wrap_up_micros: u64,
     /// How many times the agent was taken from idle (selected, dialled or named).
     engagements: u64,
+    /// How many calls the agent answered (fetching → talking).
+    handled: u64,
 }
 
-/// How the agents spent their time, summed over the pool.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+impl Agent {
+    /// Its time in each state up to `now` (the current state's included): ringing, talking
+    /// and in after-call work, microseconds.
+    fn spent(&self, now: SimTime) -> (u64, u64, u64) {
+        let live = now.since(self.since).as_micros();
+        let (mut ringing, mut talk, mut wrap_up) =
+            (self.ringing_micros, self.talk_micros, self.wrap_up_micros);
+        match self.state {
+            AgentState::Fetching => ringing += live,
+            AgentState::Talking => talk += live,
+            AgentState::Busy => wrap_up += live,
+            AgentState::Idle => {}
+        }
+        (ringing, talk, wrap_up)
+    }
+}
+
+/// How the agents spent their time, summed over the pool, and each agent's figures.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct AgentTime {
     /// Fetching or talking, seconds.
     pub(super) busy_s: f64,
@@ -52,6 +74,8 @@ pub(super) struct AgentTime {
     pub(super) wrap_up_s: f64,
     /// Times an agent was taken from idle.
     pub(super) engagements: u64,
+    /// Each agent's figures, by name (`SimStats::agents`): they add up to the sums above.
+    pub(super) agents: Vec<AgentFigures>,
 }
 
 /// The pool of agents and the idle queue the ACD selects from.
@@ -64,6 +88,8 @@ pub struct AgentPool {
     reserved: Vec<bool>,
     /// The instant of the latest state change.
     last_change: SimTime,
+    /// When the agents came on (the run's start), from which occupancy is measured.
+    start: SimTime,
 }
 
 impl Agent {
@@ -114,9 +140,11 @@ impl AgentPool {
                 sip_user: format!("{}", 8_001_000 + i).into(),
                 state: AgentState::Idle,
                 since: start,
-                busy_micros: 0,
+                ringing_micros: 0,
+                talk_micros: 0,
                 wrap_up_micros: 0,
                 engagements: 0,
+                handled: 0,
             })
             .collect();
         let mut idle = IdleQueue::default();
@@ -129,6 +157,7 @@ impl AgentPool {
             idle,
             reserved,
             last_change: start,
+            start,
         }
     }
 
@@ -219,7 +248,12 @@ impl AgentPool {
         let agent = &mut self.agents[idx];
         let spent = now.since(agent.since).as_micros();
         match agent.state {
-            AgentState::Fetching | AgentState::Talking => agent.busy_micros += spent,
+            AgentState::Fetching if state == AgentState::Talking => {
+                agent.ringing_micros += spent;
+                agent.handled += 1;
+            }
+            AgentState::Fetching => agent.ringing_micros += spent,
+            AgentState::Talking => agent.talk_micros += spent,
             AgentState::Busy => agent.wrap_up_micros += spent,
             AgentState::Idle if state != AgentState::Idle => agent.engagements += 1,
             AgentState::Idle => {}
@@ -247,24 +281,39 @@ impl AgentPool {
     }
 
     /// How the agents spent their time up to `now`: busy (fetching + talking), in
-    /// after-call work, and how often they were taken from idle.
+    /// after-call work, how often they were taken from idle, and each agent's figures
+    /// (occupancy over the time since the start).
     pub(super) fn time(&self, now: SimTime) -> AgentTime {
         let (mut busy, mut wrap_up, mut engagements) = (0u64, 0u64, 0u64);
+        let simulated = now.since(self.start).as_micros();
+        let secs = |micros: u64| micros as f64 / 1e6;
+        let mut agents = Vec::with_capacity(self.agents.len());
         for a in &self.agents {
-            let live = now.since(a.since).as_micros();
-            busy += a.busy_micros;
-            wrap_up += a.wrap_up_micros;
+            let (ringing, talk, wrap) = a.spent(now);
+            busy += ringing + talk;
+            wrap_up += wrap;
             engagements += a.engagements;
-            match a.state {
-                AgentState::Fetching | AgentState::Talking => busy += live,
-                AgentState::Busy => wrap_up += live,
-                AgentState::Idle => {}
-            }
+            let taken = ringing + talk + wrap;
+            agents.push(AgentFigures {
+                name: a.name.to_string(),
+                handled: a.handled,
+                engaged: a.engagements,
+                ringing_s: secs(ringing),
+                talk_s: secs(talk),
+                wrap_up_s: secs(wrap),
+                occupancy: if simulated == 0 {
+                    0.0
+                } else {
+                    taken as f64 / simulated as f64
+                },
+            });
         }
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
         AgentTime {
-            busy_s: busy as f64 / 1e6,
-            wrap_up_s: wrap_up as f64 / 1e6,
+            busy_s: secs(busy),
+            wrap_up_s: secs(wrap_up),
             engagements,
+            agents,
         }
     }
 }
@@ -340,6 +389,59 @@ mod tests {
         assert!((t.wrap_up_s - 1.5).abs() < 1e-9, "{t:?}");
         assert_eq!(t.engagements, 2);
         assert_eq!(p.last_change(), SimTime::from_millis(6_000));
+    }
+
+    #[test]
+    fn each_agents_figures_follow_its_states_and_add_up_to_the_pools() {
+        let mut p = pool(2);
+        let at = |s: i64| SimTime::from_millis(s * 1000);
+        // Agent 0: a call answered, talked 30 s, 10 s of wrap-up; a call it did not
+        // answer; a call it is still on at 100 s. Agent 1: idle throughout.
+        assert_eq!(p.select_longest_idle(at(0)), Some(0));
+        p.set_state(0, AgentState::Talking, at(2));
+        p.set_state(0, AgentState::Busy, at(32));
+        p.set_state(0, AgentState::Idle, at(42));
+        assert!(p.select_named(0, at(50)));
+        p.set_state(0, AgentState::Idle, at(60));
+        assert!(p.select_named(0, at(70)));
+        p.set_state(0, AgentState::Talking, at(71));
+        let t = p.time(at(100));
+        let busy = &t.agents[0];
+        assert_eq!(
+            (busy.name.as_str(), busy.handled, busy.engaged),
+            ("agent-001", 2, 3)
+        );
+        assert!((busy.ringing_s - 13.0).abs() < 1e-9, "{busy:?}");
+        assert!((busy.talk_s - 59.0).abs() < 1e-9, "{busy:?}");
+        assert!((busy.wrap_up_s - 10.0).abs() < 1e-9, "{busy:?}");
+        assert!((busy.occupancy - 0.82).abs() < 1e-9, "{busy:?}");
+        let idle = &t.agents[1];
+        assert_eq!(
+            (
+                idle.name.as_str(),
+                idle.handled,
+                idle.engaged,
+                idle.occupancy
+            ),
+            ("agent-002", 0, 0, 0.0)
+        );
+        assert!((t.busy_s - 72.0).abs() < 1e-9, "{t:?}");
+        assert!((t.wrap_up_s - 10.0).abs() < 1e-9, "{t:?}");
+        assert_eq!(t.engagements, 3);
+    }
+
+    #[test]
+    fn agents_are_listed_by_name_whatever_their_order_in_the_pool() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let names: Vec<Arc<str>> = ["zoe", "adam", "mia"].into_iter().map(Arc::from).collect();
+        let p = AgentPool::new(&names, &[], SimTime::from_millis(0), &mut rng);
+        let listed: Vec<String> = p
+            .time(SimTime::from_millis(0))
+            .agents
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(listed, ["adam", "mia", "zoe"]);
     }
 
     #[test]

@@ -72,6 +72,29 @@ pub struct TypeStats {
     pub fetched: u64,
 }
 
+/// One agent's figures over the run (`contact_center.by_agent` in the report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentFigures {
+    /// The agent's name.
+    pub name: String,
+    /// Calls it answered (each time its state went from fetching to talking): the queue
+    /// calls it took, the calls the application placed through it, the invitations it
+    /// accepted.
+    pub handled: u64,
+    /// Times it was taken from idle: selected by the ACD, dialled or named (answered or
+    /// not).
+    pub engaged: u64,
+    /// Time its phone rang (fetching), seconds.
+    pub ringing_s: f64,
+    /// Time on calls (talking), seconds.
+    pub talk_s: f64,
+    /// Time in after-call work (busy), seconds.
+    pub wrap_up_s: f64,
+    /// Share of the simulated time it was taken: ringing, talking or in after-call work
+    /// (the pool's `occupancy` is the mean of its agents').
+    pub occupancy: f64,
+}
+
 /// Counts for the whole run.
 #[derive(Debug, Clone, Default)]
 pub struct SimStats {
@@ -85,6 +108,8 @@ pub struct SimStats {
     pub agent_engagements: u64,
     /// Number of agents.
     pub agent_count: usize,
+    /// Each agent's figures, sorted by name; they add up to the pool's figures above.
+    pub agents: Vec<AgentFigures>,
     /// Simulated time covered, seconds: from the start to the last thing that happened, or
     /// to the end of arrivals if later.
     pub simulated_s: f64,

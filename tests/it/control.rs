@@ -58,6 +58,8 @@ async fn a_run_journals_exactly_what_the_receiver_got() {
         "7",
         "--duration",
         "3m",
+        "--events",
+        "all",
         "--control",
         "--api-linger",
         "10m",
@@ -109,10 +111,40 @@ async fn a_run_journals_exactly_what_the_receiver_got() {
         .find(|e| e["event"] == "callcenter.conversation.end")
         .expect("a conversation ended");
     let id = end["conversation_id"].as_str().unwrap();
-    let of_one = read_all(&client, &base, &format!("conversation={id}"), 3).await;
+    let conversation_events = "event=callcenter.conversation.begin,\
+        callcenter.conversation.parts_changed,callcenter.conversation.end";
+    let query = format!("conversation={id}&{conversation_events}");
+    let of_one = read_all(&client, &base, &query, 3).await;
     let payloads: Vec<Value> = of_one.iter().map(|e| e["payload"].clone()).collect();
     assert_eq!(payloads, receiver.by_conversation()[id]);
-    assert!(of_one.iter().all(|e| e["conversation_id"] == id));
+    // A queued conversation's events with its task's, as the whole journal lists them.
+    let id = journal
+        .iter()
+        .find(|e| e["event"] == "callcenter.queue.success")
+        .and_then(|e| e["conversation_id"].as_str())
+        .expect("a queue task succeeded");
+    let with_tasks = read_all(&client, &base, &format!("conversation={id}"), 3).await;
+    let expected: Vec<&Value> = journal
+        .iter()
+        .filter(|e| e["conversation_id"] == id)
+        .collect();
+    assert_eq!(with_tasks.iter().collect::<Vec<_>>(), expected);
+    assert!(
+        with_tasks.iter().any(|e| e["event"]
+            .as_str()
+            .unwrap()
+            .starts_with("callcenter.queue.")),
+        "its task's events: {with_tasks:?}"
+    );
+
+    // One agent's events.
+    let agent = journal
+        .iter()
+        .find_map(|e| e["agent"].as_str())
+        .expect("agent events were sent");
+    let of_agent = read_all(&client, &base, &format!("agent={agent}"), 5).await;
+    let expected: Vec<&Value> = journal.iter().filter(|e| e["agent"] == agent).collect();
+    assert_eq!(of_agent.iter().collect::<Vec<_>>(), expected);
 
     // By event name.
     let begins = read_all(&client, &base, "event=callcenter.conversation.begin", 50).await;

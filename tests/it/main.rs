@@ -7,6 +7,7 @@
 // A test may print a note: a panic on a closed stdout is a failed test too.
 #![allow(clippy::disallowed_macros)]
 
+mod agents;
 mod api;
 mod binary;
 mod bounds;
@@ -15,6 +16,7 @@ mod delivery;
 mod deploy;
 mod erlang;
 mod examples;
+mod families;
 mod faults;
 mod golden;
 mod html;
@@ -22,6 +24,7 @@ mod layers;
 mod lifecycle_doc;
 mod lifecycles;
 mod merge;
+mod platform;
 mod retries;
 mod scenarios;
 mod scheduler;

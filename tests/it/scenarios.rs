@@ -387,6 +387,81 @@ async fn the_ci_smoke_example_runs_end_to_end_through_the_built_in_receiver() {
 }
 
 #[test]
+fn the_agent_board_example_sends_every_family_in_the_platforms_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("events.jsonl");
+    let file = example("agent-board.toml");
+    let o = crate::binary::ccsim(&[
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--api",
+        "off",
+        "--events-log",
+        log.to_str().expect("utf-8 path"),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("contract    held: 23 events"), "{out}");
+    let mut lines: Vec<Value> = std::fs::read_to_string(&log)
+        .expect("events log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    lines.sort_by_key(|l| l["seq"].as_u64());
+    let said: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let p = &l["payload"];
+            let text = |k: &str| p[k].as_str().unwrap_or("").to_owned();
+            let event = text("event").replace("callcenter.", "");
+            match event.as_str() {
+                "agent.state_changed" => format!(
+                    "{} {}→{}",
+                    text("name"),
+                    text("previous_state"),
+                    text("latest_state")
+                ),
+                "agent.conversation_changed" => format!("{} {}", text("name"), text("type")),
+                "queue.select" | "queue.success" => {
+                    format!("{event} {} {}", text("type"), text("agent_name"))
+                }
+                _ => event,
+            }
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "queue.select ivr 1001",
+            "1001 idle→fetching",
+            "conversation.parts_changed",
+            "1001 enter",
+            "conversation.parts_changed",
+            "1001 fetching→talking",
+            "conversation.begin",
+            "queue.success ivr 1001",
+            "queue.select invite_agent 1002",
+            "1002 idle→fetching",
+            "1002 enter",
+            "conversation.parts_changed",
+            "1002 fetching→talking",
+            "queue.success invite_agent 1002",
+            "1002 exit",
+            "conversation.parts_changed",
+            "1002 talking→busy",
+            "1002 busy→idle",
+            "conversation.parts_changed",
+            "1001 exit",
+            "1001 talking→busy",
+            "conversation.end",
+            "1001 busy→idle",
+        ]
+    );
+    let select = &lines[0]["payload"];
+    assert_eq!(select["condition_id"], "40288aca587659820158765c305f0000");
+}
+
+#[test]
 fn every_example_in_the_folder_is_run_by_a_test_here() {
     let source = include_str!("scenarios.rs");
     let mut names: Vec<String> = std::fs::read_dir(example(""))

@@ -51,12 +51,15 @@ impl From<Success> for SuccessRule {
 pub enum Profile {
     /// What the published docs describe (the default).
     Documented,
+    /// What the platform's code does where it differs from its docs (docs/profiles.md).
+    Platform,
 }
 
 impl From<Profile> for ProfileName {
     fn from(choice: Profile) -> Self {
         match choice {
             Profile::Documented => ProfileName::Documented,
+            Profile::Platform => ProfileName::Platform,
         }
     }
 }

@@ -11,11 +11,12 @@ use clap::Args;
 use super::choices::{Ordering, Success};
 use super::given::Given;
 use crate::delivery::https::{TlsOptions, read_ca_certs};
-use crate::delivery::options::DeliveryOptions;
-use crate::delivery::retry::{Backoff, RetryPolicy};
+use crate::delivery::options::{DeliveryOptions, OrderingMode, ProfileDefaulted};
+use crate::delivery::retry::{Backoff, RetryPolicy, SuccessRule};
 use crate::delivery::robustness::{Jitter, Robustness};
 use crate::delivery::signing::{Signer, WebhookSecret};
 use crate::error::UsageError;
+use crate::event::profile::Profile;
 use crate::units::{Probability, Span};
 
 /// Spacing of retries, as chosen on the command line.
@@ -103,28 +104,21 @@ pub struct DeliveryArgs {
           value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_backlog: Option<u32>,
 
-    /// Per-attempt timeout, more than 0s and at most 1h.
-    #[arg(
-        long,
-        env = "CCSIM_TIMEOUT",
-        value_name = "DURATION",
-        default_value = "5s"
-    )]
-    pub timeout: Span,
+    /// Per-attempt timeout, more than 0s and at most 1h. Default: the profile's (5s in
+    /// both profiles, as the platform).
+    #[arg(long, env = "CCSIM_TIMEOUT", value_name = "DURATION")]
+    pub timeout: Option<Span>,
 
-    /// Retries after a failed attempt (the platform makes 3), at most 100.
-    #[arg(long, env = "CCSIM_RETRIES", value_name = "N", default_value_t = 3,
+    /// Retries after a failed attempt, at most 100. Default: the profile's (3 in both
+    /// profiles, as the platform).
+    #[arg(long, env = "CCSIM_RETRIES", value_name = "N",
           value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub retries: u32,
+    pub retries: Option<u32>,
 
     /// Spacing of retries: at once (the platform), or exponential with full jitter.
-    #[arg(
-        long,
-        env = "CCSIM_RETRY_BACKOFF",
-        value_enum,
-        default_value = "immediate"
-    )]
-    pub retry_backoff: BackoffKind,
+    /// Default: the profile's (immediate in both profiles).
+    #[arg(long, env = "CCSIM_RETRY_BACKOFF", value_enum)]
+    pub retry_backoff: Option<BackoffKind>,
 
     /// Exponential backoff: the ceiling of the first retry's wait (doubling after), at
     /// most --retry-cap. Only with --retry-backoff exponential. Default: 100ms.
@@ -141,9 +135,10 @@ pub struct DeliveryArgs {
     )]
     pub retry_cap: Span,
 
-    /// Which responses count as delivered.
-    #[arg(long, env = "CCSIM_SUCCESS", value_enum, default_value = "200")]
-    pub success: Success,
+    /// Which responses count as delivered. Default: the profile's (200 in both profiles,
+    /// as the platform).
+    #[arg(long, env = "CCSIM_SUCCESS", value_enum)]
+    pub success: Option<Success>,
 
     /// After an interrupt, how long in-flight attempts may finish (at most 1h).
     #[arg(
@@ -163,13 +158,9 @@ pub struct DeliveryArgs {
 
     /// Ordering on the wire: `per-conversation` waits for each event of a conversation
     /// before sending its next; `none` sends every event independently (platform-like).
-    #[arg(
-        long,
-        env = "CCSIM_ORDERING",
-        value_enum,
-        default_value = "per-conversation"
-    )]
-    pub ordering: Ordering,
+    /// Default: the profile's (`per-conversation` for documented, `none` for platform).
+    #[arg(long, env = "CCSIM_ORDERING", value_enum)]
+    pub ordering: Option<Ordering>,
 
     /// Share of events delivered twice (identical body and webhook-id), to test
     /// idempotent receivers.
@@ -239,13 +230,19 @@ impl DeliveryArgs {
     }
 
     /// Validates the flags: each wait within [`DELIVERY_WAIT_LIMIT`], and no flag that the
-    /// others make meaningless.
+    /// others make meaningless. A flag not given (nor its environment variable) takes the
+    /// documented profile's default, marked as the profile's to choose
+    /// ([`DeliveryOptions::with_profile_defaults`]).
     pub fn options(&self) -> Result<DeliveryOptions, UsageError> {
-        if self.timeout.as_micros() == 0 {
+        let defaults = Profile::documented().delivery;
+        let timeout = self
+            .timeout
+            .unwrap_or_else(|| Span::from_micros(defaults.timeout.as_micros() as u64));
+        if timeout.as_micros() == 0 {
             return Err(UsageError("--timeout: must be more than 0s".into()));
         }
         let limit = DELIVERY_WAIT_LIMIT;
-        at_most("--timeout", self.timeout, limit)?;
+        at_most("--timeout", timeout, limit)?;
         at_most("--grace", self.grace, limit)?;
         let retry_cap = at_most("--retry-cap", self.retry_cap, limit)?;
         let jitter_max =
@@ -256,14 +253,20 @@ impl DeliveryArgs {
                 self.jitter
             )));
         }
-        if self.retries == 0 && self.retry_backoff == BackoffKind::Exponential {
+        let retries = self.retries.unwrap_or(defaults.retries);
+        let retry_backoff = self.retry_backoff.unwrap_or(if defaults.immediate_retries {
+            BackoffKind::Immediate
+        } else {
+            BackoffKind::Exponential
+        });
+        if retries == 0 && retry_backoff == BackoffKind::Exponential {
             return Err(UsageError(
                 "--retry-backoff exponential has no effect with --retries 0 (nothing is \
                  retried): drop one of them"
                     .into(),
             ));
         }
-        let backoff = match (self.retry_backoff, self.retry_base) {
+        let backoff = match (retry_backoff, self.retry_base) {
             (BackoffKind::Immediate, None) => Backoff::Immediate,
             (BackoffKind::Immediate, Some(_)) => {
                 return Err(UsageError(
@@ -308,16 +311,37 @@ impl DeliveryArgs {
         Ok(DeliveryOptions {
             concurrency,
             max_backlog,
-            timeout: self.timeout.as_std(),
+            timeout: timeout.as_std(),
             retry: RetryPolicy {
-                retries: self.retries,
+                retries,
                 backoff,
                 max_retry_after: self.retry_cap.as_std(),
             },
-            success: self.success.into(),
+            success: self.success.map_or(
+                if defaults.only_200 {
+                    SuccessRule::Only200
+                } else {
+                    SuccessRule::Any2xx
+                },
+                Into::into,
+            ),
             grace: self.grace.as_std(),
             signer: Signer::new(secrets),
-            ordering: self.ordering.into(),
+            ordering: self.ordering.map_or(
+                if defaults.ordered {
+                    OrderingMode::PerConversation
+                } else {
+                    OrderingMode::None
+                },
+                Into::into,
+            ),
+            profile_defaults: ProfileDefaulted {
+                timeout: self.timeout.is_none(),
+                retries: self.retries.is_none(),
+                backoff: self.retry_backoff.is_none(),
+                success: self.success.is_none(),
+                ordering: self.ordering.is_none(),
+            },
             robustness: Robustness {
                 duplicate_rate: self.duplicate_rate.get(),
                 reorder_rate: self.reorder_rate.get(),
@@ -338,7 +362,6 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::delivery::options::OrderingMode;
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -364,6 +387,41 @@ mod tests {
         assert!(!o.signer.is_enabled());
         assert_eq!(o.max_backlog, 4096);
         assert!(!o.robustness.is_active());
+    }
+
+    #[test]
+    fn the_platform_profile_defaults_ordering_none_and_flags_override_it() {
+        let platform = Profile::platform();
+        let o = options(&[])
+            .unwrap()
+            .with_profile_defaults(&platform.delivery);
+        assert_eq!(o.ordering, OrderingMode::None);
+        assert_eq!(o.retry, RetryPolicy::default(), "3 immediate retries");
+        assert_eq!(o.timeout, Duration::from_secs(5));
+        assert_eq!(o.success, SuccessRule::Only200);
+        let documented = options(&[])
+            .unwrap()
+            .with_profile_defaults(&Profile::documented().delivery);
+        assert_eq!(documented.ordering, OrderingMode::PerConversation);
+        let given = options(&[
+            "--ordering",
+            "per-conversation",
+            "--retries",
+            "1",
+            "--timeout",
+            "2s",
+            "--success",
+            "2xx",
+            "--retry-backoff",
+            "exponential",
+        ])
+        .unwrap()
+        .with_profile_defaults(&platform.delivery);
+        assert_eq!(given.ordering, OrderingMode::PerConversation);
+        assert_eq!(given.retry.retries, 1);
+        assert_eq!(given.timeout, Duration::from_secs(2));
+        assert_eq!(given.success, SuccessRule::Any2xx);
+        assert!(matches!(given.retry.backoff, Backoff::Exponential { .. }));
     }
 
     #[test]

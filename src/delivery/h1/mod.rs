@@ -5,15 +5,20 @@
 //! tasks twice through channels and built a `HeaderMap` both ways. Here a delivery worker
 //! owns one keep-alive connection ([`H1Conn`]) and does the whole exchange in its own
 //! task: the request is written from a reused buffer in one `write`, and the answer is
-//! parsed by `httparse` ([`response`]) with its body drained up to a bound.
+//! parsed by `httparse` ([`response`]) with its body drained up to a bound. The attempt
+//! timeout's timer is armed once and moved forward only when it fires early, so a request
+//! does not insert into and remove from the runtime's timer wheel (measurable with many
+//! connections: bench/throughput.sh at concurrency 256).
 
 pub mod response;
 
 use std::io::ErrorKind;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use super::attempt::{ACCEPT_TEXT, Attempt, AttemptResult, CONTENT_TYPE_JSON, ExtraHeaders};
 use response::ReadBuf;
@@ -29,12 +34,16 @@ pub struct H1Target {
 }
 
 /// One worker's connection to the target (opened on first use, reopened when the last
-/// answer left it unusable) and its buffers.
+/// answer left it unusable), its buffers and its attempt timer.
 #[derive(Debug, Default)]
 pub struct H1Conn {
     stream: Option<TcpStream>,
     out: Vec<u8>,
     buf: ReadBuf,
+    /// Armed at some attempt's deadline, never later than the current attempt's (the
+    /// timeout is fixed and attempts follow one another): when it fires before the current
+    /// deadline it is moved there, so it is reset about once per timeout, not per request.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl H1Target {
@@ -77,15 +86,38 @@ impl H1Target {
         if let Err(e) = self.compose(&mut conn.out, body, extra) {
             return AttemptResult::Connection(e).into();
         }
-        match tokio::time::timeout(self.timeout, self.exchange(conn)).await {
-            Ok(Ok(r)) => Attempt {
-                result: AttemptResult::Status(r.status),
-                retry_after: r.retry_after,
-            },
-            Ok(Err(e)) => AttemptResult::Connection(e).into(),
-            // The connection went with the dropped exchange: a late answer cannot be
-            // mistaken for the next one's.
-            Err(_) => AttemptResult::Timeout.into(),
+        let deadline = Instant::now() + self.timeout;
+        let H1Conn {
+            stream,
+            out,
+            buf,
+            timer,
+        } = conn;
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let exchange = self.exchange(stream, out, buf);
+        tokio::pin!(exchange);
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut exchange => {
+                    return match answer {
+                        Ok(r) => Attempt {
+                            result: AttemptResult::Status(r.status),
+                            retry_after: r.retry_after,
+                        },
+                        Err(e) => AttemptResult::Connection(e).into(),
+                    };
+                }
+                () = timer.as_mut() => {
+                    if Instant::now() >= deadline {
+                        // The connection goes with the dropped exchange: a late answer
+                        // cannot be mistaken for the next one's.
+                        return AttemptResult::Timeout.into();
+                    }
+                    // Armed for an earlier attempt: on to this one's deadline.
+                    timer.as_mut().reset(deadline);
+                }
+            }
         }
     }
 
@@ -109,29 +141,35 @@ impl H1Target {
         Ok(())
     }
 
-    /// Sends `conn.out` and reads the answer, on the kept connection if it is still open.
-    async fn exchange(&self, conn: &mut H1Conn) -> Result<response::Response, String> {
-        // The stream stays out of `conn` until the answer is read whole, so a broken or
+    /// Sends `out` and reads the answer into `buf`, on the kept connection `kept` if it
+    /// is still open.
+    async fn exchange(
+        &self,
+        kept: &mut Option<TcpStream>,
+        out: &[u8],
+        buf: &mut ReadBuf,
+    ) -> Result<response::Response, String> {
+        // The stream stays out of `kept` until the answer is read whole, so a broken or
         // abandoned exchange never leaves a connection behind.
-        let (mut stream, reused) = match conn.stream.take() {
+        let (mut stream, reused) = match kept.take() {
             Some(s) if still_open(&s) => (s, true),
             _ => (self.connect().await?, false),
         };
-        conn.buf.clear();
-        if let Err(e) = stream.write_all(&conn.out).await {
+        buf.clear();
+        if let Err(e) = stream.write_all(out).await {
             if !reused {
-                return early_answer(&mut stream, &mut conn.buf, &e).await;
+                return early_answer(&mut stream, buf, &e).await;
             }
             // The server closed the idle connection just now, before reading anything:
             // once more on a fresh one.
             stream = self.connect().await?;
-            if let Err(e) = stream.write_all(&conn.out).await {
-                return early_answer(&mut stream, &mut conn.buf, &e).await;
+            if let Err(e) = stream.write_all(out).await {
+                return early_answer(&mut stream, buf, &e).await;
             }
         }
-        let answer = response::read(&mut stream, &mut conn.buf).await?;
+        let answer = response::read(&mut stream, buf).await?;
         if answer.reusable {
-            conn.stream = Some(stream);
+            *kept = Some(stream);
         }
         Ok(answer)
     }
@@ -308,6 +346,51 @@ mod tests {
             e.contains(&format!("connect to 127.0.0.1:{}", addr.port())),
             "{e}"
         );
+    }
+
+    /// The timer stays armed at the first attempt's deadline: a later attempt must still
+    /// get its whole timeout, and one that exceeds it must still time out. (Paused clock:
+    /// the runtime jumps to the next timer whenever every task waits.)
+    #[tokio::test(start_paused = true)]
+    async fn each_attempt_gets_its_own_whole_timeout_although_the_timer_is_kept() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap()));
+        let t = H1Target::new(&url.unwrap(), Duration::from_millis(1000)).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            // Answers after 0, 900 and 900 ms; the third attempt comes 600 ms after the
+            // second's answer, the fourth is never answered.
+            for delay in [0, 900, 900] {
+                read_request(&mut s).await;
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .await
+                    .unwrap();
+            }
+            read_request(&mut s).await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        let mut conn = H1Conn::default();
+        let start = Instant::now();
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Status(200));
+        // Answered at 900 ms, within its own timeout though the first deadline is 1000 ms.
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Status(200));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        // Starts at 1500 ms and is answered at 2400 ms: past the timer's first deadline.
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Status(200));
+        let fourth = Instant::now();
+        let a = t.attempt(&mut conn, b"{}", &Vec::new()).await;
+        assert_eq!(a.result, AttemptResult::Timeout);
+        let waited = fourth.elapsed();
+        assert!(
+            waited >= Duration::from_millis(1000) && waited < Duration::from_millis(1002),
+            "timed out at its own deadline, not the kept timer's: {waited:?}"
+        );
+        assert!(start.elapsed() >= Duration::from_millis(3400));
+        server.abort();
     }
 
     #[tokio::test]

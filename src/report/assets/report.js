@@ -263,6 +263,15 @@
       var bl = cc.backlog;
       add(main, "p", { "class": "note" + (bl.overloaded ? " fail" : ""), text: "waiting when arrivals stopped: " + fmt(bl.waiting_at_arrivals_end) + (num(bl.drained_after_s) ? ", drained after " + fmt(bl.drained_after_s) + " s" : "") + (bl.overloaded ? " — overloaded" : "") });
     }
+    var agents = (cc.by_agent || []).slice();
+    if (agents.length) {
+      var shown = 200;
+      agents.sort(function (a, b) { return (b.handled - a.handled) || (b.talk_s - a.talk_s) || (a.name < b.name ? -1 : 1); });
+      add(main, "h3", { text: "Agents by calls handled" + (agents.length > shown ? " (top " + shown + " of " + agents.length + "; all in the JSON)" : "") });
+      table(main, ["agent", "handled", "talk, s", "after-call, s", "ringing, s", "occupancy", "engaged"], agents.slice(0, shown).map(function (a) {
+        return [a.name, fmt(a.handled), fmt(a.talk_s), fmt(a.wrap_up_s), fmt(a.ringing_s), pct(a.occupancy), fmt(a.engaged)];
+      }));
+    }
   } else {
     add(main, "p", { "class": "empty", text: "no contact-centre figures in this report" });
   }
@@ -290,7 +299,7 @@
   var tp = R.throughput || {};
   table(main, null, [
     ["ccsim version", R.ccsim_version], ["seed", R.seed != null ? String(R.seed) : null], ["profile", R.profile],
-    ["speed", R.speed], ["target", R.target], ["platform API", R.api || "off"],
+    ["event families", (R.event_families || []).join(", ") || null], ["speed", R.speed], ["target", R.target], ["platform API", R.api || "off"],
     ["ordering", d.ordering], ["signing secrets", fmt(d.signing_secrets)], ["max backlog", fmt(d.max_backlog)],
     ["peak backlog", fmt(d.peak_backlog)], ["wall time, s", fmt(tp.wall_s)], ["simulated time, s", fmt(tp.simulated_s)],
     ["delivered events/s", fmt(tp.events_per_s)],

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use self::timeline::conversation;
 use self::workload::workload;
 use crate::event::profile::ProfileName;
+use crate::families::EventFamilies;
 use crate::ids::ConversationId;
 use crate::scenario::de::Located;
 use crate::scenario::problem::{Problem, SourceText};
@@ -48,8 +49,8 @@ pub struct Scenario {
     pub speed: Option<Speed>,
     /// `profile`.
     pub profile: Option<ProfileName>,
-    /// `events` (only `conversation` is implemented).
-    pub events: Vec<String>,
+    /// `events`: the event families to send (`None`: not set, the default applies).
+    pub events: Option<EventFamilies>,
     /// Named agents' skills (kept; the ACD does not route by skill).
     pub skills: Vec<(Arc<str>, Vec<String>)>,
     /// What the engine runs (its seed is `seed` or 0 until the caller decides).
@@ -80,7 +81,7 @@ pub(super) fn build(
         seed: None,
         speed: None,
         profile: None,
-        events: vec!["conversation".into()],
+        events: None,
         skills: Vec::new(),
         warnings: Vec::new(),
         sim: SimPlan {
@@ -94,7 +95,7 @@ pub(super) fn build(
             scripted: Vec::new(),
             mechanics: Mechanics::default(),
             max_live: DEFAULT_MAX_LIVE,
-            events: crate::families::EventFamilies::default(),
+            events: EventFamilies::default(),
             abandoned_tasks: crate::sim::workload::AbandonedTasks::default(),
         },
     };
@@ -110,13 +111,17 @@ pub(super) fn build(
             sc.profile = p.value.parse().ok();
         }
         if let Some(e) = &root.events {
-            sc.events = e.value.0.clone();
+            // A bad name was reported when the file was read.
+            sc.events = EventFamilies::parse_list(e.value.0.iter().map(String::as_str))
+                .ok()
+                .or(sc.events);
         }
         start_ms = root.start_time.as_ref().map(|s| s.value.0).or(start_ms);
         if let Some(s) = &root.subaccount_id {
             sc.sim.subaccount_id = Some(Arc::from(s.value.to_ascii_lowercase()));
         }
     }
+    sc.sim.events = sc.events.unwrap_or_default();
     let explicit_start = o.start_time.or(start_ms);
     if let Some(ms) = explicit_start {
         sc.sim.start = SimTime::from_millis(ms);

@@ -6,13 +6,15 @@
 
 use std::sync::Arc;
 
+use crate::agent::AgentState;
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId};
 use crate::scenario::de::Located;
-use crate::scenario::model::{PartyName, StepFile, StepKind, When};
+use crate::scenario::model::{ConversationFile, PartyName, StepFile, StepKind, When};
 use crate::scenario::problem::{Problem, SourceText};
 use crate::scenario::reader::ParsedConversation;
 use crate::sim::script::{PartyRef, ScriptAction, ScriptStep, ScriptedConversation};
 use crate::time::SimTime;
+use crate::units::Span;
 
 /// A 32-hex id field, if given and valid (invalid ones were reported when read).
 fn hex(v: &Option<Located<String>>) -> Option<Hex32> {
@@ -103,8 +105,12 @@ pub(super) fn conversation(
         ));
     }
     ScriptedConversation {
-        condition_id: None,
-        reserve_state: None,
+        condition_id: h
+            .condition_id
+            .as_ref()
+            .filter(|c| Hex32::parse(&c.value).is_some())
+            .map(|c| Arc::from(c.value.to_ascii_lowercase())),
+        reserve_state: reserve_state(h),
         label: Arc::from(prefix),
         kind: h.kind.value,
         id: hex(&h.id).map(ConversationId),
@@ -123,6 +129,17 @@ pub(super) fn conversation(
         steps,
         exact: h.exact_times.as_ref().is_some_and(|e| e.value),
     }
+}
+
+/// `reserve_state` and `reserve_for` as the engine's pair (values the checks refused are
+/// left out).
+fn reserve_state(h: &ConversationFile) -> Option<(AgentState, Option<Span>)> {
+    let state = AgentState::parse(&h.reserve_state.as_ref()?.value)?;
+    let until = match state {
+        AgentState::Busy => h.reserve_for.as_ref().map(|f| f.value),
+        _ => None,
+    };
+    Some((state, until))
 }
 
 /// The message for an agent that is not in the pool, naming the first few that are.

@@ -434,3 +434,112 @@ fn a_step_naming_the_wrong_party_says_what_it_takes() {
         ]
     );
 }
+
+#[test]
+fn an_unknown_event_family_names_the_choices() {
+    assert_eq!(
+        problems("a.toml", "events = [\"conversation\", \"agents\"]\n"),
+        [
+            "a.toml:1:10: events: expected \"conversation\", \"agent\", \"queue\" or \"all\" \
+          (a comma list), got \"agents\""
+        ]
+    );
+    assert_eq!(
+        problems("a.json", "{\"events\": \"agent,,queue\"}"),
+        [
+            "a.json:1:12: events: expected \"conversation\", \"agent\", \"queue\" or \"all\" \
+          (a comma list), got \"\""
+        ]
+    );
+    assert_eq!(
+        problems("a.toml", "events = []\n"),
+        [
+            "a.toml:1:10: events: expected at least one of \"conversation\", \"agent\", \"queue\" or \"all\""
+        ]
+    );
+}
+
+/// A file with the agents and one conversation of `kind` with these head lines and a
+/// minimal timeline.
+fn head(kind: &str, lines: &str) -> String {
+    let timeline = if kind == "queue" {
+        "[{ do = \"enqueue\" }, { after = \"1s\", do = \"hangup\", party = \"customer\" }]"
+    } else {
+        "[{ do = \"dial\" }, { after = \"1s\", do = \"no_answer\", agent = \"1001\" }]"
+    };
+    let agent = if kind == "queue" {
+        ""
+    } else {
+        "agent = \"1001\"\n"
+    };
+    format!("{HEAD}[[conversations]]\ntype = \"{kind}\"\n{agent}{lines}timeline = {timeline}\n")
+}
+
+#[test]
+fn a_condition_id_must_be_32_hex_and_only_queue_has_one() {
+    assert_eq!(
+        problems("a.toml", &head("queue", "condition_id = \"c1\"\n")),
+        [
+            "a.toml:6:16: conversations[0].condition_id: expected 32 hexadecimal characters, got \"c1\""
+        ]
+    );
+    let id = "condition_id = \"40288aca587659820158765c305f0000\"\n";
+    assert_eq!(
+        problems("a.toml", &head("call_agent", id)),
+        [
+            "a.toml:7:16: conversations[0].condition_id: a call_agent conversation queues on no \
+          condition (the platform sends its queue events without condition_id); only queue \
+          conversations have one"
+        ]
+    );
+    assert_eq!(
+        problems("a.toml", &head("call_out", id)),
+        ["a.toml:7:16: conversations[0].condition_id: call_out does not go through a queue"]
+    );
+}
+
+#[test]
+fn a_reserve_state_is_idle_or_busy_and_only_for_the_types_that_queue() {
+    assert_eq!(
+        problems("a.toml", &head("queue", "reserve_state = \"away\"\n")),
+        [
+            "a.toml:6:17: conversations[0].reserve_state: expected \"idle\" or \"busy\" (the \
+          state the selected agents take when their call is released), got \"away\""
+        ]
+    );
+    assert_eq!(
+        problems("a.toml", &head("call_out", "reserve_state = \"busy\"\n")),
+        [
+            "a.toml:7:17: conversations[0].reserve_state: call_out does not go through a queue; \
+          reserve_state is the enqueue's, for queue and call_agent conversations"
+        ]
+    );
+}
+
+#[test]
+fn a_reserve_for_needs_reserve_state_busy_and_a_duration_above_0_within_a_day() {
+    let cases = [
+        (
+            "reserve_for = \"30s\"\n",
+            "a.toml:6:15: conversations[0].reserve_for: reserve_for needs reserve_state = \
+             \"busy\" (how long the agents stay busy)",
+        ),
+        (
+            "reserve_state = \"idle\"\nreserve_for = \"30s\"\n",
+            "a.toml:7:15: conversations[0].reserve_for: reserve_for is how long the agents stay \
+             busy: it needs reserve_state = \"busy\"",
+        ),
+        (
+            "reserve_state = \"busy\"\nreserve_for = \"0s\"\n",
+            "a.toml:7:15: conversations[0].reserve_for: expected more than 0s (for no busy time \
+             at all, reserve_state = \"idle\")",
+        ),
+        (
+            "reserve_state = \"busy\"\nreserve_for = \"2d\"\n",
+            "a.toml:7:15: conversations[0].reserve_for: at most 1d, got 2d",
+        ),
+    ];
+    for (lines, want) in cases {
+        assert_eq!(problems("a.toml", &head("queue", lines)), [want], "{lines}");
+    }
+}

@@ -87,6 +87,11 @@ fn the_schema_rejects_what_the_loader_rejects_for_editors() {
         r#"{"conversations": [{"type": "queue", "timeline": [{"do": "pickup"}]}]}"#,
         r#"{"conversations": [{"type": "queue", "id": "xyz", "timeline": [{"do": "enqueue"}]}]}"#,
         r#"{"agents": {"count": 0}}"#,
+        r#"{"events": ["conversation", "agents"]}"#,
+        r#"{"events": "conversation,"}"#,
+        r#"{"events": []}"#,
+        r#"{"conversations": [{"type": "queue", "reserve_state": "talking", "timeline": [{"do": "enqueue"}]}]}"#,
+        r#"{"conversations": [{"type": "queue", "condition_id": "c1", "timeline": [{"do": "enqueue"}]}]}"#,
     ] {
         let value: serde_json::Value = serde_json::from_str(bad).expect("json");
         assert!(!validator.is_valid(&value), "{bad}");

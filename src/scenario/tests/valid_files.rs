@@ -16,7 +16,7 @@ fn top_level_settings_parse_in_toml() {
     assert_eq!(s.seed, Some(7));
     assert_eq!(s.speed, Some(Speed::Max));
     assert_eq!(s.profile, Some(ProfileName::Documented));
-    assert_eq!(s.events, ["conversation"]);
+    assert_eq!(s.events, Some(crate::families::EventFamilies::default()));
     assert_eq!(s.sim.start, SimTime::from_millis(1_767_574_800_000));
     assert_eq!(
         s.sim.subaccount_id.as_deref(),
@@ -303,4 +303,62 @@ fn generated_traffic_never_takes_an_agent_a_script_names() {
         "the generated traffic ran: {generated} joins"
     );
     assert!(engine.script_errors().is_empty());
+}
+
+#[test]
+fn event_families_parse_from_a_name_a_comma_list_or_a_list() {
+    use crate::families::{EventFamilies, EventFamily};
+    let agent_queue = EventFamilies::only(EventFamily::Agent).with(EventFamily::Queue);
+    for text in [
+        "events = \"agent, queue\"\n",
+        "events = [\"queue\", \"agent\"]\n",
+    ] {
+        let s = valid("a.toml", text);
+        assert_eq!(s.events, Some(agent_queue), "{text}");
+        assert_eq!(s.sim.events, agent_queue, "{text}");
+    }
+    assert_eq!(
+        valid("a.toml", "events = \"all\"\n").sim.events,
+        EventFamilies::all()
+    );
+    let unset = valid("a.toml", "seed = 1\n");
+    assert_eq!(unset.events, None);
+    assert_eq!(unset.sim.events, EventFamilies::default());
+}
+
+#[test]
+fn a_queue_conversation_carries_its_condition_and_reserve_state_to_the_engine() {
+    use crate::agent::AgentState;
+    let s = valid(
+        "a.toml",
+        &format!(
+            "{HEAD}[[conversations]]\ntype = \"queue\"\n\
+             condition_id = \"40288ACA587659820158765C305F0000\"\n\
+             reserve_state = \"busy\"\nreserve_for = \"30s\"\n\
+             timeline = [{{ do = \"enqueue\" }}, {{ after = \"1s\", do = \"hangup\", party = \"customer\" }}]\n\
+             [[conversations]]\ntype = \"call_agent\"\nagent = \"1001\"\nreserve_state = \"busy\"\n\
+             timeline = [{{ do = \"dial\" }}, {{ after = \"1s\", do = \"no_answer\", agent = \"1001\" }}]\n\
+             [[conversations]]\ntype = \"queue\"\nreserve_state = \"idle\"\n\
+             timeline = [{{ do = \"enqueue\" }}, {{ after = \"1s\", do = \"hangup\", party = \"customer\" }}]\n\
+             [[conversations]]\ntype = \"queue\"\n\
+             timeline = [{{ do = \"enqueue\" }}, {{ after = \"1s\", do = \"hangup\", party = \"customer\" }}]\n"
+        ),
+    );
+    let c = &s.sim.scripted;
+    assert_eq!(
+        c[0].condition_id.as_deref(),
+        Some("40288aca587659820158765c305f0000"),
+        "stored lowercase, as the platform writes it"
+    );
+    assert_eq!(c[0].reserve_state, Some((AgentState::Busy, Some(secs(30)))));
+    assert_eq!(
+        c[1].reserve_state,
+        Some((AgentState::Busy, None)),
+        "busy until the run ends"
+    );
+    assert_eq!(c[2].reserve_state, Some((AgentState::Idle, None)));
+    assert_eq!(
+        (c[3].condition_id.as_deref(), c[3].reserve_state),
+        (None, None)
+    );
 }

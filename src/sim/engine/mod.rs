@@ -346,6 +346,7 @@ impl Engine {
         s.agent_busy_s = time.busy_s;
         s.agent_wrap_up_s = time.wrap_up_s;
         s.agent_engagements = time.engagements;
+        s.agents = time.agents;
         s.agent_count = self.pool.len();
         s.simulated_s = end.since(start).as_secs_f64();
         s.arrivals_s = self.arrivals_end.min(end).since(start).as_secs_f64();

@@ -115,33 +115,42 @@ impl Engine {
         let mut names: HashMap<CallId, String> = HashMap::new();
         let mut lines = Vec::new();
         while let Some(h) = self.next_happening() {
-            let name = |names: &HashMap<CallId, String>, call: &CallId| {
-                names.get(call).cloned().unwrap_or_else(|| "?".into())
-            };
-            let what = match &h.kind {
-                HappeningKind::Created => "created".to_owned(),
-                HappeningKind::Joined(m) => {
-                    let who = match (&m.agent_name, h.conv.kind) {
-                        (Some(agent), _) => agent.to_string(),
-                        (None, ConvType::Queue) => "customer".into(),
-                        (None, _) => "callee".into(),
-                    };
-                    names.insert(m.call_id, who.clone());
-                    format!("{who} joins")
-                }
-                HappeningKind::Left { call_id } => format!("{} leaves", name(&names, call_id)),
-                HappeningKind::Started { answered_call } => {
-                    format!("begins ({} answered)", name(&names, answered_call))
-                }
-                HappeningKind::Released { reason, started_at } => match started_at {
-                    Some(_) => format!("released: {}", reason.as_str()),
-                    None => format!("released before begin: {}", reason.as_str()),
-                },
-            };
-            let at = h.at.since(self.plan.start).as_secs_f64();
-            lines.push(format!("{at:.3} #{} {what}", h.conv.key));
+            lines.push(self.conversation_line(&h, &mut names));
         }
         lines
+    }
+
+    /// One conversation happening as `seconds #key what`, naming members as they join.
+    fn conversation_line(
+        &self,
+        h: &crate::conversation::Happening,
+        names: &mut HashMap<CallId, String>,
+    ) -> String {
+        let name = |names: &HashMap<CallId, String>, call: &CallId| {
+            names.get(call).cloned().unwrap_or_else(|| "?".into())
+        };
+        let what = match &h.kind {
+            HappeningKind::Created => "created".to_owned(),
+            HappeningKind::Joined(m) => {
+                let who = match (&m.agent_name, h.conv.kind) {
+                    (Some(agent), _) => agent.to_string(),
+                    (None, ConvType::Queue) => "customer".into(),
+                    (None, _) => "callee".into(),
+                };
+                names.insert(m.call_id, who.clone());
+                format!("{who} joins")
+            }
+            HappeningKind::Left { call_id } => format!("{} leaves", name(names, call_id)),
+            HappeningKind::Started { answered_call } => {
+                format!("begins ({} answered)", name(names, answered_call))
+            }
+            HappeningKind::Released { reason, started_at } => match started_at {
+                Some(_) => format!("released: {}", reason.as_str()),
+                None => format!("released before begin: {}", reason.as_str()),
+            },
+        };
+        let at = h.at.since(self.plan.start).as_secs_f64();
+        format!("{at:.3} #{} {what}", h.conv.key)
     }
 
     /// Runs to the end with every event family and writes each occurrence on one line:
@@ -161,30 +170,7 @@ impl Engine {
             let line = match o {
                 Occurrence::Conversation(h) => {
                     keys.insert(h.conv.id, h.conv.key);
-                    let what = match &h.kind {
-                        HappeningKind::Created => "created".to_owned(),
-                        HappeningKind::Joined(m) => {
-                            let who = match (&m.agent_name, h.conv.kind) {
-                                (Some(agent), _) => agent.to_string(),
-                                (None, ConvType::Queue) => "customer".into(),
-                                (None, _) => "callee".into(),
-                            };
-                            names.insert(m.call_id, who.clone());
-                            format!("{who} joins")
-                        }
-                        HappeningKind::Left { call_id } => {
-                            format!("{} leaves", names.get(call_id).map_or("?", String::as_str))
-                        }
-                        HappeningKind::Started { answered_call } => format!(
-                            "begins ({} answered)",
-                            names.get(answered_call).map_or("?", String::as_str)
-                        ),
-                        HappeningKind::Released { reason, started_at } => match started_at {
-                            Some(_) => format!("released: {}", reason.as_str()),
-                            None => format!("released before begin: {}", reason.as_str()),
-                        },
-                    };
-                    format!("{at:.3} #{} {what}", h.conv.key)
+                    self.conversation_line(&h, &mut names)
                 }
                 Occurrence::Agent(h) => match h.kind {
                     AgentHappeningKind::StateChanged { previous, latest } => {

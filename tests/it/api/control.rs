@@ -138,6 +138,17 @@ async fn the_journal_lists_every_event_with_its_subject_outcome_and_payload() {
 }
 
 #[tokio::test]
+async fn a_legacy_charset_body_is_shown_as_its_receiver_reads_it() {
+    let j = Arc::new(Journal::default());
+    let mut w = webhook(A, EventKind::ConversationBegin);
+    // `--legacy-charset`: ISO-8859-1, é as one byte.
+    w.body = Bytes::from(&b"{\"user_data\":\"caf\xe9\"}"[..]);
+    j.handed_over(1, &w, SimTime::from_millis(T0));
+    let json = get(open(j), "/__ccsim/journal").await.json();
+    assert_eq!(json["events"][0]["payload"]["user_data"], "café");
+}
+
+#[tokio::test]
 async fn the_journal_filters_by_conversation_and_event_name() {
     let j = journal();
     let of_a = get(

@@ -236,3 +236,172 @@ async fn listen_escapes_terminal_controls_line_breaks_and_bidi_overrides_from_th
         lines[0]
     );
 }
+
+/// One queue conversation as the platform's code sends it, every family, in its order:
+/// the ACD selects agent 1001, who enters while ringing, answers, talks, leaves into
+/// after-call work, ends it through the state API (no event) and is selected again by a
+/// task that fails for lack of an answer.
+fn platform_queue_conversation() -> Vec<Value> {
+    const CONV: &str = "0123456789abcdef0123456789abcdef";
+    const TASK: &str = "11111111111111111111111111111111";
+    const TASK2: &str = "22222222222222222222222222222222";
+    const CUSTOMER: &str = "cccccccccccccccccccccccccccccccc";
+    const EXT: &str = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    const AGENT_CALL: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const AGENT_CALL2: &str = "abababababababababababababababab";
+    let t = |s: i64| 1_700_000_000_000i64 + s * 1000;
+    let ev = |event: &str| json!({"action":"event_notify","event":format!("callcenter.{event}")});
+    let merge = |mut v: Value, more: Value| {
+        for (k, x) in more.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let state = |prev: &str, latest: &str, s: i64| {
+        merge(
+            ev("agent.state_changed"),
+            json!({"name":"1001","previous_state":prev,"latest_state":latest,"current_time":t(s)}),
+        )
+    };
+    let presence = |kind: &str, latest: &str, s: i64| {
+        merge(
+            ev("agent.conversation_changed"),
+            json!({"name":"1001","type":kind,"conversation_id":CONV,"latest_state":latest,"current_time":t(s)}),
+        )
+    };
+    let task = |step: &str, id: &str, call: &str| {
+        merge(
+            ev(&format!("queue.{step}")),
+            json!({"id":id,"type":"ivr","origin_call_id":CUSTOMER,"agent_name":"1001",
+                   "agent_extension_id":EXT,"agent_call_id":call}),
+        )
+    };
+    let parts = merge(ev("conversation.parts_changed"), json!({"id":CONV}));
+    vec![
+        task("select", TASK, AGENT_CALL),
+        state("idle", "fetching", 0),
+        parts.clone(),
+        presence("enter", "fetching", 1),
+        parts,
+        state("fetching", "talking", 5),
+        merge(
+            ev("conversation.begin"),
+            json!({"id":CONV,"type":"queue","queue_id":TASK,"agent_call_id":AGENT_CALL}),
+        ),
+        task("success", TASK, AGENT_CALL),
+        presence("exit", "talking", 60),
+        state("talking", "busy", 60),
+        merge(
+            ev("conversation.end"),
+            json!({"id":CONV,"type":"queue","begin_time":t(0),"end_time":t(60)}),
+        ),
+        task("select", TASK2, AGENT_CALL2),
+        state("idle", "fetching", 90),
+        merge(
+            task("fail", TASK2, AGENT_CALL2),
+            json!({"cause":"call_fail"}),
+        ),
+        state("fetching", "idle", 110),
+    ]
+}
+
+/// POSTs each body to `url` in turn; every answer is 200.
+async fn post_all(url: &str, bodies: &[Value]) {
+    let client = reqwest::Client::new();
+    for body in bodies {
+        let status = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test]
+async fn listen_checks_agent_and_queue_events_against_the_profile_it_is_given() {
+    let events = platform_queue_conversation();
+    let n = events.len();
+
+    // What the platform sends holds the platform profile's contract.
+    let (child, stderr, url) = spawn_listen(&["--profile", "platform"]);
+    post_all(&url, &events).await;
+    let (out, rest, code) = interrupt(child, stderr);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), n, "{out}");
+    assert!(
+        out.contains(
+            "agent.state_changed            1001 previous_state=idle latest_state=fetching"
+        ),
+        "{out}"
+    );
+    assert!(
+        rest.contains(&format!(
+            "{n} events in 1 conversation, 1 agent, 2 queue tasks (platform profile); contract held"
+        )),
+        "{rest}"
+    );
+
+    // The documented profile refuses what the platform sends and the docs do not (and
+    // the silent end of after-call work), one line each.
+    let (child, stderr, url) = spawn_listen(&["--profile", "documented"]);
+    post_all(&url, &events).await;
+    let (_, rest, code) = interrupt(child, stderr);
+    assert_eq!(code, Some(0), "listen reports, it does not fail");
+    let id = "0123456789abcdef0123456789abcdef";
+    for want in [
+        "(documented profile); contract violated (7 violations)".to_owned(),
+        "callcenter.agent.conversation_changed 1001: unexpected field \"latest_state\"".to_owned(),
+        format!("callcenter.conversation.begin {id}: agent_call_id present for type queue"),
+        format!("callcenter.conversation.end {id}: end_reason missing"),
+        "callcenter.agent.state_changed 1001: previous_state idle, but the agent's last \
+         state_changed left it busy"
+            .to_owned(),
+    ] {
+        assert!(rest.contains(&want), "missing {want:?} in:\n{rest}");
+    }
+
+    // Nothing the documented profile adds passes the platform profile; nor a second end
+    // of a queue task.
+    let mut documented_end = events[10].clone();
+    documented_end["end_reason"] = json!("customer_hangup");
+    let (child, stderr, url) = spawn_listen(&["--profile", "platform"]);
+    post_all(
+        &url,
+        &[&events[..10], &[documented_end, events[7].clone()]].concat(),
+    )
+    .await;
+    let (_, rest, _) = interrupt(child, stderr);
+    for want in [
+        "contract violated (2 violations)".to_owned(),
+        format!("callcenter.conversation.end {id}: unexpected field \"end_reason\""),
+        "callcenter.queue.success 11111111111111111111111111111111: success after success: a \
+         task ends once"
+            .to_owned(),
+    ] {
+        assert!(rest.contains(&want), "missing {want:?} in:\n{rest}");
+    }
+}
+
+#[tokio::test]
+async fn a_platform_run_holds_its_own_contract_and_breaks_the_documented_one() {
+    // The built-in receiver checks the run's profile.
+    let o = seeded_run("1m", None, &["--profile", "platform"]).await;
+    let contract = o.report.contract.as_ref().unwrap();
+    assert!(
+        contract.held() && contract.profile == "platform" && contract.events > 0,
+        "{contract:?}"
+    );
+    // The same events, checked against the documented profile, break it.
+    let (child, stderr, url) = spawn_listen(&["--profile", "documented"]);
+    seeded_run("1m", Some(&url), &["--profile", "platform"]).await;
+    let (_, rest, _) = interrupt(child, stderr);
+    assert!(
+        rest.contains("(documented profile); contract violated")
+            && rest.contains("end_reason missing"),
+        "{rest}"
+    );
+}
