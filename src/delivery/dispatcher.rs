@@ -20,7 +20,7 @@ use super::jitter::JitterWait;
 use super::job::{Completion, DeliveryOutcome, Job};
 use super::lanes::Queues;
 use super::sink::Sink;
-use super::sleep::{sleep_precise, sleep_until_or_forever};
+use super::sleep::{PreciseTimer, sleep_precise, sleep_until_or_forever};
 use super::source::{Released, Source};
 use super::workers::{AttemptContext, Workers};
 use crate::time::SimTime;
@@ -86,6 +86,9 @@ struct Dispatcher<'a> {
     /// Whether the last release pass stopped at its budget (or the source's) with work
     /// left: the loop then yields to other tasks and comes straight back.
     busy: bool,
+    /// Wakes the loop at its next deadline to within tens of microseconds, without
+    /// spinning (`None`: the thread could not start; the runtime's timer serves).
+    precise: Option<PreciseTimer>,
 }
 
 /// At most this many batches released in one pass before the loop yields: however fast
@@ -124,6 +127,7 @@ impl<'a> Dispatcher<'a> {
             exhausted: false,
             grace_deadline: None,
             busy: false,
+            precise: PreciseTimer::start(),
         }
     }
 
@@ -155,7 +159,7 @@ impl<'a> Dispatcher<'a> {
                 () = self.workers.finished(&mut self.finished), if self.workers.in_flight() > 0 => {
                     self.collect_completions();
                 }
-                _ = sleep_precise(timer), if timer.is_some() => {}
+                _ = sleep_precise(timer, self.precise.as_ref()), if timer.is_some() => {}
                 () = tokio::task::yield_now(), if self.busy => {}
                 _ = sleep_until_or_forever(self.grace_deadline), if self.grace_deadline.is_some() => {
                     self.abort_in_flight().await;

@@ -1,32 +1,147 @@
 //! The dispatcher's timed waits: until the next release, jitter or checkpoint with
-//! sub-millisecond accuracy ([`sleep_precise`]), and until the end of the grace period
-//! ([`sleep_until_or_forever`]). Both wait forever without a deadline, so they can sit in a
-//! `select!` unconditionally.
+//! sub-millisecond accuracy ([`sleep_precise`], woken by a [`PreciseTimer`] thread rather
+//! than by spinning), and until the end of the grace period ([`sleep_until_or_forever`]).
+//! Both wait forever without a deadline, so they can sit in a `select!` unconditionally.
 
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// How long before a deadline the dispatcher stops sleeping and starts yielding.
-const SPIN_WINDOW: Duration = Duration::from_micros(1_500);
+/// How long before a deadline the dispatcher stops sleeping on the runtime's timer (1 ms
+/// resolution) and hands the wait to the precise timer thread.
+const COARSE_MARGIN: Duration = Duration::from_micros(1_500);
 
-/// Waits until `deadline` with sub-millisecond accuracy: tokio's timer wheel has 1 ms
-/// resolution, so sleep until just before the deadline, then yield to the runtime until it
-/// is due. If the clock does not move (paused time in tests), fall back to a plain sleep.
-pub(super) async fn sleep_precise(deadline: Option<Instant>) {
+/// How long before a deadline the timer thread wakes the dispatcher, which then yields to
+/// the runtime until the deadline: the thread's wake comes up to the kernel's timer slack
+/// late (50 µs by default on Linux), so this keeps releases on time at the cost of a few
+/// tens of microseconds of yielding per wait.
+const SPIN_TAIL: Duration = Duration::from_micros(60);
+
+/// A thread that wakes the dispatcher at an instant, to within tens of microseconds (the
+/// kernel's timer slack, 50 µs by default on Linux): the
+/// runtime's timer wheel has 1 ms resolution, and yielding in a loop until a deadline (as
+/// the dispatcher once did) kept a core busy at real-time speeds. One deadline at a time:
+/// the dispatcher waits for one thing at a time.
+#[derive(Debug)]
+pub(super) struct PreciseTimer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    slot: Mutex<Slot>,
+    changed: Condvar,
+    due: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    deadline: Option<std::time::Instant>,
+    stop: bool,
+}
+
+impl PreciseTimer {
+    /// Starts the thread; `None` (waits fall back to the runtime's timer) if it cannot be
+    /// started.
+    pub(super) fn start() -> Option<Self> {
+        let shared = Arc::new(Shared::default());
+        let theirs = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("ccsim-timer".into())
+            .spawn(move || theirs.run())
+            .ok()?;
+        Some(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Wakes the waiter of [`PreciseTimer::due`] at `deadline` (replacing any earlier
+    /// request).
+    fn wake_at(&self, deadline: std::time::Instant) {
+        let mut slot = self.shared.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.deadline != Some(deadline) {
+            slot.deadline = Some(deadline);
+            self.shared.changed.notify_one();
+        }
+    }
+}
+
+impl Drop for PreciseTimer {
+    fn drop(&mut self) {
+        {
+            let mut slot = self.shared.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            slot.stop = true;
+            self.shared.changed.notify_one();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    /// The thread: sleeps until the deadline asked for, then tells the waiter.
+    fn run(&self) {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if slot.stop {
+                return;
+            }
+            slot = match slot.deadline {
+                None => self.changed.wait(slot).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        slot.deadline = None;
+                        self.due.notify_one();
+                        continue;
+                    }
+                    self.changed
+                        .wait_timeout(slot, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// Waits until `deadline` with sub-millisecond accuracy: on the runtime's timer until
+/// shortly before it, then woken by `timer`'s thread at the deadline, or by the runtime's
+/// timer if that comes first (as it does with paused time in tests, or without a timer
+/// thread).
+pub(super) async fn sleep_precise(deadline: Option<Instant>, timer: Option<&PreciseTimer>) {
     let Some(deadline) = deadline else {
         return std::future::pending().await;
     };
-    if let Some(coarse) = deadline.checked_sub(SPIN_WINDOW)
+    if let Some(coarse) = deadline.checked_sub(COARSE_MARGIN)
         && coarse > Instant::now()
     {
         tokio::time::sleep_until(coarse).await;
     }
+    let Some(timer) = timer else {
+        return tokio::time::sleep_until(deadline).await;
+    };
+    // A wake left over from a wait the dispatcher gave up is told apart by the clock.
+    let woken = deadline.checked_sub(SPIN_TAIL).unwrap_or(deadline);
+    while Instant::now() < woken {
+        let due = timer.shared.due.notified();
+        timer.wake_at(woken.into_std());
+        tokio::select! {
+            () = due => {}
+            () = tokio::time::sleep_until(deadline) => return,
+        }
+    }
     let spin_start = std::time::Instant::now();
     while Instant::now() < deadline {
-        if spin_start.elapsed() > 2 * SPIN_WINDOW {
-            tokio::time::sleep_until(deadline).await;
-            return;
+        if spin_start.elapsed() > 4 * SPIN_TAIL {
+            // The clock does not move (paused time in tests): the runtime's timer decides.
+            return tokio::time::sleep_until(deadline).await;
         }
         tokio::task::yield_now().await;
     }
@@ -37,5 +152,48 @@ pub(super) async fn sleep_until_or_forever(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_timer_thread_wakes_a_wait_at_its_deadline_and_not_before() {
+        let Some(timer) = PreciseTimer::start() else {
+            panic!("the timer thread starts");
+        };
+        for micros in [0u64, 300, 2_500] {
+            let deadline = Instant::now() + Duration::from_micros(micros);
+            sleep_precise(Some(deadline), Some(&timer)).await;
+            assert!(Instant::now() >= deadline, "woken before {micros} µs");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wake_left_over_from_an_abandoned_wait_does_not_end_the_next_early() {
+        let Some(timer) = PreciseTimer::start() else {
+            panic!("the timer thread starts");
+        };
+        // Abandoned at once: its wake stays stored in the notifier.
+        let soon = Instant::now() + Duration::from_micros(200);
+        let _ = tokio::time::timeout(
+            Duration::from_micros(1),
+            sleep_precise(Some(soon), Some(&timer)),
+        )
+        .await;
+        std::thread::sleep(Duration::from_millis(2));
+        let later = Instant::now() + Duration::from_millis(3);
+        sleep_precise(Some(later), Some(&timer)).await;
+        assert!(Instant::now() >= later);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_paused_time_the_runtimes_timer_ends_the_wait() {
+        let timer = PreciseTimer::start();
+        let deadline = Instant::now() + Duration::from_secs(3_600);
+        sleep_precise(Some(deadline), timer.as_ref()).await;
+        assert!(Instant::now() >= deadline);
     }
 }
