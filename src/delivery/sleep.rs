@@ -63,7 +63,11 @@ impl PreciseTimer {
     /// Wakes the waiter of [`PreciseTimer::due`] at `deadline` (replacing any earlier
     /// request).
     fn wake_at(&self, deadline: std::time::Instant) {
-        let mut slot = self.shared.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self
+            .shared
+            .slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if slot.deadline != Some(deadline) {
             slot.deadline = Some(deadline);
             self.shared.changed.notify_one();
@@ -74,7 +78,11 @@ impl PreciseTimer {
 impl Drop for PreciseTimer {
     fn drop(&mut self) {
         {
-            let mut slot = self.shared.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut slot = self
+                .shared
+                .slot
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             slot.stop = true;
             self.shared.changed.notify_one();
         }
@@ -93,7 +101,10 @@ impl Shared {
                 return;
             }
             slot = match slot.deadline {
-                None => self.changed.wait(slot).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .changed
+                    .wait(slot)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
                     let now = std::time::Instant::now();
                     if now >= deadline {
