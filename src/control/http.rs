@@ -16,7 +16,6 @@ use tokio::time::Instant;
 use super::journal::{Entry, Page, WaitEnd};
 use super::query::{BadParameter, JournalQuery, WaitQuery};
 use super::{Control, MAX_WAITERS};
-use crate::event::Subject;
 use crate::event::charset::body_text;
 
 /// The control routes, to merge into the API's router.
@@ -137,19 +136,15 @@ struct EventOut<'a> {
 
 impl<'a> EventOut<'a> {
     fn of(entry: &'a Entry) -> Self {
-        let (queue_id, extension_id) = match &entry.subject {
-            Subject::Queue(ids) => (Some(ids.0.as_str()), None),
-            Subject::Agent(agent) => (None, Some(agent.extension_id.as_str())),
-            Subject::Conversation(_) => (None, None),
-        };
+        let ids = entry.subject.ids();
         Self {
             seq: entry.seq,
             webhook_id: entry.webhook_id(),
             event: entry.kind.name(),
-            conversation_id: entry.conversation_id(),
-            queue_id,
-            agent: entry.agent(),
-            extension_id,
+            conversation_id: ids.conversation_id,
+            queue_id: ids.queue_id,
+            agent: ids.agent,
+            extension_id: ids.extension_id,
             scheduled_at_ms: entry.scheduled_ms,
             sent_at_ms: entry.sent_ms,
             outcome: entry.outcome.map(|o| o.as_str()),

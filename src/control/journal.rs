@@ -65,19 +65,12 @@ impl Entry {
     /// The conversation it is about: a conversation event's, or the one a queue event's
     /// task is for.
     pub fn conversation_id(&self) -> Option<&str> {
-        match &self.subject {
-            Subject::Conversation(id) => Some(id.as_str()),
-            Subject::Queue(ids) => Some(ids.1.as_str()),
-            Subject::Agent(_) => None,
-        }
+        self.subject.ids().conversation_id
     }
 
     /// The agent it is about (agent events).
     pub fn agent(&self) -> Option<&str> {
-        match &self.subject {
-            Subject::Agent(agent) => Some(&agent.name),
-            Subject::Conversation(_) | Subject::Queue(_) => None,
-        }
+        self.subject.ids().agent
     }
 
     /// The Standard Webhooks `webhook-id` it was sent with.

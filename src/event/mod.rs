@@ -133,6 +133,43 @@ impl Webhook {
     }
 }
 
+/// A subject's ids as the events log and the control journal write them: a conversation
+/// event names its conversation, a queue event its task and conversation, an agent event its
+/// agent and extension.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubjectIds<'a> {
+    /// The conversation (conversation and queue events).
+    pub conversation_id: Option<&'a str>,
+    /// The queue task (queue events).
+    pub queue_id: Option<&'a str>,
+    /// The agent's name (agent events).
+    pub agent: Option<&'a str>,
+    /// The agent's extension (agent events).
+    pub extension_id: Option<&'a str>,
+}
+
+impl Subject {
+    /// The subject's ids, as the events log and the control journal write them.
+    pub fn ids(&self) -> SubjectIds<'_> {
+        match self {
+            Subject::Conversation(id) => SubjectIds {
+                conversation_id: Some(id.as_str()),
+                ..SubjectIds::default()
+            },
+            Subject::Queue(ids) => SubjectIds {
+                queue_id: Some(ids.0.as_str()),
+                conversation_id: Some(ids.1.as_str()),
+                ..SubjectIds::default()
+            },
+            Subject::Agent(a) => SubjectIds {
+                agent: Some(&a.name),
+                extension_id: Some(a.extension_id.as_str()),
+                ..SubjectIds::default()
+            },
+        }
+    }
+}
+
 /// The delivery lane of agent number `number`: agent lanes have the top bit set, so they
 /// never meet a conversation's lane (the engine's dense conversation keys).
 pub fn agent_lane(number: usize) -> u64 {

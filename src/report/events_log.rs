@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::delivery::attempt::AttemptResult;
 use crate::delivery::{Completion, DeliveryOutcome};
-use crate::event::Subject;
 
 /// The log's line format.
 pub struct EventsLog {
@@ -72,28 +71,16 @@ impl EventsLog {
             Some(other) => (None, Some(other.describe())),
             None => (None, None),
         };
-        let (mut conversation_id, mut queue_id, mut agent, mut extension_id) =
-            (None, None, None, None);
-        match &c.job.webhook.subject {
-            Subject::Conversation(id) => conversation_id = Some(id.as_str()),
-            Subject::Queue(ids) => {
-                queue_id = Some(ids.0.as_str());
-                conversation_id = Some(ids.1.as_str());
-            }
-            Subject::Agent(a) => {
-                agent = Some(&*a.name);
-                extension_id = Some(a.extension_id.as_str());
-            }
-        }
+        let ids = c.job.webhook.subject.ids();
         let (payload, latin1) = crate::event::charset::body_text(&c.job.webhook.body);
         let line = Line {
             seq: c.job.seq,
             webhook_id: &c.job.webhook_id(),
             duplicate: c.job.duplicate,
-            conversation_id,
-            queue_id,
-            agent,
-            extension_id,
+            conversation_id: ids.conversation_id,
+            queue_id: ids.queue_id,
+            agent: ids.agent,
+            extension_id: ids.extension_id,
             event: c.job.webhook.kind.name(),
             body_charset: latin1.then_some("iso-8859-1"),
             scheduled_at_ms: c.job.scheduled_sim.epoch_ms(),
