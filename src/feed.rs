@@ -30,6 +30,8 @@ enum Lookahead {
     Ready(Occurrence),
     /// The simulation is over.
     Done,
+    /// Nothing is due by the engine's limit; its next action is due then.
+    NotYet(SimTime),
 }
 
 /// The engine's happenings, built into webhooks at release and staged in the store (when
@@ -71,6 +73,7 @@ impl<'a, F: FnMut(usize) -> Pull> SimSource<'a, F> {
                 Pull::Ready(o) => Lookahead::Ready(o),
                 Pull::Busy => Lookahead::Unknown,
                 Pull::Done => Lookahead::Done,
+                Pull::NotYet(at) => Lookahead::NotYet(at),
             };
         }
     }
@@ -89,6 +92,7 @@ impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
         }
         match &self.lookahead {
             Lookahead::Ready(o) => Some(o.at()),
+            Lookahead::NotYet(at) => Some(*at),
             Lookahead::Unknown | Lookahead::Done => None,
         }
     }

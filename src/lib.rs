@@ -47,6 +47,7 @@ pub mod feed;
 pub mod files;
 pub mod ids;
 pub mod occurrence;
+pub mod operation;
 pub mod plan;
 pub mod queue_task;
 pub mod receiver;

@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
         "agent",
         "queue_task",
         "occurrence",
+        "operation",
+        "acd",
         "families",
         "ids",
         "shard",

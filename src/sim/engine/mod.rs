@@ -55,6 +55,7 @@ mod announce;
 mod arrivals;
 mod conv;
 mod lifecycle;
+mod operate;
 mod scripted;
 #[cfg(test)]
 mod testing;
@@ -77,6 +78,9 @@ pub enum Pull {
     Busy,
     /// The simulation is over.
     Done,
+    /// Nothing is due by the limit of [`Engine::pull_until`]; the next action is due at
+    /// this instant.
+    NotYet(SimTime),
 }
 
 /// The simulation engine. Pull happenings with [`Engine::next`] (to the next happening,
@@ -252,7 +256,7 @@ impl Engine {
             match self.pull(usize::MAX) {
                 Pull::Ready(o) => return Some(o),
                 Pull::Busy => {}
-                Pull::Done => return None,
+                Pull::Done | Pull::NotYet(_) => return None,
             }
         }
     }
@@ -279,19 +283,8 @@ impl Engine {
                 self.last_happening = o.at();
                 return Pull::Ready(o);
             }
-            let Some((at, action)) = self.timers.pop() else {
+            if !self.handle_next() {
                 return Pull::Done;
-            };
-            if at > self.arrivals_end {
-                self.note_arrivals_end();
-            }
-            self.now = at;
-            self.handle(action);
-            if self.queue_at_arrivals_end.is_some()
-                && self.queue_drained_at.is_none()
-                && self.queue_len == 0
-            {
-                self.queue_drained_at = Some(self.now);
             }
         }
         match self.out.pop_front() {
@@ -301,6 +294,61 @@ impl Engine {
             }
             None => Pull::Busy,
         }
+    }
+
+    /// Like [`Engine::pull`], but only handles actions due at or before `limit`: the
+    /// engine's clock never passes it, so an operation can still happen at `limit`
+    /// (`Engine::operate`). [`Pull::NotYet`] says when the next action is due.
+    pub fn pull_until(&mut self, limit: SimTime, budget: usize) -> Pull {
+        for _ in 0..budget {
+            if self.out.is_empty() {
+                match self.timers.next_at() {
+                    Some(at) if at > limit => return Pull::NotYet(at),
+                    Some(_) => {}
+                    None => return Pull::Done,
+                }
+            }
+            match self.pull(1) {
+                Pull::Busy => {}
+                other => return other,
+            }
+        }
+        Pull::Busy
+    }
+
+    /// Handles every action due at or before `at` (what they produce waits to be pulled,
+    /// in order), then moves the clock to `at` if it is behind: the instant an operation
+    /// happens at.
+    pub fn advance_to(&mut self, at: SimTime) {
+        while self.timers.next_at().is_some_and(|due| due <= at) {
+            self.handle_next();
+        }
+        self.now = self.now.max(at);
+    }
+
+    /// Moves the clock to the earliest action and handles it; false when none is left.
+    fn handle_next(&mut self) -> bool {
+        let Some((at, action)) = self.timers.pop() else {
+            return false;
+        };
+        if at > self.arrivals_end {
+            self.note_arrivals_end();
+        }
+        self.now = at;
+        self.handle(action);
+        if self.queue_at_arrivals_end.is_some()
+            && self.queue_drained_at.is_none()
+            && self.queue_len == 0
+        {
+            self.queue_drained_at = Some(self.now);
+        }
+        true
+    }
+
+    /// The engine's clock: the instant of the latest action handled, or of the latest
+    /// [`Engine::advance_to`].
+    pub fn now(&self) -> SimTime {
+        self.now
     }
 
     /// Conversations live now (waiting, ringing or talking).

@@ -76,6 +76,11 @@ impl<T> Timers<T> {
         Some((top.at, top.item))
     }
 
+    /// The instant of the earliest item, without taking it.
+    pub(super) fn next_at(&self) -> Option<SimTime> {
+        self.heap.peek().map(|e| e.at)
+    }
+
     /// Keeps only the items `keep` says to, each at its instant and in its order.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         self.heap.retain(|e| keep(&e.item));
