@@ -173,7 +173,18 @@ pub struct InboundCall {
     pub talk: Option<Option<Span>>,
 }
 
-/// What a suite tells one simulated call to do (`POST /__ccsim/calls/{call}`).
+/// Which simulated call an instruction is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallRef {
+    /// The call of this id (32 hex), as the records' members show it.
+    Id(Arc<str>),
+    /// The live call of this agent (its phone).
+    Agent(Arc<str>),
+    /// The live call of this outside number (a callee, or an injected caller).
+    Number(Arc<str>),
+}
+
+/// What a suite tells one simulated call to do (`POST /__ccsim/phone`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Instruction {
     /// Answer now (a ringing phone).
@@ -337,10 +348,10 @@ pub enum Operation {
 
     /// Test-control: an inbound customer call arrives and is queued.
     InjectCall(InboundCall),
-    /// Test-control: tell a call (by call id) what to do.
+    /// Test-control: tell a call what to do.
     Instruct {
-        /// The call id (32 hex).
-        call: Arc<str>,
+        /// Which call.
+        call: CallRef,
         /// What to do.
         instruction: Instruction,
     },
