@@ -1,25 +1,39 @@
-//! The agent pool: names, extensions, states, and the ACD's choice of agent.
+//! The agent pool: the agents logged in, with their names, extensions, states, skills and
+//! registrations, and the ACD's choice among the idle ones.
 //!
-//! An agent is in at most one live conversation. The ACD only selects `idle` agents, the
-//! one idle for longest first (first-come first-served callers, longest-idle agents).
+//! An agent is in at most one live conversation. The ACD only selects agents that are
+//! exactly `idle`, registered and not reserved for scripts, the one idle for longest first
+//! (first-come first-served callers, longest-idle agents); a route may narrow the choice or
+//! order it by score (`Engine::select_agent`).
+//!
+//! Agents are never removed: a logout marks its slot logged out, so an index held by a
+//! conversation or a timer never points at another agent; a new login takes a new slot.
+//! Slots are in login order (the scenario's agents first).
 
 use std::sync::Arc;
 
 use rand::Rng;
+use rustc_hash::FxHashMap as HashMap;
 
-use crate::agent::AgentInfo;
+use crate::agent::{AgentInfo, StateName};
 use crate::conversation::MemberInfo;
 use crate::ids::{CallId, ExtensionId, Hex32};
+use crate::operation::Skill;
 use crate::sim::stats::AgentFigures;
 use crate::time::SimTime;
+use crate::units::Span;
 use idle::IdleQueue;
 
+pub(super) mod directory;
 mod idle;
 
 pub(super) use crate::agent::AgentState;
 
 /// Index of an agent in the pool.
 pub(super) type AgentIdx = usize;
+
+/// How long a login or a keepalive keeps an agent registered: 24 hours.
+pub(super) const REGISTRATION: Span = Span::from_millis(24 * 3_600_000);
 
 /// One agent.
 #[derive(Debug)]
@@ -32,8 +46,19 @@ pub(super) struct Agent {
     extension_id: ExtensionId,
     /// The extension's SIP user (6–12 digits), the agent's `telnumber` in records.
     sip_user: Arc<str>,
-    /// Current state.
+    /// Current base state.
     pub(super) state: AgentState,
+    /// Current state, as the platform names it (the base, and any extension).
+    state_name: StateName,
+    /// Its work number (`num`).
+    num: Option<Arc<str>>,
+    /// Its skills.
+    skills: Vec<Skill>,
+    /// Until when it is registered (`None`: for good; the scenario's agents' phones keep
+    /// themselves registered).
+    registered_until: Option<SimTime>,
+    /// Whether it is logged in.
+    logged_in: bool,
     /// Since when the agent has been in its current state.
     since: SimTime,
     /// Total simulated time spent fetching (its phone ringing).
@@ -59,7 +84,7 @@ impl Agent {
             AgentState::Fetching => ringing += live,
             AgentState::Talking => talk += live,
             AgentState::Busy => wrap_up += live,
-            AgentState::Idle => {}
+            AgentState::Idle | AgentState::Online | AgentState::Away => {}
         }
         (ringing, talk, wrap_up)
     }
@@ -78,11 +103,33 @@ pub(super) struct AgentTime {
     pub(super) agents: Vec<AgentFigures>,
 }
 
+/// A new agent, as a login gives it.
+#[derive(Debug, Clone)]
+pub(super) struct NewAgent {
+    /// Its name.
+    pub(super) name: Arc<str>,
+    /// Its work number.
+    pub(super) num: Option<Arc<str>>,
+    /// Its first state.
+    pub(super) state: StateName,
+    /// Its skills.
+    pub(super) skills: Vec<Skill>,
+    /// Its extension.
+    pub(super) extension_id: ExtensionId,
+    /// The extension's SIP user.
+    pub(super) sip_user: Arc<str>,
+}
+
 /// The pool of agents and the idle queue the ACD selects from.
 #[derive(Debug)]
 pub struct AgentPool {
     agents: Vec<Agent>,
-    /// Idle agents the ACD may select, longest idle first.
+    /// The logged-in agents by name.
+    by_name: HashMap<Arc<str>, AgentIdx>,
+    /// The logged-in agents by extension.
+    by_extension: HashMap<ExtensionId, AgentIdx>,
+    /// Idle agents the ACD may select, longest idle first (logged in, not reserved; their
+    /// registration is checked as they are taken).
     idle: IdleQueue,
     /// Agents kept out of the ACD (scripted conversations name them).
     reserved: Vec<bool>,
@@ -90,6 +137,8 @@ pub struct AgentPool {
     last_change: SimTime,
     /// When the agents came on (the run's start), from which occupancy is measured.
     start: SimTime,
+    /// The number the next agent logged in gets (its delivery lane is made from it).
+    next_number: usize,
 }
 
 impl Agent {
@@ -102,12 +151,56 @@ impl Agent {
     pub(super) fn info(&self) -> &Arc<AgentInfo> {
         &self.info
     }
+
+    /// Its state as the platform names it.
+    pub(super) fn state_name(&self) -> &StateName {
+        &self.state_name
+    }
+
+    /// Its work number.
+    pub(super) fn num(&self) -> Option<&Arc<str>> {
+        self.num.as_ref()
+    }
+
+    /// Its skills.
+    pub(super) fn skills(&self) -> &[Skill] {
+        &self.skills
+    }
+
+    /// The score of its enabled skill `name` (`None`: it has no such enabled skill).
+    pub(super) fn skill(&self, name: &str) -> Option<i64> {
+        self.skills
+            .iter()
+            .find(|s| s.enabled && &*s.name == name)
+            .map(|s| s.score)
+    }
+
+    /// Its extension.
+    pub(super) fn extension_id(&self) -> ExtensionId {
+        self.extension_id
+    }
+
+    /// Its extension's SIP user.
+    pub(super) fn sip_user(&self) -> &Arc<str> {
+        &self.sip_user
+    }
+
+    /// Whether it is registered at `now`.
+    pub(super) fn registered(&self, now: SimTime) -> bool {
+        self.registered_until.is_none_or(|until| now < until)
+    }
+
+    /// Whether it is logged in.
+    pub(super) fn logged_in(&self) -> bool {
+        self.logged_in
+    }
 }
 
 impl AgentPool {
-    /// A pool of agents with the given names, all idle at `start`. `numbers` are the
-    /// agents' numbers in the unsplit pool (empty: their positions), which their extension
-    /// ids and SIP users are made from: two agents of different numbers never share either.
+    /// A pool of agents with the given names, all logged in, registered and idle at
+    /// `start`. `numbers` are the agents' numbers in the unsplit pool (empty: their
+    /// positions), which their extension ids and SIP users are made from: two agents of
+    /// different numbers never share either.
     pub(super) fn new(
         names: &[Arc<str>],
         numbers: &[usize],
@@ -139,6 +232,11 @@ impl AgentPool {
                 extension_id,
                 sip_user: format!("{}", 8_001_000 + i).into(),
                 state: AgentState::Idle,
+                state_name: AgentState::Idle.into(),
+                num: None,
+                skills: Vec::new(),
+                registered_until: None,
+                logged_in: true,
                 since: start,
                 ringing_micros: 0,
                 talk_micros: 0,
@@ -152,12 +250,26 @@ impl AgentPool {
             idle.push_back(idx);
         }
         let reserved = vec![false; agents.len()];
+        let by_name = agents
+            .iter()
+            .enumerate()
+            .map(|(idx, a)| (a.name.clone(), idx))
+            .collect();
+        let by_extension = agents
+            .iter()
+            .enumerate()
+            .map(|(idx, a)| (a.extension_id, idx))
+            .collect();
+        let next_number = agents.iter().map(|a| a.info.number + 1).max().unwrap_or(0);
         Self {
             agents,
+            by_name,
+            by_extension,
             idle,
             reserved,
             last_change: start,
             start,
+            next_number,
         }
     }
 
@@ -168,7 +280,7 @@ impl AgentPool {
             .collect()
     }
 
-    /// Number of agents.
+    /// Number of agents (every login, the logged-out ones too).
     pub(super) fn len(&self) -> usize {
         self.agents.len()
     }
@@ -178,33 +290,209 @@ impl AgentPool {
         &self.agents[idx]
     }
 
-    /// Finds an agent by name.
+    /// Finds a logged-in agent by name.
     pub(super) fn find(&self, name: &str) -> Option<AgentIdx> {
-        self.agents.iter().position(|a| &*a.name == name)
+        self.by_name.get(name).copied()
     }
 
-    /// Number of idle agents.
+    /// The logged-in agent whose extension is `extension`, if any.
+    pub(super) fn bound_to(&self, extension: ExtensionId) -> Option<AgentIdx> {
+        self.by_extension.get(&extension).copied()
+    }
+
+    /// The logged-in agents, in login order.
+    pub(super) fn logged_in(&self) -> impl Iterator<Item = AgentIdx> + '_ {
+        (0..self.agents.len()).filter(|&idx| self.agents[idx].logged_in)
+    }
+
+    /// Number of idle agents in the ACD's queue (their registration unchecked).
     pub(super) fn idle_count(&self) -> usize {
         self.idle.len()
     }
 
-    /// ACD selection: takes the longest-idle agent and marks it `fetching`.
+    /// Logs an agent in at `now`, registered for [`REGISTRATION`], in state `new.state`
+    /// (the caller checked the name and the extension are free).
+    pub(super) fn login(&mut self, new: NewAgent, now: SimTime) -> AgentIdx {
+        let idx = self.agents.len();
+        let number = self.next_number;
+        self.next_number += 1;
+        let info = Arc::new(AgentInfo {
+            number,
+            name: new.name.clone(),
+            extension_id: new.extension_id,
+        });
+        self.agents.push(Agent {
+            info,
+            name: new.name.clone(),
+            extension_id: new.extension_id,
+            sip_user: new.sip_user,
+            state: new.state.base(),
+            state_name: new.state.clone(),
+            num: new.num,
+            skills: new.skills,
+            registered_until: Some(now + REGISTRATION),
+            logged_in: true,
+            since: now,
+            ringing_micros: 0,
+            talk_micros: 0,
+            wrap_up_micros: 0,
+            engagements: 0,
+            handled: 0,
+        });
+        self.reserved.push(false);
+        self.by_name.insert(new.name, idx);
+        self.by_extension.insert(new.extension_id, idx);
+        if new.state.base() == AgentState::Idle {
+            self.idle.push_back(idx);
+        }
+        self.last_change = self.last_change.max(now);
+        idx
+    }
+
+    /// Logs agent `idx` out: it leaves the idle queue, its name and its extension are free.
+    /// Its slot stays, so stale timers that name it find it logged out.
+    pub(super) fn logout(&mut self, idx: AgentIdx, now: SimTime) {
+        let Some(agent) = self.agents.get(idx) else {
+            return;
+        };
+        if !agent.logged_in {
+            return;
+        }
+        let (name, extension) = (agent.name.clone(), agent.extension_id);
+        if agent.state == AgentState::Idle {
+            self.idle.retain(|i| i != idx);
+        }
+        // Its time stops counting: accounted up to now, then in no state that counts.
+        self.transition(idx, AgentState::Online.into(), now);
+        self.agents[idx].logged_in = false;
+        self.by_name.remove(&name);
+        self.by_extension.remove(&extension);
+    }
+
+    /// A keepalive from agent `idx` at `now`: registered for [`REGISTRATION`] from now (a
+    /// lapsed registration is renewed too). The scenario's agents stay registered for good.
+    pub(super) fn keepalive(&mut self, idx: AgentIdx, now: SimTime) {
+        if let Some(agent) = self.agents.get_mut(idx)
+            && agent.registered_until.is_some()
+        {
+            agent.registered_until = Some(now + REGISTRATION);
+        }
+    }
+
+    /// Replaces agent `idx`'s skills.
+    pub(super) fn set_skills(&mut self, idx: AgentIdx, skills: Vec<Skill>) {
+        if let Some(agent) = self.agents.get_mut(idx) {
+            agent.skills = skills;
+        }
+    }
+
+    /// Binds agent `idx` to another extension (the caller checked it is free); its later
+    /// calls and events carry it.
+    pub(super) fn set_extension(
+        &mut self,
+        idx: AgentIdx,
+        extension_id: ExtensionId,
+        sip_user: Arc<str>,
+    ) {
+        let Some(agent) = self.agents.get_mut(idx) else {
+            return;
+        };
+        let old = agent.extension_id;
+        agent.extension_id = extension_id;
+        agent.sip_user = sip_user;
+        agent.info = Arc::new(AgentInfo {
+            number: agent.info.number,
+            name: agent.name.clone(),
+            extension_id,
+        });
+        if agent.logged_in {
+            self.by_extension.remove(&old);
+            self.by_extension.insert(extension_id, idx);
+        }
+    }
+
+    /// Whether agent `idx` may be selected now: logged in, exactly `idle`, registered and
+    /// not reserved for scripts.
+    pub(super) fn eligible(&self, idx: AgentIdx, now: SimTime) -> bool {
+        self.agents
+            .get(idx)
+            .is_some_and(|a| a.logged_in && a.state_name == AgentState::Idle && a.registered(now))
+            && !self.reserved[idx]
+    }
+
+    /// ACD selection: takes the longest-idle registered agent and marks it `fetching`.
     pub(super) fn select_longest_idle(&mut self, now: SimTime) -> Option<AgentIdx> {
-        let idx = self.idle.pop_front()?;
-        self.transition(idx, AgentState::Fetching, now);
+        self.select_first(now, |_| true)
+    }
+
+    /// Takes the longest-idle registered agent for which `wanted` holds and marks it
+    /// `fetching`.
+    pub(super) fn select_first(
+        &mut self,
+        now: SimTime,
+        mut wanted: impl FnMut(&Agent) -> bool,
+    ) -> Option<AgentIdx> {
+        let agents = &self.agents;
+        let pos = self
+            .idle
+            .iter()
+            .position(|idx| agents[idx].registered(now) && wanted(&agents[idx]))?;
+        let idx = self.idle.remove(pos)?;
+        self.transition(idx, AgentState::Fetching.into(), now);
+        Some(idx)
+    }
+
+    /// Takes the registered idle agent of the highest `score` (`None`: not a candidate),
+    /// the longest idle of those that tie, and marks it `fetching`.
+    pub(super) fn select_best(
+        &mut self,
+        now: SimTime,
+        mut score: impl FnMut(&Agent) -> Option<f64>,
+    ) -> Option<AgentIdx> {
+        let mut best: Option<(usize, f64)> = None;
+        for (pos, idx) in self.idle.iter().enumerate() {
+            let agent = &self.agents[idx];
+            if !agent.registered(now) {
+                continue;
+            }
+            let Some(s) = score(agent) else {
+                continue;
+            };
+            let s = if s.is_nan() { f64::NEG_INFINITY } else { s };
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((pos, s));
+            }
+        }
+        let idx = self.idle.remove(best?.0)?;
+        self.transition(idx, AgentState::Fetching.into(), now);
         Some(idx)
     }
 
     /// Takes a uniformly chosen idle agent (an application placing an agent's call) and
-    /// marks it `fetching`.
+    /// marks it `fetching`; if that one's registration lapsed, the longest-idle registered
+    /// one instead.
     pub(super) fn select_any_idle(&mut self, now: SimTime, rng: &mut impl Rng) -> Option<AgentIdx> {
         if self.idle.is_empty() {
             return None;
         }
         let pos = rng.random_range(0..self.idle.len());
+        let chosen = self.idle.iter().nth(pos)?;
+        if !self.agents[chosen].registered(now) {
+            return self.select_longest_idle(now);
+        }
         let idx = self.idle.remove(pos)?;
-        self.transition(idx, AgentState::Fetching, now);
+        self.transition(idx, AgentState::Fetching.into(), now);
         Some(idx)
+    }
+
+    /// Takes agent `idx` if it is eligible (see [`AgentPool::eligible`]) and marks it
+    /// `fetching`.
+    pub(super) fn take(&mut self, idx: AgentIdx, now: SimTime) -> bool {
+        if !self.eligible(idx, now) {
+            return false;
+        }
+        self.set_state(idx, AgentState::Fetching, now);
+        true
     }
 
     /// Takes the named agent if it is idle and marks it `fetching`.
@@ -225,40 +513,49 @@ impl AgentPool {
     }
 
     /// Moves an agent to `state` and returns the state it was in; `idle` agents join the
-    /// back of the idle queue.
+    /// back of the idle queue (unless reserved or logged out).
     pub(super) fn set_state(
         &mut self,
         idx: AgentIdx,
-        state: AgentState,
+        state: impl Into<StateName>,
         now: SimTime,
-    ) -> AgentState {
+    ) -> StateName {
+        let state = state.into();
         let current = self.agents[idx].state;
-        if current == AgentState::Idle && state != AgentState::Idle {
+        let previous = self.agents[idx].state_name.clone();
+        let to = state.base();
+        if current == AgentState::Idle && to != AgentState::Idle {
             self.idle.retain(|i| i != idx);
         }
-        if state == AgentState::Idle && current != AgentState::Idle && !self.reserved[idx] {
+        if to == AgentState::Idle
+            && current != AgentState::Idle
+            && !self.reserved[idx]
+            && self.agents[idx].logged_in
+        {
             self.idle.push_back(idx);
         }
         self.transition(idx, state, now);
-        current
+        previous
     }
 
     /// Changes the state and accounts busy time; the caller keeps the idle queue right.
-    fn transition(&mut self, idx: AgentIdx, state: AgentState, now: SimTime) {
+    fn transition(&mut self, idx: AgentIdx, state: StateName, now: SimTime) {
         let agent = &mut self.agents[idx];
         let spent = now.since(agent.since).as_micros();
+        let to = state.base();
         match agent.state {
-            AgentState::Fetching if state == AgentState::Talking => {
+            AgentState::Fetching if to == AgentState::Talking => {
                 agent.ringing_micros += spent;
                 agent.handled += 1;
             }
             AgentState::Fetching => agent.ringing_micros += spent,
             AgentState::Talking => agent.talk_micros += spent,
             AgentState::Busy => agent.wrap_up_micros += spent,
-            AgentState::Idle if state != AgentState::Idle => agent.engagements += 1,
-            AgentState::Idle => {}
+            AgentState::Idle if to == AgentState::Fetching => agent.engagements += 1,
+            AgentState::Idle | AgentState::Online | AgentState::Away => {}
         }
-        agent.state = state;
+        agent.state = to;
+        agent.state_name = state;
         agent.since = now;
         self.last_change = self.last_change.max(now);
     }
@@ -279,7 +576,6 @@ impl AgentPool {
             mode: 1,
         }
     }
-
     /// How the agents spent their time up to `now`: busy (fetching + talking), in
     /// after-call work, how often they were taken from idle, and each agent's figures
     /// (occupancy over the time since the start).

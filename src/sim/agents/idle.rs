@@ -27,6 +27,11 @@ impl IdleQueue {
         self.len == 0
     }
 
+    /// The agents, longest idle first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = AgentIdx> + '_ {
+        self.blocks.iter().flatten().copied()
+    }
+
     /// Adds an agent at the back (idle for the shortest time).
     pub(super) fn push_back(&mut self, agent: AgentIdx) {
         match self.blocks.back_mut() {
@@ -37,6 +42,7 @@ impl IdleQueue {
     }
 
     /// Takes the agent at the front (idle for the longest time).
+    #[cfg(test)]
     pub(super) fn pop_front(&mut self) -> Option<AgentIdx> {
         self.remove(0)
     }
@@ -115,6 +121,9 @@ mod tests {
                 _ => {}
             }
             assert_eq!(queue.len(), flat.len());
+            if round % 1_000 == 0 {
+                assert!(queue.iter().eq(flat.iter().copied()));
+            }
         }
         let drained: Vec<_> = std::iter::from_fn(|| queue.pop_front()).collect();
         assert_eq!(drained, Vec::from(flat));

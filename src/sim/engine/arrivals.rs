@@ -115,6 +115,7 @@ impl Engine {
             subaccount_id: None,
             waiting_task: None,
             queueing_call_gone: false,
+            route: None,
         };
         match kind {
             ConvType::Queue => {
@@ -250,7 +251,7 @@ mod tests {
             match e.pull(4) {
                 super::super::Pull::Ready(_) => happenings += 1,
                 super::super::Pull::Busy => busy += 1,
-                super::super::Pull::Done => break,
+                super::super::Pull::Done | super::super::Pull::NotYet(_) => break,
             }
         }
         assert!(busy >= 10, "{busy} busy pulls");
