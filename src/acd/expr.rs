@@ -656,6 +656,8 @@ mod tests {
             ("true == true;", true),
             ("1 < 2 == 2 < 3;", true),
             ("false || true && false;", false),
+            ("true || true && false;", true),
+            ("!true || true;", true),
             (r#"has("售后");"#, true),
             (r#"has("其他");"#, false),
             (r#"get("其他") == 0;"#, true),
