@@ -511,3 +511,25 @@ fn the_end_of_after_call_work_is_announced_in_the_documented_profile_only() {
     });
     assert_eq!(values(&platform, &into_wrap_up).len(), 1);
 }
+
+#[test]
+fn extended_states_are_sent_whole_and_escaped_in_both_profiles() {
+    let reserve = agent_event(AgentHappeningKind::StateChanged {
+        previous: AgentState::Talking.into(),
+        latest: crate::agent::StateName::parse("busy/after-call").expect("a state"),
+    });
+    let away = agent_event(AgentHappeningKind::StateChanged {
+        previous: crate::agent::StateName::parse("away/\"午饭\"").expect("a state"),
+        latest: AgentState::Idle.into(),
+    });
+    for b in both() {
+        let v = values(&b, &reserve);
+        assert_eq!(
+            (&v[0]["previous_state"], &v[0]["latest_state"]),
+            (&json!("talking"), &json!("busy/after-call"))
+        );
+        let t = texts(&b, &reserve);
+        assert!(t[0].contains(r#""latest_state":"busy/after-call""#), "{t:?}");
+        assert_eq!(values(&b, &away)[0]["previous_state"], "away/\"午饭\"");
+    }
+}

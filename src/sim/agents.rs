@@ -748,4 +748,118 @@ mod tests {
         assert_ne!(p.get(0).extension_id, p.get(1).extension_id);
         assert_eq!(&*p.get(1).sip_user, "8001001");
     }
+
+    fn new_agent(name: &str, ext: char, state: &str, skills: Vec<Skill>) -> NewAgent {
+        NewAgent {
+            name: name.into(),
+            num: None,
+            state: StateName::parse(state).expect("a state"),
+            skills,
+            extension_id: ExtensionId(Hex32::parse(&ext.to_string().repeat(32)).expect("hex")),
+            sip_user: "100011234".into(),
+        }
+    }
+
+    fn skill(name: &str, score: i64) -> Skill {
+        Skill {
+            name: name.into(),
+            score,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn an_agent_logged_in_takes_a_new_slot_a_new_number_and_its_name_and_extension() {
+        let mut p = pool(2);
+        let t = SimTime::from_millis(0);
+        let a = p.login(new_agent("a", 'a', "online", vec![]), t);
+        assert_eq!(a, 2);
+        assert_eq!(p.find("a"), Some(2));
+        assert_eq!(p.get(a).info().number, 2);
+        let ext = p.get(a).extension_id();
+        assert_eq!(p.bound_to(ext), Some(a));
+        assert_eq!(p.idle_count(), 2, "online is not idle");
+        assert!(!p.eligible(a, t));
+        p.logout(a, t);
+        assert_eq!((p.find("a"), p.bound_to(ext)), (None, None));
+        assert!(!p.get(a).logged_in());
+        let again = p.login(new_agent("a", 'a', "idle", vec![]), t);
+        assert_eq!(again, 3, "a new slot: stale indices never name the new login");
+        assert_eq!(p.get(again).info().number, 3);
+        assert_eq!(p.idle_count(), 3);
+        assert_eq!(p.logged_in().collect::<Vec<_>>(), [0, 1, 3]);
+    }
+
+    #[test]
+    fn a_logged_out_agent_never_rejoins_the_idle_queue() {
+        let mut p = pool(1);
+        let t = SimTime::from_millis(0);
+        assert_eq!(p.select_longest_idle(t), Some(0));
+        p.logout(0, t);
+        p.set_state(0, AgentState::Idle, t);
+        assert_eq!(p.idle_count(), 0);
+        assert_eq!(p.select_longest_idle(t), None);
+    }
+
+    #[test]
+    fn a_registration_lasts_24_hours_from_the_login_or_the_last_keepalive() {
+        let mut p = pool(1);
+        let t0 = SimTime::from_millis(1_000);
+        let a = p.login(new_agent("a", 'a', "idle", vec![]), t0);
+        let lapse = t0 + REGISTRATION;
+        let just_before = SimTime::from_millis(lapse.epoch_ms() - 1);
+        assert!(p.get(a).registered(just_before));
+        assert!(!p.get(a).registered(lapse));
+        assert!(p.get(0).registered(lapse + REGISTRATION), "the scenario's");
+        // The lapsed agent stays idle, but the ACD passes it by.
+        assert_eq!(p.select_longest_idle(lapse), Some(0));
+        assert_eq!(p.select_longest_idle(lapse), None);
+        assert_eq!(p.idle_count(), 1);
+        p.keepalive(a, lapse);
+        assert!(p.get(a).registered(just_before + REGISTRATION));
+        assert_eq!(p.select_longest_idle(lapse), Some(a));
+    }
+
+    #[test]
+    fn the_best_scored_agent_is_taken_and_the_longest_idle_of_those_that_tie() {
+        let mut p = pool(0);
+        let t = SimTime::from_millis(0);
+        for (name, ext, score) in [("a", 'a', 10), ("b", 'b', 30), ("c", 'c', 30), ("d", 'd', -1)] {
+            p.login(new_agent(name, ext, "idle", vec![skill("x", score)]), t);
+        }
+        let score = |a: &Agent| a.skill("x").filter(|s| *s >= 0).map(|s| s as f64);
+        let order: Vec<AgentIdx> = std::iter::from_fn(|| p.select_best(t, score)).collect();
+        assert_eq!(order, [1, 2, 0], "d scores nothing: not a candidate");
+        assert_eq!(p.get(1).state, AgentState::Fetching);
+        assert_eq!(p.idle_count(), 1);
+    }
+
+    #[test]
+    fn states_keep_their_extension_and_only_exactly_idle_is_idle() {
+        let mut p = pool(1);
+        let t = SimTime::from_millis(0);
+        let previous = p.set_state(0, StateName::parse("busy/after-call").expect("a state"), t);
+        assert_eq!(previous, AgentState::Idle);
+        assert_eq!(p.get(0).state_name().as_str(), "busy/after-call");
+        assert_eq!(p.get(0).state, AgentState::Busy);
+        assert_eq!(p.idle_count(), 0);
+        assert!(!p.take(0, t));
+        let previous = p.set_state(0, AgentState::Idle, t);
+        assert_eq!(previous.as_str(), "busy/after-call");
+        assert!(p.take(0, t));
+        assert_eq!(p.get(0).state_name().as_str(), "fetching");
+    }
+
+    #[test]
+    fn an_agent_bound_to_another_extension_carries_it_in_its_events_and_calls() {
+        let mut p = pool(1);
+        let old = p.get(0).extension_id();
+        let new = ExtensionId(Hex32::parse(&"f".repeat(32)).expect("hex"));
+        p.set_extension(0, new, "1000155555".into());
+        assert_eq!((p.bound_to(old), p.bound_to(new)), (None, Some(0)));
+        assert_eq!(p.get(0).info().extension_id, new);
+        let member = p.member(0, CallId(Hex32::parse(&"1".repeat(32)).expect("hex")));
+        assert_eq!(member.extension_id, Some(new));
+        assert_eq!(&*member.telnumber, "1000155555");
+    }
 }

@@ -14,7 +14,7 @@ use crate::operation::{
     Code, ConditionSpec, ConditionView, ExtensionView, NewExtension, Page, Paged, Refusal,
 };
 use crate::time::SimTime;
-use expr_stand_in::Expr;
+use crate::acd::expr::{Expr, Type};
 
 /// The application's number, which the platform puts before the SIP user an extension is
 /// created with (`78541` becomes `1000178541`, as the platform's docs show).
@@ -75,9 +75,17 @@ pub(in crate::sim) fn page_of<T>(
     }
 }
 
-/// `src`, parsed, or `000001` naming `field`.
-fn parse(field: &str, src: &str) -> Result<Expr, Refusal> {
-    Expr::parse(src).map_err(|e| Refusal::new(Code::BadParameter, format!("{field}: {e}")))
+/// `src`, parsed as an expression of type `ty`, or `000001` naming `field`.
+fn parse(field: &str, src: &str, ty: Type) -> Result<Expr, Refusal> {
+    let expr =
+        Expr::parse(src).map_err(|e| Refusal::new(Code::BadParameter, format!("{field}: {e}")))?;
+    if expr.ty() != ty {
+        return Err(Refusal::new(
+            Code::BadParameter,
+            format!("{field}: {src:?} is {}, not {ty}", expr.ty()),
+        ));
+    }
+    Ok(expr)
 }
 
 /// The unknown-condition refusal.
@@ -196,8 +204,12 @@ impl Directory {
     }
 
     fn compile(id: Arc<str>, spec: ConditionSpec) -> Result<Condition, Refusal> {
-        let filter = parse("where", &spec.where_)?;
-        let sort = spec.sort.as_deref().map(|s| parse("sort", s)).transpose()?;
+        let filter = parse("where", &spec.where_, Type::Boolean)?;
+        let sort = spec
+            .sort
+            .as_deref()
+            .map(|s| parse("sort", s, Type::Number))
+            .transpose()?;
         Ok(Condition {
             view: ConditionView {
                 id,
@@ -257,33 +269,6 @@ impl Directory {
     /// Every condition, in creation order.
     pub(in crate::sim) fn conditions(&self) -> Vec<ConditionView> {
         self.conditions.values().map(|c| c.view.clone()).collect()
-    }
-}
-
-// stand-in until ops-http merges (`crate::acd::expr`).
-mod expr_stand_in {
-    /// A stand-in expression: any text ending with `;`, matching every agent, scoring 0.
-    #[derive(Debug)]
-    #[allow(clippy::unused_self)]
-    pub(in crate::sim) struct Expr;
-
-    #[allow(clippy::unused_self)]
-    impl Expr {
-        pub(in crate::sim) fn parse(src: &str) -> Result<Self, String> {
-            if src.trim_end().ends_with(';') {
-                Ok(Self)
-            } else {
-                Err("expected `;` at the end".to_owned())
-            }
-        }
-
-        pub(in crate::sim) fn matches(&self, _skill: &dyn Fn(&str) -> Option<i64>) -> bool {
-            true
-        }
-
-        pub(in crate::sim) fn score(&self, _skill: &dyn Fn(&str) -> Option<i64>) -> f64 {
-            0.0
-        }
     }
 }
 
@@ -403,6 +388,15 @@ mod tests {
         let r = d
             .create_condition(spec("1==1;", Some("get(")), at)
             .expect_err("bad sort");
+        assert!(r.detail.starts_with("sort"), "{r}");
+        let r = d
+            .create_condition(spec("get(\"a\");", None), at)
+            .expect_err("a number for a where");
+        assert!(r.detail.starts_with("where"), "{r}");
+        assert!(r.detail.contains("a number, not a boolean"), "{r}");
+        let r = d
+            .create_condition(spec("1==1;", Some("has(\"a\");")), at)
+            .expect_err("a boolean for a sort");
         assert!(r.detail.starts_with("sort"), "{r}");
         assert!(d.conditions().is_empty());
     }

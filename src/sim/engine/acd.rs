@@ -12,7 +12,7 @@ use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
 use crate::operation::{Refusal, Route};
 use crate::queue_task::{FailCause, QueueStep, QueueType};
-use crate::sim::agents::directory::no_such_condition;
+use crate::sim::agents::directory::{Condition, no_such_condition};
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::units::Span;
 
@@ -206,6 +206,26 @@ impl Engine {
                 .pool
                 .select_first(now, |agent| agent.skill(name).is_some()),
         })
+    }
+
+    /// The queue timeout, seconds, of the ACD condition `route` names (`None`: it names no
+    /// condition, or one that does not exist).
+    pub(in crate::sim::engine) fn condition_queue_timeout(&self, route: &Route) -> Option<u32> {
+        self.condition_of(route).map(|c| c.view.queue_timeout)
+    }
+
+    /// The fetch timeout (how long the selected agent's phone rings at most), seconds, of
+    /// the ACD condition `route` names (`None`: it names no condition, or one that does
+    /// not exist).
+    pub(in crate::sim::engine) fn condition_fetch_timeout(&self, route: &Route) -> Option<u32> {
+        self.condition_of(route).map(|c| c.view.fetch_timeout)
+    }
+
+    fn condition_of(&self, route: &Route) -> Option<&Condition> {
+        match route {
+            Route::Condition(id) => self.directory.condition(id),
+            Route::Agent(_) | Route::Skill(_) => None,
+        }
     }
 
     /// The ACD hands the waiting call `key` to `agent` (already `fetching`): the agent's

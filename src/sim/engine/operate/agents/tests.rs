@@ -612,3 +612,176 @@ fn creating_extensions_and_conditions_changes_no_other_id_or_event() {
     assert!(plain.len() > 10, "{plain:?}");
     assert_eq!(plain, with);
 }
+
+/// Creates condition `where_` sorted by `sort`; its id.
+fn condition(e: &mut Engine, where_: &str, sort: Option<&str>) -> Arc<str> {
+    let mut spec = condition_spec(where_);
+    spec.sort = sort.map(Into::into);
+    match e.operate(Operation::CreateCondition(spec)) {
+        Ok(Answer::Created { id }) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The name of the agent the ACD takes for `route` now, if any.
+fn select(e: &mut Engine, route: Option<Route>) -> Option<String> {
+    let idx = e.select_agent(route.as_ref()).expect("a known route")?;
+    Some(e.pool.get(idx).name().to_string())
+}
+
+/// Logs agents in `online` with their skills, then sets them idle in the order given (the
+/// first is the longest idle).
+fn idle_in_order(e: &mut Engine, agents: &[(&str, Vec<Skill>)]) {
+    for (name, skills) in agents {
+        login(e, name, None, skills.clone());
+    }
+    for (name, _) in agents {
+        assert_eq!(set_state(e, name, "idle"), Ok(Answer::Null));
+    }
+}
+
+#[test]
+fn a_condition_selects_the_agents_its_where_matches_highest_sort_first_then_longest_idle() {
+    let mut e = engine(0, |_, _| {});
+    idle_in_order(
+        &mut e,
+        &[
+            ("c", vec![skill("x", 90)]),
+            ("b", vec![skill("x", 90), skill("y", 5)]),
+            ("a", vec![skill("x", 50)]),
+            ("d", vec![skill("y", 100)]),
+            ("off", vec![Skill {
+                enabled: false,
+                ..skill("x", 99)
+            }]),
+        ],
+    );
+    let id = condition(&mut e, "get(\"x\") > 40;", Some("get(\"x\") + get(\"y\");"));
+    let route = Some(Route::Condition(id));
+    let named = route.as_ref().expect("a route");
+    assert_eq!(e.condition_queue_timeout(named), Some(60));
+    assert_eq!(e.condition_fetch_timeout(named), Some(45));
+    assert_eq!(e.condition_queue_timeout(&Route::Skill("x".into())), None);
+    assert_eq!(
+        e.condition_queue_timeout(&Route::Condition("gone".into())),
+        None
+    );
+    assert_eq!(select(&mut e, route.clone()).as_deref(), Some("b"), "95");
+    assert_eq!(select(&mut e, route.clone()).as_deref(), Some("c"), "90");
+    assert_eq!(select(&mut e, route.clone()).as_deref(), Some("a"), "50");
+    assert_eq!(select(&mut e, route.clone()), None, "d and off do not match");
+    // Without a sort, the longest idle of those the where selects.
+    let has_y = Some(Route::Condition(condition(&mut e, "has(\"y\");", None)));
+    assert_eq!(select(&mut e, has_y.clone()).as_deref(), Some("d"));
+    assert_eq!(select(&mut e, has_y), None);
+}
+
+#[test]
+fn a_condition_without_a_sort_takes_the_longest_idle_agent_it_matches() {
+    let mut e = engine(0, |_, _| {});
+    idle_in_order(
+        &mut e,
+        &[
+            ("late", vec![skill("x", 1)]),
+            ("early", vec![skill("x", 99)]),
+        ],
+    );
+    let all = Some(Route::Condition(e.condition_id.clone()));
+    assert_eq!(select(&mut e, all.clone()).as_deref(), Some("late"));
+    assert_eq!(select(&mut e, all.clone()).as_deref(), Some("early"));
+    assert_eq!(select(&mut e, all), None);
+}
+
+#[test]
+fn an_agent_route_takes_that_agent_only_when_it_is_eligible() {
+    let mut e = engine(0, |_, _| {});
+    idle_in_order(&mut e, &[("a", vec![]), ("b", vec![])]);
+    let b = || Some(Route::Agent("b".into()));
+    assert_eq!(select(&mut e, b()).as_deref(), Some("b"));
+    assert_eq!(select(&mut e, b()), None, "fetching now");
+    assert_eq!(select(&mut e, Some(Route::Agent("nobody".into()))), None);
+    assert_eq!(select(&mut e, None).as_deref(), Some("a"));
+}
+
+#[test]
+fn a_skill_route_takes_the_longest_idle_agent_with_that_skill_enabled() {
+    let mut e = engine(0, |_, _| {});
+    idle_in_order(
+        &mut e,
+        &[
+            ("none", vec![]),
+            ("disabled", vec![Skill {
+                enabled: false,
+                ..skill("售后", 90)
+            }]),
+            ("one", vec![skill("售后", 0)]),
+            ("two", vec![skill("售后", 100)]),
+        ],
+    );
+    let route = || Some(Route::Skill("售后".into()));
+    assert_eq!(select(&mut e, route()).as_deref(), Some("one"));
+    assert_eq!(select(&mut e, route()).as_deref(), Some("two"));
+    assert_eq!(select(&mut e, route()), None);
+}
+
+#[test]
+fn only_agents_exactly_idle_registered_and_not_reserved_are_selected() {
+    let mut e = engine(1, |_, _| {});
+    // agent-001 is the scenario's, reserved for a script.
+    e.pool.reserve(0);
+    for (name, state) in [
+        ("online", None),
+        ("away", Some("away")),
+        ("busy", Some("busy/wrap")),
+        ("lunch", Some("away/lunch")),
+    ] {
+        login(&mut e, name, state, vec![skill("x", 1)]);
+    }
+    let all = Some(Route::Condition(e.condition_id.clone()));
+    for route in [
+        None,
+        all.clone(),
+        Some(Route::Skill("x".into())),
+        Some(Route::Agent("busy".into())),
+        Some(Route::Agent("agent-001".into())),
+    ] {
+        assert_eq!(select(&mut e, route.clone()), None, "{route:?}");
+    }
+    // Idle, but its registration lapses.
+    login(&mut e, "lapsing", Some("idle"), vec![skill("x", 1)]);
+    at(&mut e, 24 * 3_600);
+    for route in [
+        None,
+        all,
+        Some(Route::Skill("x".into())),
+        Some(Route::Agent("lapsing".into())),
+    ] {
+        assert_eq!(select(&mut e, route.clone()), None, "{route:?}");
+    }
+}
+
+#[test]
+fn a_caller_on_a_condition_is_served_by_the_first_matching_agent_to_become_idle() {
+    let mut e = engine(0, |_, _| {});
+    e.plan.events = EventFamilies::all();
+    login(&mut e, "novice", None, vec![skill("售后", 10)]);
+    login(&mut e, "expert", None, vec![skill("售后", 90)]);
+    let id = condition(&mut e, "get(\"售后\") >= 60;", None);
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 1);
+    e.conv_mut(0).route = Some(Route::Condition(id));
+    assert_eq!(set_state(&mut e, "novice", "idle"), Ok(Answer::Null));
+    at(&mut e, 5);
+    assert_eq!(set_state(&mut e, "expert", "idle"), Ok(Answer::Null));
+    let lines = e.transcript_all();
+    assert_eq!(
+        lines[..3],
+        [
+            "5.000 #0 created",
+            "5.000 #0 queue select ivr expert",
+            "5.000 expert idle→fetching",
+        ],
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("novice")), "{lines:?}");
+}
