@@ -529,7 +529,10 @@ fn extended_states_are_sent_whole_and_escaped_in_both_profiles() {
             (&json!("talking"), &json!("busy/after-call"))
         );
         let t = texts(&b, &reserve);
-        assert!(t[0].contains(r#""latest_state":"busy/after-call""#), "{t:?}");
+        assert!(
+            t[0].contains(r#""latest_state":"busy/after-call""#),
+            "{t:?}"
+        );
         assert_eq!(values(&b, &away)[0]["previous_state"], "away/\"午饭\"");
     }
 }

@@ -476,7 +476,7 @@ impl AgentPool {
             return None;
         }
         let pos = rng.random_range(0..self.idle.len());
-        let chosen = self.idle.iter().nth(pos)?;
+        let chosen = self.idle.get(pos)?;
         if !self.agents[chosen].registered(now) {
             return self.select_longest_idle(now);
         }
@@ -784,7 +784,10 @@ mod tests {
         assert_eq!((p.find("a"), p.bound_to(ext)), (None, None));
         assert!(!p.get(a).logged_in());
         let again = p.login(new_agent("a", 'a', "idle", vec![]), t);
-        assert_eq!(again, 3, "a new slot: stale indices never name the new login");
+        assert_eq!(
+            again, 3,
+            "a new slot: stale indices never name the new login"
+        );
         assert_eq!(p.get(again).info().number, 3);
         assert_eq!(p.idle_count(), 3);
         assert_eq!(p.logged_in().collect::<Vec<_>>(), [0, 1, 3]);
@@ -824,7 +827,12 @@ mod tests {
     fn the_best_scored_agent_is_taken_and_the_longest_idle_of_those_that_tie() {
         let mut p = pool(0);
         let t = SimTime::from_millis(0);
-        for (name, ext, score) in [("a", 'a', 10), ("b", 'b', 30), ("c", 'c', 30), ("d", 'd', -1)] {
+        for (name, ext, score) in [
+            ("a", 'a', 10),
+            ("b", 'b', 30),
+            ("c", 'c', 30),
+            ("d", 'd', -1),
+        ] {
             p.login(new_agent(name, ext, "idle", vec![skill("x", score)]), t);
         }
         let score = |a: &Agent| a.skill("x").filter(|s| *s >= 0).map(|s| s as f64);

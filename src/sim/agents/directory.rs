@@ -9,12 +9,12 @@ use std::sync::Arc;
 use rand::Rng;
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::acd::expr::{Expr, Type};
 use crate::ids::{ExtensionId, Hex32};
 use crate::operation::{
     Code, ConditionSpec, ConditionView, ExtensionView, NewExtension, Page, Paged, Refusal,
 };
 use crate::time::SimTime;
-use crate::acd::expr::{Expr, Type};
 
 /// The application's number, which the platform puts before the SIP user an extension is
 /// created with (`78541` becomes `1000178541`, as the platform's docs show).

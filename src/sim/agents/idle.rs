@@ -47,6 +47,17 @@ impl IdleQueue {
         self.remove(0)
     }
 
+    /// The agent at position `pos` (0 is the front), found block by block.
+    pub(super) fn get(&self, mut pos: usize) -> Option<AgentIdx> {
+        for block in &self.blocks {
+            if pos < block.len() {
+                return block.get(pos).copied();
+            }
+            pos -= block.len();
+        }
+        None
+    }
+
     /// Takes the agent at position `pos` (0 is the front).
     pub(super) fn remove(&mut self, mut pos: usize) -> Option<AgentIdx> {
         let b = self.blocks.iter().position(|block| {
@@ -112,6 +123,7 @@ mod tests {
                 4..6 => assert_eq!(queue.pop_front(), flat.pop_front()),
                 6..9 if !flat.is_empty() => {
                     let pos = rng.random_range(0..flat.len());
+                    assert_eq!(queue.get(pos), flat.get(pos).copied());
                     assert_eq!(queue.remove(pos), flat.remove(pos));
                 }
                 _ if round % 500 == 0 => {

@@ -650,10 +650,13 @@ fn a_condition_selects_the_agents_its_where_matches_highest_sort_first_then_long
             ("b", vec![skill("x", 90), skill("y", 5)]),
             ("a", vec![skill("x", 50)]),
             ("d", vec![skill("y", 100)]),
-            ("off", vec![Skill {
-                enabled: false,
-                ..skill("x", 99)
-            }]),
+            (
+                "off",
+                vec![Skill {
+                    enabled: false,
+                    ..skill("x", 99)
+                }],
+            ),
         ],
     );
     let id = condition(&mut e, "get(\"x\") > 40;", Some("get(\"x\") + get(\"y\");"));
@@ -669,7 +672,11 @@ fn a_condition_selects_the_agents_its_where_matches_highest_sort_first_then_long
     assert_eq!(select(&mut e, route.clone()).as_deref(), Some("b"), "95");
     assert_eq!(select(&mut e, route.clone()).as_deref(), Some("c"), "90");
     assert_eq!(select(&mut e, route.clone()).as_deref(), Some("a"), "50");
-    assert_eq!(select(&mut e, route.clone()), None, "d and off do not match");
+    assert_eq!(
+        select(&mut e, route.clone()),
+        None,
+        "d and off do not match"
+    );
     // Without a sort, the longest idle of those the where selects.
     let has_y = Some(Route::Condition(condition(&mut e, "has(\"y\");", None)));
     assert_eq!(select(&mut e, has_y.clone()).as_deref(), Some("d"));
@@ -710,10 +717,13 @@ fn a_skill_route_takes_the_longest_idle_agent_with_that_skill_enabled() {
         &mut e,
         &[
             ("none", vec![]),
-            ("disabled", vec![Skill {
-                enabled: false,
-                ..skill("售后", 90)
-            }]),
+            (
+                "disabled",
+                vec![Skill {
+                    enabled: false,
+                    ..skill("售后", 90)
+                }],
+            ),
             ("one", vec![skill("售后", 0)]),
             ("two", vec![skill("售后", 100)]),
         ],
@@ -784,4 +794,27 @@ fn a_caller_on_a_condition_is_served_by_the_first_matching_agent_to_become_idle(
         "{lines:?}"
     );
     assert!(!lines.iter().any(|l| l.contains("novice")), "{lines:?}");
+}
+
+#[test]
+fn an_agent_logged_out_during_its_after_call_work_is_never_heard_of_again() {
+    use crate::sim::dist::Dist;
+    let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+    e.plan.events = EventFamilies::all();
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 70);
+    assert_eq!(view(&mut e, "agent-001").state.as_deref(), Some("busy"));
+    let logout = Operation::Logout {
+        agent: "agent-001".into(),
+        force: false,
+    };
+    assert_eq!(e.operate(logout), Ok(Answer::Null));
+    e.arrival(80_000, ConvType::Queue);
+    let lines = e.transcript_all();
+    let last = lines.last().expect("lines");
+    assert!(
+        last.starts_with("66.000"),
+        "nothing after the logout: {lines:?}"
+    );
+    assert_eq!(e.live(), 1, "the caller waits: nobody is logged in");
 }
