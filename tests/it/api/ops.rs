@@ -23,7 +23,7 @@ use super::*;
 type Reply = Box<dyn Fn(&Operation) -> Result<Answer, Refusal> + Send + Sync>;
 
 /// A platform that records what it is asked and answers with `reply`.
-struct Fake {
+pub(crate) struct Fake {
     got: Mutex<Vec<Operation>>,
     reply: Reply,
 }
@@ -36,7 +36,7 @@ impl Platform for Fake {
     }
 }
 
-fn fake(
+pub(crate) fn fake(
     reply: impl Fn(&Operation) -> Result<Answer, Refusal> + Send + Sync + 'static,
 ) -> Arc<Fake> {
     Arc::new(Fake {
@@ -63,7 +63,7 @@ fn ops_app_with(platform: Arc<Fake>, auth: Option<AuthPolicy>, profile: Profile)
     router(ApiState::new(fixture_store(), renderer, auth).with_platform(platform))
 }
 
-fn ops_app(platform: Arc<Fake>) -> Router {
+pub(crate) fn ops_app(platform: Arc<Fake>) -> Router {
     ops_app_with(platform, None, Profile::documented())
 }
 
@@ -95,7 +95,7 @@ fn empty_request(method: &str, tail: &str) -> Request<Body> {
 }
 
 /// A request: POST with a JSON body, or GET/DELETE without.
-fn req(method: &str, tail: &str, body: Option<&str>) -> Request<Body> {
+pub(crate) fn req(method: &str, tail: &str, body: Option<&str>) -> Request<Body> {
     match body {
         Some(body) => json_request(method, tail, body),
         None => empty_request(method, tail),
@@ -122,8 +122,111 @@ fn enqueue_of(route: Route) -> Enqueue {
     }
 }
 
+/// Every control endpoint (method, path after `callcenter/`), as the router serves them.
+pub(crate) const CONTROL_ROUTES: [(&str, &str); 31] = [
+    ("POST", "extension"),
+    ("GET", "extension"),
+    ("GET", "extension/{id}"),
+    ("DELETE", "extension/{id}"),
+    ("POST", "agent"),
+    ("GET", "agent"),
+    ("GET", "agent/{name}"),
+    ("DELETE", "agent/{name}"),
+    ("GET", "agent/{name}/keepalive"),
+    ("POST", "agent/{name}/extension"),
+    ("POST", "agent/{name}/state"),
+    ("POST", "agent/{name}/skills"),
+    ("POST", "agent/{name}/call_out"),
+    ("POST", "agent/{name}/call_agent"),
+    ("POST", "agent/{name}/enter"),
+    ("POST", "agent/{name}/exit"),
+    ("POST", "agent/{name}/lsm"),
+    ("POST", "agent/{name}/reject"),
+    ("GET", "agent/{name}/conversation"),
+    ("POST", "agent/{name}/fwd_agent"),
+    ("POST", "agent/{name}/xfer_agent"),
+    ("POST", "agent/{name}/xfer_out"),
+    ("DELETE", "conversation/{id}"),
+    ("POST", "conversation/{id}/agent/{name}/lsm"),
+    ("POST", "conversation/{id}/invite_agent"),
+    ("POST", "conversation/{id}/invite_out"),
+    ("POST", "condition"),
+    ("GET", "condition"),
+    ("POST", "condition/{id}"),
+    ("GET", "condition/{id}"),
+    ("DELETE", "condition/{id}"),
+];
+
+/// The route template `tail` (a concrete path, maybe with a query) matches.
+pub(crate) fn template_of(method: &str, tail: &str) -> &'static str {
+    let path = tail.split('?').next().unwrap();
+    let segments: Vec<&str> = path.split('/').collect();
+    CONTROL_ROUTES
+        .iter()
+        .find(|(m, template)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            *m == method
+                && parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .map(|(_, template)| *template)
+        .unwrap_or_else(|| panic!("no route for {method} {tail}"))
+}
+
+/// What the platform answers to `op` when it accepts it (the shapes of the docs).
+pub(crate) fn typical_answer(op: &Operation) -> Answer {
+    match op {
+        Operation::CreateExtension(_) | Operation::GetExtension { .. } => {
+            Answer::Extension(ext_view(EXT))
+        }
+        Operation::ListExtensions(_) => Answer::Extensions(Paged {
+            page_size: 20,
+            start_index: 1,
+            total_count: 1,
+            total_page_count: 1,
+            current_page_no: 1,
+            result: vec![ext_view(EXT)],
+        }),
+        Operation::GetAgent { agent } => Answer::Agent(agent_view(agent)),
+        Operation::ListAgents(_) => Answer::Agents(Paged {
+            page_size: 20,
+            start_index: 1,
+            total_count: 1,
+            total_page_count: 1,
+            current_page_no: 1,
+            result: vec![agent_view("1001")],
+        }),
+        Operation::CreateCondition(_) => Answer::Created { id: COND.into() },
+        Operation::GetCondition { .. } => Answer::Condition(condition_view()),
+        Operation::ListConditions => Answer::Conditions(vec![condition_view()]),
+        Operation::AgentConversations { .. } => Answer::Conversations(vec![CALL_OUT_ID.into()]),
+        Operation::DeleteExtension { .. }
+        | Operation::Login(_)
+        | Operation::Logout { .. }
+        | Operation::Keepalive { .. }
+        | Operation::SetExtension { .. }
+        | Operation::SetState { .. }
+        | Operation::SetSkills { .. } => Answer::Null,
+        _ => Answer::True,
+    }
+}
+
+#[tokio::test]
+async fn every_route_is_served_with_a_platform() {
+    for (method, template) in CONTROL_ROUTES {
+        let tail = template.replace("{id}", CONV).replace("{name}", "1001");
+        let body = (method == "POST").then_some("{}");
+        let answer = send(ops_app(answering_true()), req(method, &tail, body)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{method} {tail}");
+        assert!(answer.json()["code"].is_string(), "{method} {tail}");
+    }
+}
+
 /// Every endpoint that reaches the platform: the request and the exact operation.
-fn every_endpoint() -> Vec<(&'static str, String, Option<String>, Operation)> {
+pub(crate) fn every_endpoint() -> Vec<(&'static str, String, Option<String>, Operation)> {
     let call_agent_body =
         json!({"enqueue": enqueue_xml(r#"<agent name="1002" priority="3" queue_timeout="60" fetch_timeout="50"/>"#)}).to_string();
     vec![
