@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use axum::response::Response;
 
-use super::call::{Call, bad};
+use super::call::Call;
+use super::fields::bad;
 use super::rules;
 use crate::operation::{NewExtension, Operation, Refusal};
 

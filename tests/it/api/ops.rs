@@ -1095,7 +1095,22 @@ async fn without_a_platform_the_control_paths_stay_404_and_405() {
     )
     .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    // With one, the record endpoint still answers on the dismiss path.
+    // With one, a control path with another method is 405 with the envelope.
+    let answer = send(
+        ops_app(answering_true()),
+        empty_request("PUT", "agent/1001"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.json()["code"], "000002");
+    let answer = send(
+        ops_app(answering_true()),
+        empty_request("PUT", &format!("conversation/{CONV}")),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.json()["code"], "000002");
+    // And the record endpoint still answers on the dismiss path.
     let answer = send(
         ops_app(answering_true()),
         empty_request("GET", &format!("conversation/{QUEUE_ID}")),
