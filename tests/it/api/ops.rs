@@ -34,6 +34,14 @@ impl Platform for Fake {
         self.got.lock().unwrap().push(op);
         answer
     }
+
+    fn now(&self) -> ccsim::time::SimTime {
+        ccsim::time::SimTime::EARLIEST_START
+    }
+
+    fn reset(&self) -> Result<(), Refusal> {
+        Ok(())
+    }
 }
 
 pub(crate) fn fake(
