@@ -46,7 +46,7 @@ impl Engine {
     }
 
     /// The behaviour of one generated conversation, drawn at its arrival.
-    fn draw(&mut self) -> Draws {
+    pub(super) fn draw(&mut self) -> Draws {
         // Disjoint borrows of two fields: no copy of the behaviour per arrival.
         let (b, rng) = (&self.plan.workload.behaviour, &mut self.rng);
         Draws {
@@ -57,6 +57,7 @@ impl Engine {
             callee_ring: b.agent_ring.sample(rng),
             talk: b.handle_time.sample(rng),
             customer_hangs_up: rng.random_bool(b.customer_hangup.get()),
+            endless: false,
         }
     }
 
@@ -115,6 +116,7 @@ impl Engine {
             subaccount_id: None,
             waiting_task: None,
             queueing_call_gone: false,
+            ops: None,
         };
         match kind {
             ConvType::Queue => {
@@ -250,7 +252,7 @@ mod tests {
             match e.pull(4) {
                 super::super::Pull::Ready(_) => happenings += 1,
                 super::super::Pull::Busy => busy += 1,
-                super::super::Pull::Done => break,
+                super::super::Pull::Done | super::super::Pull::NotYet(_) => break,
             }
         }
         assert!(busy >= 10, "{busy} busy pulls");
