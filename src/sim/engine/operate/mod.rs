@@ -20,6 +20,8 @@ use super::Engine;
 
 mod agents;
 mod calls;
+#[cfg(test)]
+mod calls_tests;
 mod directory;
 mod phones;
 

@@ -1,0 +1,285 @@
+//! The exact event sequences (conversation, agent and queue families) of each call
+//! operation on its happy path and its failure paths, and each refusal's code.
+
+use std::sync::Arc;
+
+use crate::conversation::ConvType;
+use crate::operation::{
+    self, Answer, CallRef, Code, Enqueue, InboundCall, Instruction, Mode, Operation, Route,
+};
+use crate::sim::behaviour::Behaviour;
+use crate::sim::mechanics::Mechanics;
+use crate::units::Span;
+
+use super::super::Engine;
+use super::super::testing::{engine, secs};
+
+/// An engine of `agents` idle agents (the fixed test timings as `tweak` leaves them) that
+/// announces every family.
+fn ops_engine(agents: usize, tweak: impl FnOnce(&mut Behaviour, &mut Mechanics)) -> Engine {
+    let mut e = engine(agents, tweak);
+    e.plan.events = crate::families::EventFamilies::all();
+    e
+}
+
+fn s(x: &str) -> Arc<str> {
+    Arc::from(x)
+}
+
+fn call_out(agent: &str, to: &str) -> Operation {
+    Operation::CallOut(operation::CallOut {
+        agent: s(agent),
+        to: s(to),
+        from: None,
+        max_dial_seconds: None,
+        max_answer_seconds: 3_600,
+        user_data: Some(s("order=1")),
+    })
+}
+
+fn enqueue(route: Route) -> Enqueue {
+    Enqueue {
+        route,
+        user_data: None,
+        reserve_state: None,
+        conversation_timeout: None,
+        queue_timeout: None,
+        fetch_timeout: None,
+        priority: None,
+    }
+}
+
+impl Engine {
+    /// Moves the clock to `ms` after the start and carries out `op` there.
+    fn op_at(&mut self, ms: u64, op: Operation) -> Result<Answer, operation::Refusal> {
+        self.advance_to(self.plan.start + Span::from_millis(ms));
+        self.operate(op)
+    }
+
+    /// The id of live conversation `key`.
+    fn id_of(&self, key: u64) -> Arc<str> {
+        s(self.convs[&key].id.as_str())
+    }
+
+    /// The refusal code of `op` at `ms`.
+    fn code_at(&mut self, ms: u64, op: Operation) -> Code {
+        match self.op_at(ms, op) {
+            Err(r) => r.code,
+            Ok(a) => panic!("accepted: {a:?}"),
+        }
+    }
+}
+
+/// Runs to the end and prints the lines, for writing expectations.
+fn show(e: &mut Engine) -> Vec<String> {
+    let lines = e.transcript_all();
+    for l in &lines {
+        println!("{l}");
+    }
+    lines
+}
+
+fn inject(from: &str) -> Operation {
+    Operation::InjectCall(InboundCall {
+        from: Some(s(from)),
+        user_data: Some(s("ticket=7")),
+        condition: None,
+        queue_timeout: None,
+        patience: None,
+        talk: None,
+    })
+}
+
+fn instruct(call: CallRef, instruction: Instruction) -> Operation {
+    Operation::Instruct { call, instruction }
+}
+
+#[test]
+fn a_call_out_rings_the_agent_then_the_callee_and_begins_in_the_platforms_order() {
+    let mut e = ops_engine(2, |_, _| {});
+    assert_eq!(e.op_at(0, call_out("agent-001", "13800000002")), Ok(Answer::True));
+    let id = e.id_of(0);
+    assert_eq!(e.convs[&0].user_data.as_deref(), Some("order=1"));
+    let first = e.out.front().cloned();
+    let Some(crate::occurrence::Occurrence::Agent(h)) = first else {
+        panic!("idle→fetching at once: {first:?}")
+    };
+    assert_eq!(h.user_data.as_deref(), Some("order=1"), "the API's user data");
+    assert_eq!(
+        show(&mut e),
+        [
+            "0.000 agent-001 idle→fetching",
+            "5.000 agent-001 fetching→talking",
+            "5.000 #0 created",
+            "5.200 agent-001 enters #0 (talking)",
+            "5.200 #0 agent-001 joins",
+            "8.200 #0 callee joins",
+            "10.200 #0 begins (callee answered)",
+            "20.200 #0 callee leaves",
+            "20.200 agent-001 exits #0 (talking)",
+            "20.200 agent-001 talking→idle",
+            "20.200 #0 released: customer_hangup",
+        ],
+        "…0002 answers after 2 s and hangs up 10 s later; the id was {id}"
+    );
+}
+
+#[test]
+fn a_call_out_whose_agent_does_not_pick_up_is_fetching_then_idle_and_nothing_else() {
+    let mut e = ops_engine(1, |b, _| b.agent_answer = super::super::testing::p(0.0));
+    e.op_at(0, call_out("agent-001", "13800000002")).expect("placed");
+    assert_eq!(
+        show(&mut e),
+        ["0.000 agent-001 idle→fetching", "50.000 agent-001 fetching→idle"]
+    );
+}
+
+#[test]
+fn a_callee_that_never_answers_rings_until_max_dial_seconds_and_drops_the_agent() {
+    let mut e = ops_engine(1, |_, _| {});
+    let Operation::CallOut(mut call) = call_out("agent-001", "13800000000") else {
+        unreachable!()
+    };
+    call.max_dial_seconds = Some(20);
+    e.op_at(0, Operation::CallOut(call)).expect("placed");
+    assert_eq!(
+        show(&mut e)[5..],
+        [
+            "8.200 #0 callee joins",
+            "28.200 #0 callee leaves",
+            "28.200 agent-001 exits #0 (talking)",
+            "28.200 agent-001 talking→idle",
+            "28.200 #0 released before begin: customer_hangup",
+        ]
+    );
+}
+
+#[test]
+fn a_busy_callee_fails_at_once_without_ringing() {
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, call_out("agent-001", "02155550001")).expect("placed");
+    assert_eq!(
+        show(&mut e)[5..],
+        [
+            "8.200 agent-001 exits #0 (talking)",
+            "8.200 agent-001 talking→idle",
+            "8.200 #0 released before begin: customer_hangup",
+        ],
+        "the callee never joins"
+    );
+}
+
+#[test]
+fn a_callee_that_never_hangs_up_talks_until_max_answer_seconds() {
+    let mut e = ops_engine(1, |_, _| {});
+    let Operation::CallOut(mut call) = call_out("agent-001", "13800000003") else {
+        unreachable!()
+    };
+    call.max_answer_seconds = 100;
+    e.op_at(0, Operation::CallOut(call)).expect("placed");
+    assert_eq!(
+        show(&mut e)[6..],
+        [
+            "10.200 #0 begins (callee answered)",
+            "105.000 agent-001 exits #0 (talking)",
+            "105.000 agent-001 talking→idle",
+            "105.000 #0 released: max_duration",
+        ],
+        "the cap runs from creation"
+    );
+}
+
+#[test]
+fn call_out_is_refused_for_an_unknown_agent_and_an_agent_on_a_call_or_not_idle() {
+    let mut e = ops_engine(2, |b, _| b.wrap_up = crate::sim::dist::Dist::fixed(secs(30)));
+    assert_eq!(e.code_at(0, call_out("nobody", "13800000002")), Code::NoSuchAgent);
+    e.op_at(0, call_out("agent-001", "13800000002")).expect("placed");
+    for at in [0, 1_000, 6_000, 15_000] {
+        assert_eq!(
+            e.code_at(at, call_out("agent-001", "13800000003")),
+            Code::AgentBusy,
+            "fetching, then talking ({at} ms)"
+        );
+    }
+    // Freed at 20.2 s into 30 s of after-call work: busy, not idle.
+    assert_eq!(e.code_at(25_000, call_out("agent-001", "13800000003")), Code::AgentBusy);
+    assert_eq!(e.op_at(51_000, call_out("agent-001", "13800000003")), Ok(Answer::True));
+    assert_eq!(e.live(), 1);
+}
+
+#[test]
+fn a_call_agent_rings_agent_a_then_the_acd_selects_agent_b() {
+    let mut e = ops_engine(2, |_, _| {});
+    let mut q = enqueue(Route::Agent(s("agent-002")));
+    q.user_data = Some(s("from=app"));
+    q.reserve_state = Some(s("busy"));
+    e.op_at(
+        0,
+        Operation::CallAgent {
+            agent: s("agent-001"),
+            enqueue: q,
+        },
+    )
+    .expect("placed");
+    assert_eq!(e.convs[&0].user_data.as_deref(), Some("from=app"));
+    assert_eq!(
+        show(&mut e),
+        [
+            "0.000 agent-001 idle→fetching",
+            "5.000 agent-001 fetching→talking",
+            "5.000 #0 created",
+            "5.200 agent-001 enters #0 (talking)",
+            "5.200 #0 agent-001 joins",
+            "5.200 #0 queue select call_agent agent-002",
+            "5.200 agent-002 idle→fetching",
+            "6.200 agent-002 enters #0 (fetching)",
+            "6.200 #0 agent-002 joins",
+            "11.200 agent-002 fetching→talking",
+            "11.200 #0 begins (agent-002 answered)",
+            "11.200 #0 queue success call_agent agent-002",
+            "71.200 agent-001 exits #0 (talking)",
+            "71.200 #0 agent-001 leaves",
+            "71.200 agent-001 talking→idle",
+            "71.200 agent-002 exits #0 (talking)",
+            "71.200 agent-002 talking→busy",
+            "71.200 #0 released: agent_hangup",
+        ],
+        "agent B is left in the enqueue's reserve_state"
+    );
+}
+
+#[test]
+fn a_call_agent_nobody_can_take_times_out_at_once_without_a_queue_timeout() {
+    let mut e = ops_engine(1, |_, _| {});
+    let op = Operation::CallAgent {
+        agent: s("agent-001"),
+        enqueue: enqueue(Route::Skill(s("sales"))),
+    };
+    e.op_at(0, op).expect("placed");
+    let lines = show(&mut e);
+    assert_eq!(lines[5], "5.200 #0 queue fail timeout call_agent");
+    assert!(lines[6].ends_with("agent-001 exits #0 (talking)"), "{lines:?}");
+    assert!(lines[9].ends_with("#0 released before begin: agent_hangup"), "{lines:?}");
+    // With the route's queue timeout, the task waits that long.
+    let mut e = ops_engine(1, |_, _| {});
+    let mut q = enqueue(Route::Skill(s("sales")));
+    q.queue_timeout = Some(30);
+    e.op_at(0, Operation::CallAgent { agent: s("agent-001"), enqueue: q }).expect("placed");
+    assert_eq!(show(&mut e)[5], "35.200 #0 queue fail timeout call_agent");
+}
+
+#[test]
+fn scratch() {
+    let mut e = ops_engine(2, |_, _| {});
+    assert_eq!(e.op_at(0, call_out("agent-001", "13800000002")), Ok(Answer::True));
+    for l in e.transcript_all() { println!("{l}"); }
+    let mut e = ops_engine(2, |_, _| {});
+    e.op_at(0, call_out("agent-001", "13800000001")).unwrap();
+    for l in e.transcript_all() { println!("B {l}"); }
+    let mut e = ops_engine(2, |_, _| {});
+    e.op_at(0, Operation::CallAgent{agent: s("agent-001"), enqueue: enqueue(Route::Agent(s("agent-002")))}).unwrap();
+    for l in e.transcript_all() { println!("C {l}"); }
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, Operation::CallAgent{agent: s("agent-001"), enqueue: enqueue(Route::Agent(s("agent-002")))}).unwrap();
+    for l in e.transcript_all() { println!("D {l}"); }
+}
