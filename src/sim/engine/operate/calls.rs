@@ -164,6 +164,18 @@ impl Engine {
 
     /// Agent `name`, exactly idle and on no call, taken to `fetching` (`040203` otherwise).
     fn take_free_agent(&mut self, name: &str) -> Result<AgentIdx, Refusal> {
+        let agent = self.free_agent_named(name)?;
+        if !self.pool.select_named(agent, self.now) {
+            return Err(Refusal::new(
+                Code::AgentBusy,
+                format!("agent {name:?} is not idle"),
+            ));
+        }
+        Ok(agent)
+    }
+
+    /// Agent `name`, if it is exactly idle and on no call (`040203` otherwise).
+    fn free_agent_named(&self, name: &str) -> Result<AgentIdx, Refusal> {
         let agent = self.operable_agent(name)?;
         let state = self.pool.get(agent).state;
         if state != AgentState::Idle {
@@ -177,12 +189,6 @@ impl Engine {
             return Err(Refusal::new(
                 Code::AgentBusy,
                 format!("agent {name:?} is on a call (conversation {id})"),
-            ));
-        }
-        if !self.pool.select_named(agent, self.now) {
-            return Err(Refusal::new(
-                Code::AgentBusy,
-                format!("agent {name:?} is not idle"),
             ));
         }
         Ok(agent)
@@ -323,10 +329,10 @@ impl Engine {
         conversation: &str,
         mode: operation::Mode,
     ) -> Result<Answer, Refusal> {
-        let agent = self.operable_agent(name)?;
+        self.free_agent_named(name)?;
         let key = self.ready_conversation(conversation)?;
         self.room_for_one(key)?;
-        let agent = self.take_free_agent(self.pool.get(agent).name().clone().as_ref())?;
+        let agent = self.take_free_agent(name)?;
         let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
         let mut member = self.pool.member(agent, call_id);
         member.mode = mode.0;

@@ -268,6 +268,153 @@ fn a_call_agent_nobody_can_take_times_out_at_once_without_a_queue_timeout() {
     assert_eq!(show(&mut e)[5], "35.200 #0 queue fail timeout call_agent");
 }
 
+/// A `call_out` by agent-001 to `to` at 0 s, run to 20 s: conversation 0, begun at 10.2 s
+/// for a magic number that answers.
+fn talking(agents: usize, to: &str) -> (Engine, Arc<str>) {
+    let mut e = ops_engine(agents, |_, _| {});
+    e.op_at(0, call_out("agent-001", to)).expect("placed");
+    let id = e.id_of(0);
+    e.advance_to(e.plan.start + secs(20));
+    (e, id)
+}
+
+fn enter(agent: &str, conversation: &Arc<str>) -> Operation {
+    Operation::Enter {
+        agent: s(agent),
+        conversation: conversation.clone(),
+        mode: Mode(2),
+    }
+}
+
+fn exit(agent: &str, conversation: &Arc<str>) -> Operation {
+    Operation::Exit {
+        agent: s(agent),
+        conversation: conversation.clone(),
+    }
+}
+
+#[test]
+fn an_agent_entering_is_dialled_then_joins_on_answer_without_a_second_begin() {
+    let (mut e, id) = talking(2, "13800000003");
+    assert_eq!(e.op_at(20_000, enter("agent-002", &id)), Ok(Answer::True));
+    assert_eq!(e.convs[&0].parties[2].member.mode, 2);
+    assert_eq!(e.op_at(40_000, exit("agent-002", &id)), Ok(Answer::True));
+    assert_eq!(e.op_at(50_000, exit("agent-001", &id)), Ok(Answer::True));
+    assert_eq!(
+        show(&mut e)[7..],
+        [
+            "20.000 agent-002 idle→fetching",
+            "25.000 agent-002 fetching→talking",
+            "25.000 agent-002 enters #0 (talking)",
+            "25.000 #0 agent-002 joins",
+            "40.000 agent-002 exits #0 (talking)",
+            "40.000 #0 agent-002 leaves",
+            "40.000 agent-002 talking→idle",
+            "50.000 agent-001 exits #0 (talking)",
+            "50.000 #0 agent-001 leaves",
+            "50.000 agent-001 talking→idle",
+            "50.000 #0 released: agent_hangup",
+        ]
+    );
+}
+
+#[test]
+fn an_agent_entering_who_does_not_answer_is_idle_again_and_the_conversation_goes_on() {
+    let (mut e, id) = talking(2, "13800000003");
+    e.plan.workload.behaviour.agent_answer = super::super::testing::p(0.0);
+    e.op_at(20_000, enter("agent-002", &id)).expect("dialled");
+    e.op_at(100_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    assert_eq!(
+        show(&mut e)[7..],
+        [
+            "20.000 agent-002 idle→fetching",
+            "70.000 agent-002 fetching→idle",
+            "100.000 agent-001 exits #0 (talking)",
+            "100.000 agent-001 talking→idle",
+            "100.000 #0 released: dismissed",
+        ]
+    );
+}
+
+#[test]
+fn enter_and_exit_are_refused_with_the_platforms_codes() {
+    let mut e = ops_engine(3, |_, m| m.max_members = 2);
+    e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    let id = e.id_of(0);
+    let unknown = s("0123456789abcdef0123456789abcdef");
+    // Not created yet (the agent's phone rings): unknown to the platform.
+    assert_eq!(e.code_at(1_000, enter("agent-002", &id)), Code::NoSuchConversation);
+    // Created at 5 s, its conference starts at 5.2 s.
+    assert_eq!(e.code_at(5_100, enter("agent-002", &id)), Code::NotReady);
+    assert_eq!(e.code_at(20_000, enter("agent-002", &unknown)), Code::NoSuchConversation);
+    assert_eq!(e.code_at(20_000, enter("nobody", &id)), Code::NoSuchAgent);
+    assert_eq!(e.code_at(20_000, enter("agent-001", &id)), Code::AgentBusy);
+    assert_eq!(e.code_at(20_000, enter("agent-002", &id)), Code::ConversationFull);
+    assert_eq!(e.code_at(20_000, exit("agent-002", &id)), Code::BadParameter);
+    assert_eq!(e.code_at(20_000, exit("agent-001", &unknown)), Code::NoSuchConversation);
+    assert_eq!(e.code_at(20_000, exit("nobody", &id)), Code::NoSuchAgent);
+    e.op_at(30_000, exit("agent-001", &id)).expect("left");
+    assert_eq!(e.code_at(30_000, exit("agent-001", &id)), Code::NoSuchConversation);
+    assert_eq!(e.live(), 0);
+}
+
+#[test]
+fn a_mode_change_is_kept_for_the_records_and_sends_nothing() {
+    let (mut e, id) = talking(1, "13800000003");
+    let queued = e.out.len();
+    let lsm = |mode| Operation::Lsm {
+        agent: s("agent-001"),
+        conversation: id.clone(),
+        mode: Mode(mode),
+    };
+    assert_eq!(e.op_at(20_000, lsm(4)), Ok(Answer::True));
+    assert_eq!(e.out.len(), queued, "no webhook");
+    assert_eq!(e.convs[&0].parties[0].member.mode, 4);
+    let other = Operation::Lsm {
+        agent: s("agent-002"),
+        conversation: id.clone(),
+        mode: Mode(1),
+    };
+    assert_eq!(e.code_at(20_000, other), Code::NoSuchAgent);
+    let mut e2 = ops_engine(2, |_, _| {});
+    e2.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    let id2 = e2.id_of(0);
+    e2.advance_to(e2.plan.start + secs(20));
+    let not_in = Operation::Lsm {
+        agent: s("agent-002"),
+        conversation: id2,
+        mode: Mode(1),
+    };
+    assert_eq!(e2.code_at(20_000, not_in), Code::BadParameter);
+}
+
+#[test]
+fn dismissing_releases_with_end_only_if_begun_and_is_refused_when_unknown_or_not_ready() {
+    let mut e = ops_engine(2, |_, _| {});
+    e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    let id = e.id_of(0);
+    let dismiss = |id: &Arc<str>| Operation::Dismiss {
+        conversation: id.clone(),
+    };
+    assert_eq!(e.code_at(1_000, dismiss(&id)), Code::NoSuchConversation);
+    assert_eq!(e.code_at(5_100, dismiss(&id)), Code::NotReady);
+    assert_eq!(e.op_at(9_000, dismiss(&id)), Ok(Answer::True));
+    assert_eq!(e.code_at(9_000, dismiss(&id)), Code::NoSuchConversation);
+    assert_eq!(
+        show(&mut e)[5..],
+        [
+            "8.200 #0 callee joins",
+            "9.000 agent-001 exits #0 (talking)",
+            "9.000 agent-001 talking→idle",
+            "9.000 #0 released before begin: dismissed",
+        ],
+        "dismissed while the callee rang: no begin, no end"
+    );
+    let (mut e, id) = talking(1, "13800000003");
+    e.op_at(30_000, dismiss(&id)).expect("dismissed");
+    assert_eq!(show(&mut e).last().map(String::as_str), Some("30.000 #0 released: dismissed"));
+}
+
 #[test]
 fn scratch() {
     let mut e = ops_engine(2, |_, _| {});
