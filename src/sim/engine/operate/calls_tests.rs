@@ -415,6 +415,221 @@ fn dismissing_releases_with_end_only_if_begun_and_is_refused_when_unknown_or_not
     assert_eq!(show(&mut e).last().map(String::as_str), Some("30.000 #0 released: dismissed"));
 }
 
+/// The queue task id ringing the agent of conversation `key`'s last party.
+fn ringing_task(e: &Engine, key: u64) -> Arc<str> {
+    let party = e.convs[&key].parties.last().expect("a party");
+    s(party.task.as_ref().expect("a task").id.as_str())
+}
+
+#[test]
+fn an_injected_call_is_queued_selected_and_served_like_a_generated_one() {
+    let mut e = ops_engine(1, |_, _| {});
+    let Ok(Answer::Injected(ids)) = e.op_at(0, inject("13900000000")) else {
+        panic!("injected")
+    };
+    let conv = &e.convs[&0];
+    assert_eq!(&*ids.conversation_id, conv.id.as_str());
+    assert_eq!(&*ids.call_id, conv.parties[0].member.call_id.as_str());
+    assert_eq!(Some(&*ids.queue_id), conv.queue_id.as_ref().map(|q| q.as_str()));
+    assert_eq!(&*conv.parties[0].member.telnumber, "13900000000");
+    assert_eq!(conv.user_data.as_deref(), Some("ticket=7"));
+    assert_eq!(
+        show(&mut e),
+        [
+            "0.000 #0 created",
+            "0.000 #0 queue select ivr agent-001",
+            "0.000 agent-001 idle→fetching",
+            "0.200 #0 customer joins",
+            "1.000 agent-001 enters #0 (fetching)",
+            "1.000 #0 agent-001 joins",
+            "6.000 agent-001 fetching→talking",
+            "6.000 #0 begins (agent-001 answered)",
+            "6.000 #0 queue success ivr agent-001",
+            "66.000 #0 customer leaves",
+            "66.000 agent-001 exits #0 (talking)",
+            "66.000 agent-001 talking→idle",
+            "66.000 #0 released: customer_hangup",
+        ]
+    );
+    assert_eq!(e.stats.by_type[&ConvType::Queue].offered, 1);
+}
+
+#[test]
+fn an_injected_call_carries_its_condition_waits_its_queue_timeout_and_respects_max_live() {
+    let mut e = ops_engine(0, |_, _| {});
+    e.plan.max_live = 2;
+    let condition = s("40288aca587659820158765c305f0000");
+    let call = |queue_timeout, patience| {
+        Operation::InjectCall(InboundCall {
+            from: None,
+            user_data: None,
+            condition: Some(condition.clone()),
+            queue_timeout,
+            patience,
+            talk: None,
+        })
+    };
+    e.op_at(0, call(Some(secs(30)), None)).expect("queued");
+    assert_eq!(
+        e.convs[&0].waiting_task.as_ref().and_then(|t| t.condition.as_deref()),
+        Some(&*condition)
+    );
+    e.op_at(0, call(None, Some(secs(10)))).expect("queued");
+    assert_eq!(e.code_at(0, call(None, None)), Code::NotReady, "max_live");
+    assert_eq!(
+        show(&mut e),
+        ["10.000 #1 queue fail hangup ivr", "30.000 #0 queue fail timeout ivr"],
+        "patience, then the queue timeout"
+    );
+}
+
+#[test]
+fn an_agent_rejecting_its_task_fails_it_as_an_unanswered_ring() {
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, inject("13900000000")).expect("queued");
+    e.advance_to(e.plan.start + secs(2));
+    let task = ringing_task(&e, 0);
+    let reject = |agent: &str, queue_id: &Arc<str>| Operation::Reject {
+        agent: s(agent),
+        queue_id: queue_id.clone(),
+    };
+    assert_eq!(e.code_at(2_000, reject("agent-001", &s("nope"))), Code::BadParameter);
+    assert_eq!(e.code_at(2_000, reject("nobody", &task)), Code::NoSuchAgent);
+    assert_eq!(e.op_at(2_000, reject("agent-001", &task)), Ok(Answer::True));
+    assert_eq!(
+        show(&mut e)[6..],
+        [
+            "2.000 #0 queue fail call_fail ivr agent-001 (ringing)",
+            "2.000 agent-001 exits #0 (fetching)",
+            "2.000 #0 agent-001 leaves",
+            "2.000 agent-001 fetching→idle",
+            "2.000 #0 released before begin: agent_hangup",
+        ],
+        "its answer, due at 6 s, never comes"
+    );
+}
+
+#[test]
+fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
+    let (mut e, id) = talking(2, "13800000003");
+    let mut q = enqueue(Route::Condition(s("40288aca587659820158765c305f0000")));
+    q.reserve_state = Some(s("busy"));
+    let invite = Operation::InviteAgent {
+        conversation: id.clone(),
+        enqueue: q,
+        mode: Mode(3),
+    };
+    assert_eq!(e.op_at(20_000, invite), Ok(Answer::True));
+    let invited = e.convs[&0].parties.last().expect("invited");
+    assert_eq!(invited.member.mode, 3);
+    assert_eq!(
+        invited.task.as_ref().and_then(|t| t.condition.as_deref()),
+        Some("40288aca587659820158765c305f0000")
+    );
+    e.op_at(200_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    assert_eq!(
+        show(&mut e)[7..],
+        [
+            "20.000 #0 queue select invite_agent agent-002",
+            "20.000 agent-002 idle→fetching",
+            "21.000 agent-002 enters #0 (fetching)",
+            "21.000 #0 agent-002 joins",
+            "26.000 agent-002 fetching→talking",
+            "26.000 #0 queue success invite_agent agent-002",
+            "86.000 agent-002 exits #0 (talking)",
+            "86.000 #0 agent-002 leaves",
+            "86.000 agent-002 talking→busy",
+            "200.000 agent-001 exits #0 (talking)",
+            "200.000 agent-001 talking→idle",
+            "200.000 #0 released: dismissed",
+        ],
+        "it hangs up after the scenario's talk time, into its reserve_state"
+    );
+}
+
+#[test]
+fn an_invitation_nobody_can_take_fails_its_task_at_its_queue_timeout() {
+    let (mut e, id) = talking(1, "13800000003");
+    let mut q = enqueue(Route::Skill(s("sales")));
+    q.queue_timeout = Some(15);
+    let invite = Operation::InviteAgent {
+        conversation: id.clone(),
+        enqueue: q,
+        mode: Mode(1),
+    };
+    e.op_at(20_000, invite.clone()).expect("queued");
+    assert_eq!(e.code_at(21_000, invite), Code::NotReady, "one lookup at a time");
+    e.op_at(100_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    assert_eq!(show(&mut e)[7], "35.000 #0 queue fail timeout invite_agent");
+}
+
+#[test]
+fn invitations_are_refused_with_the_platforms_codes() {
+    let placed = || {
+        let mut e = ops_engine(3, |_, m| m.max_members = 2);
+        e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+        let id = e.id_of(0);
+        (e, id)
+    };
+    let (_, id) = placed();
+    let invite = |id: &Arc<str>| Operation::InviteAgent {
+        conversation: id.clone(),
+        enqueue: enqueue(Route::Skill(s("sales"))),
+        mode: Mode(1),
+    };
+    let out = |id: &Arc<str>| {
+        Operation::InviteOut(operation::InviteOut {
+            conversation: id.clone(),
+            to: s("13800000003"),
+            from: None,
+            max_dial_seconds: None,
+            max_answer_seconds: 60,
+            mode: Mode(1),
+        })
+    };
+    let unknown = s("0123456789abcdef0123456789abcdef");
+    for op in [invite(&id), out(&id)] {
+        let (mut e, _) = placed();
+        assert_eq!(e.code_at(1_000, op.clone()), Code::NoSuchConversation);
+        assert_eq!(e.code_at(5_100, op.clone()), Code::NotReady);
+        assert_eq!(e.code_at(20_000, op), Code::ConversationFull);
+    }
+    let (mut e, _) = placed();
+    assert_eq!(e.code_at(20_000, invite(&unknown)), Code::NoSuchConversation);
+    assert_eq!(e.code_at(20_000, out(&unknown)), Code::NoSuchConversation);
+}
+
+#[test]
+fn an_invited_number_joins_while_ringing_sends_nothing_on_answer_and_goes_silently_on_failure() {
+    let (mut e, id) = talking(1, "13800000003");
+    let out = |to: &str| {
+        Operation::InviteOut(operation::InviteOut {
+            conversation: id.clone(),
+            to: s(to),
+            from: None,
+            max_dial_seconds: Some(10),
+            max_answer_seconds: 60,
+            mode: Mode(2),
+        })
+    };
+    e.op_at(20_000, out("13700000002")).expect("dialled");
+    e.op_at(40_000, out("13700000000")).expect("dialled");
+    e.op_at(100_000, Operation::Dismiss { conversation: id.clone() }).expect("dismissed");
+    assert_eq!(
+        show(&mut e)[7..],
+        [
+            "23.000 #0 callee joins",
+            "35.000 #0 callee leaves",
+            "43.000 #0 callee joins",
+            "53.000 #0 callee leaves",
+            "100.000 agent-001 exits #0 (talking)",
+            "100.000 agent-001 talking→idle",
+            "100.000 #0 released: dismissed",
+        ],
+        "…0002 answers at 25 s (no event) and hangs up 10 s later; …0000 rings 10 s"
+    );
+}
+
 #[test]
 fn scratch() {
     let mut e = ops_engine(2, |_, _| {});
