@@ -69,6 +69,13 @@ impl Engine {
             created_at: now,
         });
         conv.info = Some(info.clone());
+        if let Some(ops) = &conv.ops {
+            // An operation's conversation: its own maximum length, from now.
+            let cap = ops
+                .cap
+                .map_or(self.mech.max_duration, |c| c.min(self.mech.max_duration));
+            self.step_after(cap, key, Step::MaxDuration);
+        }
         self.out.push_back(
             Happening {
                 at: now,
@@ -102,18 +109,14 @@ impl Engine {
         };
         conv.parties[0].answered = true;
         let kind = conv.kind;
-        let ops = conv.ops.as_ref().map(|o| (o.cap, o.callee.clone()));
+        let ops = conv.ops.as_ref().map(|o| o.callee.clone());
         if let Role::Agent(a) = conv.parties[0].role {
             self.set_agent_state(a, AgentState::Talking, Some(key));
         }
         self.create(key);
         self.step_after(conf_start, key, Step::InitiatorEnter);
-        if let Some((cap, callee)) = ops {
-            // Placed by the application: its own maximum length and its own callee.
-            let cap = cap
-                .unwrap_or(self.mech.max_duration)
-                .min(self.mech.max_duration);
-            self.step_after(cap, key, Step::MaxDuration);
+        if let Some(callee) = ops {
+            // Placed by the application: its own callee (or agent B, by the ACD).
             if let Some(callee) = callee {
                 self.dial_callee(key, conf_start, callee);
             }

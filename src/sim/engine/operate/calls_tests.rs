@@ -97,14 +97,21 @@ fn instruct(call: CallRef, instruction: Instruction) -> Operation {
 #[test]
 fn a_call_out_rings_the_agent_then_the_callee_and_begins_in_the_platforms_order() {
     let mut e = ops_engine(2, |_, _| {});
-    assert_eq!(e.op_at(0, call_out("agent-001", "13800000002")), Ok(Answer::True));
+    assert_eq!(
+        e.op_at(0, call_out("agent-001", "13800000002")),
+        Ok(Answer::True)
+    );
     let id = e.id_of(0);
     assert_eq!(e.convs[&0].user_data.as_deref(), Some("order=1"));
     let first = e.out.front().cloned();
     let Some(crate::occurrence::Occurrence::Agent(h)) = first else {
         panic!("idle→fetching at once: {first:?}")
     };
-    assert_eq!(h.user_data.as_deref(), Some("order=1"), "the API's user data");
+    assert_eq!(
+        h.user_data.as_deref(),
+        Some("order=1"),
+        "the API's user data"
+    );
     assert_eq!(
         show(&mut e),
         [
@@ -127,10 +134,14 @@ fn a_call_out_rings_the_agent_then_the_callee_and_begins_in_the_platforms_order(
 #[test]
 fn a_call_out_whose_agent_does_not_pick_up_is_fetching_then_idle_and_nothing_else() {
     let mut e = ops_engine(1, |b, _| b.agent_answer = super::super::testing::p(0.0));
-    e.op_at(0, call_out("agent-001", "13800000002")).expect("placed");
+    e.op_at(0, call_out("agent-001", "13800000002"))
+        .expect("placed");
     assert_eq!(
         show(&mut e),
-        ["0.000 agent-001 idle→fetching", "50.000 agent-001 fetching→idle"]
+        [
+            "0.000 agent-001 idle→fetching",
+            "50.000 agent-001 fetching→idle"
+        ]
     );
 }
 
@@ -157,7 +168,8 @@ fn a_callee_that_never_answers_rings_until_max_dial_seconds_and_drops_the_agent(
 #[test]
 fn a_busy_callee_fails_at_once_without_ringing() {
     let mut e = ops_engine(1, |_, _| {});
-    e.op_at(0, call_out("agent-001", "02155550001")).expect("placed");
+    e.op_at(0, call_out("agent-001", "02155550001"))
+        .expect("placed");
     assert_eq!(
         show(&mut e)[5..],
         [
@@ -191,9 +203,15 @@ fn a_callee_that_never_hangs_up_talks_until_max_answer_seconds() {
 
 #[test]
 fn call_out_is_refused_for_an_unknown_agent_and_an_agent_on_a_call_or_not_idle() {
-    let mut e = ops_engine(2, |b, _| b.wrap_up = crate::sim::dist::Dist::fixed(secs(30)));
-    assert_eq!(e.code_at(0, call_out("nobody", "13800000002")), Code::NoSuchAgent);
-    e.op_at(0, call_out("agent-001", "13800000002")).expect("placed");
+    let mut e = ops_engine(2, |b, _| {
+        b.wrap_up = crate::sim::dist::Dist::fixed(secs(30))
+    });
+    assert_eq!(
+        e.code_at(0, call_out("nobody", "13800000002")),
+        Code::NoSuchAgent
+    );
+    e.op_at(0, call_out("agent-001", "13800000002"))
+        .expect("placed");
     for at in [0, 1_000, 6_000, 15_000] {
         assert_eq!(
             e.code_at(at, call_out("agent-001", "13800000003")),
@@ -202,8 +220,14 @@ fn call_out_is_refused_for_an_unknown_agent_and_an_agent_on_a_call_or_not_idle()
         );
     }
     // Freed at 20.2 s into 30 s of after-call work: busy, not idle.
-    assert_eq!(e.code_at(25_000, call_out("agent-001", "13800000003")), Code::AgentBusy);
-    assert_eq!(e.op_at(51_000, call_out("agent-001", "13800000003")), Ok(Answer::True));
+    assert_eq!(
+        e.code_at(25_000, call_out("agent-001", "13800000003")),
+        Code::AgentBusy
+    );
+    assert_eq!(
+        e.op_at(51_000, call_out("agent-001", "13800000003")),
+        Ok(Answer::True)
+    );
     assert_eq!(e.live(), 1);
 }
 
@@ -258,13 +282,26 @@ fn a_call_agent_nobody_can_take_times_out_at_once_without_a_queue_timeout() {
     e.op_at(0, op).expect("placed");
     let lines = show(&mut e);
     assert_eq!(lines[5], "5.200 #0 queue fail timeout call_agent");
-    assert!(lines[6].ends_with("agent-001 exits #0 (talking)"), "{lines:?}");
-    assert!(lines[9].ends_with("#0 released before begin: agent_hangup"), "{lines:?}");
+    assert!(
+        lines[6].ends_with("agent-001 exits #0 (talking)"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[9].ends_with("#0 released before begin: agent_hangup"),
+        "{lines:?}"
+    );
     // With the route's queue timeout, the task waits that long.
     let mut e = ops_engine(1, |_, _| {});
     let mut q = enqueue(Route::Skill(s("sales")));
     q.queue_timeout = Some(30);
-    e.op_at(0, Operation::CallAgent { agent: s("agent-001"), enqueue: q }).expect("placed");
+    e.op_at(
+        0,
+        Operation::CallAgent {
+            agent: s("agent-001"),
+            enqueue: q,
+        },
+    )
+    .expect("placed");
     assert_eq!(show(&mut e)[5], "35.200 #0 queue fail timeout call_agent");
 }
 
@@ -323,7 +360,8 @@ fn an_agent_entering_who_does_not_answer_is_idle_again_and_the_conversation_goes
     let (mut e, id) = talking(2, "13800000003");
     e.plan.workload.behaviour.agent_answer = super::super::testing::p(0.0);
     e.op_at(20_000, enter("agent-002", &id)).expect("dialled");
-    e.op_at(100_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    e.op_at(100_000, Operation::Dismiss { conversation: id })
+        .expect("dismissed");
     assert_eq!(
         show(&mut e)[7..],
         [
@@ -339,22 +377,41 @@ fn an_agent_entering_who_does_not_answer_is_idle_again_and_the_conversation_goes
 #[test]
 fn enter_and_exit_are_refused_with_the_platforms_codes() {
     let mut e = ops_engine(3, |_, m| m.max_members = 2);
-    e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    e.op_at(0, call_out("agent-001", "13800000003"))
+        .expect("placed");
     let id = e.id_of(0);
     let unknown = s("0123456789abcdef0123456789abcdef");
     // Not created yet (the agent's phone rings): unknown to the platform.
-    assert_eq!(e.code_at(1_000, enter("agent-002", &id)), Code::NoSuchConversation);
+    assert_eq!(
+        e.code_at(1_000, enter("agent-002", &id)),
+        Code::NoSuchConversation
+    );
     // Created at 5 s, its conference starts at 5.2 s.
     assert_eq!(e.code_at(5_100, enter("agent-002", &id)), Code::NotReady);
-    assert_eq!(e.code_at(20_000, enter("agent-002", &unknown)), Code::NoSuchConversation);
+    assert_eq!(
+        e.code_at(20_000, enter("agent-002", &unknown)),
+        Code::NoSuchConversation
+    );
     assert_eq!(e.code_at(20_000, enter("nobody", &id)), Code::NoSuchAgent);
     assert_eq!(e.code_at(20_000, enter("agent-001", &id)), Code::AgentBusy);
-    assert_eq!(e.code_at(20_000, enter("agent-002", &id)), Code::ConversationFull);
-    assert_eq!(e.code_at(20_000, exit("agent-002", &id)), Code::BadParameter);
-    assert_eq!(e.code_at(20_000, exit("agent-001", &unknown)), Code::NoSuchConversation);
+    assert_eq!(
+        e.code_at(20_000, enter("agent-002", &id)),
+        Code::ConversationFull
+    );
+    assert_eq!(
+        e.code_at(20_000, exit("agent-002", &id)),
+        Code::BadParameter
+    );
+    assert_eq!(
+        e.code_at(20_000, exit("agent-001", &unknown)),
+        Code::NoSuchConversation
+    );
     assert_eq!(e.code_at(20_000, exit("nobody", &id)), Code::NoSuchAgent);
     e.op_at(30_000, exit("agent-001", &id)).expect("left");
-    assert_eq!(e.code_at(30_000, exit("agent-001", &id)), Code::NoSuchConversation);
+    assert_eq!(
+        e.code_at(30_000, exit("agent-001", &id)),
+        Code::NoSuchConversation
+    );
     assert_eq!(e.live(), 0);
 }
 
@@ -377,7 +434,8 @@ fn a_mode_change_is_kept_for_the_records_and_sends_nothing() {
     };
     assert_eq!(e.code_at(20_000, other), Code::NoSuchAgent);
     let mut e2 = ops_engine(2, |_, _| {});
-    e2.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    e2.op_at(0, call_out("agent-001", "13800000003"))
+        .expect("placed");
     let id2 = e2.id_of(0);
     e2.advance_to(e2.plan.start + secs(20));
     let not_in = Operation::Lsm {
@@ -391,7 +449,8 @@ fn a_mode_change_is_kept_for_the_records_and_sends_nothing() {
 #[test]
 fn dismissing_releases_with_end_only_if_begun_and_is_refused_when_unknown_or_not_ready() {
     let mut e = ops_engine(2, |_, _| {});
-    e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+    e.op_at(0, call_out("agent-001", "13800000003"))
+        .expect("placed");
     let id = e.id_of(0);
     let dismiss = |id: &Arc<str>| Operation::Dismiss {
         conversation: id.clone(),
@@ -412,7 +471,10 @@ fn dismissing_releases_with_end_only_if_begun_and_is_refused_when_unknown_or_not
     );
     let (mut e, id) = talking(1, "13800000003");
     e.op_at(30_000, dismiss(&id)).expect("dismissed");
-    assert_eq!(show(&mut e).last().map(String::as_str), Some("30.000 #0 released: dismissed"));
+    assert_eq!(
+        show(&mut e).last().map(String::as_str),
+        Some("30.000 #0 released: dismissed")
+    );
 }
 
 /// The queue task id ringing the agent of conversation `key`'s last party.
@@ -430,7 +492,10 @@ fn an_injected_call_is_queued_selected_and_served_like_a_generated_one() {
     let conv = &e.convs[&0];
     assert_eq!(&*ids.conversation_id, conv.id.as_str());
     assert_eq!(&*ids.call_id, conv.parties[0].member.call_id.as_str());
-    assert_eq!(Some(&*ids.queue_id), conv.queue_id.as_ref().map(|q| q.as_str()));
+    assert_eq!(
+        Some(&*ids.queue_id),
+        conv.queue_id.as_ref().map(|q| q.as_str())
+    );
     assert_eq!(&*conv.parties[0].member.telnumber, "13900000000");
     assert_eq!(conv.user_data.as_deref(), Some("ticket=7"));
     assert_eq!(
@@ -471,14 +536,20 @@ fn an_injected_call_carries_its_condition_waits_its_queue_timeout_and_respects_m
     };
     e.op_at(0, call(Some(secs(30)), None)).expect("queued");
     assert_eq!(
-        e.convs[&0].waiting_task.as_ref().and_then(|t| t.condition.as_deref()),
+        e.convs[&0]
+            .waiting_task
+            .as_ref()
+            .and_then(|t| t.condition.as_deref()),
         Some(&*condition)
     );
     e.op_at(0, call(None, Some(secs(10)))).expect("queued");
     assert_eq!(e.code_at(0, call(None, None)), Code::NotReady, "max_live");
     assert_eq!(
         show(&mut e),
-        ["10.000 #1 queue fail hangup ivr", "30.000 #0 queue fail timeout ivr"],
+        [
+            "10.000 #1 queue fail hangup ivr",
+            "30.000 #0 queue fail timeout ivr"
+        ],
         "patience, then the queue timeout"
     );
 }
@@ -493,7 +564,10 @@ fn an_agent_rejecting_its_task_fails_it_as_an_unanswered_ring() {
         agent: s(agent),
         queue_id: queue_id.clone(),
     };
-    assert_eq!(e.code_at(2_000, reject("agent-001", &s("nope"))), Code::BadParameter);
+    assert_eq!(
+        e.code_at(2_000, reject("agent-001", &s("nope"))),
+        Code::BadParameter
+    );
     assert_eq!(e.code_at(2_000, reject("nobody", &task)), Code::NoSuchAgent);
     assert_eq!(e.op_at(2_000, reject("agent-001", &task)), Ok(Answer::True));
     assert_eq!(
@@ -526,7 +600,8 @@ fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
         invited.task.as_ref().and_then(|t| t.condition.as_deref()),
         Some("40288aca587659820158765c305f0000")
     );
-    e.op_at(200_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    e.op_at(200_000, Operation::Dismiss { conversation: id })
+        .expect("dismissed");
     assert_eq!(
         show(&mut e)[7..],
         [
@@ -558,8 +633,13 @@ fn an_invitation_nobody_can_take_fails_its_task_at_its_queue_timeout() {
         mode: Mode(1),
     };
     e.op_at(20_000, invite.clone()).expect("queued");
-    assert_eq!(e.code_at(21_000, invite), Code::NotReady, "one lookup at a time");
-    e.op_at(100_000, Operation::Dismiss { conversation: id }).expect("dismissed");
+    assert_eq!(
+        e.code_at(21_000, invite),
+        Code::NotReady,
+        "one lookup at a time"
+    );
+    e.op_at(100_000, Operation::Dismiss { conversation: id })
+        .expect("dismissed");
     assert_eq!(show(&mut e)[7], "35.000 #0 queue fail timeout invite_agent");
 }
 
@@ -567,7 +647,8 @@ fn an_invitation_nobody_can_take_fails_its_task_at_its_queue_timeout() {
 fn invitations_are_refused_with_the_platforms_codes() {
     let placed = || {
         let mut e = ops_engine(3, |_, m| m.max_members = 2);
-        e.op_at(0, call_out("agent-001", "13800000003")).expect("placed");
+        e.op_at(0, call_out("agent-001", "13800000003"))
+            .expect("placed");
         let id = e.id_of(0);
         (e, id)
     };
@@ -595,7 +676,10 @@ fn invitations_are_refused_with_the_platforms_codes() {
         assert_eq!(e.code_at(20_000, op), Code::ConversationFull);
     }
     let (mut e, _) = placed();
-    assert_eq!(e.code_at(20_000, invite(&unknown)), Code::NoSuchConversation);
+    assert_eq!(
+        e.code_at(20_000, invite(&unknown)),
+        Code::NoSuchConversation
+    );
     assert_eq!(e.code_at(20_000, out(&unknown)), Code::NoSuchConversation);
 }
 
@@ -614,7 +698,13 @@ fn an_invited_number_joins_while_ringing_sends_nothing_on_answer_and_goes_silent
     };
     e.op_at(20_000, out("13700000002")).expect("dialled");
     e.op_at(40_000, out("13700000000")).expect("dialled");
-    e.op_at(100_000, Operation::Dismiss { conversation: id.clone() }).expect("dismissed");
+    e.op_at(
+        100_000,
+        Operation::Dismiss {
+            conversation: id.clone(),
+        },
+    )
+    .expect("dismissed");
     assert_eq!(
         show(&mut e)[7..],
         [
@@ -631,17 +721,153 @@ fn an_invited_number_joins_while_ringing_sends_nothing_on_answer_and_goes_silent
 }
 
 #[test]
-fn scratch() {
-    let mut e = ops_engine(2, |_, _| {});
-    assert_eq!(e.op_at(0, call_out("agent-001", "13800000002")), Ok(Answer::True));
-    for l in e.transcript_all() { println!("{l}"); }
-    let mut e = ops_engine(2, |_, _| {});
-    e.op_at(0, call_out("agent-001", "13800000001")).unwrap();
-    for l in e.transcript_all() { println!("B {l}"); }
-    let mut e = ops_engine(2, |_, _| {});
-    e.op_at(0, Operation::CallAgent{agent: s("agent-001"), enqueue: enqueue(Route::Agent(s("agent-002")))}).unwrap();
-    for l in e.transcript_all() { println!("C {l}"); }
+fn a_held_callee_rings_until_told_and_its_own_ring_timeout_never_fires() {
     let mut e = ops_engine(1, |_, _| {});
-    e.op_at(0, Operation::CallAgent{agent: s("agent-001"), enqueue: enqueue(Route::Agent(s("agent-002")))}).unwrap();
-    for l in e.transcript_all() { println!("D {l}"); }
+    let Operation::CallOut(mut call) = call_out("agent-001", "13800000004") else {
+        unreachable!()
+    };
+    call.max_dial_seconds = Some(60);
+    e.op_at(0, Operation::CallOut(call)).expect("placed");
+    let number = || CallRef::Number(s("13800000004"));
+    assert_eq!(
+        e.op_at(30_000, instruct(number(), Instruction::Answer)),
+        Ok(Answer::True)
+    );
+    assert_eq!(
+        e.code_at(31_000, instruct(number(), Instruction::Answer)),
+        Code::BadParameter,
+        "not ringing any more"
+    );
+    assert_eq!(
+        e.op_at(100_000, instruct(number(), Instruction::Hangup)),
+        Ok(Answer::True)
+    );
+    assert_eq!(
+        e.code_at(100_000, instruct(number(), Instruction::Hangup)),
+        Code::BadParameter,
+        "no live call"
+    );
+    assert_eq!(
+        show(&mut e)[5..],
+        [
+            "8.200 #0 callee joins",
+            "30.000 #0 begins (callee answered)",
+            "100.000 #0 callee leaves",
+            "100.000 agent-001 exits #0 (talking)",
+            "100.000 agent-001 talking→idle",
+            "100.000 #0 released: customer_hangup",
+        ]
+    );
+}
+
+#[test]
+fn an_agent_phone_told_to_hold_replaces_its_answer_and_rings_until_its_limit() {
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, call_out("agent-001", "13800000003"))
+        .expect("placed");
+    let agent = || CallRef::Agent(s("agent-001"));
+    e.op_at(1_000, instruct(agent(), Instruction::Hold))
+        .expect("held");
+    assert_eq!(
+        show(&mut e),
+        [
+            "0.000 agent-001 idle→fetching",
+            "50.000 agent-001 fetching→idle"
+        ],
+        "its answer at 5 s was dropped; the fetch timeout still holds"
+    );
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, call_out("agent-001", "13800000003"))
+        .expect("placed");
+    e.op_at(1_000, instruct(agent(), Instruction::Hold))
+        .expect("held");
+    e.op_at(20_000, instruct(agent(), Instruction::Answer))
+        .expect("answered");
+    e.op_at(40_000, instruct(agent(), Instruction::Hangup))
+        .expect("hung up");
+    assert_eq!(
+        show(&mut e),
+        [
+            "0.000 agent-001 idle→fetching",
+            "20.000 agent-001 fetching→talking",
+            "20.000 #0 created",
+            "20.200 agent-001 enters #0 (talking)",
+            "20.200 #0 agent-001 joins",
+            "23.200 #0 callee joins",
+            "25.200 #0 begins (callee answered)",
+            "40.000 agent-001 exits #0 (talking)",
+            "40.000 #0 agent-001 leaves",
+            "40.000 agent-001 talking→idle",
+            "40.000 #0 released: agent_hangup",
+        ]
+    );
+}
+
+#[test]
+fn a_generated_agent_told_to_reject_fails_its_task_and_its_scheduled_answer_is_stale() {
+    let mut e = ops_engine(1, |_, _| {});
+    e.arrival(0, ConvType::Queue);
+    e.advance_to(e.plan.start + secs(2));
+    let call = s(e.convs[&0].parties[1].member.call_id.as_str());
+    e.op_at(2_000, instruct(CallRef::Id(call), Instruction::Reject))
+        .expect("rejected");
+    assert_eq!(
+        show(&mut e)[6..],
+        [
+            "2.000 #0 queue fail call_fail ivr agent-001 (ringing)",
+            "2.000 agent-001 exits #0 (fetching)",
+            "2.000 #0 agent-001 leaves",
+            "2.000 agent-001 fetching→idle",
+            "2.000 #0 released before begin: agent_hangup",
+        ]
+    );
+}
+
+#[test]
+fn a_waiting_injected_caller_told_to_hang_up_gives_up_and_modes_change_silently() {
+    let mut e = ops_engine(0, |_, _| {});
+    let Ok(Answer::Injected(ids)) = e.op_at(0, inject("13900000000")) else {
+        panic!("injected")
+    };
+    let by_id = || CallRef::Id(ids.call_id.clone());
+    e.op_at(1_000, instruct(by_id(), Instruction::Mode(Mode(2))))
+        .expect("mode");
+    assert_eq!(e.convs[&0].parties[0].member.mode, 2);
+    assert_eq!(
+        e.code_at(1_000, instruct(by_id(), Instruction::Hold)),
+        Code::BadParameter
+    );
+    e.op_at(3_000, instruct(by_id(), Instruction::Hangup))
+        .expect("gave up");
+    assert_eq!(show(&mut e), ["3.000 #0 queue fail hangup ivr"]);
+    assert_eq!(
+        e.code_at(3_000, instruct(by_id(), Instruction::Hangup)),
+        Code::BadParameter
+    );
+}
+
+#[test]
+fn an_injected_callers_talk_time_and_a_caller_who_never_hangs_up() {
+    let call = |talk| {
+        Operation::InjectCall(InboundCall {
+            from: None,
+            user_data: None,
+            condition: None,
+            queue_timeout: None,
+            patience: None,
+            talk: Some(talk),
+        })
+    };
+    let mut e = ops_engine(1, |_, _| {});
+    e.op_at(0, call(Some(secs(20)))).expect("queued");
+    assert_eq!(
+        show(&mut e).last().map(String::as_str),
+        Some("26.000 #0 released: customer_hangup")
+    );
+    let mut e = ops_engine(1, |_, m| m.max_duration = secs(1_000));
+    e.op_at(0, call(None)).expect("queued");
+    assert_eq!(
+        show(&mut e).last().map(String::as_str),
+        Some("1000.000 #0 released: max_duration")
+    );
 }
