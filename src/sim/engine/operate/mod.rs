@@ -24,6 +24,8 @@ mod calls;
 mod calls_tests;
 mod directory;
 mod phones;
+#[cfg(test)]
+mod property_tests;
 
 impl Engine {
     /// Carries out `op` now.
