@@ -391,7 +391,6 @@ fn random_operation_sequences_keep_the_engines_invariants() {
         }
         tasks += run.tasks.len();
     }
-    println!("accepted {accepted:?}, {tasks} tasks");
     for kind in [
         "CallOut",
         "CallAgent",
