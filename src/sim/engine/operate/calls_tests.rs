@@ -269,6 +269,31 @@ fn a_call_agent_rings_agent_a_then_the_acd_selects_agent_b() {
 }
 
 #[test]
+fn a_call_agents_fetch_timeout_limits_agent_bs_ring() {
+    // Agent B would answer after 5 s; the enqueue lets it ring 3 s.
+    let mut e = ops_engine(2, |_, _| {});
+    let mut q = enqueue(Route::Agent(s("agent-002")));
+    q.fetch_timeout = Some(3);
+    let op = Operation::CallAgent {
+        agent: s("agent-001"),
+        enqueue: q,
+    };
+    e.op_at(0, op).expect("placed");
+    assert_eq!(
+        show(&mut e)[9..],
+        [
+            "9.200 #0 queue fail call_fail call_agent agent-002 (ringing)",
+            "9.200 agent-002 exits #0 (fetching)",
+            "9.200 #0 agent-002 leaves",
+            "9.200 agent-002 fetching→idle",
+            "9.200 agent-001 exits #0 (talking)",
+            "9.200 agent-001 talking→idle",
+            "9.200 #0 released before begin: agent_hangup",
+        ]
+    );
+}
+
+#[test]
 fn a_call_agent_nobody_can_take_times_out_at_once_without_a_queue_timeout() {
     let mut e = ops_engine(1, |_, _| {});
     let op = Operation::CallAgent {
