@@ -43,7 +43,10 @@ impl Engine {
                 .scripted
                 .get(s)
                 .and_then(|sc| sc.condition_id.clone()),
-            None => Some(generated_condition),
+            None => match &conv.ops {
+                Some(operated) => operated.condition.clone(),
+                None => Some(generated_condition),
+            },
         };
         conv.waiting_task = Some(Task {
             id,
@@ -64,7 +67,10 @@ impl Engine {
             conv.in_acd_queue = true;
             (
                 conv.draws.patience,
-                self.plan.workload.behaviour.queue_timeout,
+                match &conv.ops {
+                    Some(operated) => operated.queue_timeout,
+                    None => self.plan.workload.behaviour.queue_timeout,
+                },
             )
         };
         self.compact_waiting();
@@ -267,7 +273,7 @@ impl Engine {
     fn assign(&mut self, key: u64, agent: AgentIdx) {
         let dial = self.mech.agent_dial.sample(&mut self.rng);
         let conf_start = self.mech.conf_start.sample(&mut self.rng);
-        let fetch_timeout = self.behaviour().fetch_timeout;
+        let fetch_timeout = self.fetch_timeout_of(key);
         let now = self.now;
         let Some(party) = self.offer_agent(key, agent, None) else {
             return;
@@ -365,7 +371,8 @@ impl Engine {
             .get(&key)
             .and_then(|c| c.script)
             .and_then(|s| self.plan.scripted.get(s))
-            .and_then(|sc| sc.reserve_state);
+            .and_then(|sc| sc.reserve_state)
+            .or_else(|| self.operated_reserve(key, agent).map(|state| (state, None)));
         match reserve {
             Some((state, lasts)) => {
                 self.set_agent_state(agent, state, Some(key));

@@ -47,4 +47,8 @@ pub(super) enum Step {
     Hangup(usize),
     /// The conference hit its maximum duration.
     MaxDuration,
+    /// Agent `n`, dialled to enter a conversation (`enter`), answers and joins.
+    EnterAnswer(usize),
+    /// The queue task waiting for an agent to invite into the conversation timed out.
+    TaskTimeout,
 }

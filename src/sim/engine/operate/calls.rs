@@ -1,15 +1,559 @@
 //! Calls the application places and conversations it acts on: `call_out`, `call_agent`, `enter`, `exit`, listen/speak modes, `reject`, dismissing, `invite_agent`, `invite_out`; and the test-control API's injected inbound calls and instructions to a call.
+//!
+//! Each operation checks its preconditions (the platform's codes), then starts the same
+//! lifecycle steps generated conversations go through, so the webhooks of every family and
+//! the records follow as they do for them; phones behave as `phones` says.
 
-use crate::operation::{Answer, Code, Operation, Refusal};
+use std::sync::Arc;
+
+use crate::conversation::{ConvType, EndReason};
+use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
+use crate::operation::{
+    self, Answer, Code, Enqueue, InboundCall, InjectedCall, Operation, Refusal, Route,
+};
+use crate::queue_task::QueueType;
+use crate::sim::agents::{AgentIdx, AgentState};
+use crate::units::Span;
 
 use super::super::Engine;
+use super::super::action::Step;
+use super::super::conv::{Callee, Conv, Operated, Party, Role, Talk, Task, external_member};
+
+/// Seconds as a span.
+fn secs(s: u32) -> Span {
+    Span::from_millis(u64::from(s) * 1000)
+}
+
+/// The state a `reserve_state` leaves an agent in: `idle`, or not taking calls.
+fn reserve_of(state: &str) -> AgentState {
+    if state == "idle" {
+        AgentState::Idle
+    } else {
+        AgentState::Busy
+    }
+}
+
+/// `040501` for conversation `id`.
+fn no_conversation(id: &str) -> Refusal {
+    Refusal::new(
+        Code::NoSuchConversation,
+        format!("conversation_id: no live conversation {id:?}"),
+    )
+}
 
 impl Engine {
     /// Carries out one of this part's operations.
     pub(super) fn call_op(&mut self, op: Operation) -> Result<Answer, Refusal> {
-        Err(Refusal::new(
-            Code::BadParameter,
-            format!("not built yet at {:?}: {op:?}", self.now),
-        ))
+        match op {
+            Operation::CallOut(call) => self.call_out(&call),
+            Operation::CallAgent { agent, enqueue } => self.call_agent(&agent, &enqueue),
+            Operation::Enter {
+                agent,
+                conversation,
+                mode,
+            } => self.enter_op(&agent, &conversation, mode),
+            Operation::Exit {
+                agent,
+                conversation,
+            } => self.exit_op(&agent, &conversation),
+            Operation::Lsm {
+                agent,
+                conversation,
+                mode,
+            } => self.lsm(&agent, &conversation, mode),
+            Operation::Reject { agent, queue_id } => self.reject(&agent, &queue_id),
+            Operation::Dismiss { conversation } => {
+                let key = self.ready_conversation(&conversation)?;
+                self.release(key, EndReason::Dismissed);
+                Ok(Answer::True)
+            }
+            Operation::InviteAgent {
+                conversation,
+                enqueue,
+                mode,
+            } => self.invite_agent(&conversation, &enqueue, mode),
+            Operation::InviteOut(invite) => self.invite_out(&invite),
+            Operation::InjectCall(call) => self.inject(call),
+            Operation::Instruct { call, instruction } => self.instruct(&call, instruction),
+            other => Err(Refusal::new(
+                Code::BadParameter,
+                format!("not a call operation: {other:?}"),
+            )),
+        }
     }
+
+    /// How long the agent the ACD selects for conversation `key` rings at most.
+    pub(in crate::sim::engine) fn fetch_timeout_of(&self, key: u64) -> Span {
+        self.convs
+            .get(&key)
+            .and_then(|c| c.ops.as_ref())
+            .and_then(|o| o.fetch_timeout)
+            .unwrap_or(self.plan.workload.behaviour.fetch_timeout)
+    }
+
+    /// The state an operation's `<enqueue>` leaves `agent` in when it leaves conversation
+    /// `key` (its `reserve_state`), if any: the agents its tasks selected, not the initiator.
+    pub(in crate::sim::engine) fn operated_reserve(
+        &self,
+        key: u64,
+        agent: AgentIdx,
+    ) -> Option<AgentState> {
+        let conv = self.convs.get(&key)?;
+        let p = conv
+            .parties
+            .iter()
+            .rposition(|p| p.role == Role::Agent(agent))?;
+        conv.parties[p].reserve.or_else(|| {
+            (p != 0)
+                .then(|| conv.ops.as_ref().and_then(|o| o.reserve_state))
+                .flatten()
+        })
+    }
+
+    /// The live conversation of id `id`.
+    fn conversation_key(&self, id: &str) -> Option<u64> {
+        self.convs
+            .iter()
+            .find(|(_, c)| c.id.as_str() == id && c.info.is_some())
+            .map(|(key, _)| *key)
+    }
+
+    /// The live conversation `id`, created (`040501` otherwise) and its conference started,
+    /// its initiator in (`000004` otherwise).
+    fn ready_conversation(&self, id: &str) -> Result<u64, Refusal> {
+        let key = self
+            .conversation_key(id)
+            .ok_or_else(|| no_conversation(id))?;
+        let first = &self.convs[&key].parties[0];
+        if !first.joined && !first.left {
+            return Err(Refusal::new(
+                Code::NotReady,
+                format!("conversation {id:?} is not ready: its conference has not started"),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// `040502` if conversation `key` has no room for another call.
+    fn room_for_one(&self, key: u64) -> Result<(), Refusal> {
+        let calls = self.convs[&key].parties.iter().filter(|p| !p.left).count();
+        if calls >= self.mech.max_members {
+            return Err(Refusal::new(
+                Code::ConversationFull,
+                format!(
+                    "the conversation already has {calls} calls; at most {}",
+                    self.mech.max_members
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The live conversation and party of agent `agent`, if it is on a call.
+    fn agent_call(&self, agent: AgentIdx) -> Option<(u64, usize)> {
+        self.convs
+            .iter()
+            .filter_map(|(key, c)| {
+                c.parties
+                    .iter()
+                    .position(|p| p.role == Role::Agent(agent) && !p.left)
+                    .map(|p| (*key, p))
+            })
+            .min()
+    }
+
+    /// Agent `name`, exactly idle and on no call, taken to `fetching` (`040203` otherwise).
+    fn take_free_agent(&mut self, name: &str) -> Result<AgentIdx, Refusal> {
+        let agent = self.free_agent_named(name)?;
+        if !self.pool.select_named(agent, self.now) {
+            return Err(Refusal::new(
+                Code::AgentBusy,
+                format!("agent {name:?} is not idle"),
+            ));
+        }
+        Ok(agent)
+    }
+
+    /// Agent `name`, if it is exactly idle and on no call (`040203` otherwise).
+    fn free_agent_named(&self, name: &str) -> Result<AgentIdx, Refusal> {
+        let agent = self.operable_agent(name)?;
+        let state = self.pool.get(agent).state;
+        if state != AgentState::Idle {
+            return Err(Refusal::new(
+                Code::AgentBusy,
+                format!("agent {name:?} is {state}, not idle"),
+            ));
+        }
+        if let Some((key, _)) = self.agent_call(agent) {
+            let id = self.convs[&key].id;
+            return Err(Refusal::new(
+                Code::AgentBusy,
+                format!("agent {name:?} is on a call (conversation {id})"),
+            ));
+        }
+        Ok(agent)
+    }
+
+    /// A new live conversation of `kind`, its ids drawn now (the conversation id is
+    /// generated up front), with `first` as its initiator; returns its key.
+    fn open_conversation(
+        &mut self,
+        kind: ConvType,
+        user_data: Option<Arc<str>>,
+        draws: super::super::conv::Draws,
+        ops: Operated,
+        first: impl FnOnce(&mut Self, CallId) -> Party,
+    ) -> u64 {
+        let (rng, shard) = (&mut self.rng, self.plan.shard);
+        let id = ConversationId(Hex32::random_in(rng, shard));
+        let record_file = RecordFileId(Hex32::random_in(rng, shard));
+        let queue_id = (kind != ConvType::CallOut).then(|| QueueId(Hex32::random_in(rng, shard)));
+        let call_id = CallId(Hex32::random_in(rng, shard));
+        let party = first(self, call_id);
+        let key = self.next_key;
+        self.next_key += 1;
+        self.stats.offered(kind);
+        self.convs.insert(
+            key,
+            Box::new(Conv {
+                kind,
+                id,
+                queue_id,
+                record_file,
+                user_data,
+                arrived_at: self.now,
+                info: None,
+                parties: vec![party],
+                waiting_since: None,
+                in_acd_queue: false,
+                assigned_at: None,
+                started_at: None,
+                failure: None,
+                draws,
+                script: None,
+                end_reason: None,
+                subaccount_id: None,
+                waiting_task: None,
+                queueing_call_gone: false,
+                route: None,
+                ops: Some(Box::new(ops)),
+            }),
+        );
+        key
+    }
+
+    /// The agent places its call (`call_out`, `call_agent`): `idle → fetching` now, its
+    /// phone rings by its behaviour.
+    fn place_agent_call(
+        &mut self,
+        agent: AgentIdx,
+        kind: ConvType,
+        user_data: Option<Arc<str>>,
+        mut draws: super::super::conv::Draws,
+        ops: Operated,
+    ) -> u64 {
+        draws.patience = None;
+        let key = self.open_conversation(kind, user_data, draws, ops, |e, call_id| {
+            Party::new(e.pool.member(agent, call_id), Role::Agent(agent))
+        });
+        // The application placed the agent's call: `idle → fetching`.
+        self.announce_state(agent, AgentState::Idle, Some(key));
+        let phone = self.agent_phone();
+        let limit = self.plan.workload.behaviour.fetch_timeout;
+        self.ring_initiator(key, phone, limit);
+        key
+    }
+
+    fn call_out(&mut self, call: &operation::CallOut) -> Result<Answer, Refusal> {
+        let agent = self.take_free_agent(&call.agent)?;
+        let mut draws = self.draw();
+        let phone = self.callee_phone(&call.to);
+        match phone.talk {
+            Talk::Drawn => {}
+            Talk::After(t) => {
+                draws.talk = t;
+                draws.customer_hangs_up = true;
+            }
+            Talk::Never => draws.endless = true,
+        }
+        let max_ring = call
+            .max_dial_seconds
+            .map_or(self.plan.workload.behaviour.dial_timeout, secs);
+        let ops = Operated {
+            callee: Some(Callee {
+                number: call.to.clone(),
+                max_ring,
+                phone,
+            }),
+            cap: Some(secs(call.max_answer_seconds)),
+            ..Operated::default()
+        };
+        self.place_agent_call(agent, ConvType::CallOut, call.user_data.clone(), draws, ops);
+        Ok(Answer::True)
+    }
+
+    fn call_agent(&mut self, name: &str, enqueue: &Enqueue) -> Result<Answer, Refusal> {
+        let agent = self.take_free_agent(name)?;
+        let draws = self.draw();
+        let ops = Operated {
+            cap: enqueue.conversation_timeout.map(secs),
+            // The route's, else the condition's, else the platform's: none means the task
+            // times out at once when nobody is free.
+            queue_timeout: Some(
+                enqueue
+                    .queue_timeout
+                    .or_else(|| self.condition_queue_timeout(&enqueue.route))
+                    .map_or(Span::ZERO, secs),
+            ),
+            // The route's, else the condition's.
+            fetch_timeout: enqueue
+                .fetch_timeout
+                .or_else(|| self.condition_fetch_timeout(&enqueue.route))
+                .map(secs),
+            reserve_state: enqueue.reserve_state.as_deref().map(reserve_of),
+            // `call_agent` tasks never carry a condition.
+            condition: None,
+            ..Operated::default()
+        };
+        let key = self.place_agent_call(
+            agent,
+            ConvType::CallAgent,
+            enqueue.user_data.clone(),
+            draws,
+            ops,
+        );
+        if let Some(conv) = self.convs.get_mut(&key) {
+            set_route(conv, enqueue.route.clone());
+        }
+        Ok(Answer::True)
+    }
+
+    fn enter_op(
+        &mut self,
+        name: &str,
+        conversation: &str,
+        mode: operation::Mode,
+    ) -> Result<Answer, Refusal> {
+        self.free_agent_named(name)?;
+        let key = self.ready_conversation(conversation)?;
+        self.room_for_one(key)?;
+        let agent = self.take_free_agent(name)?;
+        let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
+        let mut member = self.pool.member(agent, call_id);
+        member.mode = mode.0;
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return Err(no_conversation(conversation));
+        };
+        conv.parties.push(Party::new(member, Role::Agent(agent)));
+        let p = conv.parties.len() - 1;
+        self.announce_state(agent, AgentState::Idle, Some(key));
+        let phone = self.agent_phone();
+        let limit = self.plan.workload.behaviour.fetch_timeout;
+        self.ring_entering(key, p, phone, limit);
+        Ok(Answer::True)
+    }
+
+    /// The party of agent `name` still in conversation `conversation`.
+    fn member_of(&self, name: &str, conversation: &str) -> Result<(u64, usize), Refusal> {
+        let agent = self.operable_agent(name)?;
+        let key = self
+            .conversation_key(conversation)
+            .ok_or_else(|| no_conversation(conversation))?;
+        let p = self.convs[&key]
+            .parties
+            .iter()
+            .rposition(|p| p.role == Role::Agent(agent) && !p.left)
+            .ok_or_else(|| {
+                Refusal::new(
+                    Code::BadParameter,
+                    format!(
+                        "conversation_id: agent {name:?} is not in conversation {conversation:?}"
+                    ),
+                )
+            })?;
+        Ok((key, p))
+    }
+
+    fn exit_op(&mut self, name: &str, conversation: &str) -> Result<Answer, Refusal> {
+        let (key, p) = self.member_of(name, conversation)?;
+        if self.convs[&key].parties[p].answered {
+            self.hangup(key, p);
+        } else {
+            // Still ringing: its call is dropped, as an unanswered ring.
+            self.ring_timeout(key, p);
+        }
+        Ok(Answer::True)
+    }
+
+    fn lsm(
+        &mut self,
+        name: &str,
+        conversation: &str,
+        mode: operation::Mode,
+    ) -> Result<Answer, Refusal> {
+        let (key, p) = self.member_of(name, conversation)?;
+        if let Some(conv) = self.convs.get_mut(&key) {
+            conv.parties[p].member.mode = mode.0;
+        }
+        Ok(Answer::True)
+    }
+
+    fn reject(&mut self, name: &str, queue_id: &str) -> Result<Answer, Refusal> {
+        let agent = self.operable_agent(name)?;
+        let found = self.convs.iter().find_map(|(key, c)| {
+            c.parties
+                .iter()
+                .position(|p| {
+                    p.role == Role::Agent(agent)
+                        && !p.left
+                        && !p.answered
+                        && p.task.as_ref().is_some_and(|t| t.id.as_str() == queue_id)
+                })
+                .map(|p| (*key, p))
+        });
+        let Some((key, p)) = found else {
+            return Err(Refusal::new(
+                Code::BadParameter,
+                format!("queue_id: no task {queue_id:?} is ringing agent {name:?}"),
+            ));
+        };
+        self.cancel_phone_steps(key, p);
+        self.ring_timeout(key, p);
+        Ok(Answer::True)
+    }
+
+    fn invite_agent(
+        &mut self,
+        conversation: &str,
+        enqueue: &Enqueue,
+        mode: operation::Mode,
+    ) -> Result<Answer, Refusal> {
+        let key = self.ready_conversation(conversation)?;
+        self.room_for_one(key)?;
+        let conv = &self.convs[&key];
+        if conv.waiting_task.is_some() || conv.waiting_since.is_some() {
+            return Err(Refusal::new(
+                Code::NotReady,
+                format!("conversation {conversation:?} is already looking for an agent"),
+            ));
+        }
+        let condition = match &enqueue.route {
+            Route::Condition(id) => Some(id.clone()),
+            Route::Agent(_) | Route::Skill(_) => None,
+        };
+        let Some(agent) = self.select_agent(Some(&enqueue.route))? else {
+            // Nobody free: the invitation's task waits out its queue timeout, then fails.
+            let task = Task {
+                id: QueueId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+                kind: QueueType::InviteAgent,
+                origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+                condition,
+            };
+            let timeout = enqueue
+                .queue_timeout
+                .or_else(|| self.condition_queue_timeout(&enqueue.route))
+                .map_or(Span::ZERO, secs);
+            if let Some(conv) = self.convs.get_mut(&key) {
+                conv.waiting_task = Some(task);
+            }
+            self.step_after(timeout, key, Step::TaskTimeout);
+            return Ok(Answer::True);
+        };
+        let Some(p) = self.invite_agent_party(key, agent, None, condition, mode.0) else {
+            return Err(no_conversation(conversation));
+        };
+        if let Some(party) = self.convs.get_mut(&key).map(|c| &mut c.parties[p]) {
+            party.reserve = enqueue.reserve_state.as_deref().map(reserve_of);
+        }
+        let phone = self.agent_phone();
+        let dial = self.mech.agent_dial.sample(&mut self.rng);
+        let limit = enqueue
+            .fetch_timeout
+            .or_else(|| self.condition_fetch_timeout(&enqueue.route))
+            .map_or(self.plan.workload.behaviour.fetch_timeout, secs);
+        self.ring_invited(key, p, phone, dial, limit);
+        Ok(Answer::True)
+    }
+
+    fn invite_out(&mut self, invite: &operation::InviteOut) -> Result<Answer, Refusal> {
+        let key = self.ready_conversation(&invite.conversation)?;
+        self.room_for_one(key)?;
+        let phone = self.callee_phone(&invite.to);
+        let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
+        let dial = self.mech.callee_dial.sample(&mut self.rng);
+        let limit = invite
+            .max_dial_seconds
+            .map_or(self.plan.workload.behaviour.dial_timeout, secs);
+        let mut member = external_member(call_id, invite.to.clone());
+        member.mode = invite.mode.0;
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return Err(no_conversation(&invite.conversation));
+        };
+        conv.parties.push(Party::new(member, Role::External));
+        let p = conv.parties.len() - 1;
+        self.ring_invited(key, p, phone, dial, limit);
+        Ok(Answer::True)
+    }
+
+    /// A suite's inbound customer call arrives now and is queued, as a generated `queue`
+    /// arrival is (and counted as one).
+    fn inject(&mut self, call: InboundCall) -> Result<Answer, Refusal> {
+        if self.convs.len() >= self.plan.max_live {
+            return Err(Refusal::new(
+                Code::NotReady,
+                format!(
+                    "{} conversations are live, the most this run holds",
+                    self.plan.max_live
+                ),
+            ));
+        }
+        let mut draws = self.draw();
+        draws.patience = call.patience;
+        match call.talk {
+            None => {}
+            Some(Some(t)) => {
+                draws.talk = t;
+                draws.customer_hangs_up = true;
+            }
+            Some(None) => draws.endless = true,
+        }
+        let condition = call
+            .condition
+            .clone()
+            .unwrap_or_else(|| self.condition_id.clone());
+        let route = Route::Condition(condition.clone());
+        let queue_timeout = call.queue_timeout.or_else(|| {
+            self.condition_queue_timeout(&route).map(secs).or(self
+                .plan
+                .workload
+                .behaviour
+                .queue_timeout)
+        });
+        let ops = Operated {
+            queue_timeout,
+            condition: Some(condition),
+            ..Operated::default()
+        };
+        let number = call.from.clone();
+        let key = self.open_conversation(ConvType::Queue, call.user_data, draws, ops, |e, id| {
+            let number = number.unwrap_or_else(|| phone_number(&mut e.rng));
+            Party::new(external_member(id, number), Role::Customer)
+        });
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return Err(Refusal::new(Code::NotReady, "the call was dropped"));
+        };
+        set_route(conv, route);
+        let answer = InjectedCall {
+            conversation_id: conv.id.as_str().into(),
+            call_id: conv.parties[0].member.call_id.as_str().into(),
+            queue_id: conv.queue_id.map(|q| q.as_str().into()).unwrap_or_default(),
+        };
+        self.enqueue(key);
+        Ok(Answer::Injected(answer))
+    }
+}
+
+/// The route its task looks for an agent by.
+fn set_route(conv: &mut Conv, route: Route) {
+    conv.route = Some(route);
 }

@@ -10,7 +10,9 @@
 //!   what the API shows of them;
 //! - `calls`: `call_out`, `call_agent`, `enter`, `exit`, listen/speak modes, `reject`,
 //!   dismissing, `invite_agent`, `invite_out`, injected inbound calls and instructions to
-//!   a call.
+//!   a call;
+//! - `phones`: how every ringing phone behaves (magic numbers, the scenario's distributions)
+//!   and the test-control API's instructions to a call.
 
 use crate::operation::{Answer, Operation, Refusal};
 
@@ -18,7 +20,12 @@ use super::Engine;
 
 mod agents;
 mod calls;
+#[cfg(test)]
+mod calls_tests;
 mod directory;
+mod phones;
+#[cfg(test)]
+mod property_tests;
 
 impl Engine {
     /// Carries out `op` now.
