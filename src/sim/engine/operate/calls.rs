@@ -2,7 +2,9 @@
 //!
 //! Each operation checks its preconditions (the platform's codes), then starts the same
 //! lifecycle steps generated conversations go through, so the webhooks of every family and
-//! the records follow as they do for them; phones behave as `phones` says.
+//! the records follow as they do for them; phones behave as `phones` says. This file holds
+//! the dispatch, the calls placed and injected, and the checks the parts share; the
+//! operations on a live conversation's members are in `members`.
 
 use std::sync::Arc;
 
