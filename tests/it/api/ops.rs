@@ -16,6 +16,7 @@ use ccsim::operation::{
     AgentView, Answer, CallOut, Code, ConditionSpec, ConditionView, Enqueue, ExtensionView,
     InviteOut, Login, Mode, NewExtension, Operation, Page, Paged, Platform, Refusal, Route, Skill,
 };
+use ccsim::time::SimTime;
 use serde_json::{Value, json};
 
 use super::*;
@@ -33,6 +34,16 @@ impl Platform for Fake {
         let answer = (self.reply)(&op);
         self.got.lock().unwrap().push(op);
         answer
+    }
+
+    /// The control endpoints never ask the platform's clock; a fixed instant.
+    fn now(&self) -> SimTime {
+        SimTime::EARLIEST_START
+    }
+
+    /// The control endpoints never reset the platform.
+    fn reset(&self) -> Result<(), Refusal> {
+        Ok(())
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Each operation checks its preconditions (the platform's codes), then starts the same
 //! lifecycle steps generated conversations go through, so the webhooks of every family and
-//! the records follow as they do for them; phones behave as `phones` says.
+//! the records follow as they do for them; phones behave as `phones` says. This file holds
+//! the dispatch, the calls placed and injected, and the checks the parts share; the
+//! operations on a live conversation's members are in `members`.
 
 use std::sync::Arc;
 
@@ -11,21 +13,19 @@ use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_num
 use crate::operation::{
     self, Answer, Code, Enqueue, InboundCall, InjectedCall, Operation, Refusal, Route,
 };
-use crate::queue_task::QueueType;
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::units::Span;
 
 use super::super::Engine;
-use super::super::action::Step;
-use super::super::conv::{Callee, Conv, Operated, Party, Role, Talk, Task, external_member};
+use super::super::conv::{Callee, Conv, Operated, Party, Role, Talk, external_member};
 
 /// Seconds as a span.
-fn secs(s: u32) -> Span {
+pub(super) fn secs(s: u32) -> Span {
     Span::from_millis(u64::from(s) * 1000)
 }
 
 /// The state a `reserve_state` leaves an agent in: `idle`, or not taking calls.
-fn reserve_of(state: &str) -> AgentState {
+pub(super) fn reserve_of(state: &str) -> AgentState {
     if state == "idle" {
         AgentState::Idle
     } else {
@@ -34,7 +34,7 @@ fn reserve_of(state: &str) -> AgentState {
 }
 
 /// `040501` for conversation `id`.
-fn no_conversation(id: &str) -> Refusal {
+pub(super) fn no_conversation(id: &str) -> Refusal {
     Refusal::new(
         Code::NoSuchConversation,
         format!("conversation_id: no live conversation {id:?}"),
@@ -111,7 +111,7 @@ impl Engine {
     }
 
     /// The live conversation of id `id`.
-    fn conversation_key(&self, id: &str) -> Option<u64> {
+    pub(super) fn conversation_key(&self, id: &str) -> Option<u64> {
         self.convs
             .iter()
             .find(|(_, c)| c.id.as_str() == id && c.info.is_some())
@@ -120,7 +120,7 @@ impl Engine {
 
     /// The live conversation `id`, created (`040501` otherwise) and its conference started,
     /// its initiator in (`000004` otherwise).
-    fn ready_conversation(&self, id: &str) -> Result<u64, Refusal> {
+    pub(super) fn ready_conversation(&self, id: &str) -> Result<u64, Refusal> {
         let key = self
             .conversation_key(id)
             .ok_or_else(|| no_conversation(id))?;
@@ -135,7 +135,7 @@ impl Engine {
     }
 
     /// `040502` if conversation `key` has no room for another call.
-    fn room_for_one(&self, key: u64) -> Result<(), Refusal> {
+    pub(super) fn room_for_one(&self, key: u64) -> Result<(), Refusal> {
         let calls = self.convs[&key].parties.iter().filter(|p| !p.left).count();
         if calls >= self.mech.max_members {
             return Err(Refusal::new(
@@ -150,7 +150,7 @@ impl Engine {
     }
 
     /// The live conversation and party of agent `agent`, if it is on a call.
-    fn agent_call(&self, agent: AgentIdx) -> Option<(u64, usize)> {
+    pub(super) fn agent_call(&self, agent: AgentIdx) -> Option<(u64, usize)> {
         self.convs
             .iter()
             .filter_map(|(key, c)| {
@@ -163,7 +163,7 @@ impl Engine {
     }
 
     /// Agent `name`, exactly idle and on no call, taken to `fetching` (`040203` otherwise).
-    fn take_free_agent(&mut self, name: &str) -> Result<AgentIdx, Refusal> {
+    pub(super) fn take_free_agent(&mut self, name: &str) -> Result<AgentIdx, Refusal> {
         let agent = self.free_agent_named(name)?;
         if !self.pool.select_named(agent, self.now) {
             return Err(Refusal::new(
@@ -175,7 +175,7 @@ impl Engine {
     }
 
     /// Agent `name`, if it is exactly idle and on no call (`040203` otherwise).
-    fn free_agent_named(&self, name: &str) -> Result<AgentIdx, Refusal> {
+    pub(super) fn free_agent_named(&self, name: &str) -> Result<AgentIdx, Refusal> {
         let agent = self.operable_agent(name)?;
         let state = self.pool.get(agent).state;
         if state != AgentState::Idle {
@@ -325,173 +325,6 @@ impl Engine {
         if let Some(conv) = self.convs.get_mut(&key) {
             set_route(conv, enqueue.route.clone());
         }
-        Ok(Answer::True)
-    }
-
-    fn enter_op(
-        &mut self,
-        name: &str,
-        conversation: &str,
-        mode: operation::Mode,
-    ) -> Result<Answer, Refusal> {
-        self.free_agent_named(name)?;
-        let key = self.ready_conversation(conversation)?;
-        self.room_for_one(key)?;
-        let agent = self.take_free_agent(name)?;
-        let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
-        let mut member = self.pool.member(agent, call_id);
-        member.mode = mode.0;
-        let Some(conv) = self.convs.get_mut(&key) else {
-            return Err(no_conversation(conversation));
-        };
-        conv.parties.push(Party::new(member, Role::Agent(agent)));
-        let p = conv.parties.len() - 1;
-        self.announce_state(agent, AgentState::Idle, Some(key));
-        let phone = self.agent_phone();
-        let limit = self.plan.workload.behaviour.fetch_timeout;
-        self.ring_entering(key, p, phone, limit);
-        Ok(Answer::True)
-    }
-
-    /// The party of agent `name` still in conversation `conversation`.
-    fn member_of(&self, name: &str, conversation: &str) -> Result<(u64, usize), Refusal> {
-        let agent = self.operable_agent(name)?;
-        let key = self
-            .conversation_key(conversation)
-            .ok_or_else(|| no_conversation(conversation))?;
-        let p = self.convs[&key]
-            .parties
-            .iter()
-            .rposition(|p| p.role == Role::Agent(agent) && !p.left)
-            .ok_or_else(|| {
-                Refusal::new(
-                    Code::BadParameter,
-                    format!(
-                        "conversation_id: agent {name:?} is not in conversation {conversation:?}"
-                    ),
-                )
-            })?;
-        Ok((key, p))
-    }
-
-    fn exit_op(&mut self, name: &str, conversation: &str) -> Result<Answer, Refusal> {
-        let (key, p) = self.member_of(name, conversation)?;
-        if self.convs[&key].parties[p].answered {
-            self.hangup(key, p);
-        } else {
-            // Still ringing: its call is dropped, as an unanswered ring.
-            self.ring_timeout(key, p);
-        }
-        Ok(Answer::True)
-    }
-
-    fn lsm(
-        &mut self,
-        name: &str,
-        conversation: &str,
-        mode: operation::Mode,
-    ) -> Result<Answer, Refusal> {
-        let (key, p) = self.member_of(name, conversation)?;
-        if let Some(conv) = self.convs.get_mut(&key) {
-            conv.parties[p].member.mode = mode.0;
-        }
-        Ok(Answer::True)
-    }
-
-    fn reject(&mut self, name: &str, queue_id: &str) -> Result<Answer, Refusal> {
-        let agent = self.operable_agent(name)?;
-        let found = self.convs.iter().find_map(|(key, c)| {
-            c.parties
-                .iter()
-                .position(|p| {
-                    p.role == Role::Agent(agent)
-                        && !p.left
-                        && !p.answered
-                        && p.task.as_ref().is_some_and(|t| t.id.as_str() == queue_id)
-                })
-                .map(|p| (*key, p))
-        });
-        let Some((key, p)) = found else {
-            return Err(Refusal::new(
-                Code::BadParameter,
-                format!("queue_id: no task {queue_id:?} is ringing agent {name:?}"),
-            ));
-        };
-        self.cancel_phone_steps(key, p);
-        self.ring_timeout(key, p);
-        Ok(Answer::True)
-    }
-
-    fn invite_agent(
-        &mut self,
-        conversation: &str,
-        enqueue: &Enqueue,
-        mode: operation::Mode,
-    ) -> Result<Answer, Refusal> {
-        let key = self.ready_conversation(conversation)?;
-        self.room_for_one(key)?;
-        let conv = &self.convs[&key];
-        if conv.waiting_task.is_some() || conv.waiting_since.is_some() {
-            return Err(Refusal::new(
-                Code::NotReady,
-                format!("conversation {conversation:?} is already looking for an agent"),
-            ));
-        }
-        let condition = match &enqueue.route {
-            Route::Condition(id) => Some(id.clone()),
-            Route::Agent(_) | Route::Skill(_) => None,
-        };
-        let Some(agent) = self.select_agent(Some(&enqueue.route))? else {
-            // Nobody free: the invitation's task waits out its queue timeout, then fails.
-            let task = Task {
-                id: QueueId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
-                kind: QueueType::InviteAgent,
-                origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
-                condition,
-            };
-            let timeout = enqueue
-                .queue_timeout
-                .or_else(|| self.condition_queue_timeout(&enqueue.route))
-                .map_or(Span::ZERO, secs);
-            if let Some(conv) = self.convs.get_mut(&key) {
-                conv.waiting_task = Some(task);
-            }
-            self.step_after(timeout, key, Step::TaskTimeout);
-            return Ok(Answer::True);
-        };
-        let Some(p) = self.invite_agent_party(key, agent, None, condition, mode.0) else {
-            return Err(no_conversation(conversation));
-        };
-        if let Some(party) = self.convs.get_mut(&key).map(|c| &mut c.parties[p]) {
-            party.reserve = enqueue.reserve_state.as_deref().map(reserve_of);
-        }
-        let phone = self.agent_phone();
-        let dial = self.mech.agent_dial.sample(&mut self.rng);
-        let limit = enqueue
-            .fetch_timeout
-            .or_else(|| self.condition_fetch_timeout(&enqueue.route))
-            .map_or(self.plan.workload.behaviour.fetch_timeout, secs);
-        self.ring_invited(key, p, phone, dial, limit);
-        Ok(Answer::True)
-    }
-
-    fn invite_out(&mut self, invite: &operation::InviteOut) -> Result<Answer, Refusal> {
-        let key = self.ready_conversation(&invite.conversation)?;
-        self.room_for_one(key)?;
-        let phone = self.callee_phone(&invite.to);
-        let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
-        let dial = self.mech.callee_dial.sample(&mut self.rng);
-        let limit = invite
-            .max_dial_seconds
-            .map_or(self.plan.workload.behaviour.dial_timeout, secs);
-        let mut member = external_member(call_id, invite.to.clone());
-        member.mode = invite.mode.0;
-        let Some(conv) = self.convs.get_mut(&key) else {
-            return Err(no_conversation(&invite.conversation));
-        };
-        conv.parties.push(Party::new(member, Role::External));
-        let p = conv.parties.len() - 1;
-        self.ring_invited(key, p, phone, dial, limit);
         Ok(Answer::True)
     }
 

@@ -11,6 +11,8 @@
 //! - `calls`: `call_out`, `call_agent`, `enter`, `exit`, listen/speak modes, `reject`,
 //!   dismissing, `invite_agent`, `invite_out`, injected inbound calls and instructions to
 //!   a call;
+//! - `members`: `enter`, `exit`, `lsm`, `reject`, `invite_agent`, `invite_out` (called
+//!   by `calls`' dispatch);
 //! - `phones`: how every ringing phone behaves (magic numbers, the scenario's distributions)
 //!   and the test-control API's instructions to a call.
 
@@ -23,6 +25,7 @@ mod calls;
 #[cfg(test)]
 mod calls_tests;
 mod directory;
+mod members;
 mod phones;
 #[cfg(test)]
 mod property_tests;

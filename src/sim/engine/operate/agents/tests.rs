@@ -390,9 +390,15 @@ fn agents_are_listed_in_login_order_a_page_at_a_time() {
         Ok(Answer::Agents(p)) => p,
         other => panic!("{other:?}"),
     };
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 10);
     let first = page(&mut e, 1);
     let names: Vec<&str> = first.result.iter().map(|a| &*a.name).collect();
     assert_eq!(names, ["agent-001", "agent-002", "zed"]);
+    let id: Arc<str> = e.conv_mut(0).id.as_str().into();
+    assert_eq!(first.result[0].conversation, Some(id));
+    assert_eq!(first.result[1].conversation, None);
+    assert_eq!(first.result[0].state.as_deref(), Some("talking"));
     let second = page(&mut e, 2);
     assert_eq!(
         (
