@@ -377,14 +377,14 @@ impl Engine {
             Some((state, lasts)) => {
                 self.set_agent_state(agent, state, Some(key));
                 if let (AgentState::Busy, Some(lasts)) = (state, lasts) {
-                    self.after(lasts, Action::AgentFree(agent));
+                    self.free_after(lasts, agent);
                 }
             }
             None => {
                 let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
                 if wrap_up > Span::ZERO {
                     self.set_agent_state(agent, AgentState::Busy, Some(key));
-                    self.after(wrap_up, Action::AgentFree(agent));
+                    self.free_after(wrap_up, agent);
                 } else {
                     self.set_agent_state(agent, AgentState::Idle, Some(key));
                 }
@@ -392,10 +392,25 @@ impl Engine {
         }
     }
 
-    /// An agent's after-call work is over: idle again, so the ACD may select it (nothing if
-    /// it logged out meanwhile).
-    pub(super) fn wrap_up_over(&mut self, agent: AgentIdx) {
-        if !self.pool.get(agent).logged_in() {
+    /// Ends the after-call work `agent` is in now `lasts` from now.
+    fn free_after(&mut self, lasts: Span, agent: AgentIdx) {
+        let changes = self.pool.get(agent).changes();
+        self.after(lasts, Action::AgentFree { agent, changes });
+    }
+
+    /// Whether `agent` is still in the after-call work it began after `changes` state
+    /// changes: logged in, and no state set since (the application may set one through
+    /// the API, or log it out, while it is in after-call work).
+    pub(super) fn still_after_call(&self, agent: AgentIdx, changes: u64) -> bool {
+        let agent = self.pool.get(agent);
+        agent.logged_in() && agent.changes() == changes
+    }
+
+    /// An agent's after-call work is over: idle again, so the ACD may select it. Nothing
+    /// if its state was set meanwhile (a state the application set stays until it sets
+    /// another; an agent set idle may already be on its next call) or it logged out.
+    pub(super) fn wrap_up_over(&mut self, agent: AgentIdx, changes: u64) {
+        if !self.still_after_call(agent, changes) {
             return;
         }
         self.set_agent_state(agent, AgentState::Idle, None);

@@ -13,6 +13,7 @@ use crate::units::Span;
 
 use super::super::Engine;
 use super::super::testing::{engine, secs};
+use super::agents::tests as agents_tests;
 
 /// An engine of `agents` idle agents (the fixed test timings as `tweak` leaves them) that
 /// announces every family.
@@ -607,7 +608,9 @@ fn an_agent_rejecting_its_task_fails_it_as_an_unanswered_ring() {
 #[test]
 fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
     let (mut e, id) = talking(2, "13800000003");
-    let mut q = enqueue(Route::Condition(s("40288aca587659820158765c305f0000")));
+    e.advance_to(e.plan.start + secs(20));
+    let condition = agents_tests::condition(&mut e, "1==1;", None);
+    let mut q = enqueue(Route::Condition(condition.clone()));
     q.reserve_state = Some(s("busy"));
     let invite = Operation::InviteAgent {
         conversation: id.clone(),
@@ -619,7 +622,7 @@ fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
     assert_eq!(invited.member.mode, 3);
     assert_eq!(
         invited.task.as_ref().and_then(|t| t.condition.as_deref()),
-        Some("40288aca587659820158765c305f0000")
+        Some(&*condition)
     );
     e.op_at(200_000, Operation::Dismiss { conversation: id })
         .expect("dismissed");

@@ -9,6 +9,7 @@ use crate::operation::{
     AgentView, Answer, Code, ConditionSpec, Login, NewExtension, Operation, Page, Refusal, Route,
     Skill,
 };
+use crate::sim::dist::Dist;
 use crate::units::Span;
 
 use super::super::super::Engine;
@@ -280,6 +281,34 @@ fn a_state_set_to_idle_serves_a_waiting_caller_at_once_and_no_event_announces_th
             .iter()
             .any(|l| l.contains("online") || l.contains("打印")),
         "{lines:?}"
+    );
+}
+
+#[test]
+fn a_state_set_during_after_call_work_ends_it_and_its_timer_changes_nothing() {
+    // agent-001's call ends at 66 s; its after-call work would end at 96 s.
+    let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+    e.arrival(0, ConvType::Queue);
+    e.arrival(80_000, ConvType::Queue);
+    at(&mut e, 70);
+    assert_eq!(view(&mut e, "agent-001").state.as_deref(), Some("busy"));
+    assert_eq!(set_state(&mut e, "agent-001", "idle"), Ok(Answer::Null));
+    // It takes the 80 s caller and talks from 86 s; the 96 s timer leaves it talking.
+    at(&mut e, 100);
+    assert_eq!(view(&mut e, "agent-001").state.as_deref(), Some("talking"));
+
+    let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 70);
+    assert_eq!(
+        set_state(&mut e, "agent-001", "away/午餐"),
+        Ok(Answer::Null)
+    );
+    at(&mut e, 100);
+    assert_eq!(
+        view(&mut e, "agent-001").state.as_deref(),
+        Some("away/午餐"),
+        "the application's state stays until it sets another"
     );
 }
 
@@ -620,7 +649,11 @@ fn creating_extensions_and_conditions_changes_no_other_id_or_event() {
 }
 
 /// Creates condition `where_` sorted by `sort`; its id.
-fn condition(e: &mut Engine, where_: &str, sort: Option<&str>) -> Arc<str> {
+pub(in crate::sim::engine) fn condition(
+    e: &mut Engine,
+    where_: &str,
+    sort: Option<&str>,
+) -> Arc<str> {
     let mut spec = condition_spec(where_);
     spec.sort = sort.map(Into::into);
     match e.operate(Operation::CreateCondition(spec)) {
