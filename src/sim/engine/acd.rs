@@ -12,7 +12,7 @@ use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
 use crate::operation::{Refusal, Route};
 use crate::queue_task::{FailCause, QueueStep, QueueType};
-use crate::sim::agents::directory::{Condition, no_such_condition};
+use crate::sim::agents::directory::Condition;
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::units::Span;
 
@@ -193,10 +193,7 @@ impl Engine {
         Ok(match route {
             None => self.pool.select_longest_idle(now),
             Some(Route::Condition(id)) => {
-                let condition = self
-                    .directory
-                    .condition(id)
-                    .ok_or_else(|| no_such_condition(id))?;
+                let condition = self.directory.known_condition(id)?;
                 let (filter, sort) = (&condition.filter, &condition.sort);
                 self.pool.select_best(now, |agent| {
                     let skill = |name: &str| agent.skill(name);
@@ -212,6 +209,15 @@ impl Engine {
                 .pool
                 .select_first(now, |agent| agent.skill(name).is_some()),
         })
+    }
+
+    /// `000001` naming `condition_id` if `route` names a condition the directory does not
+    /// hold (an operation that queues a call by it is refused up front).
+    pub(in crate::sim::engine) fn known_route(&self, route: &Route) -> Result<(), Refusal> {
+        if let Route::Condition(id) = route {
+            self.directory.known_condition(id)?;
+        }
+        Ok(())
     }
 
     /// The queue timeout, seconds, of the ACD condition `route` names (`None`: it names no

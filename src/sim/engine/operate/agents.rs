@@ -192,7 +192,7 @@ impl Engine {
             }
             // Out of the ACD first, so the release cannot hand it a waiting caller.
             self.pool.reserve(idx);
-            if let Some((key, p)) = self.live_party(idx) {
+            if let Some((key, p)) = self.agent_call(idx) {
                 self.hangup(key, p);
             }
         }
@@ -228,24 +228,11 @@ impl Engine {
         Ok(Answer::Null)
     }
 
-    /// The conversation and party of agent `idx`'s live call, if it has one.
-    fn live_party(&self, idx: AgentIdx) -> Option<(u64, usize)> {
-        self.convs.iter().find_map(|(&key, conv)| {
-            conv.parties
-                .iter()
-                .position(|p| p.role == Role::Agent(idx) && !p.left)
-                .map(|p| (key, p))
-        })
-    }
-
     /// The id of the conversation agent `idx` is in (entered and not left), if any.
     fn conversation_of(&self, idx: AgentIdx) -> Option<Arc<str>> {
-        self.convs.values().find_map(|conv| {
-            conv.parties
-                .iter()
-                .any(|p| p.role == Role::Agent(idx) && p.joined && !p.left)
-                .then(|| conv.id.as_str().into())
-        })
+        let (key, p) = self.agent_call(idx)?;
+        let conv = &self.convs[&key];
+        conv.parties[p].joined.then(|| conv.id.as_str().into())
     }
 
     /// Agent `idx` as the API shows it.

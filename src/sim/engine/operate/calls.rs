@@ -91,6 +91,24 @@ impl Engine {
             .unwrap_or(self.plan.workload.behaviour.fetch_timeout)
     }
 
+    /// How long the task `enqueue` opens waits for an agent: its own queue timeout, else
+    /// its condition's; none means it times out at once when nobody is free.
+    pub(super) fn queue_timeout_of(&self, enqueue: &Enqueue) -> Span {
+        enqueue
+            .queue_timeout
+            .or_else(|| self.condition_queue_timeout(&enqueue.route))
+            .map_or(Span::ZERO, secs)
+    }
+
+    /// How long the agent the task `enqueue` opens selects rings at most: its own fetch
+    /// timeout, else its condition's (`None`: the scenario's).
+    pub(super) fn ring_limit_of(&self, enqueue: &Enqueue) -> Option<Span> {
+        enqueue
+            .fetch_timeout
+            .or_else(|| self.condition_fetch_timeout(&enqueue.route))
+            .map(secs)
+    }
+
     /// The state an operation's `<enqueue>` leaves `agent` in when it leaves conversation
     /// `key` (its `reserve_state`), if any: the agents its tasks selected, not the initiator.
     pub(in crate::sim::engine) fn operated_reserve(
@@ -149,14 +167,21 @@ impl Engine {
         Ok(())
     }
 
-    /// The live conversation and party of agent `agent`, if it is on a call.
+    /// The live conversation and party of agent `agent`, if it is on a call (the only
+    /// way to find one: an agent is in at most one live conversation).
     pub(super) fn agent_call(&self, agent: AgentIdx) -> Option<(u64, usize)> {
+        self.live_party(|p| p.role == Role::Agent(agent))
+    }
+
+    /// The first party still on the call that `wanted` picks, in the oldest conversation
+    /// that has one: its conversation and party.
+    pub(super) fn live_party(&self, wanted: impl Fn(&Party) -> bool) -> Option<(u64, usize)> {
         self.convs
             .iter()
             .filter_map(|(key, c)| {
                 c.parties
                     .iter()
-                    .position(|p| p.role == Role::Agent(agent) && !p.left)
+                    .position(|p| !p.left && wanted(p))
                     .map(|p| (*key, p))
             })
             .min()
@@ -293,23 +318,14 @@ impl Engine {
     }
 
     fn call_agent(&mut self, name: &str, enqueue: &Enqueue) -> Result<Answer, Refusal> {
+        self.free_agent_named(name)?;
+        self.known_route(&enqueue.route)?;
         let agent = self.take_free_agent(name)?;
         let draws = self.draw();
         let ops = Operated {
             cap: enqueue.conversation_timeout.map(secs),
-            // The route's, else the condition's, else the platform's: none means the task
-            // times out at once when nobody is free.
-            queue_timeout: Some(
-                enqueue
-                    .queue_timeout
-                    .or_else(|| self.condition_queue_timeout(&enqueue.route))
-                    .map_or(Span::ZERO, secs),
-            ),
-            // The route's, else the condition's.
-            fetch_timeout: enqueue
-                .fetch_timeout
-                .or_else(|| self.condition_fetch_timeout(&enqueue.route))
-                .map(secs),
+            queue_timeout: Some(self.queue_timeout_of(enqueue)),
+            fetch_timeout: self.ring_limit_of(enqueue),
             reserve_state: enqueue.reserve_state.as_deref().map(reserve_of),
             // `call_agent` tasks never carry a condition.
             condition: None,
@@ -340,6 +356,12 @@ impl Engine {
                 ),
             ));
         }
+        let condition = call
+            .condition
+            .clone()
+            .unwrap_or_else(|| self.condition_id.clone());
+        let route = Route::Condition(condition.clone());
+        self.known_route(&route)?;
         let mut draws = self.draw();
         draws.patience = call.patience;
         match call.talk {
@@ -350,11 +372,6 @@ impl Engine {
             }
             Some(None) => draws.endless = true,
         }
-        let condition = call
-            .condition
-            .clone()
-            .unwrap_or_else(|| self.condition_id.clone());
-        let route = Route::Condition(condition.clone());
         let queue_timeout = call.queue_timeout.or_else(|| {
             self.condition_queue_timeout(&route).map(secs).or(self
                 .plan

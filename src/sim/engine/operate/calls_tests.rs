@@ -545,7 +545,7 @@ fn an_injected_call_is_queued_selected_and_served_like_a_generated_one() {
 fn an_injected_call_carries_its_condition_waits_its_queue_timeout_and_respects_max_live() {
     let mut e = ops_engine(0, |_, _| {});
     e.plan.max_live = 2;
-    let condition = s("40288aca587659820158765c305f0000");
+    let condition = agents_tests::condition(&mut e, "1==1;", None);
     let call = |queue_timeout, patience| {
         Operation::InjectCall(InboundCall {
             from: None,
@@ -574,6 +574,38 @@ fn an_injected_call_carries_its_condition_waits_its_queue_timeout_and_respects_m
         ],
         "patience, then the queue timeout"
     );
+}
+
+#[test]
+fn a_call_queued_by_an_unknown_condition_is_refused_naming_it_and_changes_nothing() {
+    let mut e = ops_engine(1, |_, _| {});
+    let unknown = s("40288aca587659820158765c305f0000");
+    let injected = Operation::InjectCall(InboundCall {
+        from: None,
+        user_data: None,
+        condition: Some(unknown.clone()),
+        queue_timeout: None,
+        patience: None,
+        talk: None,
+    });
+    let called = Operation::CallAgent {
+        agent: s("agent-001"),
+        enqueue: enqueue(Route::Condition(unknown)),
+    };
+    for op in [injected, called] {
+        let r = e.op_at(0, op).expect_err("an unknown condition");
+        assert_eq!(r.code, Code::BadParameter);
+        assert!(r.detail.starts_with("condition_id"), "{r}");
+    }
+    assert_eq!(e.live(), 0);
+    assert_eq!(e.pool.get(0).state, crate::sim::agents::AgentState::Idle);
+    assert!(show(&mut e).is_empty());
+    // The agent's own refusal comes first.
+    let busy = Operation::CallAgent {
+        agent: s("nobody"),
+        enqueue: enqueue(Route::Condition(s("40288aca587659820158765c305f0000"))),
+    };
+    assert_eq!(e.code_at(0, busy), Code::NoSuchAgent);
 }
 
 #[test]

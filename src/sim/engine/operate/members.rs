@@ -8,7 +8,6 @@ use crate::ids::{CallId, Hex32, QueueId};
 use crate::operation::{self, Answer, Code, Enqueue, Refusal, Route};
 use crate::queue_task::QueueType;
 use crate::sim::agents::AgentState;
-use crate::units::Span;
 
 use super::super::Engine;
 use super::super::action::Step;
@@ -137,10 +136,7 @@ impl Engine {
                 origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
                 condition,
             };
-            let timeout = enqueue
-                .queue_timeout
-                .or_else(|| self.condition_queue_timeout(&enqueue.route))
-                .map_or(Span::ZERO, secs);
+            let timeout = self.queue_timeout_of(enqueue);
             if let Some(conv) = self.convs.get_mut(&key) {
                 conv.waiting_task = Some(task);
             }
@@ -155,10 +151,9 @@ impl Engine {
         }
         let phone = self.agent_phone();
         let dial = self.mech.agent_dial.sample(&mut self.rng);
-        let limit = enqueue
-            .fetch_timeout
-            .or_else(|| self.condition_fetch_timeout(&enqueue.route))
-            .map_or(self.plan.workload.behaviour.fetch_timeout, secs);
+        let limit = self
+            .ring_limit_of(enqueue)
+            .unwrap_or(self.plan.workload.behaviour.fetch_timeout);
         self.ring_invited(key, p, phone, dial, limit);
         Ok(Answer::True)
     }

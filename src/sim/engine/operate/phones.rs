@@ -185,24 +185,13 @@ impl Engine {
     /// The live call `call` names: its conversation and party. Among several calls of one
     /// number, the oldest conversation's.
     fn find_call(&self, call: &CallRef) -> Option<(u64, usize)> {
-        let agent = match call {
-            CallRef::Agent(name) => Some(self.pool.find(name)?),
-            _ => None,
-        };
-        let matches = |party: &Party| {
-            !party.left
-                && match call {
-                    CallRef::Id(id) => party.member.call_id.as_str() == &**id,
-                    CallRef::Agent(_) => agent.is_some_and(|a| party.role == Role::Agent(a)),
-                    CallRef::Number(n) => {
-                        !matches!(party.role, Role::Agent(_)) && *party.member.telnumber == **n
-                    }
-                }
-        };
-        self.convs
-            .iter()
-            .filter_map(|(key, conv)| conv.parties.iter().position(matches).map(|p| (*key, p)))
-            .min()
+        match call {
+            CallRef::Id(id) => self.live_party(|p| p.member.call_id.as_str() == &**id),
+            CallRef::Agent(name) => self.agent_call(self.pool.find(name)?),
+            CallRef::Number(n) => {
+                self.live_party(|p| !matches!(p.role, Role::Agent(_)) && *p.member.telnumber == **n)
+            }
+        }
     }
 
     /// Drops the steps party `p`'s phone behaviour had scheduled (its answer, its ring
