@@ -210,7 +210,10 @@ impl Engine {
 
     /// The queue timeout, seconds, of the ACD condition `route` names (`None`: it names no
     /// condition, or one that does not exist).
-    #[allow(dead_code, reason = "for calls.rs: the lead drops this allow when ops-calls merges")]
+    #[allow(
+        dead_code,
+        reason = "for calls.rs: the lead drops this allow when ops-calls merges"
+    )]
     pub(in crate::sim::engine) fn condition_queue_timeout(&self, route: &Route) -> Option<u32> {
         self.condition_of(route).map(|c| c.view.queue_timeout)
     }
@@ -218,12 +221,18 @@ impl Engine {
     /// The fetch timeout (how long the selected agent's phone rings at most), seconds, of
     /// the ACD condition `route` names (`None`: it names no condition, or one that does
     /// not exist).
-    #[allow(dead_code, reason = "for calls.rs: the lead drops this allow when ops-calls merges")]
+    #[allow(
+        dead_code,
+        reason = "for calls.rs: the lead drops this allow when ops-calls merges"
+    )]
     pub(in crate::sim::engine) fn condition_fetch_timeout(&self, route: &Route) -> Option<u32> {
         self.condition_of(route).map(|c| c.view.fetch_timeout)
     }
 
-    #[allow(dead_code, reason = "for calls.rs: the lead drops this allow when ops-calls merges")]
+    #[allow(
+        dead_code,
+        reason = "for calls.rs: the lead drops this allow when ops-calls merges"
+    )]
     fn condition_of(&self, route: &Route) -> Option<&Condition> {
         match route {
             Route::Condition(id) => self.directory.condition(id),
