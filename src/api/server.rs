@@ -8,7 +8,7 @@
 //! - `GET /v1/account/{account}/callcenter/conversation?page=&size=`: begun records,
 //!   newest first (`pageNo`/`pageSize` too).
 //! - With a platform attached ([`ApiState::with_platform`]), the platform's control
-//!   endpoints under `/v1/account/{account}/callcenter/` (`super::ops`).
+//!   endpoints under `/v1/account/{account}/callcenter/` (`super::ops`, merged in).
 //! - `GET /openapi.json`: the OpenAPI 3 document (`docs/openapi.json`).
 //! - With `--control`, `GET /__ccsim/journal` and `GET /__ccsim/wait` (`crate::control`).
 //!
@@ -46,7 +46,7 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{self, AuthPolicy};
 use super::error::{self, ApiError};
 use super::listener::Slots;
-use super::ops;
+use super::ops::{self, OpsState};
 use super::parse_errors::EnvelopeParseErrors;
 use super::render::Renderer;
 use super::serve::{self as serving, ServeLimits};
@@ -123,16 +123,6 @@ impl ApiState {
         }
     }
 
-    /// The platform the control endpoints drive, if any.
-    pub(super) fn platform(&self) -> Option<&Arc<dyn Platform>> {
-        self.inner.platform.as_ref()
-    }
-
-    /// How records and answers are written.
-    pub(super) fn renderer(&self) -> &Renderer {
-        &self.inner.renderer
-    }
-
     /// The store served.
     pub fn store(&self) -> &RecordStore {
         &self.inner.store
@@ -151,24 +141,28 @@ pub fn router(state: ApiState) -> Router {
             "/v1/account/{account}/callcenter/conversation",
             get(conversations),
         )
-        .route("/openapi.json", get(openapi));
-    let router = if state.inner.platform.is_some() {
-        ops::routes(router)
-    } else {
-        router
-    };
-    let router = router
+        .route("/openapi.json", get(openapi))
         .fallback(|_: WithinBodyLimit| async { ApiError::NoRoute })
+        .with_state(state.clone());
+    let router = match &state.inner.platform {
+        Some(platform) => router.merge(ops::router(OpsState {
+            platform: platform.clone(),
+            store: state.inner.store.clone(),
+            renderer: state.inner.renderer.clone(),
+            body_limit: BODY_LIMIT,
+        })),
+        None => router,
+    };
+    // After the merge: two method routers of one path cannot both have a fallback.
+    let router = router
         .method_not_allowed_fallback(|_: WithinBodyLimit| async { ApiError::MethodNotAllowed });
     let router = if state.inner.auth.is_some() {
         router.layer(middleware::from_fn_with_state(state.clone(), authenticate))
     } else {
         router
     };
-    let control = state.inner.control.clone();
-    let router = router.with_state(state);
     // Outside the platform's auth scope: the control API checks its own bearer token.
-    match control {
+    match state.inner.control.clone() {
         Some(control) => router.merge(control::router(control)),
         None => router,
     }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::call::{Call, bad};
-use super::fields::Fields;
+use super::call::Call;
+use super::fields::{Fields, bad};
 use super::rules;
 use crate::operation::{Answer, Login, Operation, Refusal, Skill};
 

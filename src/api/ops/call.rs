@@ -1,6 +1,6 @@
 //! The one extractor of every control endpoint, [`Call`]: the path parameters, the query,
-//! and for POST the body (read within [`BODY_LIMIT`](crate::api::server::BODY_LIMIT),
-//! 413 past it) with its content type; then the strict readers the handlers use, and
+//! and for POST the body (read within the API's body limit, 413 past it) with its
+//! content type; then the strict readers the handlers use, and
 //! running the operation on the platform.
 
 use std::collections::HashMap;
@@ -11,32 +11,38 @@ use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 
+use super::OpsState;
 use super::answer;
-use super::fields::Fields;
+use super::fields::{Fields, bad};
 use super::rules::{self, StateRule};
 use crate::api::error::ApiError;
-use crate::api::server::{ApiState, BODY_LIMIT, WithinBodyLimit};
 use crate::event::profile::ProfileName;
 use crate::operation::{Answer, Code, Operation, Platform, Refusal};
 
 /// A request to a control endpoint, read whole.
 #[derive(Debug)]
 pub(super) struct Call {
-    state: ApiState,
+    state: OpsState,
     params: HashMap<String, String>,
     query: Result<Vec<(String, String)>, String>,
     body: Option<Bytes>,
     content_type: Option<String>,
 }
 
-impl FromRequest<ApiState> for Call {
+impl FromRequest<OpsState> for Call {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &ApiState) -> Result<Self, Response> {
+    async fn from_request(request: Request, state: &OpsState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        WithinBodyLimit::from_request_parts(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let limit = state.body_limit;
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::TooLarge.into_response());
+        }
         let params = RawPathParams::from_request_parts(&mut parts, state)
             .await
             .map_err(|_| {
@@ -58,7 +64,7 @@ impl FromRequest<ApiState> for Call {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let body = if parts.method == Method::POST {
             Some(
-                to_bytes(body, BODY_LIMIT)
+                to_bytes(body, limit)
                     .await
                     .map_err(|_| ApiError::TooLarge.into_response())?,
             )
@@ -78,7 +84,7 @@ impl FromRequest<ApiState> for Call {
 impl Call {
     /// What the profile accepts as an agent state.
     pub(super) fn state_rule(&self) -> StateRule {
-        match self.state.renderer().profile.name {
+        match self.state.renderer.profile.name {
             ProfileName::Documented => StateRule::Documented,
             ProfileName::Platform => StateRule::Platform,
         }
@@ -116,8 +122,10 @@ impl Call {
         Ok(out)
     }
 
-    /// The JSON object body, any field but `allowed` refused.
+    /// The JSON object body, any field but `allowed` refused (and any query parameter:
+    /// a POST takes its parameters in the body).
     pub(super) fn body(&self, allowed: &[&str]) -> Result<Fields, Refusal> {
+        self.query(&[])?;
         let json = self.content_type.as_deref().is_some_and(|t| {
             let essence = t.split(';').next().unwrap_or("").trim();
             essence.eq_ignore_ascii_case("application/json")
@@ -150,19 +158,12 @@ impl Call {
         self,
         work: impl FnOnce(&dyn Platform) -> Result<Answer, Refusal> + Send + 'static,
     ) -> Response {
-        let Some(platform) = self.state.platform().cloned() else {
-            return ApiError::NoRoute.into_response();
-        };
+        let platform = self.state.platform.clone();
         match tokio::task::spawn_blocking(move || work(platform.as_ref())).await {
-            Ok(Ok(data)) => answer::ok(&data, self.state.store(), self.state.renderer()),
+            Ok(Ok(data)) => answer::ok(&data, &self.state.store, &self.state.renderer),
             Ok(Err(refusal)) => answer::refusal(&refusal),
             // The engine failed: the platform's answer to anything unexpected.
             Err(_) => answer::unknown_error(),
         }
     }
-}
-
-/// A `000001` refusal saying `detail`.
-pub(super) fn bad(detail: impl Into<String>) -> Refusal {
-    Refusal::new(Code::BadParameter, detail)
 }

@@ -7,8 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::call::bad;
-use crate::operation::Refusal;
+use crate::operation::{Code, Refusal};
+
+/// A `000001` refusal saying `detail`.
+pub(super) fn bad(detail: impl Into<String>) -> Refusal {
+    Refusal::new(Code::BadParameter, detail)
+}
 
 /// The fields of one JSON object, taken one by one.
 #[derive(Debug)]

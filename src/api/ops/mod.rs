@@ -13,10 +13,14 @@
 //! - `answer`: answers and refusals as the platform's envelope;
 //! - `extensions`, `agents`, `agent_ops`, `conversations`, `conditions`: the handlers.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::server::ApiState;
+use super::render::Renderer;
+use super::store::RecordStore;
+use crate::operation::Platform;
 
 mod agent_ops;
 mod agents;
@@ -31,10 +35,30 @@ mod rules;
 /// The callcenter base path.
 const BASE: &str = "/v1/account/{account}/callcenter";
 
-/// `router` with every control endpoint added.
-pub(super) fn routes(router: Router<ApiState>) -> Router<ApiState> {
+/// What the control endpoints need.
+#[derive(Clone)]
+pub(super) struct OpsState {
+    /// The platform operations go to.
+    pub(super) platform: Arc<dyn Platform>,
+    /// The records (`GET agent/{name}/conversation` shows them).
+    pub(super) store: RecordStore,
+    /// The profile and zone.
+    pub(super) renderer: Renderer,
+    /// The largest body read (413 past it).
+    pub(super) body_limit: usize,
+}
+
+impl std::fmt::Debug for OpsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsState").finish_non_exhaustive()
+    }
+}
+
+/// The control endpoints' router, to be merged into the API's (which adds the fallbacks
+/// and, with `--api-auth`, authentication).
+pub(super) fn router(state: OpsState) -> Router {
     let at = |tail: &str| format!("{BASE}/{tail}");
-    router
+    Router::new()
         .route(
             &at("extension"),
             post(extensions::create).get(extensions::list),
@@ -91,4 +115,5 @@ pub(super) fn routes(router: Router<ApiState>) -> Router<ApiState> {
                 .get(conditions::get_one)
                 .delete(conditions::delete),
         )
+        .with_state(state)
 }

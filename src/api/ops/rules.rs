@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::call::bad;
-use super::fields::Fields;
+use super::fields::{Fields, bad};
 use crate::acd::{enqueue, expr};
 use crate::operation::{Enqueue, Mode, Page, Refusal};
 
