@@ -122,8 +122,10 @@ impl Call {
         Ok(out)
     }
 
-    /// The JSON object body, any field but `allowed` refused.
+    /// The JSON object body, any field but `allowed` refused (and any query parameter:
+    /// a POST takes its parameters in the body).
     pub(super) fn body(&self, allowed: &[&str]) -> Result<Fields, Refusal> {
+        self.query(&[])?;
         let json = self.content_type.as_deref().is_some_and(|t| {
             let essence = t.split(';').next().unwrap_or("").trim();
             essence.eq_ignore_ascii_case("application/json")

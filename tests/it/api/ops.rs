@@ -1011,6 +1011,10 @@ async fn bad_paths_and_queries_are_refused_naming_them() {
             empty_request("GET", "agent?pageNo=1&pageNo=2"),
             "query parameter \"pageNo\" given twice".into(),
         ),
+        (
+            json_request("POST", "agent/1001/state?state=idle", r#"{"state":"idle"}"#),
+            "unknown query parameter \"state\"".into(),
+        ),
     ];
     for (request, needle) in cases {
         assert_refused(request, &needle).await;

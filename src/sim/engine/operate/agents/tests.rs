@@ -857,3 +857,38 @@ fn an_agent_logged_out_during_its_after_call_work_is_never_heard_of_again() {
     );
     assert_eq!(e.live(), 1, "the caller waits: nobody is logged in");
 }
+
+#[test]
+fn a_state_with_an_extension_is_announced_whole_and_the_application_ends_it() {
+    use crate::agent::StateName;
+    let mut e = engine(1, |_, _| {});
+    e.plan.events = EventFamilies::all();
+    e.arrival(0, ConvType::Queue);
+    e.arrival(70_000, ConvType::Queue);
+    at(&mut e, 10);
+    // What a release to an enqueue's `reserve_state="busy/after-call"` does.
+    let reserve = StateName::parse("busy/after-call").expect("a state");
+    e.set_agent_state(0, reserve, Some(0));
+    assert_eq!(
+        code(set_state(&mut e, "agent-001", "idle")),
+        None,
+        "busy/… is the application's to end"
+    );
+    let lines = e.transcript_all();
+    let changes: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.contains("agent-001 ") && l.contains('→'))
+        .collect();
+    assert_eq!(
+        changes[..3],
+        [
+            "0.000 agent-001 idle→fetching",
+            "6.000 agent-001 fetching→talking",
+            "10.000 agent-001 talking→busy/after-call",
+        ],
+        "{lines:?}"
+    );
+    // Its `idle` is silent; the next caller takes it at once, at 70 s.
+    assert_eq!(changes[3], "70.000 agent-001 idle→fetching", "{lines:?}");
+}
