@@ -8,6 +8,7 @@
 
 use rand::Rng;
 
+use crate::agent::StateName;
 use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
 use crate::operation::{Refusal, Route};
@@ -378,11 +379,13 @@ impl Engine {
             .and_then(|c| c.script)
             .and_then(|s| self.plan.scripted.get(s))
             .and_then(|sc| sc.reserve_state)
+            .map(|(state, lasts)| (StateName::from(state), lasts))
             .or_else(|| self.operated_reserve(key, agent).map(|state| (state, None)));
         match reserve {
             Some((state, lasts)) => {
+                let busy = state.base() == AgentState::Busy;
                 self.set_agent_state(agent, state, Some(key));
-                if let (AgentState::Busy, Some(lasts)) = (state, lasts) {
+                if let (true, Some(lasts)) = (busy, lasts) {
                     self.free_after(lasts, agent);
                 }
             }

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use crate::agent::StateName;
 use crate::conversation::{ConvInfo, ConvType, MemberInfo, Outcome};
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
 use crate::operation::Route;
 use crate::queue_task::QueueType;
-use crate::sim::agents::{AgentIdx, AgentState};
+use crate::sim::agents::AgentIdx;
 use crate::time::SimTime;
 use crate::units::Span;
 
@@ -87,8 +88,9 @@ pub(super) struct Party {
     /// How long after answering an invited party hangs up by itself (`None`: it does not;
     /// the party whose answer begins the conversation ends it by [`Draws`] instead).
     pub(super) talk: Option<Span>,
-    /// The state an agent selected by an operation's `<enqueue>` is left in (`reserve_state`).
-    pub(super) reserve: Option<AgentState>,
+    /// The state an agent selected by an operation's `<enqueue>` is left in (`reserve_state`,
+    /// as the platform names it).
+    pub(super) reserve: Option<StateName>,
 }
 
 impl Party {
@@ -253,8 +255,9 @@ pub(super) struct Operated {
     pub(super) queue_timeout: Option<Span>,
     /// How long the selected agent's phone rings at most (`fetch_timeout`).
     pub(super) fetch_timeout: Option<Span>,
-    /// The state the agent its task selects is left in (`reserve_state`).
-    pub(super) reserve_state: Option<AgentState>,
+    /// The state the agent its task selects is left in (`reserve_state`, as the platform
+    /// names it).
+    pub(super) reserve_state: Option<StateName>,
     /// The condition its task carries, in place of the run's (`None`: none, as
     /// `call_agent` tasks).
     pub(super) condition: Option<Arc<str>>,

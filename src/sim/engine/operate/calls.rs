@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::agent::StateName;
 use crate::conversation::{ConvType, EndReason};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
 use crate::operation::{
@@ -24,13 +25,21 @@ pub(super) fn secs(s: u32) -> Span {
     Span::from_millis(u64::from(s) * 1000)
 }
 
-/// The state a `reserve_state` leaves an agent in: `idle`, or not taking calls.
-pub(super) fn reserve_of(state: &str) -> AgentState {
-    if state == "idle" {
-        AgentState::Idle
-    } else {
-        AgentState::Busy
-    }
+/// The state an `<enqueue>`'s `reserve_state` leaves the agent it selects in, read as any
+/// state the API sets (`<base>[/extension]`); `000001` naming it if it is not one.
+pub(super) fn reserve_of(enqueue: &Enqueue) -> Result<Option<StateName>, Refusal> {
+    enqueue
+        .reserve_state
+        .as_deref()
+        .map(|s| {
+            StateName::parse(s).ok_or_else(|| {
+                Refusal::new(
+                    Code::BadParameter,
+                    format!("reserve_state: {s:?} is not a state"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// `040501` for conversation `id`.
@@ -115,15 +124,15 @@ impl Engine {
         &self,
         key: u64,
         agent: AgentIdx,
-    ) -> Option<AgentState> {
+    ) -> Option<StateName> {
         let conv = self.convs.get(&key)?;
         let p = conv
             .parties
             .iter()
             .rposition(|p| p.role == Role::Agent(agent))?;
-        conv.parties[p].reserve.or_else(|| {
+        conv.parties[p].reserve.clone().or_else(|| {
             (p != 0)
-                .then(|| conv.ops.as_ref().and_then(|o| o.reserve_state))
+                .then(|| conv.ops.as_ref().and_then(|o| o.reserve_state.clone()))
                 .flatten()
         })
     }
@@ -320,13 +329,14 @@ impl Engine {
     fn call_agent(&mut self, name: &str, enqueue: &Enqueue) -> Result<Answer, Refusal> {
         self.free_agent_named(name)?;
         self.known_route(&enqueue.route)?;
+        let reserve_state = reserve_of(enqueue)?;
         let agent = self.take_free_agent(name)?;
         let draws = self.draw();
         let ops = Operated {
             cap: enqueue.conversation_timeout.map(secs),
             queue_timeout: Some(self.queue_timeout_of(enqueue)),
             fetch_timeout: self.ring_limit_of(enqueue),
-            reserve_state: enqueue.reserve_state.as_deref().map(reserve_of),
+            reserve_state,
             // `call_agent` tasks never carry a condition.
             condition: None,
             ..Operated::default()

@@ -233,7 +233,7 @@ fn a_call_agent_rings_agent_a_then_the_acd_selects_agent_b() {
     let mut e = ops_engine(2, |_, _| {});
     let mut q = enqueue(Route::Agent(s("agent-002")));
     q.user_data = Some(s("from=app"));
-    q.reserve_state = Some(s("busy"));
+    q.reserve_state = Some(s("busy/after-call"));
     e.op_at(
         0,
         Operation::CallAgent {
@@ -262,11 +262,36 @@ fn a_call_agent_rings_agent_a_then_the_acd_selects_agent_b() {
             "71.200 #0 agent-001 leaves",
             "71.200 agent-001 talking→idle",
             "71.200 agent-002 exits #0 (talking)",
-            "71.200 agent-002 talking→busy",
+            "71.200 agent-002 talking→busy/after-call",
             "71.200 #0 released: agent_hangup",
         ],
-        "agent B is left in the enqueue's reserve_state"
+        "agent B is left in the enqueue's reserve_state, as the platform names it"
     );
+}
+
+#[test]
+fn a_reserve_state_that_is_not_a_state_is_refused_naming_it_and_changes_nothing() {
+    let (mut e, id) = talking(2, "13800000003");
+    let mut q = enqueue(Route::Agent(s("agent-002")));
+    q.reserve_state = Some(s("lunch"));
+    let ops = [
+        Operation::CallAgent {
+            agent: s("agent-002"),
+            enqueue: q.clone(),
+        },
+        Operation::InviteAgent {
+            conversation: id,
+            enqueue: q,
+            mode: Mode(1),
+        },
+    ];
+    for op in ops {
+        let r = e.op_at(20_000, op).expect_err("not a state");
+        assert_eq!(r.code, Code::BadParameter);
+        assert!(r.detail.starts_with("reserve_state"), "{r}");
+    }
+    assert_eq!(e.live(), 1);
+    assert_eq!(e.pool.get(1).state, crate::sim::agents::AgentState::Idle);
 }
 
 #[test]
@@ -643,7 +668,7 @@ fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
     e.advance_to(e.plan.start + secs(20));
     let condition = agents_tests::condition(&mut e, "1==1;", None);
     let mut q = enqueue(Route::Condition(condition.clone()));
-    q.reserve_state = Some(s("busy"));
+    q.reserve_state = Some(s("away/午餐"));
     let invite = Operation::InviteAgent {
         conversation: id.clone(),
         enqueue: q,
@@ -669,7 +694,7 @@ fn an_invited_agent_is_a_task_of_its_own_and_adds_no_second_begin() {
             "26.000 #0 queue success invite_agent agent-002",
             "86.000 agent-002 exits #0 (talking)",
             "86.000 #0 agent-002 leaves",
-            "86.000 agent-002 talking→busy",
+            "86.000 agent-002 talking→away/午餐",
             "200.000 agent-001 exits #0 (talking)",
             "200.000 agent-001 talking→idle",
             "200.000 #0 released: dismissed",

@@ -128,6 +128,7 @@ impl Engine {
             Route::Condition(id) => Some(id.clone()),
             Route::Agent(_) | Route::Skill(_) => None,
         };
+        let reserve = reserve_of(enqueue)?;
         let Some(agent) = self.select_agent(Some(&enqueue.route))? else {
             // Nobody free: the invitation's task waits out its queue timeout, then fails.
             let task = Task {
@@ -147,7 +148,7 @@ impl Engine {
             return Err(no_conversation(conversation));
         };
         if let Some(party) = self.convs.get_mut(&key).map(|c| &mut c.parties[p]) {
-            party.reserve = enqueue.reserve_state.as_deref().map(reserve_of);
+            party.reserve = reserve;
         }
         let phone = self.agent_phone();
         let dial = self.mech.agent_dial.sample(&mut self.rng);
