@@ -261,9 +261,15 @@ impl Run {
                 )
             }
             _ => {
+                // Mostly idle (which runs the ACD); now and then a state that takes the
+                // agent out of it, during after-call work too.
+                let state = *pick(
+                    &mut self.rng,
+                    &["idle", "idle", "idle", "busy", "away/午餐"],
+                );
                 let op = Operation::SetState {
                     agent: self.agent(),
-                    state: s("idle"),
+                    state: s(state),
                 };
                 (
                     op,
@@ -328,7 +334,10 @@ impl Run {
                 );
             } else {
                 assert!(
-                    matches!(state, AgentState::Idle | AgentState::Busy),
+                    matches!(
+                        state,
+                        AgentState::Idle | AgentState::Busy | AgentState::Away
+                    ),
                     "{context}: agent {a} on no call is {state}"
                 );
             }
