@@ -71,6 +71,9 @@ pub(super) struct Agent {
     engagements: u64,
     /// How many calls the agent answered (fetching → talking).
     handled: u64,
+    /// How many times its state was set: a timer set for the state it is in (its
+    /// after-call work) tells by this whether that state still holds.
+    changes: u64,
 }
 
 impl Agent {
@@ -190,6 +193,12 @@ impl Agent {
         self.registered_until.is_none_or(|until| now < until)
     }
 
+    /// How many times its state was set (see [`AgentPool::set_state`]); unchanged while
+    /// it stays in the state it is in.
+    pub(super) fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// Whether it is logged in.
     pub(super) fn logged_in(&self) -> bool {
         self.logged_in
@@ -243,6 +252,7 @@ impl AgentPool {
                 wrap_up_micros: 0,
                 engagements: 0,
                 handled: 0,
+                changes: 0,
             })
             .collect();
         let mut idle = IdleQueue::default();
@@ -338,6 +348,7 @@ impl AgentPool {
             wrap_up_micros: 0,
             engagements: 0,
             handled: 0,
+            changes: 0,
         });
         self.reserved.push(false);
         self.by_name.insert(new.name, idx);
@@ -557,6 +568,7 @@ impl AgentPool {
         agent.state = to;
         agent.state_name = state;
         agent.since = now;
+        agent.changes += 1;
         self.last_change = self.last_change.max(now);
     }
 

@@ -14,6 +14,7 @@ mod bounds;
 mod control;
 mod delivery;
 mod deploy;
+mod drive;
 mod erlang;
 mod examples;
 mod families;

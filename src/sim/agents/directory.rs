@@ -89,7 +89,7 @@ fn parse(field: &str, src: &str, ty: Type) -> Result<Expr, Refusal> {
 }
 
 /// The unknown-condition refusal.
-pub(in crate::sim) fn no_such_condition(id: &str) -> Refusal {
+fn no_such_condition(id: &str) -> Refusal {
     Refusal::new(
         Code::BadParameter,
         format!("condition_id: no ACD condition {id:?}"),
@@ -264,6 +264,11 @@ impl Directory {
     /// Condition `id`, if there is one.
     pub(in crate::sim) fn condition(&self, id: &str) -> Option<&Condition> {
         self.conditions.get(self.condition_at.get(id)?)
+    }
+
+    /// Condition `id`, or the unknown-condition refusal (`000001` naming `condition_id`).
+    pub(in crate::sim) fn known_condition(&self, id: &str) -> Result<&Condition, Refusal> {
+        self.condition(id).ok_or_else(|| no_such_condition(id))
     }
 
     /// Every condition, in creation order.

@@ -8,11 +8,12 @@
 
 use rand::Rng;
 
+use crate::agent::StateName;
 use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
 use crate::operation::{Refusal, Route};
 use crate::queue_task::{FailCause, QueueStep, QueueType};
-use crate::sim::agents::directory::{Condition, no_such_condition};
+use crate::sim::agents::directory::Condition;
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::units::Span;
 
@@ -43,7 +44,10 @@ impl Engine {
                 .scripted
                 .get(s)
                 .and_then(|sc| sc.condition_id.clone()),
-            None => Some(generated_condition),
+            None => match &conv.ops {
+                Some(operated) => operated.condition.clone(),
+                None => Some(generated_condition),
+            },
         };
         conv.waiting_task = Some(Task {
             id,
@@ -64,7 +68,10 @@ impl Engine {
             conv.in_acd_queue = true;
             (
                 conv.draws.patience,
-                self.plan.workload.behaviour.queue_timeout,
+                match &conv.ops {
+                    Some(operated) => operated.queue_timeout,
+                    None => self.plan.workload.behaviour.queue_timeout,
+                },
             )
         };
         self.compact_waiting();
@@ -187,10 +194,7 @@ impl Engine {
         Ok(match route {
             None => self.pool.select_longest_idle(now),
             Some(Route::Condition(id)) => {
-                let condition = self
-                    .directory
-                    .condition(id)
-                    .ok_or_else(|| no_such_condition(id))?;
+                let condition = self.directory.known_condition(id)?;
                 let (filter, sort) = (&condition.filter, &condition.sort);
                 self.pool.select_best(now, |agent| {
                     let skill = |name: &str| agent.skill(name);
@@ -206,6 +210,15 @@ impl Engine {
                 .pool
                 .select_first(now, |agent| agent.skill(name).is_some()),
         })
+    }
+
+    /// `000001` naming `condition_id` if `route` names a condition the directory does not
+    /// hold (an operation that queues a call by it is refused up front).
+    pub(in crate::sim::engine) fn known_route(&self, route: &Route) -> Result<(), Refusal> {
+        if let Route::Condition(id) = route {
+            self.directory.known_condition(id)?;
+        }
+        Ok(())
     }
 
     /// The queue timeout, seconds, of the ACD condition `route` names (`None`: it names no
@@ -267,7 +280,7 @@ impl Engine {
     fn assign(&mut self, key: u64, agent: AgentIdx) {
         let dial = self.mech.agent_dial.sample(&mut self.rng);
         let conf_start = self.mech.conf_start.sample(&mut self.rng);
-        let fetch_timeout = self.behaviour().fetch_timeout;
+        let fetch_timeout = self.fetch_timeout_of(key);
         let now = self.now;
         let Some(party) = self.offer_agent(key, agent, None) else {
             return;
@@ -365,19 +378,22 @@ impl Engine {
             .get(&key)
             .and_then(|c| c.script)
             .and_then(|s| self.plan.scripted.get(s))
-            .and_then(|sc| sc.reserve_state);
+            .and_then(|sc| sc.reserve_state)
+            .map(|(state, lasts)| (StateName::from(state), lasts))
+            .or_else(|| self.operated_reserve(key, agent).map(|state| (state, None)));
         match reserve {
             Some((state, lasts)) => {
+                let busy = state.base() == AgentState::Busy;
                 self.set_agent_state(agent, state, Some(key));
-                if let (AgentState::Busy, Some(lasts)) = (state, lasts) {
-                    self.after(lasts, Action::AgentFree(agent));
+                if let (true, Some(lasts)) = (busy, lasts) {
+                    self.free_after(lasts, agent);
                 }
             }
             None => {
                 let wrap_up = self.plan.workload.behaviour.wrap_up.sample(&mut self.rng);
                 if wrap_up > Span::ZERO {
                     self.set_agent_state(agent, AgentState::Busy, Some(key));
-                    self.after(wrap_up, Action::AgentFree(agent));
+                    self.free_after(wrap_up, agent);
                 } else {
                     self.set_agent_state(agent, AgentState::Idle, Some(key));
                 }
@@ -385,10 +401,25 @@ impl Engine {
         }
     }
 
-    /// An agent's after-call work is over: idle again, so the ACD may select it (nothing if
-    /// it logged out meanwhile).
-    pub(super) fn wrap_up_over(&mut self, agent: AgentIdx) {
-        if !self.pool.get(agent).logged_in() {
+    /// Ends the after-call work `agent` is in now `lasts` from now.
+    fn free_after(&mut self, lasts: Span, agent: AgentIdx) {
+        let changes = self.pool.get(agent).changes();
+        self.after(lasts, Action::AgentFree { agent, changes });
+    }
+
+    /// Whether `agent` is still in the after-call work it began after `changes` state
+    /// changes: logged in, and no state set since (the application may set one through
+    /// the API, or log it out, while it is in after-call work).
+    pub(super) fn still_after_call(&self, agent: AgentIdx, changes: u64) -> bool {
+        let agent = self.pool.get(agent);
+        agent.logged_in() && agent.changes() == changes
+    }
+
+    /// An agent's after-call work is over: idle again, so the ACD may select it. Nothing
+    /// if its state was set meanwhile (a state the application set stays until it sets
+    /// another; an agent set idle may already be on its next call) or it logged out.
+    pub(super) fn wrap_up_over(&mut self, agent: AgentIdx, changes: u64) {
+        if !self.still_after_call(agent, changes) {
             return;
         }
         self.set_agent_state(agent, AgentState::Idle, None);

@@ -13,8 +13,9 @@ pub(super) enum Action {
     Arrive(ConvType),
     /// A waiting caller gives up or the queue times out.
     GiveUp { key: u64, cause: GiveUpCause },
-    /// An agent's after-call work is over.
-    AgentFree(AgentIdx),
+    /// An agent's after-call work (or a script's reserve state) is over, if the agent is
+    /// still in it: `changes` is its count of state changes when it began.
+    AgentFree { agent: AgentIdx, changes: u64 },
     /// A step of one conversation's lifecycle.
     Step { key: u64, step: Step },
     /// Step `step` of scripted conversation `conv`.
@@ -47,4 +48,8 @@ pub(super) enum Step {
     Hangup(usize),
     /// The conference hit its maximum duration.
     MaxDuration,
+    /// Agent `n`, dialled to enter a conversation (`enter`), answers and joins.
+    EnterAnswer(usize),
+    /// The queue task waiting for an agent to invite into the conversation timed out.
+    TaskTimeout,
 }

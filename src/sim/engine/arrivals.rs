@@ -46,7 +46,7 @@ impl Engine {
     }
 
     /// The behaviour of one generated conversation, drawn at its arrival.
-    fn draw(&mut self) -> Draws {
+    pub(super) fn draw(&mut self) -> Draws {
         // Disjoint borrows of two fields: no copy of the behaviour per arrival.
         let (b, rng) = (&self.plan.workload.behaviour, &mut self.rng);
         Draws {
@@ -57,6 +57,7 @@ impl Engine {
             callee_ring: b.agent_ring.sample(rng),
             talk: b.handle_time.sample(rng),
             customer_hangs_up: rng.random_bool(b.customer_hangup.get()),
+            endless: false,
         }
     }
 
@@ -116,6 +117,7 @@ impl Engine {
             waiting_task: None,
             queueing_call_gone: false,
             route: None,
+            ops: None,
         };
         match kind {
             ConvType::Queue => {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::agent::StateName;
 use crate::conversation::{ConvInfo, ConvType, MemberInfo, Outcome};
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
 use crate::operation::Route;
@@ -78,6 +79,18 @@ pub(super) struct Party {
     pub(super) answered: bool,
     /// The queue task that selected this agent, until it succeeds or fails.
     pub(super) task: Option<Task>,
+    /// An agent dialled by `enter`: its phone does not enter the conference while ringing,
+    /// it joins once it answers.
+    pub(super) joins_on_answer: bool,
+    /// When its phone stops ringing unanswered (`None`: not known, the platform's limit
+    /// from now applies).
+    pub(super) ring_deadline: Option<SimTime>,
+    /// How long after answering an invited party hangs up by itself (`None`: it does not;
+    /// the party whose answer begins the conversation ends it by [`Draws`] instead).
+    pub(super) talk: Option<Span>,
+    /// The state an agent selected by an operation's `<enqueue>` is left in (`reserve_state`,
+    /// as the platform names it).
+    pub(super) reserve: Option<StateName>,
 }
 
 impl Party {
@@ -89,6 +102,10 @@ impl Party {
             left: false,
             answered: role == Role::Customer,
             task: None,
+            joins_on_answer: false,
+            ring_deadline: None,
+            talk: None,
+            reserve: None,
         }
     }
 }
@@ -111,6 +128,9 @@ pub(super) struct Draws {
     /// Who ends the talk: `true` the customer (`queue`), the callee (`call_out`) or agent A
     /// (`call_agent`); `false` the other party.
     pub(super) customer_hangs_up: bool,
+    /// Nobody hangs up by itself once it begins (an outside number that never hangs up):
+    /// it ends when told, dismissed, or at its maximum length.
+    pub(super) endless: bool,
 }
 
 impl Draws {
@@ -124,6 +144,7 @@ impl Draws {
             callee_ring: Span::ZERO,
             talk: Span::ZERO,
             customer_hangs_up: false,
+            endless: false,
         }
     }
 }
@@ -173,6 +194,73 @@ pub(super) struct Conv {
     /// Where its queue task looks for an agent while it waits (`None`: any agent, as for
     /// generated calls).
     pub(super) route: Option<Route>,
+    /// What the operation that placed or injected it fixed (`None`: generated or scripted).
+    pub(super) ops: Option<Box<Operated>>,
+}
+
+/// How a simulated phone answers when it rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pickup {
+    /// It answers this long after it starts ringing (unless it rings too long first).
+    After(Span),
+    /// It rings until its ring limit, then fails as unanswered.
+    Never,
+    /// It rings until told (`/__ccsim/phone`) or until its ring limit.
+    Hold,
+    /// Busy: the call fails at once, without ringing.
+    Busy,
+}
+
+/// How long an answered phone stays before hanging up by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Talk {
+    /// As the scenario's distributions say (who hangs up and when, drawn).
+    Drawn,
+    /// It hangs up this long after answering.
+    After(Span),
+    /// It never hangs up by itself.
+    Never,
+}
+
+/// A simulated phone's behaviour for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Phone {
+    /// Whether and when it answers.
+    pub(super) pickup: Pickup,
+    /// When it hangs up once answered.
+    pub(super) talk: Talk,
+}
+
+/// The outside number a `call_out` dials once its agent is in.
+#[derive(Debug, Clone)]
+pub(super) struct Callee {
+    /// The number (`to`).
+    pub(super) number: Arc<str>,
+    /// How long it rings at most (`max_dial_seconds`).
+    pub(super) max_ring: Span,
+    /// How it behaves.
+    pub(super) phone: Phone,
+}
+
+/// What the application's operation (or the suite's injected call) fixed for a
+/// conversation, where a generated one draws from the scenario.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Operated {
+    /// `call_out`: the number dialled once the agent is in.
+    pub(super) callee: Option<Callee>,
+    /// Its maximum length from creation (`max_answer_seconds`, `conversation_timeout`).
+    pub(super) cap: Option<Span>,
+    /// The queue timeout of its task, in place of the scenario's (`None`: it waits until
+    /// the call ends).
+    pub(super) queue_timeout: Option<Span>,
+    /// How long the selected agent's phone rings at most (`fetch_timeout`).
+    pub(super) fetch_timeout: Option<Span>,
+    /// The state the agent its task selects is left in (`reserve_state`, as the platform
+    /// names it).
+    pub(super) reserve_state: Option<StateName>,
+    /// The condition its task carries, in place of the run's (`None`: none, as
+    /// `call_agent` tasks).
+    pub(super) condition: Option<Arc<str>>,
 }
 
 /// The member record of a customer's or external callee's call.

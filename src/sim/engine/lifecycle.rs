@@ -9,19 +9,25 @@ use std::sync::Arc;
 
 use crate::agent::Presence;
 use crate::conversation::{ConvInfo, ConvType, EndReason, Happening, HappeningKind, Outcome};
-use crate::ids::{CallId, Hex32, phone_number};
-use crate::queue_task::{FailCause, QueueStep};
-use crate::sim::agents::AgentState;
+use crate::ids::{CallId, Hex32, QueueId, phone_number};
+use crate::queue_task::{FailCause, QueueStep, QueueType};
+use crate::sim::agents::{AgentIdx, AgentState};
 
 use super::Engine;
 use super::action::{Action, Step};
-use super::conv::{Party, Role, external_member};
+use super::conv::{Party, Role, Task, external_member};
 
 impl Engine {
     /// Runs a due lifecycle step; steps of a released conversation are stale and ignored.
     pub(super) fn step(&mut self, key: u64, step: Step) {
-        if !self.convs.contains_key(&key) {
+        let Some(conv) = self.convs.get(&key) else {
             return; // released: a stale step
+        };
+        if let Step::Answer(p) | Step::RingTimeout(p) | Step::Hangup(p) | Step::EnterAnswer(p) =
+            step
+            && conv.parties.get(p).is_none_or(|party| party.left)
+        {
+            return; // a party gone already: a stale step
         }
         match step {
             Step::InitiatorAnswer => self.initiator_answer(key),
@@ -35,6 +41,8 @@ impl Engine {
                 self.note_capped(key);
                 self.release(key, EndReason::MaxDuration);
             }
+            Step::EnterAnswer(p) => self.enter_answer(key, p),
+            Step::TaskTimeout => self.fail_waiting_task(key, FailCause::Timeout),
         }
     }
 
@@ -61,6 +69,13 @@ impl Engine {
             created_at: now,
         });
         conv.info = Some(info.clone());
+        if let Some(ops) = &conv.ops {
+            // An operation's conversation: its own maximum length, from now.
+            let cap = ops
+                .cap
+                .map_or(self.mech.max_duration, |c| c.min(self.mech.max_duration));
+            self.step_after(cap, key, Step::MaxDuration);
+        }
         self.out.push_back(
             Happening {
                 at: now,
@@ -87,17 +102,26 @@ impl Engine {
 
     /// The initiating agent answers its own leg: the conversation is created, the agent
     /// enters it shortly after and, for `call_out`, the callee is dialled.
-    fn initiator_answer(&mut self, key: u64) {
+    pub(super) fn initiator_answer(&mut self, key: u64) {
         let conf_start = self.mech.conf_start.sample(&mut self.rng);
-        let Some(conv) = self.convs.get(&key) else {
+        let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };
+        conv.parties[0].answered = true;
         let kind = conv.kind;
+        let ops = conv.ops.as_ref().map(|o| o.callee.clone());
         if let Role::Agent(a) = conv.parties[0].role {
             self.set_agent_state(a, AgentState::Talking, Some(key));
         }
         self.create(key);
         self.step_after(conf_start, key, Step::InitiatorEnter);
+        if let Some(callee) = ops {
+            // Placed by the application: its own callee (or agent B, by the ACD).
+            if let Some(callee) = callee {
+                self.dial_callee(key, conf_start, callee);
+            }
+            return;
+        }
         if kind == ConvType::CallOut {
             let dial = self.mech.callee_dial.sample(&mut self.rng);
             let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));
@@ -184,7 +208,11 @@ impl Engine {
         }
         if started {
             // An invited agent in a conversation that already began: no second begin.
+            let talk = self.convs.get(&key).and_then(|c| c.parties[p].talk);
             self.announce_task(key, p, QueueStep::Success);
+            if let Some(talk) = talk {
+                self.step_after(talk, key, Step::Hangup(p));
+            }
             return;
         }
         let Some(conv) = self.convs.get_mut(&key) else {
@@ -212,10 +240,12 @@ impl Engine {
             self.stats.fetched(conv.kind, now.since(assigned));
         }
         let scripted = conv.script.is_some();
+        let endless = conv.draws.endless;
         self.emit(key, HappeningKind::Started { answered_call });
         self.announce_task(key, p, QueueStep::Success);
-        if scripted {
-            return; // the timeline says how it ends; the cap was set at creation
+        if scripted || endless {
+            // The timeline (or the suite) says how it ends; the cap was set at creation.
+            return;
         }
         let cap = created + max_duration;
         if now + talk >= cap {
@@ -228,6 +258,63 @@ impl Engine {
             );
         } else {
             self.step_after(talk, key, Step::Hangup(hangup_party));
+        }
+    }
+
+    /// Agent `agent`, already taken from idle, is invited into conversation `key` (a
+    /// script's `invite_agent`, or the API's): the platform queues the invitation as a task
+    /// of its own (`invite_agent`, carrying `condition`) on a shadow call that belongs to no
+    /// real call, announces its selection and the agent's `idle → fetching`. Returns the
+    /// new party; its phone is not rung yet.
+    pub(super) fn invite_agent_party(
+        &mut self,
+        key: u64,
+        agent: AgentIdx,
+        call_id: Option<CallId>,
+        condition: Option<Arc<str>>,
+        mode: u8,
+    ) -> Option<usize> {
+        let call_id =
+            call_id.unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
+        let mut member = self.pool.member(agent, call_id);
+        member.mode = mode;
+        let task = Task {
+            id: QueueId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+            kind: QueueType::InviteAgent,
+            origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
+            condition,
+        };
+        let conv = self.convs.get_mut(&key)?;
+        let mut invited = Party::new(member, Role::Agent(agent));
+        invited.task = Some(task);
+        conv.parties.push(invited);
+        let p = conv.parties.len() - 1;
+        self.announce_task(key, p, QueueStep::Select);
+        self.announce_state(agent, AgentState::Idle, Some(key));
+        Some(p)
+    }
+
+    /// Agent `p`, dialled to enter the conversation (`enter`), answers: `fetching →
+    /// talking`, then it joins (no `begin`: its call is not an invited one).
+    pub(super) fn enter_answer(&mut self, key: u64, p: usize) {
+        let max = self.mech.max_members;
+        let Some(conv) = self.convs.get_mut(&key) else {
+            return;
+        };
+        let members = conv.parties.iter().filter(|x| x.joined && !x.left).count();
+        if members >= max {
+            // Filled up while its phone rang: it cannot join (040502) and is hung up.
+            self.leave(key, p);
+            return;
+        }
+        conv.parties[p].answered = true;
+        if let Role::Agent(a) = conv.parties[p].role {
+            self.set_agent_state(a, AgentState::Talking, Some(key));
+        }
+        self.join(key, p);
+        let talk = self.convs.get(&key).and_then(|c| c.parties[p].talk);
+        if let Some(talk) = talk {
+            self.step_after(talk, key, Step::Hangup(p));
         }
     }
 
@@ -267,7 +354,7 @@ impl Engine {
     }
 
     /// Party `p` leaves; with one member or fewer left, the conference is released.
-    fn leave(&mut self, key: u64, p: usize) {
+    pub(super) fn leave(&mut self, key: u64, p: usize) {
         let Some(conv) = self.convs.get_mut(&key) else {
             return;
         };

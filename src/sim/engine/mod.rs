@@ -374,7 +374,8 @@ impl Engine {
                         .get(key)
                         .is_none_or(|c| c.waiting_since.is_none())
             }
-            Some(Action::Arrive(_) | Action::AgentFree(_) | Action::Script { .. }) | None => false,
+            Some(&Action::AgentFree { agent, changes }) => !self.still_after_call(agent, changes),
+            Some(Action::Arrive(_) | Action::Script { .. }) | None => false,
         };
         if stale && let Some((_, Action::GiveUp { .. })) = self.timers.pop() {
             self.give_ups = self.give_ups.saturating_sub(1);
@@ -504,7 +505,7 @@ impl Engine {
                 self.give_ups = self.give_ups.saturating_sub(1);
                 self.give_up(key, cause);
             }
-            Action::AgentFree(agent) => self.wrap_up_over(agent),
+            Action::AgentFree { agent, changes } => self.wrap_up_over(agent, changes),
             Action::Step { key, step } => self.step(key, step),
             Action::Script { conv, step } => self.script_step(conv, step),
         }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use crate::conversation::{ConvType, EndReason};
 use crate::ids::{CallId, ConversationId, Hex32, QueueId, RecordFileId, phone_number};
-use crate::queue_task::{QueueStep, QueueType};
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::sim::script::{PartyRef, ScriptAction, ScriptCapped, ScriptError, ScriptStep};
 use crate::time::SimTime;
@@ -15,7 +14,7 @@ use crate::units::Span;
 
 use super::Engine;
 use super::action::{Action, GiveUpCause, Step};
-use super::conv::{Conv, Draws, Party, Role, ScriptSlot, Task, external_member};
+use super::conv::{Conv, Draws, Party, Role, ScriptSlot, external_member};
 
 impl Engine {
     pub(super) fn script_step(&mut self, s: usize, i: usize) {
@@ -116,25 +115,7 @@ impl Engine {
                     return Err(Self::not_created(kind));
                 }
                 let agent = self.take_agent(name)?;
-                let call_id = step
-                    .call_id
-                    .unwrap_or_else(|| CallId(Hex32::random_in(&mut self.rng, self.plan.shard)));
-                let member = self.pool.member(agent, call_id);
-                // The platform queues the invitation as a task of its own, on a shadow call
-                // that belongs to no real call.
-                let task = Task {
-                    id: QueueId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
-                    kind: QueueType::InviteAgent,
-                    origin: CallId(Hex32::random_in(&mut self.side_rng, self.plan.shard)),
-                    condition: None,
-                };
-                if let Some(conv) = self.convs.get_mut(&key) {
-                    let mut invited = Party::new(member, Role::Agent(agent));
-                    invited.task = Some(task);
-                    conv.parties.push(invited);
-                    let p = conv.parties.len() - 1;
-                    self.announce_task(key, p, QueueStep::Select);
-                    self.announce_state(agent, AgentState::Idle, Some(key));
+                if let Some(p) = self.invite_agent_party(key, agent, step.call_id, None, 1) {
                     let dial = self.dial_delay(s, false);
                     self.ring_unless_scripted(key, s, i, p, &PartyRef::Agent(name.clone()), dial);
                 }
@@ -334,6 +315,7 @@ impl Engine {
                 waiting_task: None,
                 queueing_call_gone: false,
                 route: None,
+                ops: None,
             }),
         );
         if let Some(slot) = self.script_slots.get_mut(s) {

@@ -16,6 +16,7 @@ use ccsim::operation::{
     AgentView, Answer, CallOut, Code, ConditionSpec, ConditionView, Enqueue, ExtensionView,
     InviteOut, Login, Mode, NewExtension, Operation, Page, Paged, Platform, Refusal, Route, Skill,
 };
+use ccsim::time::SimTime;
 use serde_json::{Value, json};
 
 use super::*;
@@ -35,10 +36,12 @@ impl Platform for Fake {
         answer
     }
 
-    fn now(&self) -> ccsim::time::SimTime {
-        ccsim::time::SimTime::EARLIEST_START
+    /// The control endpoints never ask the platform's clock; a fixed instant.
+    fn now(&self) -> SimTime {
+        SimTime::EARLIEST_START
     }
 
+    /// The control endpoints never reset the platform.
     fn reset(&self) -> Result<(), Refusal> {
         Ok(())
     }

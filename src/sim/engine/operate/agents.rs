@@ -14,8 +14,10 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::agent::{AgentState, StateName};
-use crate::operation::{AgentView, Answer, Code, Login, Operation, Refusal};
+use crate::operation::{AgentView, Answer, Code, Login, Operation, Paged, Refusal};
 use crate::sim::agents::directory::page_of;
 use crate::sim::agents::{AgentIdx, NewAgent};
 
@@ -42,11 +44,28 @@ impl Engine {
             Operation::ListAgents(page) => {
                 let agents: Vec<AgentIdx> = self.pool.logged_in().collect();
                 let total = agents.len();
-                Ok(Answer::Agents(page_of(
-                    agents.into_iter().map(|idx| self.agent_view(idx)),
-                    total,
-                    page,
-                )))
+                let page = page_of(agents.into_iter(), total, page);
+                // One pass over the conversations for the whole page.
+                let mut calls: HashMap<AgentIdx, Arc<str>> = HashMap::default();
+                for conv in self.convs.values() {
+                    for p in conv.parties.iter().filter(|p| p.joined && !p.left) {
+                        if let Role::Agent(a) = p.role {
+                            calls.insert(a, conv.id.as_str().into());
+                        }
+                    }
+                }
+                Ok(Answer::Agents(Paged {
+                    page_size: page.page_size,
+                    start_index: page.start_index,
+                    total_count: page.total_count,
+                    total_page_count: page.total_page_count,
+                    current_page_no: page.current_page_no,
+                    result: page
+                        .result
+                        .into_iter()
+                        .map(|idx| self.agent_view_in(idx, calls.get(&idx).cloned()))
+                        .collect(),
+                }))
             }
             Operation::SetExtension { agent, extension } => {
                 let idx = self.operable_agent(&agent)?;
@@ -173,7 +192,7 @@ impl Engine {
             }
             // Out of the ACD first, so the release cannot hand it a waiting caller.
             self.pool.reserve(idx);
-            if let Some((key, p)) = self.live_party(idx) {
+            if let Some((key, p)) = self.agent_call(idx) {
                 self.hangup(key, p);
             }
         }
@@ -209,28 +228,20 @@ impl Engine {
         Ok(Answer::Null)
     }
 
-    /// The conversation and party of agent `idx`'s live call, if it has one.
-    fn live_party(&self, idx: AgentIdx) -> Option<(u64, usize)> {
-        self.convs.iter().find_map(|(&key, conv)| {
-            conv.parties
-                .iter()
-                .position(|p| p.role == Role::Agent(idx) && !p.left)
-                .map(|p| (key, p))
-        })
-    }
-
     /// The id of the conversation agent `idx` is in (entered and not left), if any.
     fn conversation_of(&self, idx: AgentIdx) -> Option<Arc<str>> {
-        self.convs.values().find_map(|conv| {
-            conv.parties
-                .iter()
-                .any(|p| p.role == Role::Agent(idx) && p.joined && !p.left)
-                .then(|| conv.id.as_str().into())
-        })
+        let (key, p) = self.agent_call(idx)?;
+        let conv = &self.convs[&key];
+        conv.parties[p].joined.then(|| conv.id.as_str().into())
     }
 
     /// Agent `idx` as the API shows it.
     fn agent_view(&self, idx: AgentIdx) -> AgentView {
+        self.agent_view_in(idx, self.conversation_of(idx))
+    }
+
+    /// Agent `idx` as the API shows it, in `conversation`.
+    fn agent_view_in(&self, idx: AgentIdx, conversation: Option<Arc<str>>) -> AgentView {
         let agent = self.pool.get(idx);
         AgentView {
             name: agent.name().clone(),
@@ -238,10 +249,10 @@ impl Engine {
             state: Some(agent.state_name().as_str().into()),
             extension: Some(agent.extension_id().as_str().into()),
             skills: agent.skills().to_vec(),
-            conversation: self.conversation_of(idx),
+            conversation,
         }
     }
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

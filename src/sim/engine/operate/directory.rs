@@ -1,7 +1,6 @@
 //! Extensions and ACD conditions: created, changed, deleted and listed through the API, and read by the ACD.
 
 use crate::operation::{Answer, Code, Operation, Refusal};
-use crate::sim::agents::directory::no_such_condition;
 
 use super::super::Engine;
 
@@ -59,9 +58,8 @@ impl Engine {
             }
             Operation::GetCondition { id } => self
                 .directory
-                .condition(&id)
-                .map(|c| Answer::Condition(c.view.clone()))
-                .ok_or_else(|| no_such_condition(&id)),
+                .known_condition(&id)
+                .map(|c| Answer::Condition(c.view.clone())),
             Operation::ListConditions => Ok(Answer::Conditions(self.directory.conditions())),
             other => Err(Refusal::new(
                 Code::BadParameter,

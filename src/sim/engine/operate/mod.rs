@@ -10,7 +10,11 @@
 //!   what the API shows of them;
 //! - `calls`: `call_out`, `call_agent`, `enter`, `exit`, listen/speak modes, `reject`,
 //!   dismissing, `invite_agent`, `invite_out`, injected inbound calls and instructions to
-//!   a call.
+//!   a call;
+//! - `members`: `enter`, `exit`, `lsm`, `reject`, `invite_agent`, `invite_out` (called
+//!   by `calls`' dispatch);
+//! - `phones`: how every ringing phone behaves (magic numbers, the scenario's distributions)
+//!   and the test-control API's instructions to a call.
 
 use crate::operation::{Answer, Operation, Refusal};
 
@@ -18,7 +22,13 @@ use super::Engine;
 
 mod agents;
 mod calls;
+#[cfg(test)]
+mod calls_tests;
 mod directory;
+mod members;
+mod phones;
+#[cfg(test)]
+mod property_tests;
 
 impl Engine {
     /// Carries out `op` now.

@@ -9,6 +9,7 @@ use crate::operation::{
     AgentView, Answer, Code, ConditionSpec, Login, NewExtension, Operation, Page, Refusal, Route,
     Skill,
 };
+use crate::sim::dist::Dist;
 use crate::units::Span;
 
 use super::super::super::Engine;
@@ -284,6 +285,34 @@ fn a_state_set_to_idle_serves_a_waiting_caller_at_once_and_no_event_announces_th
 }
 
 #[test]
+fn a_state_set_during_after_call_work_ends_it_and_its_timer_changes_nothing() {
+    // agent-001's call ends at 66 s; its after-call work would end at 96 s.
+    let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+    e.arrival(0, ConvType::Queue);
+    e.arrival(80_000, ConvType::Queue);
+    at(&mut e, 70);
+    assert_eq!(view(&mut e, "agent-001").state.as_deref(), Some("busy"));
+    assert_eq!(set_state(&mut e, "agent-001", "idle"), Ok(Answer::Null));
+    // It takes the 80 s caller and talks from 86 s; the 96 s timer leaves it talking.
+    at(&mut e, 100);
+    assert_eq!(view(&mut e, "agent-001").state.as_deref(), Some("talking"));
+
+    let mut e = engine(1, |b, _| b.wrap_up = Dist::fixed(secs(30)));
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 70);
+    assert_eq!(
+        set_state(&mut e, "agent-001", "away/午餐"),
+        Ok(Answer::Null)
+    );
+    at(&mut e, 100);
+    assert_eq!(
+        view(&mut e, "agent-001").state.as_deref(),
+        Some("away/午餐"),
+        "the application's state stays until it sets another"
+    );
+}
+
+#[test]
 fn a_state_cannot_be_set_while_the_agents_phone_rings_or_it_talks() {
     let mut e = engine(1, |_, _| {});
     e.arrival(0, ConvType::Queue);
@@ -390,9 +419,15 @@ fn agents_are_listed_in_login_order_a_page_at_a_time() {
         Ok(Answer::Agents(p)) => p,
         other => panic!("{other:?}"),
     };
+    e.arrival(0, ConvType::Queue);
+    at(&mut e, 10);
     let first = page(&mut e, 1);
     let names: Vec<&str> = first.result.iter().map(|a| &*a.name).collect();
     assert_eq!(names, ["agent-001", "agent-002", "zed"]);
+    let id: Arc<str> = e.conv_mut(0).id.as_str().into();
+    assert_eq!(first.result[0].conversation, Some(id));
+    assert_eq!(first.result[1].conversation, None);
+    assert_eq!(first.result[0].state.as_deref(), Some("talking"));
     let second = page(&mut e, 2);
     assert_eq!(
         (
@@ -614,7 +649,11 @@ fn creating_extensions_and_conditions_changes_no_other_id_or_event() {
 }
 
 /// Creates condition `where_` sorted by `sort`; its id.
-fn condition(e: &mut Engine, where_: &str, sort: Option<&str>) -> Arc<str> {
+pub(in crate::sim::engine) fn condition(
+    e: &mut Engine,
+    where_: &str,
+    sort: Option<&str>,
+) -> Arc<str> {
     let mut spec = condition_spec(where_);
     spec.sort = sort.map(Into::into);
     match e.operate(Operation::CreateCondition(spec)) {
@@ -817,4 +856,39 @@ fn an_agent_logged_out_during_its_after_call_work_is_never_heard_of_again() {
         "nothing after the logout: {lines:?}"
     );
     assert_eq!(e.live(), 1, "the caller waits: nobody is logged in");
+}
+
+#[test]
+fn a_state_with_an_extension_is_announced_whole_and_the_application_ends_it() {
+    use crate::agent::StateName;
+    let mut e = engine(1, |_, _| {});
+    e.plan.events = EventFamilies::all();
+    e.arrival(0, ConvType::Queue);
+    e.arrival(70_000, ConvType::Queue);
+    at(&mut e, 10);
+    // What a release to an enqueue's `reserve_state="busy/after-call"` does.
+    let reserve = StateName::parse("busy/after-call").expect("a state");
+    e.set_agent_state(0, reserve, Some(0));
+    assert_eq!(
+        code(set_state(&mut e, "agent-001", "idle")),
+        None,
+        "busy/… is the application's to end"
+    );
+    let lines = e.transcript_all();
+    let changes: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.contains("agent-001 ") && l.contains('→'))
+        .collect();
+    assert_eq!(
+        changes[..3],
+        [
+            "0.000 agent-001 idle→fetching",
+            "6.000 agent-001 fetching→talking",
+            "10.000 agent-001 talking→busy/after-call",
+        ],
+        "{lines:?}"
+    );
+    // Its `idle` is silent; the next caller takes it at once, at 70 s.
+    assert_eq!(changes[3], "70.000 agent-001 idle→fetching", "{lines:?}");
 }
