@@ -451,7 +451,7 @@ async fn futures_join<F: std::future::Future<Output = Value>>(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events_with_new_ids() {
+async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events_under_new_ids() {
     let mut p = serve("documented").await;
     let mut runs = Vec::new();
     for _ in 0..2 {
@@ -502,9 +502,9 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
             "no records: {list}"
         );
     }
-    // The same events at the same instants, under ids of their own.
-    let shape = |run: &[(Value, Value)]| -> Vec<(Value, String)> {
-        run.iter().map(|(at, e)| (at.clone(), words(e))).collect()
+    // The same events, under ids of their own (and the platform's delays drawn anew).
+    let shape = |run: &[(Value, Value)]| -> Vec<String> {
+        run.iter().map(|(_, e)| words(e)).collect()
     };
     assert_eq!(shape(&runs[0]), shape(&runs[1]), "the same steps, the same events");
     let ids = |run: &[(Value, Value)]| -> Vec<Value> {
