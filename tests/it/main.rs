@@ -15,6 +15,7 @@ mod control;
 mod delivery;
 mod deploy;
 mod erlang;
+mod example_app;
 mod examples;
 mod families;
 mod faults;
