@@ -40,7 +40,11 @@ fn the_example_application_passes_its_end_to_end_suite() {
     let shown = format!(
         "python3 examples/callcenter-app/test_e2e.py: {}{}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
-        if killed { " (killed: it outlived the limit)" } else { "" },
+        if killed {
+            " (killed: it outlived the limit)"
+        } else {
+            ""
+        },
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
