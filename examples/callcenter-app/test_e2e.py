@@ -133,14 +133,17 @@ class CallOutInviteDismiss(unittest.TestCase):
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.platform = Platform(f"{self.api}/v1/account/demo", timeout=HTTP_TIMEOUT)
         self.app = Receiver(self.platform).start()
+        self.addCleanup(self.app.stop)
         self.ctl = Control(self.api)
         self.stderr = tempfile.TemporaryFile()
+        self.addCleanup(self.stderr.close)
         self.ccsim = subprocess.Popen(
             [CCSIM, "serve", "--clock", "manual", "--control",
              "--target", f"http://127.0.0.1:{self.app.port}/",
              "--api", f"127.0.0.1:{self.api_port}", "--seed", "1", "--events", "all",
              "--quiet"],
             stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr)
+        self.addCleanup(self.stop_ccsim)  # runs even when setUp fails, unlike tearDown
         deadline = time.monotonic() + STARTUP_LIMIT
         while True:
             if self.ccsim.poll() is not None:
@@ -153,11 +156,9 @@ class CallOutInviteDismiss(unittest.TestCase):
                     self.fail(f"ccsim did not answer within {STARTUP_LIMIT}s:\n{self.output()}")
                 time.sleep(0.1)
 
-    def tearDown(self):
+    def stop_ccsim(self):
         self.ccsim.kill()
         self.ccsim.wait(timeout=30)
-        self.app.stop()
-        self.stderr.close()
 
     def output(self):
         self.stderr.seek(0)
@@ -172,7 +173,8 @@ class CallOutInviteDismiss(unittest.TestCase):
                 return event
             self.ctl.advance(STEP)
         self.fail(f"no event {filters} after {MAX_STEPS} steps of {STEP}; journal: "
-                  f"{[summary(e['payload']) for e in self.ctl.journal()[0]]}")
+                  f"{[summary(e['payload']) for e in self.ctl.journal()[0]]}\n"
+                  f"ccsim's output:\n{self.output()}")
 
     def test_call_out_invite_dismiss(self):
         p, ctl = self.platform, self.ctl
