@@ -1,20 +1,29 @@
 //! A simulation as a delivery source: [`SimSource`] pulls the engine's occurrences in
-//! time order, builds each one's webhooks, and, when the fake API keeps records, stages each
+//! time order (from an engine of its own, or from a [`Driven`] one that the APIs operate
+//! on too), builds each one's webhooks, and, when the fake API keeps records, stages each
 //! conversation happening in the record store with a ticket its webhook carries. The record store is
 //! the [`Handover`] that delivery tells when each event goes out, so a change shows in the
 //! records once the event announcing it is handed to the network, never before. With the
 //! control API on, [`Journaled`] also writes each event into its journal as it goes out.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use crate::api::store::RecordStore;
 use crate::control::Journal;
 use crate::control::journal::Outcome;
 use crate::conversation::ChangeTicket;
+use crate::delivery::clock::SimClock;
 use crate::delivery::{DeliveryOutcome, Handover, Job, Released, Source};
 use crate::event::{EventBuilder, Webhook};
 use crate::occurrence::Occurrence;
-use crate::sim::engine::Pull;
+use crate::operation::{Answer, Code, Operation, Platform, Refusal};
+use crate::sim::engine::{Engine, Pull};
+use crate::sim::stats::SimStats;
+use crate::sim::workload::SimPlan;
 use crate::time::SimTime;
 
 /// How many engine actions one [`Source::prepare`] may handle before it gives the runtime
@@ -42,6 +51,10 @@ pub struct SimSource<'a, F> {
     store: Option<&'a RecordStore>,
     builder: &'a EventBuilder,
     scratch: Vec<Webhook>,
+    /// The engine the APIs operate on too, if it is one.
+    driven: Option<&'a Driven>,
+    /// The driven engine's resets when the lookahead was pulled.
+    generation: u64,
 }
 
 impl<F> std::fmt::Debug for SimSource<'_, F> {
@@ -63,12 +76,29 @@ impl<'a, F: FnMut(usize) -> Pull> SimSource<'a, F> {
             store,
             builder,
             scratch: Vec::new(),
+            driven: None,
+            generation: 0,
         }
     }
 
-    /// Pulls once with `budget` if the next happening is not known yet.
+    /// Pulls once with `budget` if the next happening is not known yet: also when the
+    /// engine had nothing due by its limit, or nothing at all but operations may add more.
     fn look(&mut self, budget: usize) {
-        if matches!(self.lookahead, Lookahead::Unknown) {
+        if let Some(driven) = self.driven {
+            let generation = driven.generation.load(Ordering::Acquire);
+            if generation != self.generation {
+                // Pulled from the engine a reset replaced.
+                self.generation = generation;
+                self.lookahead = Lookahead::Unknown;
+            }
+        }
+        let endless = self.driven.is_some_and(|d| d.endless);
+        let stale = match self.lookahead {
+            Lookahead::Unknown | Lookahead::NotYet(_) => true,
+            Lookahead::Done => endless,
+            Lookahead::Ready(_) => false,
+        };
+        if stale {
             self.lookahead = match (self.pull)(budget) {
                 Pull::Ready(o) => Lookahead::Ready(o),
                 Pull::Busy => Lookahead::Unknown,
@@ -79,7 +109,38 @@ impl<'a, F: FnMut(usize) -> Pull> SimSource<'a, F> {
     }
 }
 
+impl<'a> SimSource<'a, Box<dyn FnMut(usize) -> Pull + Send + 'a>> {
+    /// A source pulling from `driven`, staging in `store` (if any).
+    pub fn driven(
+        driven: &'a Driven,
+        store: Option<&'a RecordStore>,
+        builder: &'a EventBuilder,
+    ) -> Self {
+        let mut source = SimSource::new(
+            Box::new(move |budget| driven.pull(budget)) as Box<dyn FnMut(usize) -> Pull + Send>,
+            store,
+            builder,
+        );
+        source.driven = Some(driven);
+        source
+    }
+}
+
 impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
+    fn started(&mut self, clock: &SimClock) {
+        if let Some(driven) = self.driven {
+            driven.started(clock);
+        }
+    }
+
+    fn wakeup(&self) -> Option<Arc<Notify>> {
+        self.driven.map(|d| d.wake.clone())
+    }
+
+    fn endless(&self) -> bool {
+        self.driven.is_some_and(|d| d.endless)
+    }
+
     fn prepare(&mut self) -> bool {
         self.look(PULL_BUDGET);
         !matches!(self.lookahead, Lookahead::Unknown)
@@ -101,6 +162,12 @@ impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
         let Lookahead::Ready(o) = std::mem::replace(&mut self.lookahead, Lookahead::Unknown) else {
             return;
         };
+        if self
+            .driven
+            .is_some_and(|d| d.generation.load(Ordering::Acquire) != self.generation)
+        {
+            return; // pulled from the engine a reset replaced
+        }
         self.scratch.clear();
         self.builder.build(&o, &mut self.scratch);
         let mut change = match (self.store, o) {
@@ -119,6 +186,125 @@ impl<F: FnMut(usize) -> Pull + Send> Source for SimSource<'_, F> {
             webhook,
             change: change.take(),
         }));
+    }
+}
+
+/// The engine shared by the delivery, which pulls what it produces, and the APIs, which
+/// operate on it (`ccsim serve`, and `run`/`load` with `--control`). The engine never runs
+/// ahead of the delivery's clock, so an operation happens at the simulated instant it is
+/// made (with `--speed max`, at the engine's latest instant), one at a time.
+#[derive(Debug)]
+pub struct Driven {
+    engine: Mutex<Engine>,
+    /// What the engine was made from, for a reset.
+    plan: SimPlan,
+    /// The records, emptied by a reset.
+    store: Option<RecordStore>,
+    /// How many resets so far: a source drops what it pulled before the latest.
+    generation: AtomicU64,
+    /// The delivery's clock, once it has started.
+    clock: OnceLock<SimClock>,
+    /// Wakes the delivery after an operation.
+    wake: Arc<Notify>,
+    /// Set once the delivery is over: operations are refused.
+    over: AtomicBool,
+    /// Whether operations keep coming until ctrl-c (`ccsim serve`): the source is never
+    /// exhausted.
+    endless: bool,
+}
+
+impl Driven {
+    /// An engine of `plan`, to be driven, keeping `store`'s records; `endless` under
+    /// `ccsim serve`.
+    pub fn new(plan: SimPlan, store: Option<RecordStore>, endless: bool) -> Self {
+        Self {
+            engine: Mutex::new(Engine::new(plan.clone())),
+            plan,
+            store,
+            generation: AtomicU64::new(0),
+            clock: OnceLock::new(),
+            wake: Arc::new(Notify::new()),
+            over: AtomicBool::new(false),
+            endless,
+        }
+    }
+
+    fn engine(&self) -> MutexGuard<'_, Engine> {
+        // The engine holds no invariant a panicking holder could break half-way that
+        // matters more than answering: take it back.
+        self.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn started(&self, clock: &SimClock) {
+        let _ = self.clock.set(clock.clone());
+    }
+
+    /// Pulls with `budget`, no further than the delivery's clock allows.
+    fn pull(&self, budget: usize) -> Pull {
+        let limit = self.clock.get().and_then(|c| c.limit(Instant::now()));
+        let mut engine = self.engine();
+        match limit {
+            Some(limit) => engine.pull_until(limit, budget),
+            None => engine.pull(budget),
+        }
+    }
+
+    /// The delivery is over: refuses operations from now on, and ends the simulation
+    /// (its figures).
+    pub fn finish(&self) -> SimStats {
+        self.over.store(true, Ordering::Release);
+        self.engine().finish().clone()
+    }
+}
+
+impl Platform for Driven {
+    fn operate(&self, op: Operation) -> Result<Answer, Refusal> {
+        if self.over.load(Ordering::Acquire) {
+            return Err(Refusal::new(
+                Code::NotReady,
+                "the run is over: ccsim simulates nothing more",
+            ));
+        }
+        let at = self.clock.get().and_then(|c| c.sim_at(Instant::now()));
+        let answer = {
+            let mut engine = self.engine();
+            if let Some(at) = at {
+                engine.advance_to(at);
+            }
+            engine.operate(op)
+        };
+        self.wake.notify_one();
+        answer
+    }
+
+    fn now(&self) -> SimTime {
+        let at = self.clock.get().and_then(|c| c.sim_at(Instant::now()));
+        let engine = self.engine();
+        at.map_or_else(|| engine.now(), |at| at.max(engine.now()))
+    }
+
+    fn reset(&self) -> Result<(), Refusal> {
+        if self.over.load(Ordering::Acquire) {
+            return Err(Refusal::new(
+                Code::NotReady,
+                "the run is over: ccsim simulates nothing more",
+            ));
+        }
+        // A manual clock was rewound to the start; a running one goes on from now.
+        let mut plan = self.plan.clone();
+        if let Some(at) = self.clock.get().and_then(|c| c.sim_at(Instant::now())) {
+            plan.start = at;
+        }
+        {
+            let mut engine = self.engine();
+            *engine = Engine::new(plan);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            if let Some(store) = &self.store {
+                store.clear();
+            }
+        }
+        self.wake.notify_one();
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::time::SimTime;
 use crate::units::Span;
 
 /// One skill of an agent (`{name, score, enabled}`).
@@ -554,4 +555,11 @@ impl Refusal {
 pub trait Platform: Send + Sync {
     /// Carries out `op` now.
     fn operate(&self, op: Operation) -> Result<Answer, Refusal>;
+
+    /// The simulated instant an operation made now happens at.
+    fn now(&self) -> SimTime;
+
+    /// Puts the platform back in its initial state: the scenario's agents and nothing
+    /// else, no conversations, no records (test-control `POST /__ccsim/reset`).
+    fn reset(&self) -> Result<(), Refusal>;
 }

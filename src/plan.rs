@@ -53,6 +53,9 @@ pub struct RunPlan {
     /// The scenario's fingerprint (`report.scenario`) taken before the plan was split
     /// into shards; `None`: taken from `sim` when the report is made.
     pub scenario: Option<String>,
+    /// The simulation never ends by itself: the application's operations may come until
+    /// ctrl-c (`ccsim serve`).
+    pub endless: bool,
 }
 
 /// Parses `--target`.
@@ -172,6 +175,7 @@ impl RunPlan {
             warnings,
             api: request.api,
             scenario: None,
+            endless: false,
         })
     }
 }

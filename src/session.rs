@@ -9,16 +9,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::config::Linger;
+use crate::api::config::{ApiListen, Linger};
 use crate::api::render::Renderer;
 use crate::api::store::RecordStore;
 use crate::api::{ApiState, server};
-use crate::control::{Control, Journal};
+use crate::control::{ClockMode, Control, Journal, ManualClock};
 use crate::conversation::Outcome;
 use crate::delivery::DeliveryConfig;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
-use crate::feed::{Journaled, SimSource};
+use crate::feed::{Driven, Journaled, SimSource};
+use crate::operation::Platform;
 use crate::plan::{RunPlan, TargetSpec};
 use crate::receiver::ApiLookup;
 use crate::receiver::contract::ContractRules;
@@ -27,6 +28,7 @@ use crate::report::collector::ReportMeta;
 use crate::report::summary::RunIdentity;
 use crate::sending::{Outputs, Target, send, speed_text};
 use crate::sim::engine::Engine;
+use crate::units::Speed;
 
 /// Runs a validated plan: simulate, deliver, report. Returns the report and exit code.
 pub async fn run_plan(
@@ -44,6 +46,18 @@ pub async fn run_plan(
         .control
         .as_ref()
         .map(|_| Arc::new(Journal::default()));
+    // The engine is driven by the APIs as well as pulled by the delivery under `serve`
+    // and with `--control`; otherwise it is the delivery's alone.
+    let manual = plan
+        .api
+        .control
+        .as_ref()
+        .filter(|c| c.manual_clock)
+        .map(|_| Arc::new(ManualClock::new(plan.sim.start)));
+    let driven = (plan.endless || plan.api.control.is_some()).then(|| {
+        let records = (!matches!(plan.api.listen, ApiListen::Off)).then(|| store.clone());
+        Arc::new(Driven::new(plan.sim.clone(), records, plan.endless))
+    });
     let api_addr = match plan.api.bind().await? {
         Some(listener) => {
             let renderer = Renderer {
@@ -58,7 +72,17 @@ pub async fn run_plan(
                 .map(|a| a.with_expiry(&plan.profile.signature_expiry));
             let mut state = ApiState::new(store.clone(), renderer, auth);
             if let (Some(control), Some(journal)) = (&plan.api.control, &journal) {
-                state = state.with_control(Control::new(journal.clone(), control, servers.clone()));
+                let mut control = Control::new(journal.clone(), control, servers.clone());
+                if let Some(driven) = &driven {
+                    let clock = match (&manual, plan.speed) {
+                        (Some(manual), _) => ClockMode::Manual(manual.clone()),
+                        (None, Speed::Max) => ClockMode::Max,
+                        (None, Speed::Factor(_)) => ClockMode::Real,
+                    };
+                    let platform: Arc<dyn Platform> = driven.clone();
+                    control = control.with_platform(platform, clock, plan.sim.start);
+                }
+                state = state.with_control(control);
             }
             let addr = server::spawn(listener, state, servers.clone())
                 .await
@@ -90,7 +114,7 @@ pub async fn run_plan(
             shard: shard_of(&plan),
             profile: plan.profile.name.as_str().to_owned(),
             families: Some(plan.sim.events),
-            speed: speed_text(plan.speed),
+            speed: clock_text(&plan),
             target: target.desc().to_owned(),
             sl_threshold: plan.sl_threshold,
         },
@@ -109,11 +133,18 @@ pub async fn run_plan(
             api: api.as_deref(),
         };
         crate::console::err(identity.banner().trim_end());
+        if let (true, Some(addr)) = (plan.endless, api_addr) {
+            crate::console::err(&format!(
+                "fake platform API serving on http://{addr}/ until ctrl-c"
+            ));
+        }
     }
 
     let builder = EventBuilder::new(plan.profile.clone()).with_families(plan.sim.events);
     let mut config = DeliveryConfig::new(target.transport.clone(), &plan.delivery, plan.sim.seed);
-    let mut engine = Engine::new(plan.sim.clone());
+    if let Some(manual) = &manual {
+        config = config.with_manual(manual.clone());
+    }
     // Nobody can read the records without the API: no store to keep then.
     let records = api_addr.is_some().then_some(&store);
     if records.is_some() {
@@ -127,20 +158,41 @@ pub async fn run_plan(
             None => Arc::new(store.clone()),
         });
     }
-    let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
     // Progress is measured against the arrivals window and the scripted timelines.
     let horizon = (plan.sim.start, plan.sim.planned_end());
-    let sent = send(
-        &mut source,
-        horizon,
-        plan.speed,
-        &config,
-        &outputs,
-        &shutdown,
-        &servers,
-    )
-    .await?;
-    drop(source);
+    let (sent, stats) = match &driven {
+        Some(driven) => {
+            let mut source = SimSource::driven(driven, records, &builder);
+            let sent = send(
+                &mut source,
+                horizon,
+                plan.speed,
+                &config,
+                &outputs,
+                &shutdown,
+                &servers,
+            )
+            .await;
+            (sent, driven.finish())
+        }
+        None => {
+            let mut engine = Engine::new(plan.sim.clone());
+            let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
+            let sent = send(
+                &mut source,
+                horizon,
+                plan.speed,
+                &config,
+                &outputs,
+                &shutdown,
+                &servers,
+            )
+            .await;
+            drop(source);
+            (sent, engine.finish().clone())
+        }
+    };
+    let sent = sent?;
     if let Some(journal) = &journal {
         // Nothing more will be sent: waits for more end now.
         journal.finish();
@@ -149,7 +201,6 @@ pub async fn run_plan(
         // Every event went out: what happened after the last one shows too.
         store.finish();
     }
-    let stats = engine.finish().clone();
     let overflow: u64 = stats
         .by_type
         .values()
@@ -173,7 +224,7 @@ pub async fn run_plan(
         .scenario
         .clone()
         .unwrap_or_else(|| crate::report::scenario_fingerprint(&plan.sim));
-    report.speed = speed_text(plan.speed);
+    report.speed = clock_text(&plan);
     report.api = api_addr.map(|addr| addr.to_string());
     let result = outputs
         .finish(report, &target, &plan.delivery, &sent)
@@ -212,6 +263,15 @@ async fn linger(linger: Linger, addr: SocketAddr, quiet: bool, shutdown: &Cancel
             }
         }
         None => shutdown.cancelled().await,
+    }
+}
+
+/// How simulated time moves, for the banner and the report: the speed, or `manual`.
+fn clock_text(plan: &RunPlan) -> String {
+    if plan.api.control.as_ref().is_some_and(|c| c.manual_clock) {
+        "manual".to_owned()
+    } else {
+        speed_text(plan.speed)
     }
 }
 

@@ -169,6 +169,17 @@ impl RecordStore {
         inner.apply_all(&mut revealed);
     }
 
+    /// Forgets every record and staged change (a reset of the simulation); the
+    /// retention stays.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        let retention = inner.retention;
+        *inner = Inner {
+            retention,
+            ..Inner::default()
+        };
+    }
+
     /// Applies one happening at once, staging aside.
     pub fn apply(&self, h: &Happening) {
         self.lock().apply(h.clone());

@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::journal::{Entry, Page, WaitEnd};
 use super::query::{BadParameter, JournalQuery, WaitQuery};
-use super::{Control, MAX_WAITERS};
+use super::{Control, MAX_WAITERS, drive};
 use crate::event::charset::body_text;
 
 /// The control routes, to merge into the API's router.
@@ -23,20 +23,27 @@ pub fn router(control: Control) -> Router {
     Router::new()
         .route("/__ccsim/journal", get(journal))
         .route("/__ccsim/wait", get(wait))
+        .route("/__ccsim/clock", get(drive::clock))
+        .route("/__ccsim/clock/advance", post(drive::advance))
+        .route("/__ccsim/calls", post(drive::inject))
+        .route("/__ccsim/phone", post(drive::phone))
+        .route("/__ccsim/reset", post(drive::reset))
         .with_state(control)
 }
 
 /// An answer outside the happy path.
 #[derive(Debug)]
-enum Refusal {
+pub(super) enum Refusal {
     Unauthorized,
     BadQuery(BadParameter),
     Unreadable,
     TooManyWaiters,
+    /// Any other status, with its message and the field it is about, if one.
+    Status(StatusCode, String, Option<String>),
 }
 
 #[derive(Serialize)]
-struct ErrorBody<'a> {
+pub(super) struct ErrorBody<'a> {
     error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     parameter: Option<&'a str>,
@@ -67,6 +74,9 @@ impl IntoResponse for Refusal {
                 format!("{MAX_WAITERS} waits are in progress, the most at once: try again"),
                 None,
             ),
+            Refusal::Status(status, message, parameter) => {
+                (*status, message.clone(), parameter.as_deref())
+            }
         };
         let mut response = (
             status,
@@ -87,7 +97,7 @@ impl IntoResponse for Refusal {
 }
 
 /// Whether `headers` carry the token (always, without one); compared in constant time.
-fn authorized(control: &Control, headers: &HeaderMap) -> bool {
+pub(super) fn authorized(control: &Control, headers: &HeaderMap) -> bool {
     let Some(token) = &control.token else {
         return true;
     };

@@ -278,6 +278,14 @@ impl Journal {
         }
     }
 
+    /// Forgets every event (a reset of the simulation); journal seq numbers go on from
+    /// where they were, so a reader's `after` stays valid.
+    pub fn reset(&self) {
+        let mut ring = self.ring();
+        ring.entries.clear();
+        ring.pending.clear();
+    }
+
     /// The run has sent everything it will: waits that found nothing end now.
     pub fn finish(&self) {
         self.ring().finished = true;

@@ -5,6 +5,8 @@
 //! (`GET /__ccsim/wait`), for an application's end-to-end suite. With a token, every
 //! `/__ccsim/` request needs `Authorization: Bearer TOKEN`.
 
+pub mod clock;
+mod drive;
 mod http;
 pub mod journal;
 pub mod query;
@@ -15,7 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio_util::sync::CancellationToken;
 
+pub use clock::ManualClock;
 pub use http::router;
+
+use crate::operation::Platform;
+use crate::time::SimTime;
 pub use journal::Journal;
 
 /// The prefix of every control path.
@@ -29,6 +35,8 @@ pub const MAX_WAITERS: usize = 256;
 pub struct ControlPlan {
     /// The bearer token every control request must carry, if any.
     pub token: Option<ControlToken>,
+    /// `--clock manual`: simulated time moves only when a suite advances it.
+    pub manual_clock: bool,
 }
 
 /// The bearer token of the control API; `Debug` never shows it.
@@ -60,6 +68,29 @@ pub struct Control {
     /// Fired when the server stops: waits end at once.
     stop: CancellationToken,
     waiters: Arc<AtomicUsize>,
+    /// The simulated platform the drive endpoints act on, if the engine is driven.
+    platform: Option<Arc<dyn Platform>>,
+    /// How simulated time moves.
+    clock: ClockMode,
+    /// Where simulated time starts.
+    start: SimTime,
+}
+
+/// How simulated time moves, as `GET /__ccsim/clock` tells.
+#[derive(Debug, Clone)]
+pub enum ClockMode {
+    /// It follows the wall clock at a speed.
+    Real,
+    /// As fast as the engine goes (`--speed max`).
+    Max,
+    /// Only when a suite advances it (`--clock manual`).
+    Manual(Arc<ManualClock>),
+}
+
+impl fmt::Debug for dyn Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Platform")
+    }
 }
 
 impl Control {
@@ -70,7 +101,24 @@ impl Control {
             token: plan.token.clone(),
             stop,
             waiters: Arc::new(AtomicUsize::new(0)),
+            platform: None,
+            clock: ClockMode::Real,
+            start: SimTime::EARLIEST_START,
         }
+    }
+
+    /// The same, acting on `platform` (injected calls, instructions to phones, reset),
+    /// whose simulated time starts at `start` and moves as `clock` says.
+    pub fn with_platform(
+        mut self,
+        platform: Arc<dyn Platform>,
+        clock: ClockMode,
+        start: SimTime,
+    ) -> Self {
+        self.platform = Some(platform);
+        self.clock = clock;
+        self.start = start;
+        self
     }
 
     /// A place among the [`MAX_WAITERS`] waits, if one is free; given back on drop.

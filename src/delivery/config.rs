@@ -11,6 +11,7 @@ use super::retry::{RetryPolicy, SuccessRule};
 use super::robustness::Robustness;
 use super::signing::Signer;
 use super::transport::Transport;
+use crate::control::clock::ManualClock;
 
 /// How to deliver.
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ pub struct DeliveryConfig {
     pub seed: u64,
     /// Told when each event goes out (the records of a simulation), if anyone is.
     pub handover: Option<Arc<dyn Handover>>,
+    /// With `--clock manual`: simulated time moves only as a suite advances this clock,
+    /// and each release waits for the previous one's sends to finish.
+    pub manual: Option<Arc<ManualClock>>,
 }
 
 impl DeliveryConfig {
@@ -55,7 +59,14 @@ impl DeliveryConfig {
             robustness: options.robustness,
             seed,
             handover: None,
+            manual: None,
         }
+    }
+
+    /// The same, following `manual` (`--clock manual`) instead of a speed.
+    pub fn with_manual(mut self, manual: Arc<ManualClock>) -> Self {
+        self.manual = Some(manual);
+        self
     }
 
     /// The same, telling `handover` when each event goes out.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +24,7 @@ use super::sink::Sink;
 use super::sleep::{PreciseTimer, sleep_precise, sleep_until_or_forever};
 use super::source::{Released, Source};
 use super::workers::{AttemptContext, Workers};
+use crate::control::clock::ManualClock;
 use crate::time::SimTime;
 use crate::units::Speed;
 
@@ -48,7 +50,8 @@ pub async fn run_delivery(
     cancel: &CancellationToken,
 ) -> DeliveryEnd {
     let wall_start = Instant::now();
-    let clock = SimClock::new(sim_start, wall_start, speed);
+    let clock = SimClock::new(sim_start, wall_start, speed).with_manual(config.manual.clone());
+    source.started(&clock);
     let interrupted = Dispatcher::new(source, clock, config, sink, progress)
         .run(cancel)
         .await;
@@ -134,6 +137,9 @@ impl<'a> Dispatcher<'a> {
     /// Runs until the source is exhausted and every send has an outcome, or until the
     /// grace period after `cancel` ends; returns whether it was interrupted.
     async fn run(mut self, cancel: &CancellationToken) -> bool {
+        // Notified when an operation gave the source more to release.
+        let operations = self.source.wakeup();
+        let manual = self.clock.manual().cloned();
         loop {
             let mut wake = None;
             self.busy = false;
@@ -160,6 +166,8 @@ impl<'a> Dispatcher<'a> {
                     self.collect_completions();
                 }
                 _ = sleep_precise(timer, self.precise.as_ref()), if timer.is_some() => {}
+                () = notified(operations.as_deref()), if operations.is_some() => {}
+                () = moved(manual.as_deref()), if manual.is_some() => {}
                 () = tokio::task::yield_now(), if self.busy => {}
                 _ = sleep_until_or_forever(self.grace_deadline), if self.grace_deadline.is_some() => {
                     self.abort_in_flight().await;
@@ -180,11 +188,25 @@ impl<'a> Dispatcher<'a> {
             if !self.admit_pending() {
                 return None;
             }
+            if self.lockstep_waits() {
+                // A manual clock releases in lockstep: the next batch once this one's
+                // sends are over, so what a receiver does on an event happens at its
+                // instant.
+                return None;
+            }
             if !self.source.prepare() {
                 self.busy = true;
                 return None;
             }
-            let at = self.source.next_at()?;
+            let next = self.source.next_at();
+            if let Some(manual) = self.clock.manual() {
+                let target = manual.target();
+                if next.is_none_or(|at| at > target) {
+                    manual.settle(target);
+                    return None;
+                }
+            }
+            let at = next?;
             let due = self.clock.deadline(at);
             if let Some(due) = due
                 && due > Instant::now()
@@ -198,9 +220,19 @@ impl<'a> Dispatcher<'a> {
         None
     }
 
+    /// Whether a manual clock waits for the sends of its latest release to finish before
+    /// it looks at the source again (looking pulls the engine on to its next event, and
+    /// an operation the receiver makes meanwhile must happen at this one's instant).
+    fn lockstep_waits(&self) -> bool {
+        self.clock.manual().is_some() && self.queues.unsettled() > 0
+    }
+
     /// Takes the source's batch due at `at` (on the wall clock `scheduled`) into `pending`.
     fn release(&mut self, at: SimTime, scheduled: Instant) {
         self.source.release(&mut self.released);
+        if let Some(manual) = self.clock.manual() {
+            manual.released(at);
+        }
         // Following a clock, the delivery has reached `at`: what happened silently by
         // then may show. At --speed max there is no clock: hand-overs move it instead.
         if let Some(handover) = &self.config.handover
@@ -262,6 +294,8 @@ impl<'a> Dispatcher<'a> {
     /// for a swap go: no successor will come.
     fn let_held_go_when_exhausted(&mut self) {
         if !self.exhausted
+            && !self.source.endless()
+            && !self.lockstep_waits()
             && self.pending.is_empty()
             && !self.busy
             && self.source.prepare()
@@ -353,6 +387,22 @@ impl<'a> Dispatcher<'a> {
         for done in self.workers.abort().await {
             report(self.sink, self.progress, done);
         }
+    }
+}
+
+/// Waits for `wake` to be notified (never, without one).
+async fn notified(wake: Option<&Notify>) {
+    match wake {
+        Some(wake) => wake.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the manual clock to be advanced (never, without one).
+async fn moved(manual: Option<&ManualClock>) {
+    match manual {
+        Some(manual) => manual.moved().await,
+        None => std::future::pending().await,
     }
 }
 

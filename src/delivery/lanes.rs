@@ -57,6 +57,13 @@ impl Queues<'_> {
         self.backlog
     }
 
+    /// Sends emitted but not finished, those held back for a swap aside: what a manual
+    /// clock waits for before it releases more (a held event waits for what comes next).
+    pub(super) fn unsettled(&self) -> usize {
+        let held: usize = self.held.values().map(Vec::len).sum();
+        self.backlog.saturating_sub(held)
+    }
+
     /// Whether `needed` more sends fit in the backlog. An empty backlog always takes the
     /// next event, so a bound smaller than one event and its duplicate cannot stall the
     /// run.

@@ -1,7 +1,14 @@
 //! Where the dispatcher's events come from: a [`Source`] says when its next batch is due
 //! (simulated time) and releases it on demand. A simulation's source is `feed::SimSource`;
-//! `ccsim replay` reads its events log through `replay::LogSource`.
+//! `ccsim replay` reads its events log through `replay::LogSource`. A simulation the APIs
+//! drive can gain events at any time: it wakes the dispatcher, and under `ccsim serve` it
+//! is never exhausted.
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::clock::SimClock;
 use crate::conversation::ChangeTicket;
 use crate::event::Webhook;
 use crate::time::SimTime;
@@ -33,4 +40,16 @@ pub trait Source: Send {
     fn next_at(&mut self) -> Option<SimTime>;
     /// Releases the next batch into `out`.
     fn release(&mut self, out: &mut Vec<Released>);
+    /// Told once, as the delivery starts, how it maps simulated time to the wall clock.
+    fn started(&mut self, _clock: &SimClock) {}
+    /// Notified when something from outside the delivery gave the source more to release
+    /// (an operation through the API); the dispatcher then asks again.
+    fn wakeup(&self) -> Option<Arc<Notify>> {
+        None
+    }
+    /// Whether more may come after [`Source::next_at`] said `None` (`ccsim serve`, where
+    /// operations keep coming until it is stopped): the source is then never exhausted.
+    fn endless(&self) -> bool {
+        false
+    }
 }

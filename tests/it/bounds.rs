@@ -360,10 +360,6 @@ fn flags_the_command_makes_meaningless_are_refused_naming_both() {
             &["--insecure applies to https:// targets only, but --target null sends nothing"],
         ),
         (
-            &["serve", "--target", "http://127.0.0.1:9/hook"],
-            &["--target has no effect with `ccsim serve`: it sends no webhooks"],
-        ),
-        (
             &["serve", "--report", "r.json"],
             &["--report has no effect with `ccsim serve`"],
         ),
@@ -372,8 +368,16 @@ fn flags_the_command_makes_meaningless_are_refused_naming_both() {
             &["--max-failure-rate has no effect with `ccsim serve`"],
         ),
         (
-            &["serve", "--concurrency", "8"],
-            &["--concurrency has no effect with `ccsim serve`"],
+            &["serve", "--clock", "manual"],
+            &["--clock manual needs --control (only the control API can advance the clock)"],
+        ),
+        (
+            &["serve", "--control", "--clock", "manual", "--speed", "10"],
+            &["--speed has no effect with --clock manual"],
+        ),
+        (
+            &["serve", "--duration", "1m"],
+            &["--duration has no effect with `ccsim serve` and no scenario file"],
         ),
         (
             &["serve", "--api-linger", "1m"],
@@ -434,8 +438,8 @@ fn the_same_meaningless_settings_from_the_environment_are_ignored() {
         &envs,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // serve ignores a target and delivery settings from the environment: what stops this
-    // one is --api off, not them.
+    // A target and delivery settings from the environment do not stop serve: what stops
+    // this one is --api off.
     let mut envs = envs.to_vec();
     envs.push(("CCSIM_TARGET", "http://127.0.0.1:9/hook"));
     refused(

@@ -165,7 +165,7 @@ fn kind(command: &str) -> Kind {
     }
     match sub.as_deref() {
         Some("listen") => Kind::Server("listening on"),
-        Some("serve") => Kind::Server("fake platform API still serving"),
+        Some("serve") => Kind::Server("fake platform API serving on"),
         _ if command.contains("--api-linger") => Kind::Server("fake platform API still serving"),
         _ if command.ends_with('&') => Kind::Server(""),
         _ => Kind::Foreground,
@@ -557,7 +557,7 @@ fn commands_are_read_as_a_shell_reads_them() {
     );
     assert_eq!(
         kind("ccsim serve --api-auth &"),
-        Kind::Server("fake platform API still serving")
+        Kind::Server("fake platform API serving on")
     );
     assert_eq!(
         ccsim_subcommand("CCSIM_SECRET=x ccsim run").as_deref(),

@@ -24,6 +24,7 @@ mod html;
 mod layers;
 mod lifecycle_doc;
 mod lifecycles;
+mod manual_clock;
 mod merge;
 mod platform;
 mod retries;

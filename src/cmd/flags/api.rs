@@ -76,6 +76,14 @@ pub struct ApiArgs {
     )]
     pub control_token: Option<Secret>,
 
+    /// How simulated time moves: `real` follows the wall clock at --speed; `manual` moves
+    /// only when a suite advances it (`POST /__ccsim/clock/advance`), each event's
+    /// delivery finished before the next is released, for step-by-step end-to-end tests
+    /// with no sleeps (docs/control.md). `manual` needs --control.
+    #[arg(long, env = "CCSIM_CLOCK", value_name = "CLOCK", default_value = "real",
+          value_parser = ["real", "manual"])]
+    pub clock: String,
+
     /// The client's identity and secret.
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -140,7 +148,22 @@ impl ApiArgs {
 
     /// What `--control` and `--control-token` ask for.
     fn control_plan(&self) -> Result<Option<ControlPlan>, UsageError> {
+        let manual_clock = self.clock == "manual";
+        if manual_clock && self.given.has("--speed") {
+            return Err(UsageError(
+                "--speed has no effect with --clock manual (simulated time moves only when \
+                 the control API advances it): drop one of them"
+                    .into(),
+            ));
+        }
         if !self.control {
+            if manual_clock {
+                return Err(UsageError(
+                    "--clock manual needs --control (only the control API can advance the \
+                     clock): add --control, or drop --clock manual"
+                        .into(),
+                ));
+            }
             if self.given.has("--control-token") {
                 return Err(UsageError(
                     "--control-token has no effect without --control (no control API is \
@@ -166,7 +189,10 @@ impl ApiArgs {
                  sent; add a token, or serve the API on 127.0.0.1"
             )));
         }
-        Ok(Some(ControlPlan { token }))
+        Ok(Some(ControlPlan {
+            token,
+            manual_clock,
+        }))
     }
 }
 
@@ -372,7 +398,8 @@ mod tests {
         assert_eq!(
             control(&["--control", "--control-token", "t0k"]),
             Ok(Some(ControlPlan {
-                token: Some(ControlToken::new("t0k"))
+                token: Some(ControlToken::new("t0k")),
+                manual_clock: false,
             }))
         );
     }

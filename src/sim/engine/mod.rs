@@ -303,7 +303,12 @@ impl Engine {
         for _ in 0..budget {
             if self.out.is_empty() {
                 match self.timers.next_at() {
-                    Some(at) if at > limit => return Pull::NotYet(at),
+                    Some(at) if at > limit => {
+                        if !self.drop_stale_timer() {
+                            return Pull::NotYet(at);
+                        }
+                        continue;
+                    }
                     Some(_) => {}
                     None => return Pull::Done,
                 }
@@ -314,6 +319,27 @@ impl Engine {
             }
         }
         Pull::Busy
+    }
+
+    /// Takes the earliest timer if handling it would do nothing (a step of a released
+    /// conversation, a give-up of a caller no longer waiting), so an engine held back by
+    /// a limit sees its end without waiting for timers that would change nothing.
+    fn drop_stale_timer(&mut self) -> bool {
+        let stale = match self.timers.peek() {
+            Some(Action::Step { key, .. }) => !self.convs.contains_key(key),
+            Some(Action::GiveUp { key, .. }) => {
+                !self.ghosts.contains_key(key)
+                    && self
+                        .convs
+                        .get(key)
+                        .is_none_or(|c| c.waiting_since.is_none())
+            }
+            Some(Action::Arrive(_) | Action::AgentFree(_) | Action::Script { .. }) | None => false,
+        };
+        if stale && let Some((_, Action::GiveUp { .. })) = self.timers.pop() {
+            self.give_ups = self.give_ups.saturating_sub(1);
+        }
+        stale
     }
 
     /// Handles every action due at or before `at` (what they produce waits to be pulled,

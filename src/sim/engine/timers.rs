@@ -81,6 +81,11 @@ impl<T> Timers<T> {
         self.heap.peek().map(|e| e.at)
     }
 
+    /// The earliest item, without taking it.
+    pub(super) fn peek(&self) -> Option<&T> {
+        self.heap.peek().map(|e| &e.item)
+    }
+
     /// Keeps only the items `keep` says to, each at its instant and in its order.
     pub(super) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         self.heap.retain(|e| keep(&e.item));

@@ -79,6 +79,7 @@ pub(crate) fn control_state(
 ) -> ApiState {
     let plan = ControlPlan {
         token: token.map(ControlToken::new),
+        manual_clock: false,
     };
     ApiState::new(fixture_store(), renderer(), None).with_control(Control::new(
         journal,

@@ -1,6 +1,7 @@
 //! How `run` starts and stops the API: a busy port, `--api off`, `serve` without an API.
 
 use ccsim::cli::Cli;
+use ccsim::cmd::flags::given::Given;
 use ccsim::cmd::serve::serve_plan;
 use ccsim::plan::RunPlan;
 use ccsim::{Exit, RunError};
@@ -70,7 +71,8 @@ async fn serve_keeps_serving_the_finished_simulation_until_stopped() {
 
     let (listener, base) = super::api_listener();
     let url = format!("{base}/v1/account/x/callcenter/conversation?size=1000");
-    let mut serve = serve_plan(plan(&flags)).expect("a serve plan");
+    let mut serve =
+        serve_plan(plan(&flags), false, false, &Given::default()).expect("a serve plan");
     serve.api = serve.api.with_listener(listener);
     let stop = CancellationToken::new();
     let finished = std::sync::atomic::AtomicBool::new(false);

@@ -9,7 +9,7 @@ impl Engine {
     pub(super) fn call_op(&mut self, op: Operation) -> Result<Answer, Refusal> {
         Err(Refusal::new(
             Code::BadParameter,
-            format!("not built yet: {op:?}"),
+            format!("not built yet at {:?}: {op:?}", self.now),
         ))
     }
 }
