@@ -25,6 +25,7 @@ import hmac
 import json
 import sys
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,10 +116,20 @@ class Platform:
             request.add_header("Content-Type", CONTENT_TYPE)
         for name, value in self.sign(method, urllib.parse.urlsplit(url).path, raw).items():
             request.add_header(name, value)
-        with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-            envelope = json.load(answer)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                envelope = json.load(answer)
+        except urllib.error.HTTPError as e:
+            # An unknown path (404) or method (405) still answers the envelope; a failed
+            # signature (401) answers plain text and is raised as it is.
+            try:
+                envelope = json.loads(e.read())
+            except ValueError:
+                raise e from None
+            raise PlatformError(envelope.get("code"), f"HTTP {e.code} {envelope.get('msg')}",
+                                f"{method} {path}") from None
         if envelope.get("code") != "000000":
-            raise PlatformError(envelope.get("code"), envelope.get("msg"), path)
+            raise PlatformError(envelope.get("code"), envelope.get("msg"), f"{method} {path}")
         return envelope.get("data")
 
     def sign(self, method, uri, raw):
