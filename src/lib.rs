@@ -32,6 +32,7 @@
 //!
 //! No domain module names a clap type.
 
+pub mod acd;
 pub mod agent;
 pub mod api;
 pub mod cli;

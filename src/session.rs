@@ -71,6 +71,11 @@ pub async fn run_plan(
                 .clone()
                 .map(|a| a.with_expiry(&plan.profile.signature_expiry));
             let mut state = ApiState::new(store.clone(), renderer, auth);
+            if let Some(driven) = &driven {
+                // The application's operations act on the engine.
+                let platform: Arc<dyn Platform> = driven.clone();
+                state = state.with_platform(platform);
+            }
             if let (Some(control), Some(journal)) = (&plan.api.control, &journal) {
                 let mut control = Control::new(journal.clone(), control, servers.clone());
                 if let Some(driven) = &driven {

@@ -111,6 +111,26 @@ pub fn envelope_with(code: Code, write_data: impl FnOnce(&mut Vec<u8>)) -> Respo
     json_response(envelope_body(code, write_data))
 }
 
+/// `{"code":…,"msg":…,"data":<data>}` with any message (a refusal's, naming what in
+/// particular), `data` already serialized, as a JSON response.
+pub fn envelope_message(code: &str, msg: &str, data: &[u8]) -> Response {
+    let mut body = Vec::with_capacity(128 + msg.len() + data.len());
+    body.extend_from_slice(br#"{"code":"#);
+    write_string(&mut body, code);
+    body.extend_from_slice(br#","msg":"#);
+    write_string(&mut body, msg);
+    body.extend_from_slice(br#","data":"#);
+    body.extend_from_slice(data);
+    body.push(b'}');
+    json_response(body)
+}
+
+/// Appends `s` as a JSON string.
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
 /// The bytes of `{"code":…,"msg":…,"data":<data>}`, `data` already serialized.
 pub fn envelope_bytes(code: Code, data: &[u8]) -> Vec<u8> {
     envelope_body(code, |out| out.extend_from_slice(data))

@@ -8,6 +8,7 @@ pub mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod listener;
+mod ops;
 pub mod parse_errors;
 pub mod render;
 pub mod serve;

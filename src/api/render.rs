@@ -176,6 +176,12 @@ impl Renderer {
         write_json(out, &self.view(record, true));
     }
 
+    /// Appends the conversation object without its members (as the list and
+    /// `GET agent/{name}/conversation` show it) to `out` as JSON.
+    pub fn write_conversation_summary(&self, record: &Record, out: &mut Vec<u8>) {
+        write_json(out, &self.view(record, false));
+    }
+
     /// Appends the page object for page `page_no` (1-based) of `size` to `out` as JSON.
     pub fn write_page(&self, page: &Page, page_no: u64, size: u64, out: &mut Vec<u8>) {
         let total = page.total as u64;

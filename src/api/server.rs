@@ -7,6 +7,8 @@
 //! - `GET /v1/account/{account}/callcenter/conversation/{id}`: one record.
 //! - `GET /v1/account/{account}/callcenter/conversation?page=&size=`: begun records,
 //!   newest first (`pageNo`/`pageSize` too).
+//! - With a platform attached ([`ApiState::with_platform`]), the platform's control
+//!   endpoints under `/v1/account/{account}/callcenter/` (`super::ops`, merged in).
 //! - `GET /openapi.json`: the OpenAPI 3 document (`docs/openapi.json`).
 //! - With `--control`, `GET /__ccsim/journal` and `GET /__ccsim/wait` (`crate::control`).
 //!
@@ -44,12 +46,14 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{self, AuthPolicy};
 use super::error::{self, ApiError};
 use super::listener::Slots;
+use super::ops::{self, OpsState};
 use super::parse_errors::EnvelopeParseErrors;
 use super::render::Renderer;
 use super::serve::{self as serving, ServeLimits};
 use super::store::RecordStore;
 use crate::control::{self, Control};
 use crate::event::profile::UnknownRecord;
+use crate::operation::Platform;
 
 /// Largest request body accepted (64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -78,6 +82,7 @@ struct Inner {
     renderer: Renderer,
     auth: Option<AuthPolicy>,
     control: Option<Control>,
+    platform: Option<Arc<dyn Platform>>,
 }
 
 impl ApiState {
@@ -89,24 +94,31 @@ impl ApiState {
                 renderer,
                 auth,
                 control: None,
+                platform: None,
             }),
         }
     }
 
     /// The same, also serving the test-control API (`/__ccsim/`) of `control`.
     pub fn with_control(self, control: Control) -> Self {
-        let Inner {
-            store,
-            renderer,
-            auth,
-            ..
-        } = Arc::unwrap_or_clone(self.inner);
+        let inner = Arc::unwrap_or_clone(self.inner);
         Self {
             inner: Arc::new(Inner {
-                store,
-                renderer,
-                auth,
                 control: Some(control),
+                ..inner
+            }),
+        }
+    }
+
+    /// The same, also serving the platform's control endpoints (extensions, agents, agent
+    /// and conversation operations, ACD conditions: `docs/api.md`), carried out by
+    /// `platform`. Without one those paths answer 404 or 405.
+    pub fn with_platform(self, platform: Arc<dyn Platform>) -> Self {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        Self {
+            inner: Arc::new(Inner {
+                platform: Some(platform),
+                ..inner
             }),
         }
     }
@@ -131,16 +143,26 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/openapi.json", get(openapi))
         .fallback(|_: WithinBodyLimit| async { ApiError::NoRoute })
+        .with_state(state.clone());
+    let router = match &state.inner.platform {
+        Some(platform) => router.merge(ops::router(OpsState {
+            platform: platform.clone(),
+            store: state.inner.store.clone(),
+            renderer: state.inner.renderer.clone(),
+            body_limit: BODY_LIMIT,
+        })),
+        None => router,
+    };
+    // After the merge: two method routers of one path cannot both have a fallback.
+    let router = router
         .method_not_allowed_fallback(|_: WithinBodyLimit| async { ApiError::MethodNotAllowed });
     let router = if state.inner.auth.is_some() {
         router.layer(middleware::from_fn_with_state(state.clone(), authenticate))
     } else {
         router
     };
-    let control = state.inner.control.clone();
-    let router = router.with_state(state);
     // Outside the platform's auth scope: the control API checks its own bearer token.
-    match control {
+    match state.inner.control.clone() {
         Some(control) => router.merge(control::router(control)),
         None => router,
     }

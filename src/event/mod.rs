@@ -409,10 +409,9 @@ impl EventBuilder {
     /// Appends the webhook that announces agent happening `h` to `out`.
     pub fn build_agent(&self, h: &AgentHappening, out: &mut Vec<Webhook>) {
         let p = &self.profile;
-        if let AgentHappeningKind::StateChanged {
-            previous: AgentState::Busy,
-            latest: AgentState::Idle,
-        } = h.kind
+        if let AgentHappeningKind::StateChanged { previous, latest } = &h.kind
+            && *previous == AgentState::Busy
+            && *latest == AgentState::Idle
             && !p.wrap_up_end_announced
         {
             // The application ends after-call work through the state API: no event.
@@ -511,8 +510,8 @@ struct AgentPayload<'a> {
     event: &'static str,
     name: &'a str,
     subaccount_id: Option<&'a str>,
-    previous_state: Option<&'static str>,
-    latest_state: Option<&'static str>,
+    previous_state: Option<&'a str>,
+    latest_state: Option<&'a str>,
     kind: Option<&'static str>,
     conversation_id: Option<&'a Hex32>,
     current_time: i64,
@@ -534,8 +533,8 @@ impl AgentPayload<'_> {
                     key!("conversation_id"),
                     self.conversation_id.map(|id| Plain(id.as_bytes())),
                 ),
-                (key!("previous_state"), self.previous_state.map(name)),
-                (key!("latest_state"), self.latest_state.map(name)),
+                (key!("previous_state"), self.previous_state.map(Text)),
+                (key!("latest_state"), self.latest_state.map(Text)),
                 (key!("current_time"), Some(Int(self.current_time))),
                 (key!("user_data"), self.user_data.map(Text)),
             ],

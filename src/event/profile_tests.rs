@@ -205,7 +205,7 @@ fn conversation_changed_carries_latest_state_in_the_platform_profile_only() {
     let o = agent_event(AgentHappeningKind::ConversationChanged {
         presence: Presence::Enter,
         conversation_id: ConversationId(hex('a')),
-        latest_state: AgentState::Fetching,
+        latest_state: AgentState::Fetching.into(),
     });
     let want = json!({"action": "event_notify", "event": "callcenter.agent.conversation_changed",
         "name": "a1", "subaccount_id": SUB, "type": "enter", "conversation_id": h('a'),
@@ -219,8 +219,8 @@ fn conversation_changed_carries_latest_state_in_the_platform_profile_only() {
 #[test]
 fn state_changed_is_the_same_fields_in_both_profiles() {
     let o = agent_event(AgentHappeningKind::StateChanged {
-        previous: AgentState::Talking,
-        latest: AgentState::Busy,
+        previous: AgentState::Talking.into(),
+        latest: AgentState::Busy.into(),
     });
     let want = json!({"action": "event_notify", "event": "callcenter.agent.state_changed",
         "name": "a1", "subaccount_id": SUB, "previous_state": "talking", "latest_state": "busy",
@@ -398,8 +398,8 @@ fn platform_agent_bodies_in_hash_map_order() {
     // Put: event 12, name 8, subaccount_id 10, previous_state 3, latest_state 8,
     // current_time 14, user_data 11, action 9.
     let state = agent_event(AgentHappeningKind::StateChanged {
-        previous: AgentState::Idle,
-        latest: AgentState::Fetching,
+        previous: AgentState::Idle.into(),
+        latest: AgentState::Fetching.into(),
     });
     assert_eq!(
         texts(&platform, &state)[0],
@@ -412,7 +412,7 @@ fn platform_agent_bodies_in_hash_map_order() {
     let changed = agent_event(AgentHappeningKind::ConversationChanged {
         presence: Presence::Exit,
         conversation_id: ConversationId(hex('a')),
-        latest_state: AgentState::Talking,
+        latest_state: AgentState::Talking.into(),
     });
     assert_eq!(
         texts(&platform, &changed)[0],
@@ -461,8 +461,8 @@ fn legacy_charset_sends_latin1_and_question_marks() {
         .expect("platform offers it");
     let b = EventBuilder::new(profile).with_families(EventFamilies::all());
     let mut o = agent_event(AgentHappeningKind::StateChanged {
-        previous: AgentState::Idle,
-        latest: AgentState::Fetching,
+        previous: AgentState::Idle.into(),
+        latest: AgentState::Fetching.into(),
     });
     if let Occurrence::Agent(a) = &mut o {
         a.user_data = Some("café 中文".into());
@@ -500,14 +500,39 @@ fn a_hang_up_while_the_agent_rings_is_a_call_fail_with_the_agent_on_the_platform
 fn the_end_of_after_call_work_is_announced_in_the_documented_profile_only() {
     let [documented, platform] = both();
     let wrap_up_over = agent_event(AgentHappeningKind::StateChanged {
-        previous: AgentState::Busy,
-        latest: AgentState::Idle,
+        previous: AgentState::Busy.into(),
+        latest: AgentState::Idle.into(),
     });
     assert_eq!(values(&documented, &wrap_up_over).len(), 1);
     assert!(values(&platform, &wrap_up_over).is_empty());
     let into_wrap_up = agent_event(AgentHappeningKind::StateChanged {
-        previous: AgentState::Talking,
-        latest: AgentState::Busy,
+        previous: AgentState::Talking.into(),
+        latest: AgentState::Busy.into(),
     });
     assert_eq!(values(&platform, &into_wrap_up).len(), 1);
+}
+
+#[test]
+fn extended_states_are_sent_whole_and_escaped_in_both_profiles() {
+    let reserve = agent_event(AgentHappeningKind::StateChanged {
+        previous: AgentState::Talking.into(),
+        latest: crate::agent::StateName::parse("busy/after-call").expect("a state"),
+    });
+    let away = agent_event(AgentHappeningKind::StateChanged {
+        previous: crate::agent::StateName::parse("away/\"午饭\"").expect("a state"),
+        latest: AgentState::Idle.into(),
+    });
+    for b in both() {
+        let v = values(&b, &reserve);
+        assert_eq!(
+            (&v[0]["previous_state"], &v[0]["latest_state"]),
+            (&json!("talking"), &json!("busy/after-call"))
+        );
+        let t = texts(&b, &reserve);
+        assert!(
+            t[0].contains(r#""latest_state":"busy/after-call""#),
+            "{t:?}"
+        );
+        assert_eq!(values(&b, &away)[0]["previous_state"], "away/\"午饭\"");
+    }
 }

@@ -2,23 +2,24 @@
 //! profile; each agent's `state_changed` events replay its state (`previous_state` is the
 //! `latest_state` of its previous one, but for the silent change the profile allows); and
 //! its `conversation_changed` `enter` and `exit` pair up per conversation.
+//!
+//! A state is the platform's `<base>[/extension]`: one of `idle`, `fetching`, `talking`,
+//! `busy`, `online`, `away`, and an extension after the ones that take one
+//! (`busy/after-call`, the `reserve_state` of an enqueue).
 
 use std::collections::HashMap;
 
 use super::Event;
 use super::fields::{Fields, Need};
 use super::profile::ProfileRules;
-use crate::agent::AgentState;
+use crate::agent::{AgentState, StateName};
 use crate::event::EventKind;
-
-/// The wire values of the agent states.
-const STATES: [&str; 4] = ["idle", "fetching", "talking", "busy"];
 
 /// What the events of one agent said so far.
 #[derive(Debug, Default)]
 struct AgentTrack {
     /// The `latest_state` of its last `state_changed`.
-    state: Option<AgentState>,
+    state: Option<StateName>,
     /// Per conversation it entered or left and has not balanced yet: enters minus exits.
     inside: HashMap<String, i32>,
 }
@@ -97,19 +98,15 @@ fn state_changed(track: &mut AgentTrack, ev: &Event<'_>, f: &mut Fields<'_>) {
     allowed.extend(["previous_state", "latest_state"]);
     f.allow_only(&allowed);
     f.epoch_ms("current_time");
-    let previous = f
-        .one_of("previous_state", &STATES, Need::Required)
-        .and_then(AgentState::parse);
-    let latest = f
-        .one_of("latest_state", &STATES, Need::Required)
-        .and_then(AgentState::parse);
-    if let (Some(p), Some(l)) = (previous, latest)
+    let previous = state_of(f, "previous_state");
+    let latest = state_of(f, "latest_state");
+    if let (Some(p), Some(l)) = (&previous, &latest)
         && p == l
     {
         f.problem(format!("previous_state and latest_state are both {p}"));
     }
     if ev.rules.ordered
-        && let (Some(last), Some(previous)) = (track.state, previous)
+        && let (Some(last), Some(previous)) = (&track.state, &previous)
         && last != previous
         && !silent(ev.profile, last, previous)
     {
@@ -121,9 +118,31 @@ fn state_changed(track: &mut AgentTrack, ev: &Event<'_>, f: &mut Fields<'_>) {
     track.state = latest;
 }
 
-/// Whether an agent may go from `from` to `to` without an event in this profile.
-fn silent(p: &ProfileRules, from: AgentState, to: AgentState) -> bool {
-    p.silent_change == Some((from, to))
+/// `name`, required, as a state (`<base>[/extension]`); a problem if it is not one.
+fn state_of(f: &mut Fields<'_>, name: &str) -> Option<StateName> {
+    let text = f.string(name, Need::Required)?;
+    let state = StateName::parse(text);
+    if state.is_none() {
+        f.problem(format!(
+            "{name} {text:?} is not a state (idle|fetching|talking|busy|online|away, \
+             fetching|talking|busy|away followed by /extension)"
+        ));
+    }
+    state
+}
+
+/// Whether an agent in state `from` may be in another one without an event in this
+/// profile: the profile's silent change (after-call work ended through the state API), or
+/// any change out of a state only the application sets and ends (`online`, `away…`, an
+/// extended `busy/…`), through the state API, which sends no event.
+fn silent(p: &ProfileRules, from: &StateName, to: &StateName) -> bool {
+    p.silent_change.is_some_and(|(f, t)| *from == f && *to == t) || application_owned(from)
+}
+
+/// Whether a state is one only the application sets and ends.
+fn application_owned(from: &StateName) -> bool {
+    matches!(from.base(), AgentState::Online | AgentState::Away)
+        || (from.base() == AgentState::Busy && from.extension().is_some())
 }
 
 /// `conversation_changed`: its fields, and the pairing of `enter` and `exit`.
@@ -138,13 +157,11 @@ fn conversation_changed(track: &mut AgentTrack, ev: &Event<'_>, f: &mut Fields<'
     f.epoch_ms("current_time");
     f.hex("conversation_id", Need::Required);
     if p.conversation_changed_latest_state {
-        let latest = f
-            .one_of("latest_state", &STATES, Need::Required)
-            .and_then(AgentState::parse);
+        let latest = state_of(f, "latest_state");
         // The state the platform read when it built the event: the one the agent's
         // state_changed events left it in (or one a silent change leads to).
         if ev.rules.ordered
-            && let (Some(last), Some(latest)) = (track.state, latest)
+            && let (Some(last), Some(latest)) = (&track.state, &latest)
             && last != latest
             && !silent(p, last, latest)
         {
@@ -277,7 +294,7 @@ mod tests {
 
     #[test]
     fn state_changed_needs_its_fields_with_known_states_and_a_change() {
-        let mut v = state("a1", "idle", "away");
+        let mut v = state("a1", "idle", "offline");
         v.as_object_mut().map(|o| o.remove("current_time"));
         v["queue_id"] = json!(Q);
         let mut got = problems(Documented, &[v]);
@@ -286,7 +303,7 @@ mod tests {
             got,
             [
                 "callcenter.agent.state_changed a1: current_time missing",
-                "callcenter.agent.state_changed a1: latest_state \"away\" is not one of idle|fetching|talking|busy",
+                "callcenter.agent.state_changed a1: latest_state \"offline\" is not a state (idle|fetching|talking|busy|online|away, fetching|talking|busy|away followed by /extension)",
                 "callcenter.agent.state_changed a1: unexpected field \"queue_id\"",
             ]
         );
@@ -359,6 +376,41 @@ mod tests {
     }
 
     #[test]
+    fn extended_states_are_states_and_the_application_ends_its_own_silently() {
+        // A release to the enqueue's reserve_state, then the application's `idle`.
+        let day = [
+            state("a1", "idle", "fetching"),
+            state("a1", "fetching", "talking"),
+            state("a1", "talking", "busy/after-call"),
+            state("a1", "idle", "fetching"),
+            state("a1", "fetching", "talking"),
+            state("a1", "talking", "away/lunch"),
+            state("a1", "idle", "fetching"),
+        ];
+        assert!(problems(Documented, &day).is_empty());
+        assert!(problems(Platform, &day).is_empty());
+        assert_eq!(
+            problems(
+                Documented,
+                &[
+                    state("a1", "busy/after-call", "busy/after-call"),
+                    state("a1", "idle/x", "busy"),
+                ]
+            ),
+            [
+                "callcenter.agent.state_changed a1: previous_state and latest_state are both busy/after-call",
+                "callcenter.agent.state_changed a1: previous_state \"idle/x\" is not a state (idle|fetching|talking|busy|online|away, fetching|talking|busy|away followed by /extension)",
+            ]
+        );
+        // Out of an engine's own state, a change still needs its event.
+        let gap = [
+            state("a1", "fetching", "talking"),
+            state("a1", "idle", "fetching"),
+        ];
+        assert_eq!(problems(Platform, &gap).len(), 1);
+    }
+
+    #[test]
     fn the_replay_waits_for_order_but_a_non_change_never_passes() {
         let gap = [
             state("a1", "idle", "fetching"),
@@ -393,11 +445,12 @@ mod tests {
             one("conversation_changed", "a1", "latest_state missing")
         );
         assert_eq!(
-            problems(Platform, &[platform_presence("a1", "enter", ID, "online")]),
+            problems(Platform, &[platform_presence("a1", "enter", ID, "idle/x")]),
             one(
                 "conversation_changed",
                 "a1",
-                "latest_state \"online\" is not one of idle|fetching|talking|busy"
+                "latest_state \"idle/x\" is not a state (idle|fetching|talking|busy|online|away, \
+                 fetching|talking|busy|away followed by /extension)"
             )
         );
         let mut got = problems(Documented, &[presence("a1", "join", "ABC")]);

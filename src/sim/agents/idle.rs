@@ -27,6 +27,11 @@ impl IdleQueue {
         self.len == 0
     }
 
+    /// The agents, longest idle first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = AgentIdx> + '_ {
+        self.blocks.iter().flatten().copied()
+    }
+
     /// Adds an agent at the back (idle for the shortest time).
     pub(super) fn push_back(&mut self, agent: AgentIdx) {
         match self.blocks.back_mut() {
@@ -37,8 +42,20 @@ impl IdleQueue {
     }
 
     /// Takes the agent at the front (idle for the longest time).
+    #[cfg(test)]
     pub(super) fn pop_front(&mut self) -> Option<AgentIdx> {
         self.remove(0)
+    }
+
+    /// The agent at position `pos` (0 is the front), found block by block.
+    pub(super) fn get(&self, mut pos: usize) -> Option<AgentIdx> {
+        for block in &self.blocks {
+            if pos < block.len() {
+                return block.get(pos).copied();
+            }
+            pos -= block.len();
+        }
+        None
     }
 
     /// Takes the agent at position `pos` (0 is the front).
@@ -106,6 +123,7 @@ mod tests {
                 4..6 => assert_eq!(queue.pop_front(), flat.pop_front()),
                 6..9 if !flat.is_empty() => {
                     let pos = rng.random_range(0..flat.len());
+                    assert_eq!(queue.get(pos), flat.get(pos).copied());
                     assert_eq!(queue.remove(pos), flat.remove(pos));
                 }
                 _ if round % 500 == 0 => {
@@ -115,6 +133,9 @@ mod tests {
                 _ => {}
             }
             assert_eq!(queue.len(), flat.len());
+            if round % 1_000 == 0 {
+                assert!(queue.iter().eq(flat.iter().copied()));
+            }
         }
         let drained: Vec<_> = std::iter::from_fn(|| queue.pop_front()).collect();
         assert_eq!(drained, Vec::from(flat));

@@ -1,6 +1,8 @@
 //! The ACD: callers wait first come first served, the longest-idle agent is selected, the
 //! queue times out and callers run out of patience; an agent freed (after any after-call
-//! work) serves the head of the queue. Called by arrivals (`queue`), by the lifecycle
+//! work) serves the first caller in the queue it can serve. A caller's route (an ACD
+//! condition, a named agent, a skill; none for generated calls) decides which agents can
+//! serve it (`select_agent`). Called by arrivals (`queue`), by the lifecycle
 //! (`call_agent` once agent A is in; agents freed when a call ends), by scripts (a named
 //! agent selected) and by the event loop (give-up timers, after-call work over).
 
@@ -8,7 +10,9 @@ use rand::Rng;
 
 use crate::conversation::{ConvType, Outcome};
 use crate::ids::{CallId, Hex32};
+use crate::operation::{Refusal, Route};
 use crate::queue_task::{FailCause, QueueStep, QueueType};
+use crate::sim::agents::directory::{Condition, no_such_condition};
 use crate::sim::agents::{AgentIdx, AgentState};
 use crate::units::Span;
 
@@ -134,25 +138,93 @@ impl Engine {
         });
     }
 
-    /// Matches waiting conversations with idle agents, first come first served.
+    /// Matches waiting conversations with idle agents, first come first served among the
+    /// callers a free agent can serve: a caller whose route no free agent matches keeps its
+    /// place, and the ones behind it are served. (Callers without a route, as generated
+    /// calls are, are served strictly in order.)
     pub(super) fn acd_dispatch(&mut self) {
-        while self.pool.idle_count() > 0 {
-            let Some(key) = self.waiting.pop_front() else {
-                return;
+        let mut at = 0;
+        while self.pool.idle_count() > 0 && at < self.waiting.len() {
+            let key = self.waiting[at];
+            let route = match self.convs.get(&key) {
+                Some(c) if c.waiting_since.is_some() => c.route.clone(),
+                _ => {
+                    // A caller gone before it was served whose task stayed queued:
+                    // dequeuing it fails, and the agent stays free.
+                    self.waiting.remove(at);
+                    self.end_ghost(key, FailCause::Error);
+                    continue;
+                }
             };
-            let still_waiting = self
-                .convs
-                .get(&key)
-                .is_some_and(|c| c.waiting_since.is_some());
-            if !still_waiting {
-                // A caller gone before it was served whose task stayed queued: dequeuing it
-                // fails, and the agent stays free.
-                self.end_ghost(key, FailCause::Error);
-                continue;
+            match self.select_agent(route.as_ref()) {
+                Ok(Some(agent)) => {
+                    self.waiting.remove(at);
+                    self.assign(key, agent);
+                }
+                // Nobody can take any caller: no idle agent is registered.
+                Ok(None) if route.is_none() => return,
+                // Nobody free for this caller (or its condition is gone, so it waits
+                // until it times out): the next one.
+                Ok(None) | Err(_) => at += 1,
             }
-            if let Some(agent) = self.pool.select_longest_idle(self.now) {
-                self.assign(key, agent);
+        }
+    }
+
+    /// The ACD's choice of agent for `route` (`None`: any agent), taken from idle to
+    /// `fetching`: among the agents that are exactly `idle`, registered and not reserved
+    /// for scripts, the longest idle one that
+    /// - `Route::Condition`: the condition's `where` selects, of the highest `sort`;
+    /// - `Route::Agent`: is the agent named;
+    /// - `Route::Skill`: has the skill, enabled.
+    ///
+    /// `Ok(None)`: nobody is free for it now. An unknown condition is refused (`000001`
+    /// naming `condition_id`).
+    pub(in crate::sim::engine) fn select_agent(
+        &mut self,
+        route: Option<&Route>,
+    ) -> Result<Option<AgentIdx>, Refusal> {
+        let now = self.now;
+        Ok(match route {
+            None => self.pool.select_longest_idle(now),
+            Some(Route::Condition(id)) => {
+                let condition = self
+                    .directory
+                    .condition(id)
+                    .ok_or_else(|| no_such_condition(id))?;
+                let (filter, sort) = (&condition.filter, &condition.sort);
+                self.pool.select_best(now, |agent| {
+                    let skill = |name: &str| agent.skill(name);
+                    filter
+                        .matches(&skill)
+                        .then(|| sort.as_ref().map_or(0.0, |s| s.score(&skill)))
+                })
             }
+            Some(Route::Agent(name)) => {
+                self.pool.find(name).filter(|&idx| self.pool.take(idx, now))
+            }
+            Some(Route::Skill(name)) => self
+                .pool
+                .select_first(now, |agent| agent.skill(name).is_some()),
+        })
+    }
+
+    /// The queue timeout, seconds, of the ACD condition `route` names (`None`: it names no
+    /// condition, or one that does not exist).
+    pub(in crate::sim::engine) fn condition_queue_timeout(&self, route: &Route) -> Option<u32> {
+        self.condition_of(route).map(|c| c.view.queue_timeout)
+    }
+
+    /// The fetch timeout (how long the selected agent's phone rings at most), seconds, of
+    /// the ACD condition `route` names (`None`: it names no condition, or one that does
+    /// not exist).
+    pub(in crate::sim::engine) fn condition_fetch_timeout(&self, route: &Route) -> Option<u32> {
+        self.condition_of(route).map(|c| c.view.fetch_timeout)
+    }
+
+    fn condition_of(&self, route: &Route) -> Option<&Condition> {
+        match route {
+            Route::Condition(id) => self.directory.condition(id),
+            Route::Agent(_) | Route::Skill(_) => None,
         }
     }
 
@@ -313,8 +385,12 @@ impl Engine {
         }
     }
 
-    /// An agent's after-call work is over: idle again, so the ACD may select it.
+    /// An agent's after-call work is over: idle again, so the ACD may select it (nothing if
+    /// it logged out meanwhile).
     pub(super) fn wrap_up_over(&mut self, agent: AgentIdx) {
+        if !self.pool.get(agent).logged_in() {
+            return;
+        }
         self.set_agent_state(agent, AgentState::Idle, None);
         self.acd_dispatch();
     }

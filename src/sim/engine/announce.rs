@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::agent::{AgentHappening, AgentHappeningKind, AgentState, Presence};
+use crate::agent::{AgentHappening, AgentHappeningKind, Presence, StateName};
 use crate::families::EventFamily;
 use crate::occurrence::Occurrence;
 use crate::queue_task::{FailCause, QueueHappening, QueueStep, SelectedAgent};
@@ -30,15 +30,26 @@ impl Engine {
 
     /// Moves agent `a` to `state`, announcing the change (if it is one) in the context of
     /// conversation `key` (its user data and sub-account; `None`: the run's sub-account).
-    pub(super) fn set_agent_state(&mut self, a: AgentIdx, state: AgentState, key: Option<u64>) {
+    pub(super) fn set_agent_state(
+        &mut self,
+        a: AgentIdx,
+        state: impl Into<StateName>,
+        key: Option<u64>,
+    ) {
         let previous = self.pool.set_state(a, state, self.now);
         self.announce_state(a, previous, key);
     }
 
     /// Announces that agent `a` went from `previous` to the state it is in now (nothing if
     /// that is the same state).
-    pub(super) fn announce_state(&mut self, a: AgentIdx, previous: AgentState, key: Option<u64>) {
-        let latest = self.pool.get(a).state;
+    pub(super) fn announce_state(
+        &mut self,
+        a: AgentIdx,
+        previous: impl Into<StateName>,
+        key: Option<u64>,
+    ) {
+        let previous = previous.into();
+        let latest = self.pool.get(a).state_name().clone();
         if latest == previous || !self.plan.events.has(EventFamily::Agent) {
             return;
         }
@@ -57,7 +68,7 @@ impl Engine {
         let Some(conversation_id) = self.convs.get(&key).map(|c| c.id) else {
             return;
         };
-        let latest_state = self.pool.get(a).state;
+        let latest_state = self.pool.get(a).state_name().clone();
         self.push_agent(
             a,
             Some(key),
@@ -527,7 +538,7 @@ mod tests {
                 .map(|t| (t, Rate::from_per_second(0.04)))
                 .to_vec();
             let mut e = super::super::Engine::with_mechanics(e.plan.clone(), e.mech.clone());
-            let mut state: HashMap<String, AgentState> = HashMap::new();
+            let mut state: HashMap<String, crate::agent::StateName> = HashMap::new();
             let mut inside: HashMap<String, Option<crate::ids::ConversationId>> = HashMap::new();
             let mut entered: HashMap<(String, crate::ids::ConversationId), u32> = HashMap::new();
             let mut tasks: HashMap<crate::ids::QueueId, (u32, u32)> = HashMap::new();
@@ -541,9 +552,9 @@ mod tests {
                         let name = h.agent.name.to_string();
                         match h.kind {
                             AgentHappeningKind::StateChanged { previous, latest } => {
-                                let was = state.insert(name.clone(), latest);
+                                let was = state.insert(name.clone(), latest.clone());
                                 assert_eq!(
-                                    was.unwrap_or(AgentState::Idle),
+                                    was.unwrap_or(AgentState::Idle.into()),
                                     previous,
                                     "seed {seed}: {name} at {:?}",
                                     h.at

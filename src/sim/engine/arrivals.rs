@@ -115,6 +115,7 @@ impl Engine {
             subaccount_id: None,
             waiting_task: None,
             queueing_call_gone: false,
+            route: None,
         };
         match kind {
             ConvType::Queue => {

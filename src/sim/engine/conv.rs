@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::conversation::{ConvInfo, ConvType, MemberInfo, Outcome};
 use crate::ids::{CallId, ConversationId, QueueId, RecordFileId};
+use crate::operation::Route;
 use crate::queue_task::QueueType;
 use crate::sim::agents::AgentIdx;
 use crate::time::SimTime;
@@ -169,6 +170,9 @@ pub(super) struct Conv {
     pub(super) waiting_task: Option<Task>,
     /// The call that queued hung up before the selected agent answered.
     pub(super) queueing_call_gone: bool,
+    /// Where its queue task looks for an agent while it waits (`None`: any agent, as for
+    /// generated calls).
+    pub(super) route: Option<Route>,
 }
 
 /// The member record of a customer's or external callee's call.

@@ -39,7 +39,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::conversation::{Happening, Outcome};
 use crate::ids::Hex32;
 use crate::occurrence::Occurrence;
+use crate::operation::ConditionSpec;
 use crate::sim::agents::AgentPool;
+use crate::sim::agents::directory::Directory;
 use crate::sim::behaviour::Behaviour;
 use crate::sim::dist::Dist;
 use crate::sim::mechanics::Mechanics;
@@ -67,6 +69,9 @@ use timers::Timers;
 
 /// Mixed into the seed of the engine's second generator (`Engine::side_rng`).
 const SIDE_SEED: u64 = 0x5eed_a6e7_0000_0001;
+
+/// Mixed into the seed of the directory's id generator (`Engine::directory`).
+const DIRECTORY_SEED: u64 = 0x5eed_d1ec_0000_0002;
 
 /// What [`Engine::pull`] found within its budget.
 #[derive(Debug)]
@@ -100,6 +105,9 @@ pub struct Engine {
     condition_id: Arc<str>,
     /// The agents and their states.
     pool: AgentPool,
+    /// Extensions and ACD conditions (the scenario's agents' extensions and the default
+    /// condition from the start), with an id generator of their own.
+    directory: Directory,
     /// Live conversations, boxed: growing the table then moves pointers, not 300-byte
     /// records (a rehash of tens of thousands of records stalled real-time sending for
     /// tens of milliseconds).
@@ -179,6 +187,7 @@ impl Engine {
                 pool.reserve(idx);
             }
         }
+        let directory = Self::directory(&plan, &pool, &condition_id);
         let arrivals_end = plan.start + plan.workload.duration;
         let plan_start = plan.start;
         let mut engine = Self {
@@ -188,6 +197,7 @@ impl Engine {
             side_rng,
             condition_id,
             pool,
+            directory,
             convs: HashMap::default(),
             next_key: 0,
             waiting: VecDeque::new(),
@@ -226,6 +236,36 @@ impl Engine {
             engine.at(at.max(engine.plan.start), Action::Script { conv, step });
         }
         engine
+    }
+
+    /// The directory at the start: every agent's extension, and the condition generated
+    /// calls queue on (`where: "1==1;"`, the scenario's queue and fetch timeouts).
+    fn directory(plan: &SimPlan, pool: &AgentPool, condition_id: &Arc<str>) -> Directory {
+        let mut rng = ChaCha8Rng::seed_from_u64(plan.shard.seed(plan.seed) ^ DIRECTORY_SEED);
+        let mut directory = Directory::new(&mut rng);
+        for idx in 0..pool.len() {
+            let agent = pool.get(idx);
+            directory.add_extension(agent.extension_id(), agent.sip_user().clone());
+        }
+        let behaviour = &plan.workload.behaviour;
+        let whole_secs =
+            |s: Span| u32::try_from(s.as_micros().div_ceil(1_000_000)).unwrap_or(u32::MAX);
+        let spec = ConditionSpec {
+            where_: "1==1;".into(),
+            sort: None,
+            priority: 0,
+            queue_timeout: behaviour
+                .queue_timeout
+                .map_or(1000, whole_secs)
+                .clamp(1, 1000),
+            fetch_timeout: whole_secs(behaviour.fetch_timeout).clamp(1, 60),
+            remark: Some("ccsim: the scenario's condition".into()),
+        };
+        // `1==1;` always parses.
+        if directory.add_condition(condition_id.clone(), spec).is_err() {
+            debug_assert!(false, "the default condition does not parse");
+        }
+        directory
     }
 
     /// Runs only the scripted conversations of `plan` to their end and returns every step

@@ -333,6 +333,7 @@ impl Engine {
                 subaccount_id: sc.subaccount_id.clone(),
                 waiting_task: None,
                 queueing_call_gone: false,
+                route: None,
             }),
         );
         if let Some(slot) = self.script_slots.get_mut(s) {
@@ -544,6 +545,7 @@ impl Engine {
             AgentState::Fetching => "being called",
             AgentState::Talking => "talking",
             AgentState::Busy => "in after-call work",
+            AgentState::Online | AgentState::Away => "not taking calls",
         };
         let mut whereabouts: Vec<String> = self
             .convs

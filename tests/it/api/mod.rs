@@ -7,6 +7,7 @@ mod e2e;
 mod flood;
 mod lifecycle;
 mod openapi;
+mod ops;
 mod platform;
 mod retention;
 mod router;

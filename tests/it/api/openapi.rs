@@ -177,16 +177,90 @@ fn the_document_describes_exactly_the_served_paths() {
         .map(String::as_str)
         .collect();
     paths.sort_unstable();
-    assert_eq!(
-        paths,
-        [
-            "/__ccsim/journal",
-            "/__ccsim/wait",
-            "/openapi.json",
-            LIST,
-            RECORD
-        ]
-    );
+    let mut expected = vec![
+        "/__ccsim/journal",
+        "/__ccsim/wait",
+        "/openapi.json",
+        LIST,
+        RECORD,
+    ];
+    let control: Vec<String> = super::ops::CONTROL_ROUTES
+        .iter()
+        .map(|(_, path)| format!("/v1/account/{{account}}/callcenter/{path}"))
+        .collect();
+    for path in &control {
+        if !expected.contains(&path.as_str()) {
+            expected.push(path);
+        }
+    }
+    expected.sort_unstable();
+    assert_eq!(paths, expected);
+    // And exactly the control endpoints' methods.
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(tail) = path.strip_prefix("/v1/account/{account}/callcenter/") else {
+            continue;
+        };
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            // The record endpoints are not control endpoints.
+            if method == "GET" && (tail == "conversation" || tail == "conversation/{id}") {
+                continue;
+            }
+            documented.push((method, tail.to_owned()));
+        }
+    }
+    let mut routed: Vec<(String, String)> = super::ops::CONTROL_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed);
+}
+
+#[tokio::test]
+async fn real_control_endpoint_answers_match_the_document() {
+    let doc = document();
+    for (method, tail, body, op) in super::ops::every_endpoint() {
+        let template = super::ops::template_of(method, &tail);
+        let path = format!("/v1/account/{{account}}/callcenter/{template}");
+        let schema = doc["paths"][&path][method.to_lowercase()]["responses"]["200"]["content"]
+            ["application/json"]["schema"]
+            .clone();
+        assert!(!schema.is_null(), "{method} {path} documented");
+        // The answer the platform gives to this operation, then a refusal.
+        let answer = super::ops::typical_answer(&op);
+        let platform = super::ops::fake(move |_| Ok(answer.clone()));
+        let got = send(
+            super::ops::ops_app(platform),
+            super::ops::req(method, &tail, body.as_deref()),
+        )
+        .await
+        .json();
+        assert_eq!(
+            validate(&doc, &schema, &got, "$"),
+            Vec::<String>::new(),
+            "{method} {tail}: {got}"
+        );
+        let platform = super::ops::fake(|_| {
+            Err(ccsim::operation::Refusal::new(
+                ccsim::operation::Code::AgentBusy,
+                "busy",
+            ))
+        });
+        let got = send(
+            super::ops::ops_app(platform),
+            super::ops::req(method, &tail, body.as_deref()),
+        )
+        .await
+        .json();
+        assert_eq!(
+            validate(&doc, &schema, &got, "$"),
+            Vec::<String>::new(),
+            "{method} {tail}: {got}"
+        );
+    }
 }
 
 /// The JSON schema of the `status` answer of `GET path`, through a response `$ref`.
