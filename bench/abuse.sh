@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$CCSIM" serve --api "127.0.0.1:$PORT" --speed max --seed 1 --duration 10m \
+"$CCSIM" serve scenarios/default.toml --api "127.0.0.1:$PORT" --speed max --seed 1 --duration 10m \
     >"$WORK/ccsim.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do

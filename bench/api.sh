@@ -40,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The fake API alone: simulate 30 minutes at full speed (no webhooks), then keep serving.
-"$CCSIM" serve --api "127.0.0.1:$CCSIM_PORT" --speed max --seed 1 --duration 30m \
+"$CCSIM" serve scenarios/default.toml --api "127.0.0.1:$CCSIM_PORT" --speed max --seed 1 --duration 30m \
     >"$WORK/ccsim.log" 2>&1 &
 pids+=($!)
 API="http://127.0.0.1:$CCSIM_PORT/v1/account/bench/callcenter/conversation"

@@ -178,7 +178,12 @@ fn the_document_describes_exactly_the_served_paths() {
         .collect();
     paths.sort_unstable();
     let mut expected = vec![
+        "/__ccsim/calls",
+        "/__ccsim/clock",
+        "/__ccsim/clock/advance",
         "/__ccsim/journal",
+        "/__ccsim/phone",
+        "/__ccsim/reset",
         "/__ccsim/wait",
         "/openapi.json",
         LIST,
