@@ -16,6 +16,7 @@ mod delivery;
 mod deploy;
 mod drive;
 mod erlang;
+mod example_app;
 mod examples;
 mod families;
 mod faults;
