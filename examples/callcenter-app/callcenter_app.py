@@ -152,7 +152,8 @@ class Platform:
 class Receiver:
     """Receives webhooks on `127.0.0.1:port` (0: any free port; see `.port`).
 
-    `webhooks` lists what arrived, in order: `{"id": webhook-id header, "payload": {…}}`,
+    `webhooks` lists what arrived, in order: `{"id": webhook-id header, "payload": {…}}`
+    (the id is `None` unless ccsim signs its webhooks, `--secret`; the platform does not),
     and for `parts_changed` also `"members"`: the record's members as read while handling
     it (`None` if the read failed). Safe to read from another thread through `snapshot()`.
     """
