@@ -300,7 +300,9 @@ impl Platform for Driven {
             // Fresh ids after each reset (an application's database may still hold the
             // last ones), the same for the same number of resets.
             let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-            plan.seed = plan.seed.wrapping_add(generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            plan.seed = plan
+                .seed
+                .wrapping_add(generation.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             *engine = Engine::new(plan);
             if let Some(store) = &self.store {
                 store.clear();

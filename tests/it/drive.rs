@@ -162,7 +162,10 @@ impl Platform {
 
 /// An event in a few words: its name without `callcenter.`, and what tells it apart.
 fn words(p: &Value) -> String {
-    let event = p["event"].as_str().unwrap_or("?").trim_start_matches("callcenter.");
+    let event = p["event"]
+        .as_str()
+        .unwrap_or("?")
+        .trim_start_matches("callcenter.");
     let s = |k: &str| p[k].as_str().unwrap_or("").to_owned();
     match event {
         "agent.state_changed" => format!(
@@ -214,10 +217,17 @@ async fn call_out_rings_the_agent_then_the_callee_and_begins_then_a_dismiss_ends
         // The agent is talking and in the conversation; the record has both members.
         let agent = p.ok("GET", "agent/1001", None).await;
         assert_eq!(agent["state"], "talking", "{profile}: {agent}");
-        let id = agent["conversation"].as_str().expect("its conversation").to_owned();
+        let id = agent["conversation"]
+            .as_str()
+            .expect("its conversation")
+            .to_owned();
         let record = p.ok("GET", &format!("conversation/{id}"), None).await;
         assert_eq!(record["type"], "call_out", "{profile}: {record}");
-        assert_eq!(record["members"].as_array().map(Vec::len), Some(2), "{record}");
+        assert_eq!(
+            record["members"].as_array().map(Vec::len),
+            Some(2),
+            "{record}"
+        );
 
         p.ok("DELETE", &format!("conversation/{id}"), None).await;
         p.advance("10s").await;
@@ -286,9 +296,13 @@ async fn an_injected_caller_is_served_by_the_acd_and_an_invited_agent_joins_with
         p.agent("1001", "100001").await;
         p.agent("1002", "100002").await;
         // 1002 is busy: the caller gets 1001.
-        p.ok("POST", "agent/1002/state", Some(json!({"state": "busy"}))).await;
+        p.ok("POST", "agent/1002/state", Some(json!({"state": "busy"})))
+            .await;
         let (status, call) = p
-            .control("calls", json!({"from": "13900000001", "user_data": "order=42"}))
+            .control(
+                "calls",
+                json!({"from": "13900000001", "user_data": "order=42"}),
+            )
             .await;
         assert_eq!(status, 200, "{call}");
         p.phone(json!({"agent": "1001", "do": "answer"})).await;
@@ -308,12 +322,16 @@ async fn an_injected_caller_is_served_by_the_acd_and_an_invited_agent_joins_with
             "conversation.begin queue",
             "queue.success ivr 1001",
         ] {
-            assert!(served.contains(&expected.to_owned()), "{profile}: {served:?}");
+            assert!(
+                served.contains(&expected.to_owned()),
+                "{profile}: {served:?}"
+            );
         }
         let id = call["conversation_id"].as_str().unwrap().to_owned();
 
         // 1002 becomes free and is invited by name.
-        p.ok("POST", "agent/1002/state", Some(json!({"state": "idle"}))).await;
+        p.ok("POST", "agent/1002/state", Some(json!({"state": "idle"})))
+            .await;
         let enqueue = r#"<enqueue><route><agent name="1002"/></route></enqueue>"#;
         p.ok(
             "POST",
@@ -337,15 +355,24 @@ async fn an_injected_caller_is_served_by_the_acd_and_an_invited_agent_joins_with
             "{profile}"
         );
         let record = p.ok("GET", &format!("conversation/{id}"), None).await;
-        assert_eq!(record["members"].as_array().map(Vec::len), Some(3), "{record}");
+        assert_eq!(
+            record["members"].as_array().map(Vec::len),
+            Some(3),
+            "{record}"
+        );
 
         // The caller hangs up: everybody leaves, the conversation ends.
-        p.phone(json!({"number": "13900000001", "do": "hangup"})).await;
+        p.phone(json!({"number": "13900000001", "do": "hangup"}))
+            .await;
         p.advance("30s").await;
         // The caller leaves; the invited agent then hangs up, which leaves one member:
         // the conference is released. The documented profile announces both leavings.
         let ended = p.events().await;
-        assert_eq!(ended.last().map(String::as_str), Some("conversation.end"), "{ended:?}");
+        assert_eq!(
+            ended.last().map(String::as_str),
+            Some("conversation.end"),
+            "{ended:?}"
+        );
         let mut ended = ended;
         ended.sort();
         let mut expected = names(&[
@@ -356,7 +383,10 @@ async fn an_injected_caller_is_served_by_the_acd_and_an_invited_agent_joins_with
             "conversation.end",
         ]);
         if profile == "documented" {
-            expected.extend(names(&["conversation.parts_changed", "conversation.parts_changed"]));
+            expected.extend(names(&[
+                "conversation.parts_changed",
+                "conversation.parts_changed",
+            ]));
         }
         expected.sort();
         assert_eq!(ended, expected, "{profile}");
@@ -378,7 +408,11 @@ async fn refusals_carry_the_platforms_codes_and_concurrent_calls_on_one_agent_pl
         .await;
     assert_eq!(unknown["code"], "040202", "{unknown}");
     let missing = p
-        .op("DELETE", "conversation/0123456789abcdef0123456789abcdef", None)
+        .op(
+            "DELETE",
+            "conversation/0123456789abcdef0123456789abcdef",
+            None,
+        )
         .await;
     assert_eq!(missing["code"], "040501", "{missing}");
     let bad = p
@@ -401,9 +435,20 @@ async fn refusals_carry_the_platforms_codes_and_concurrent_calls_on_one_agent_pl
         )
     });
     let answers = futures_join(calls).await;
-    let codes: Vec<&str> = answers.iter().map(|a| a["code"].as_str().unwrap()).collect();
-    assert_eq!(codes.iter().filter(|c| **c == "000000").count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == "040203").count(), 7, "{codes:?}");
+    let codes: Vec<&str> = answers
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "000000").count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "040203").count(),
+        7,
+        "{codes:?}"
+    );
     p.advance("1s").await;
     let events = p.events().await;
     assert_eq!(
@@ -491,7 +536,10 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
             .send(p.client.get(format!("{}/__ccsim/clock", p.base)))
             .await;
         assert_eq!(status, 200);
-        assert_eq!(clock["now_ms"], clock["start_ms"], "back at the start: {clock}");
+        assert_eq!(
+            clock["now_ms"], clock["start_ms"],
+            "back at the start: {clock}"
+        );
         let (_, page) = p
             .send(p.client.get(format!("{}/__ccsim/journal", p.base)))
             .await;
@@ -503,12 +551,17 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
         );
     }
     // The same events, under ids of their own (and the platform's delays drawn anew).
-    let shape = |run: &[(Value, Value)]| -> Vec<String> {
-        run.iter().map(|(_, e)| words(e)).collect()
-    };
-    assert_eq!(shape(&runs[0]), shape(&runs[1]), "the same steps, the same events");
+    let shape =
+        |run: &[(Value, Value)]| -> Vec<String> { run.iter().map(|(_, e)| words(e)).collect() };
+    assert_eq!(
+        shape(&runs[0]),
+        shape(&runs[1]),
+        "the same steps, the same events"
+    );
     let ids = |run: &[(Value, Value)]| -> Vec<Value> {
-        run.iter().filter_map(|(_, e)| e.get("id").cloned()).collect()
+        run.iter()
+            .filter_map(|(_, e)| e.get("id").cloned())
+            .collect()
     };
     assert!(
         ids(&runs[0]).iter().all(|id| !ids(&runs[1]).contains(id)),

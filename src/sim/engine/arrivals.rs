@@ -96,29 +96,13 @@ impl Engine {
                 let ticket = self.rng.random_range(100_000..1_000_000u32);
                 Arc::from(format!("ticket={ticket}"))
             });
-        let mut conv = Conv {
+        let mut conv = Conv::new(
             kind,
-            id,
-            queue_id,
-            record_file,
+            (id, queue_id, record_file),
             user_data,
-            arrived_at: self.now,
-            info: None,
-            parties: Vec::with_capacity(2),
-            waiting_since: None,
-            in_acd_queue: false,
-            assigned_at: None,
-            started_at: None,
-            failure: None,
+            self.now,
             draws,
-            script: None,
-            end_reason: None,
-            subaccount_id: None,
-            waiting_task: None,
-            queueing_call_gone: false,
-            route: None,
-            ops: None,
-        };
+        );
         match kind {
             ConvType::Queue => {
                 let call_id = CallId(Hex32::random_in(&mut self.rng, self.plan.shard));

@@ -198,6 +198,42 @@ pub(super) struct Conv {
     pub(super) ops: Option<Box<Operated>>,
 }
 
+impl Conv {
+    /// A conversation of `kind` arriving now, with its ids and its draws: no parties yet,
+    /// not waiting, not created, not scripted, not placed by an operation.
+    pub(super) fn new(
+        kind: ConvType,
+        (id, queue_id, record_file): (ConversationId, Option<QueueId>, RecordFileId),
+        user_data: Option<Arc<str>>,
+        arrived_at: SimTime,
+        draws: Draws,
+    ) -> Self {
+        Self {
+            kind,
+            id,
+            queue_id,
+            record_file,
+            user_data,
+            arrived_at,
+            info: None,
+            parties: Vec::with_capacity(2),
+            waiting_since: None,
+            in_acd_queue: false,
+            assigned_at: None,
+            started_at: None,
+            failure: None,
+            draws,
+            script: None,
+            end_reason: None,
+            subaccount_id: None,
+            waiting_task: None,
+            queueing_call_gone: false,
+            route: None,
+            ops: None,
+        }
+    }
+}
+
 /// How a simulated phone answers when it rings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Pickup {

@@ -479,6 +479,15 @@ impl Engine {
         &self.stats
     }
 
+    /// Takes `conv` in as a new live conversation, offered now; returns its key.
+    fn admit_conversation(&mut self, conv: Conv) -> u64 {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.stats.offered(conv.kind);
+        self.convs.insert(key, Box::new(conv));
+        key
+    }
+
     /// Schedules `action` at `at`.
     fn at(&mut self, at: SimTime, action: Action) {
         self.timers.push(at, action);

@@ -289,35 +289,20 @@ impl Engine {
                 Party::new(external_member(call_id, number), Role::Customer)
             }
         };
-        let key = self.next_key;
-        self.next_key += 1;
-        self.stats.offered(kind);
-        self.convs.insert(
-            key,
-            Box::new(Conv {
+        let key = self.admit_conversation(Conv {
+            parties: vec![first],
+            waiting_since: (kind == ConvType::Queue).then_some(self.now),
+            script: Some(s),
+            end_reason: sc.end_reason.clone(),
+            subaccount_id: sc.subaccount_id.clone(),
+            ..Conv::new(
                 kind,
-                id,
-                queue_id,
-                record_file,
-                user_data: sc.user_data.clone(),
-                arrived_at: self.now,
-                info: None,
-                parties: vec![first],
-                waiting_since: (kind == ConvType::Queue).then_some(self.now),
-                in_acd_queue: false,
-                assigned_at: None,
-                started_at: None,
-                failure: None,
-                draws: Draws::scripted(),
-                script: Some(s),
-                end_reason: sc.end_reason.clone(),
-                subaccount_id: sc.subaccount_id.clone(),
-                waiting_task: None,
-                queueing_call_gone: false,
-                route: None,
-                ops: None,
-            }),
-        );
+                (id, queue_id, record_file),
+                sc.user_data.clone(),
+                self.now,
+                Draws::scripted(),
+            )
+        });
         if let Some(slot) = self.script_slots.get_mut(s) {
             *slot = ScriptSlot::Live(key);
         }

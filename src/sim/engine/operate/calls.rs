@@ -244,36 +244,17 @@ impl Engine {
         let queue_id = (kind != ConvType::CallOut).then(|| QueueId(Hex32::random_in(rng, shard)));
         let call_id = CallId(Hex32::random_in(rng, shard));
         let party = first(self, call_id);
-        let key = self.next_key;
-        self.next_key += 1;
-        self.stats.offered(kind);
-        self.convs.insert(
-            key,
-            Box::new(Conv {
+        self.admit_conversation(Conv {
+            parties: vec![party],
+            ops: Some(Box::new(ops)),
+            ..Conv::new(
                 kind,
-                id,
-                queue_id,
-                record_file,
+                (id, queue_id, record_file),
                 user_data,
-                arrived_at: self.now,
-                info: None,
-                parties: vec![party],
-                waiting_since: None,
-                in_acd_queue: false,
-                assigned_at: None,
-                started_at: None,
-                failure: None,
+                self.now,
                 draws,
-                script: None,
-                end_reason: None,
-                subaccount_id: None,
-                waiting_task: None,
-                queueing_call_gone: false,
-                route: None,
-                ops: Some(Box::new(ops)),
-            }),
-        );
-        key
+            )
+        })
     }
 
     /// The agent places its call (`call_out`, `call_agent`): `idle → fetching` now, its
