@@ -16,6 +16,7 @@ use crate::api::{ApiState, server};
 use crate::control::{ClockMode, Control, Journal, ManualClock};
 use crate::conversation::Outcome;
 use crate::delivery::DeliveryConfig;
+use crate::delivery::Source;
 use crate::error::{Exit, RunError};
 use crate::event::EventBuilder;
 use crate::feed::{Driven, Journaled, SimSource};
@@ -165,37 +166,33 @@ pub async fn run_plan(
     }
     // Progress is measured against the arrivals window and the scripted timelines.
     let horizon = (plan.sim.start, plan.sim.planned_end());
-    let (sent, stats) = match &driven {
-        Some(driven) => {
-            let mut source = SimSource::driven(driven, records, &builder);
-            let sent = send(
-                &mut source,
-                horizon,
-                plan.speed,
-                &config,
-                &outputs,
-                &shutdown,
-                &servers,
-            )
-            .await;
-            (sent, driven.finish())
-        }
+    let mut owned = None;
+    let mut source: Box<dyn Source + Send + '_> = match &driven {
+        Some(driven) => Box::new(SimSource::driven(driven, records, &builder)),
         None => {
-            let mut engine = Engine::new(plan.sim.clone());
-            let mut source = SimSource::new(|budget| engine.pull(budget), records, &builder);
-            let sent = send(
-                &mut source,
-                horizon,
-                plan.speed,
-                &config,
-                &outputs,
-                &shutdown,
-                &servers,
-            )
-            .await;
-            drop(source);
-            (sent, engine.finish().clone())
+            let engine = owned.insert(Engine::new(plan.sim.clone()));
+            Box::new(SimSource::new(
+                |budget| engine.pull(budget),
+                records,
+                &builder,
+            ))
         }
+    };
+    let sent = send(
+        &mut *source,
+        horizon,
+        plan.speed,
+        &config,
+        &outputs,
+        &shutdown,
+        &servers,
+    )
+    .await;
+    drop(source);
+    let stats = match (&driven, owned.as_mut()) {
+        (Some(driven), _) => driven.finish(),
+        (None, Some(engine)) => engine.finish().clone(),
+        (None, None) => crate::sim::stats::SimStats::default(),
     };
     let sent = sent?;
     if let Some(journal) = &journal {
