@@ -173,6 +173,7 @@ struct PageOut<'a> {
     dropped: u64,
     missed: u64,
     finished: bool,
+    latest: u64,
 }
 
 /// `GET /__ccsim/journal`.
@@ -190,6 +191,7 @@ async fn journal(
         dropped,
         missed,
         finished,
+        latest,
     } = control.journal.page(&q.filter, q.after, q.limit);
     Ok(Json(PageOut {
         events: entries.iter().map(EventOut::of).collect(),
@@ -198,6 +200,7 @@ async fn journal(
         dropped,
         missed,
         finished,
+        latest,
     })
     .into_response())
 }

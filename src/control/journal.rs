@@ -119,6 +119,9 @@ pub struct Page {
     pub missed: u64,
     /// Whether the run has sent everything it will: no event will be added.
     pub finished: bool,
+    /// The seq of the latest event handed over (0: none yet): the `after` from which a
+    /// reader sees only what comes next.
+    pub latest: u64,
 }
 
 /// How a wait ended.
@@ -209,6 +212,7 @@ impl Ring {
             dropped: self.dropped,
             missed,
             finished: self.finished,
+            latest: self.last,
         }
     }
 }

@@ -102,6 +102,11 @@ async fn a_run_journals_exactly_what_the_receiver_got() {
     let payloads: Vec<Value> = journal.iter().map(|e| e["payload"].clone()).collect();
     assert_eq!(sorted(payloads), sorted(received));
 
+    // Any page says where the journal stands, however little it returns.
+    let (_, first) = get_json(&client, &format!("{base}/__ccsim/journal?limit=1")).await;
+    assert_eq!(first["latest"], journal.len() as u64, "{first}");
+    assert_eq!(first["next_after"], 1, "{first}");
+
     // Paged a few at a time, the same events.
     assert_eq!(read_all(&client, &base, "", 7).await, journal);
 
