@@ -570,3 +570,148 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
     let verdict = p.stop().await;
     assert_eq!(verdict.violations, 0, "{verdict:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_agent_rings_a_then_the_acd_selects_b_and_begins() {
+    for profile in PROFILES {
+        let mut p = serve(profile).await;
+        p.agent("1001", "100001").await;
+        p.agent("1002", "100002").await;
+        let enqueue = r#"<enqueue user_data="transfer" reserve_state="busy/after-call"><route><agent name="1002" queue_timeout="30"/></route></enqueue>"#;
+        p.ok(
+            "POST",
+            "agent/1001/call_agent",
+            Some(json!({ "enqueue": enqueue })),
+        )
+        .await;
+        p.phone(json!({"agent": "1001", "do": "answer"})).await;
+        p.advance("1s").await;
+        p.phone(json!({"agent": "1002", "do": "answer"})).await;
+        p.advance("30s").await;
+        let events = p.events().await;
+        assert_eq!(
+            events,
+            names(&[
+                "agent.state_changed 1001 idle→fetching",
+                "agent.state_changed 1001 fetching→talking",
+                "agent.conversation_changed 1001 enter",
+                "conversation.parts_changed",
+                "queue.select call_agent 1002",
+                "agent.state_changed 1002 idle→fetching",
+                "agent.conversation_changed 1002 enter",
+                "conversation.parts_changed",
+                "agent.state_changed 1002 fetching→talking",
+                "conversation.begin call_agent",
+                "queue.success call_agent 1002",
+            ]),
+            "{profile}"
+        );
+        // B hangs up: A alone is released; B goes to the enqueue's reserve_state.
+        p.phone(json!({"agent": "1002", "do": "hangup"})).await;
+        p.advance("10s").await;
+        let mut ended = p.events().await;
+        ended.sort();
+        let mut expected = names(&[
+            "agent.conversation_changed 1001 exit",
+            "agent.conversation_changed 1002 exit",
+            "agent.state_changed 1001 talking→idle",
+            "agent.state_changed 1002 talking→busy/after-call",
+            "conversation.end",
+        ]);
+        if profile == "documented" {
+            expected.push("conversation.parts_changed".into());
+        }
+        expected.sort();
+        assert_eq!(ended, expected, "{profile}");
+        let verdict = p.stop().await;
+        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_enters_and_exits_and_an_outside_number_is_invited_silently() {
+    for profile in PROFILES {
+        let mut p = serve(profile).await;
+        p.agent("1001", "100001").await;
+        p.agent("1002", "100002").await;
+        p.ok(
+            "POST",
+            "agent/1001/call_out",
+            Some(json!({"to": "13800000003", "max_answer_seconds": 600})),
+        )
+        .await;
+        p.phone(json!({"agent": "1001", "do": "answer"})).await;
+        p.advance("30s").await;
+        let id = p.ok("GET", "agent/1001", None).await["conversation"]
+            .as_str()
+            .expect("in a conversation")
+            .to_owned();
+        p.events().await;
+
+        // 1002 enters (its phone rings first), then leaves again.
+        p.ok(
+            "POST",
+            "agent/1002/enter",
+            Some(json!({"conversation_id": id, "mode": 2})),
+        )
+        .await;
+        p.phone(json!({"agent": "1002", "do": "answer"})).await;
+        p.advance("5s").await;
+        assert_eq!(
+            p.events().await,
+            names(&[
+                "agent.state_changed 1002 idle→fetching",
+                "agent.state_changed 1002 fetching→talking",
+                "agent.conversation_changed 1002 enter",
+                "conversation.parts_changed",
+            ]),
+            "{profile}"
+        );
+        let busy = p
+            .op(
+                "POST",
+                "agent/1002/call_out",
+                Some(json!({"to": "13800000003", "max_answer_seconds": 60})),
+            )
+            .await;
+        assert_eq!(busy["code"], "040203", "on a call: {busy}");
+        p.ok(
+            "POST",
+            "agent/1002/exit",
+            Some(json!({"conversation_id": id})),
+        )
+        .await;
+        p.advance("5s").await;
+        let mut expected = names(&[
+            "agent.conversation_changed 1002 exit",
+            "agent.state_changed 1002 talking→idle",
+        ]);
+        if profile == "documented" {
+            expected.insert(1, "conversation.parts_changed".into());
+        }
+        assert_eq!(p.events().await, expected, "{profile}");
+
+        // An outside number joins while ringing; its answer sends nothing.
+        p.ok(
+            "POST",
+            &format!("conversation/{id}/invite_out"),
+            Some(json!({"to": "13700000003", "max_answer_seconds": 600})),
+        )
+        .await;
+        p.advance("30s").await;
+        assert_eq!(
+            p.events().await,
+            names(&["conversation.parts_changed"]),
+            "{profile}"
+        );
+        let record = p.ok("GET", &format!("conversation/{id}"), None).await;
+        let members = record["members"].as_array().expect("members");
+        assert_eq!(
+            members.len(),
+            4,
+            "1001, the callee, 1002 (left), the guest: {record}"
+        );
+        let verdict = p.stop().await;
+        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+    }
+}
