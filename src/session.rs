@@ -189,6 +189,10 @@ pub async fn run_plan(
     )
     .await;
     drop(source);
+    if let Some(manual) = &manual {
+        // Nothing more will be released: advances end now.
+        manual.finish();
+    }
     let stats = match (&driven, owned.as_mut()) {
         (Some(driven), _) => driven.finish(),
         (None, Some(engine)) => engine.finish().clone(),

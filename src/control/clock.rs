@@ -4,7 +4,7 @@
 //! settled there; the advance answers then, so a suite steps through a conversation with no
 //! sleeps and the same outcome every time.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -26,6 +26,8 @@ pub struct ManualClock {
     settled: watch::Sender<SimTime>,
     /// Wakes the delivery when the target moves.
     moved: Notify,
+    /// The delivery is over: nothing more will be released.
+    over: AtomicBool,
 }
 
 /// Why an advance did not settle.
@@ -49,6 +51,7 @@ impl ManualClock {
             now: AtomicI64::new(start.as_micros()),
             settled: watch::Sender::new(start),
             moved: Notify::new(),
+            over: AtomicBool::new(false),
         }
     }
 
@@ -100,6 +103,18 @@ impl ManualClock {
             }
             later
         });
+    }
+
+    /// Told when the delivery is over (a run that simulated everything, or ctrl-c):
+    /// advances in progress end at once.
+    pub fn finish(&self) {
+        self.over.store(true, Ordering::Release);
+        self.settled.send_replace(SimTime::from_micros(i64::MAX));
+    }
+
+    /// Whether the delivery is over.
+    pub fn is_over(&self) -> bool {
+        self.over.load(Ordering::Acquire)
     }
 
     /// Wakes when the target moves (for the delivery's loop).

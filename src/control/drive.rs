@@ -172,12 +172,23 @@ pub(super) async fn advance(
             None,
         ));
     };
+    let over = || {
+        Refusal::Status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the run is over: everything was delivered, and nothing more will be".into(),
+            None,
+        )
+    };
+    if clock.is_over() {
+        return Err(over());
+    }
     let target = clock.advance(by);
     let settled = tokio::select! {
         settled = clock.settled_at(target, ADVANCE_TIMEOUT) => settled,
         () = control.stop.cancelled() => Err(AdvanceError::Stopped),
     };
     match settled {
+        Ok(()) if clock.is_over() => Err(over()),
         Ok(()) => Ok(Json(serde_json::json!({"now_ms": target.epoch_ms()})).into_response()),
         Err(AdvanceError::TimedOut(_)) => Err(Refusal::Status(
             StatusCode::REQUEST_TIMEOUT,

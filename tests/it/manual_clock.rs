@@ -154,6 +154,29 @@ async fn a_manual_run_advanced_step_by_step_sends_what_the_same_run_sends_at_ful
         assert!(steps < 200, "the manual run never caught up");
     }
     let sent = journal(&client, &base).await;
+    // Once the run has delivered everything (it lingers), an advance says so at once.
+    let mut over = false;
+    for _ in 0..600 {
+        let (status, answer) = call(
+            client
+                .post(format!("{base}/__ccsim/clock/advance"))
+                .body(json!({"by": "20s"}).to_string()),
+        )
+        .await;
+        if status == 503 {
+            assert!(
+                answer["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the run is over"),
+                "{answer}"
+            );
+            break;
+        }
+        assert_eq!(status, 200, "{answer}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(over, "the run never said it was over");
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(60), run).await;
     assert_eq!(
