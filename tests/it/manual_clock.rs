@@ -171,6 +171,7 @@ async fn a_manual_run_advanced_step_by_step_sends_what_the_same_run_sends_at_ful
                     .contains("the run is over"),
                 "{answer}"
             );
+            over = true;
             break;
         }
         assert_eq!(status, 200, "{answer}");
