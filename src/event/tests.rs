@@ -1,3 +1,5 @@
+//! Unit tests of the event builder: the payloads of every kind, the lanes and subjects of webhooks, and the events log's view of them.
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};
