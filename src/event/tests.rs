@@ -1,4 +1,5 @@
-//! Unit tests of the event builder: the payloads of every kind, the lanes and subjects of webhooks, and the events log's view of them.
+//! Unit tests of the event builder: the payloads of every kind, the lanes and subjects of
+//! webhooks, and the events log's view of them.
 
 use std::sync::Arc;
 
