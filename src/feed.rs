@@ -249,6 +249,23 @@ impl Driven {
         }
     }
 
+    /// The simulated instant of now on the delivery's clock: `None` before the delivery
+    /// starts and at `--speed max` (the engine's own instant then serves).
+    fn sim_now(&self) -> Option<SimTime> {
+        self.clock.get().and_then(|c| c.sim_at(Instant::now()))
+    }
+
+    /// Refuses an operation once the delivery is over.
+    fn still_running(&self) -> Result<(), Refusal> {
+        if self.over.load(Ordering::Acquire) {
+            return Err(Refusal::new(
+                Code::NotReady,
+                "the run is over: ccsim simulates nothing more",
+            ));
+        }
+        Ok(())
+    }
+
     /// The delivery is over: refuses operations from now on, and ends the simulation
     /// (its figures).
     pub fn finish(&self) -> SimStats {
@@ -259,13 +276,8 @@ impl Driven {
 
 impl Platform for Driven {
     fn operate(&self, op: Operation) -> Result<Answer, Refusal> {
-        if self.over.load(Ordering::Acquire) {
-            return Err(Refusal::new(
-                Code::NotReady,
-                "the run is over: ccsim simulates nothing more",
-            ));
-        }
-        let at = self.clock.get().and_then(|c| c.sim_at(Instant::now()));
+        self.still_running()?;
+        let at = self.sim_now();
         let answer = {
             let mut engine = self.engine();
             if let Some(at) = at {
@@ -278,21 +290,16 @@ impl Platform for Driven {
     }
 
     fn now(&self) -> SimTime {
-        let at = self.clock.get().and_then(|c| c.sim_at(Instant::now()));
+        let at = self.sim_now();
         let engine = self.engine();
         at.map_or_else(|| engine.now(), |at| at.max(engine.now()))
     }
 
     fn reset(&self) -> Result<(), Refusal> {
-        if self.over.load(Ordering::Acquire) {
-            return Err(Refusal::new(
-                Code::NotReady,
-                "the run is over: ccsim simulates nothing more",
-            ));
-        }
+        self.still_running()?;
         // A manual clock was rewound to the start; a running one goes on from now.
         let mut plan = self.plan.clone();
-        if let Some(at) = self.clock.get().and_then(|c| c.sim_at(Instant::now())) {
+        if let Some(at) = self.sim_now() {
             plan.start = at;
         }
         {
