@@ -425,6 +425,41 @@ async fn refusals_carry_the_platforms_codes_and_concurrent_calls_on_one_agent_pl
     assert_eq!(bad["code"], "000001", "{bad}");
     assert!(bad["msg"].as_str().unwrap().contains("colour"), "{bad}");
 
+    // The test-control API's own refusals name what is wrong.
+    for (path, body, status, needle) in [
+        (
+            "phone",
+            json!({"agent": "1009", "do": "answer"}),
+            404,
+            "call",
+        ),
+        (
+            "phone",
+            json!({"agent": "1001", "number": "1", "do": "answer"}),
+            400,
+            "exactly one",
+        ),
+        (
+            "phone",
+            json!({"agent": "1001", "do": "dance"}),
+            400,
+            "\"dance\"",
+        ),
+        ("calls", json!({"condition": "nope"}), 400, "condition"),
+        (
+            "calls",
+            json!({"condition": "0123456789abcdef0123456789abcdef"}),
+            400,
+            "condition_id",
+        ),
+        ("calls", json!({"patience": "soon"}), 400, "patience"),
+    ] {
+        let (got, answer) = p.control(path, body.clone()).await;
+        assert_eq!(got, status, "{path} {body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(needle), "{path} {body}: {answer}");
+    }
+
     // Eight call_outs of one agent at once: the engine takes them one at a time, so the
     // first places the call and the others find the agent busy.
     let calls = (0..8).map(|_| {
