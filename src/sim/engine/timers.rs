@@ -156,4 +156,69 @@ mod tests {
             last = (at, n);
         }
     }
+
+    #[test]
+    fn an_item_earlier_than_every_held_one_comes_first() {
+        let mut timers = Timers::default();
+        for n in 0..50u64 {
+            timers.push(SimTime::from_millis(100 + (n % 5) as i64), n);
+        }
+        assert_eq!(timers.pop(), Some((SimTime::from_millis(100), 0)));
+        // Before the instant last taken: not on the engine's usual path, still in order.
+        timers.push(SimTime::from_millis(7), 50);
+        timers.push(SimTime::from_millis(100), 51);
+        assert_eq!(timers.next_at(), Some(SimTime::from_millis(7)));
+        assert_eq!(timers.pop(), Some((SimTime::from_millis(7), 50)));
+        let rest: Vec<_> = std::iter::from_fn(|| timers.pop()).collect();
+        assert_eq!(rest.len(), 50);
+        assert!(rest.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        assert_eq!(rest.last(), Some(&(SimTime::from_millis(104), 49)));
+    }
+
+    #[test]
+    fn random_schedules_pops_and_removals_match_a_reference_heap() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut timers = Timers::default();
+        let mut reference = BinaryHeap::new();
+        let mut now: i64 = -5_000;
+        for n in 0..30_000u64 {
+            match rng.random_range(0..100) {
+                // Mostly ahead of the last instant taken, over many scales, sometimes at it.
+                0..55 => {
+                    let at = now + (rng.random_range(0..1i64 << 40) >> rng.random_range(0..40));
+                    timers.push(SimTime::from_micros(at), n);
+                    reference.push(Reverse((at, n)));
+                }
+                // Rarely before it.
+                55..57 => {
+                    let at = now - rng.random_range(1..1_000);
+                    timers.push(SimTime::from_micros(at), n);
+                    reference.push(Reverse((at, n)));
+                }
+                57..58 => {
+                    let m = rng.random_range(2..5);
+                    timers.retain(|x| x % m != 0);
+                    reference.retain(|Reverse((_, x))| x % m != 0);
+                }
+                _ => {
+                    let expected = reference.pop().map(|Reverse((at, n))| {
+                        now = at;
+                        (SimTime::from_micros(at), n)
+                    });
+                    assert_eq!(timers.pop(), expected);
+                }
+            }
+            assert_eq!(timers.len(), reference.len());
+            let next = reference
+                .peek()
+                .map(|Reverse((at, _))| SimTime::from_micros(*at));
+            assert_eq!(timers.next_at(), next);
+            assert_eq!(timers.peek(), reference.peek().map(|Reverse((_, x))| x));
+        }
+        while let Some(Reverse((at, n))) = reference.pop() {
+            assert_eq!(timers.pop(), Some((SimTime::from_micros(at), n)));
+        }
+        assert_eq!(timers.pop(), None);
+        assert_eq!(timers.len(), 0);
+    }
 }
