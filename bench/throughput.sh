@@ -8,7 +8,9 @@
 # of the shared machine hits all of them. Prints, per concurrency and receiver, each
 # tool's median rate with its range over the rounds, its CPU time per request (user +
 # system of its process, from /usr/bin/time, ÷ requests: efficiency even when the machine
-# is noisy), and the ratios ccsim/oha and ccsim/wrk of the medians.
+# is noisy), the receiver's CPU time per request (nginx's worker, from /proc), the rate the
+# two CPU figures allow when client and receiver keep the cores busy (cores ÷ their sum),
+# and the ratios ccsim/oha and ccsim/wrk of the medians.
 #   bash bench/throughput.sh [CONCURRENCIES] [SECONDS] [ROUNDS]
 #   e.g. bash bench/throughput.sh "16 64 256" 5 2   (the default: 6–8 minutes)
 # Each tool runs with its own defaults otherwise: wrk's 2 threads, oha's thread per core,
@@ -51,8 +53,16 @@ LUA
 
 # timed CMD…: runs CMD with its CPU time (user + system seconds) written to $WORK/cpu.
 timed() { /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$@"; }
-# per_request N: CPU microseconds per request of the last timed run that made N requests.
-per_request() { python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().split()); print(f'{(u+s)/float(sys.argv[2])*1e6:.2f}')" "$WORK/cpu" "$1"; }
+# per_request N: CPU microseconds per request of the last timed run that made N requests
+# (N is kept in $WORK/requests for the receiver's figure).
+per_request() {
+  echo "$1" >"$WORK/requests"
+  python3 -c "import sys; u,s=map(float,open(sys.argv[1]).read().split()); print(f'{(u+s)/float(sys.argv[2])*1e6:.2f}')" "$WORK/cpu" "$1"
+}
+# The receiver's CPU time (nginx's worker, user + system, in clock ticks) so far.
+NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -1)
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+receiver_ticks() { awk '{print $14 + $15}' "/proc/$NGINX_WORKER/stat"; }
 
 # A ccsim run is a simulated duration, sized to take about $SECS seconds at the rate the
 # last ccsim run reached at the same concurrency and receiver (at first CCSIM_GUESS
@@ -96,10 +106,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
         tool=${TOOLS[$(((i + round - 1) % n))]}
         log "round $round/$ROUNDS: concurrency $conc, nginx $recv keep-alive: $tool"
         url="http://127.0.0.1:${PORT[$recv]}/hook"
+        before=$(receiver_ticks)
         got=$("run_$tool" "$conc" "$url")
+        # The receiver's CPU per request of this run, in µs.
+        receiver=$(python3 -c "import sys; print(f'{int(sys.argv[1]) * int(sys.argv[2]) / int(sys.argv[3]):.2f}')" \
+          "$(($(receiver_ticks) - before))" "$TICK_US" "$(cat "$WORK/requests")")
         [[ $tool == api_* ]] && RATE_SEEN["$conc $url"]=${got%% *}
-        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$conc" "$recv" "$tool" "${got/ /$'\t'}" \
-          >>"$WORK/results.tsv"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$conc" "$recv" "$tool" "${got/ /$'\t'}" \
+          "$receiver" >>"$WORK/results.tsv"
       done
     done
   done
@@ -107,29 +121,37 @@ done
 
 printf '\n%s s per run, %s rounds, nginx 1 worker, oha/wrk body %s bytes (ccsim'"'"'s mean), %s cores, raw figures in %s\n' \
   "$SECS" "$ROUNDS" "${#BODY}" "$(nproc)" "$WORK/results.tsv"
-python3 - "$WORK/results.tsv" <<'PY'
+python3 - "$WORK/results.tsv" "$(nproc)" <<'PY'
 import sys, statistics as st
 from collections import defaultdict
 rows = defaultdict(list)
 for line in open(sys.argv[1]):
-    _, conc, recv, tool, rate, cpu = line.split("\t")
-    rows[(int(conc), recv, tool)].append((float(rate), float(cpu)))
+    _, conc, recv, tool, rate, cpu, receiver = line.split("\t")
+    rows[(int(conc), recv, tool)].append((float(rate), float(cpu), float(receiver)))
+cores = int(sys.argv[2])
 names = {"api_on": "ccsim (API on)", "api_off": "ccsim --api off", "base_on": "CCSIM_BASE (API on)",
          "oha": "oha", "wrk": "wrk"}
 med = lambda k, i: st.median(r[i] for r in rows[k])
-print(f"{'':32} {'median/s':>9} {'range/s':>16} {'CPU µs/req':>11}")
+# When the client and the receiver share the machine's cores and keep them busy, the rate is
+# about cores ÷ (the client's + the receiver's CPU per request): the last column, beside the
+# measured rate, says how far CPU per request explains it.
+bound = lambda k: cores * 1e6 / (med(k, 1) + med(k, 2))
+print(f"{'':32} {'median/s':>9} {'range/s':>16} {'client µs/req':>14} {'nginx µs/req':>13} "
+      f"{'CPU-bound/s':>12}")
 for conc, recv in sorted({(c, r) for c, r, _ in rows}, key=lambda x: (x[0], x[1] != "stock")):
     print(f"concurrency {conc}, nginx {recv} keep-alive")
     for tool, name in names.items():
         k = (conc, recv, tool)
         if not rows[k]:
             continue
-        rates = [r for r, _ in rows[k]]
-        print(f"  {name:30} {med(k, 0):9.0f} {min(rates):7.0f}–{max(rates):<8.0f} {med(k, 1):11.2f}")
+        rates = [r for r, _, _ in rows[k]]
+        print(f"  {name:30} {med(k, 0):9.0f} {min(rates):7.0f}–{max(rates):<8.0f} {med(k, 1):14.2f} "
+              f"{med(k, 2):13.2f} {bound(k):12.0f}")
     o, w = med((conc, recv, "oha"), 0), med((conc, recv, "wrk"), 0)
     on, off = med((conc, recv, "api_on"), 0), med((conc, recv, "api_off"), 0)
     print(f"  ratios: ccsim/oha {on / o:.2f} (--api off {off / o:.2f})   "
-          f"ccsim/wrk {on / w:.2f} (--api off {off / w:.2f})"
+          f"ccsim/wrk {on / w:.2f} (--api off {off / w:.2f}; "
+          f"by CPU per request {bound((conc, recv, 'api_on')) / bound((conc, recv, 'wrk')):.2f})"
           + (f"   ccsim/CCSIM_BASE {on / med((conc, recv, 'base_on'), 0):.2f}"
              if rows[(conc, recv, "base_on")] else ""))
 PY

@@ -1,7 +1,6 @@
-//! The dispatcher's timed waits: until the next release, jitter or checkpoint with
-//! sub-millisecond accuracy ([`sleep_precise`], woken by a [`PreciseTimer`] thread rather
-//! than by spinning), and until the end of the grace period ([`sleep_until_or_forever`]).
-//! Both wait forever without a deadline, so they can sit in a `select!` unconditionally.
+//! The precise timer where there is no `timerfd` (systems other than Linux): a thread that
+//! sleeps until shortly before the deadline and wakes the dispatcher, which yields to the
+//! runtime for the last few microseconds.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -26,7 +25,7 @@ const SPIN_TAIL: Duration = Duration::from_micros(60);
 /// the dispatcher once did) kept a core busy at real-time speeds. One deadline at a time:
 /// the dispatcher waits for one thing at a time.
 #[derive(Debug)]
-pub(super) struct PreciseTimer {
+pub(in crate::delivery) struct PreciseTimer {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
@@ -47,7 +46,7 @@ struct Slot {
 impl PreciseTimer {
     /// Starts the thread; `None` (waits fall back to the runtime's timer) if it cannot be
     /// started.
-    pub(super) fn start() -> Option<Self> {
+    pub(in crate::delivery) fn start() -> Option<Self> {
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
         let thread = std::thread::Builder::new()
@@ -122,89 +121,33 @@ impl Shared {
     }
 }
 
-/// Waits until `deadline` with sub-millisecond accuracy: on the runtime's timer until
-/// shortly before it, then woken by `timer`'s thread at the deadline, or by the runtime's
-/// timer if that comes first (as it does with paused time in tests, or without a timer
-/// thread).
-pub(super) async fn sleep_precise(deadline: Option<Instant>, timer: Option<&PreciseTimer>) {
-    let Some(deadline) = deadline else {
-        return std::future::pending().await;
-    };
-    if let Some(coarse) = deadline.checked_sub(COARSE_MARGIN)
-        && coarse > Instant::now()
-    {
-        tokio::time::sleep_until(coarse).await;
-    }
-    let Some(timer) = timer else {
-        return tokio::time::sleep_until(deadline).await;
-    };
-    // A wake left over from a wait the dispatcher gave up is told apart by the clock.
-    let woken = deadline.checked_sub(SPIN_TAIL).unwrap_or(deadline);
-    while Instant::now() < woken {
-        let due = timer.shared.due.notified();
-        timer.wake_at(woken.into_std());
-        tokio::select! {
-            () = due => {}
-            () = tokio::time::sleep_until(deadline) => return,
+impl PreciseTimer {
+    /// Waits until `deadline`: on the runtime's timer until shortly before it, then woken by
+    /// the thread, then yielding for the last few microseconds; or by the runtime's timer
+    /// if that comes first (as it does with paused time in tests).
+    pub(in crate::delivery) async fn until(&self, deadline: Instant) {
+        if let Some(coarse) = deadline.checked_sub(COARSE_MARGIN)
+            && coarse > Instant::now()
+        {
+            tokio::time::sleep_until(coarse).await;
         }
-    }
-    let spin_start = std::time::Instant::now();
-    while Instant::now() < deadline {
-        if spin_start.elapsed() > 4 * SPIN_TAIL {
-            // The clock does not move (paused time in tests): the runtime's timer decides.
-            return tokio::time::sleep_until(deadline).await;
+        // A wake left over from a wait the dispatcher gave up is told apart by the clock.
+        let woken = deadline.checked_sub(SPIN_TAIL).unwrap_or(deadline);
+        while Instant::now() < woken {
+            let due = self.shared.due.notified();
+            self.wake_at(woken.into_std());
+            tokio::select! {
+                () = due => {}
+                () = tokio::time::sleep_until(deadline) => return,
+            }
         }
-        tokio::task::yield_now().await;
-    }
-}
-
-/// Waits until `deadline`, or forever without one.
-pub(super) async fn sleep_until_or_forever(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_timer_thread_wakes_a_wait_at_its_deadline_and_not_before() {
-        let Some(timer) = PreciseTimer::start() else {
-            panic!("the timer thread starts");
-        };
-        for micros in [0u64, 300, 2_500] {
-            let deadline = Instant::now() + Duration::from_micros(micros);
-            sleep_precise(Some(deadline), Some(&timer)).await;
-            assert!(Instant::now() >= deadline, "woken before {micros} µs");
+        let spin_start = std::time::Instant::now();
+        while Instant::now() < deadline {
+            if spin_start.elapsed() > 4 * SPIN_TAIL {
+                // The clock does not move (paused time in tests): the runtime's timer decides.
+                return tokio::time::sleep_until(deadline).await;
+            }
+            tokio::task::yield_now().await;
         }
-    }
-
-    #[tokio::test]
-    async fn a_wake_left_over_from_an_abandoned_wait_does_not_end_the_next_early() {
-        let Some(timer) = PreciseTimer::start() else {
-            panic!("the timer thread starts");
-        };
-        // Abandoned at once: its wake stays stored in the notifier.
-        let soon = Instant::now() + Duration::from_micros(200);
-        let _ = tokio::time::timeout(
-            Duration::from_micros(1),
-            sleep_precise(Some(soon), Some(&timer)),
-        )
-        .await;
-        std::thread::sleep(Duration::from_millis(2));
-        let later = Instant::now() + Duration::from_millis(3);
-        sleep_precise(Some(later), Some(&timer)).await;
-        assert!(Instant::now() >= later);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn with_paused_time_the_runtimes_timer_ends_the_wait() {
-        let timer = PreciseTimer::start();
-        let deadline = Instant::now() + Duration::from_secs(3_600);
-        sleep_precise(Some(deadline), timer.as_ref()).await;
-        assert!(Instant::now() >= deadline);
     }
 }
