@@ -17,7 +17,7 @@ use super::events_log::EventsLog;
 use tokio_util::sync::CancellationToken;
 
 use super::hdr::{histogram, percentiles};
-use super::timeseries::SeriesBuilder;
+use super::timeseries::{SeriesBuilder, TimeSeries};
 use super::writer::{BATCH, Busy, OutputWriter, WriteFailures};
 use super::{Conversations, EventCounts, Report, Thresholds, Throughput};
 use crate::delivery::{Completion, DeliveryOutcome, Job, LiveCounters, Sink};
@@ -171,6 +171,45 @@ impl Collector {
 
     /// Builds the report. `thresholds.breached` is left for the caller to fill.
     pub fn report(&self, sim: &SimStats, wall_s: f64, sl_threshold: Span) -> Report {
+        Tallies::of(self).report(sim, wall_s, sl_threshold)
+    }
+}
+
+/// What a report is built from: the collector's counters and histograms, borrowed for the
+/// final report or copied (a few hundred kilobytes) for a snapshot, which is then built on
+/// the snapshots' thread: walking and compressing the histograms takes milliseconds, and
+/// every event due meanwhile would wait for them on the sending thread.
+struct Tallies<'a> {
+    counts: Cow<'a, EventCounts>,
+    latency: Cow<'a, Histogram<u64>>,
+    service: Cow<'a, Histogram<u64>>,
+    lateness: Cow<'a, Histogram<u64>>,
+    series: TimeSeries,
+}
+
+impl<'a> Tallies<'a> {
+    fn of(c: &'a Collector) -> Self {
+        Self {
+            counts: Cow::Borrowed(&c.counts),
+            latency: Cow::Borrowed(&c.latency),
+            service: Cow::Borrowed(&c.service),
+            lateness: Cow::Borrowed(&c.lateness),
+            series: c.series.snapshot(),
+        }
+    }
+
+    fn owned(self) -> Tallies<'static> {
+        Tallies {
+            counts: Cow::Owned(self.counts.into_owned()),
+            latency: Cow::Owned(self.latency.into_owned()),
+            service: Cow::Owned(self.service.into_owned()),
+            lateness: Cow::Owned(self.lateness.into_owned()),
+            series: self.series,
+        }
+    }
+
+    fn report(self, sim: &SimStats, wall_s: f64, sl_threshold: Span) -> Report {
+        let delivered = self.counts.delivered;
         let mut conversations = Conversations::default();
         for (kind, ts) in &sim.by_type {
             conversations.offered += ts.offered;
@@ -195,13 +234,13 @@ impl Collector {
             interrupted: false,
             partial: false,
             delivery: super::DeliverySummary::default(),
-            events: self.counts.clone(),
+            events: self.counts.into_owned(),
             latency_ms: percentiles(&self.latency),
             service_time_ms: percentiles(&self.service),
             schedule_lateness_ms: percentiles(&self.lateness),
             throughput: Throughput {
                 events_per_s: if wall_s > 0.0 {
-                    self.counts.delivered as f64 / wall_s
+                    delivered as f64 / wall_s
                 } else {
                     0.0
                 },
@@ -213,7 +252,7 @@ impl Collector {
             contract: None,
             thresholds: Thresholds::default(),
             output_errors: Vec::new(),
-            timeseries: Some(self.series.snapshot()),
+            timeseries: Some(self.series),
             replay: None,
         }
     }
@@ -321,18 +360,22 @@ impl Sink for Collector {
             return;
         };
         let wall = now.saturating_duration_since(cp.start).as_secs_f64();
-        let mut report = self.report(&SimStats::default(), wall, cp.meta.sl_threshold);
-        report.seed = cp.meta.seed;
-        report.shard = cp.meta.shard;
-        report.profile = cp.meta.profile.clone();
-        report.note_families(cp.meta.families);
-        report.speed = cp.meta.speed.clone();
-        report.target = cp.meta.target.clone();
-        report.partial = true;
         // The log's lines go out with each snapshot: a killed run's log is as recent.
         self.hand_off(now);
-        if let (Ok(json), Some(writer)) = (serde_json::to_vec_pretty(&report), &self.writer) {
-            writer.try_snapshot(json);
+        if let Some(writer) = self.writer.as_ref().filter(|w| w.takes_snapshots()) {
+            let tallies = Tallies::of(self).owned();
+            let meta = cp.meta.clone();
+            writer.try_snapshot(move || {
+                let mut report = tallies.report(&SimStats::default(), wall, meta.sl_threshold);
+                report.seed = meta.seed;
+                report.shard = meta.shard;
+                report.profile = meta.profile;
+                report.note_families(meta.families);
+                report.speed = meta.speed;
+                report.target = meta.target;
+                report.partial = true;
+                serde_json::to_vec_pretty(&report).ok()
+            });
         }
         self.checkpoints = Some(Checkpoints {
             next: now + cp.every,

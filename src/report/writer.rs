@@ -60,18 +60,30 @@ pub struct WriteFailures {
 #[derive(Debug)]
 pub struct Busy(pub Vec<u8>);
 
+/// A report snapshot, rendered to its bytes on the snapshots' thread (building a report
+/// walks and compresses its histograms: milliseconds the sending thread does not spend);
+/// `None` if it cannot be rendered.
+pub type Snapshot = Box<dyn FnOnce() -> Option<Vec<u8>> + Send>;
+
 /// One writing thread and the bounded channel to it; the thread returns its first failure.
-#[derive(Debug)]
-struct Lane {
-    tx: SyncSender<Vec<u8>>,
+struct Lane<T> {
+    tx: SyncSender<T>,
     thread: JoinHandle<Option<String>>,
 }
 
-impl Lane {
+impl<T> std::fmt::Debug for Lane<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lane")
+            .field("thread", &self.thread.thread().name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> Lane<T> {
     fn start(
         name: &str,
         queue: usize,
-        work: impl FnOnce(Receiver<Vec<u8>>) -> Option<String> + Send + 'static,
+        work: impl FnOnce(Receiver<T>) -> Option<String> + Send + 'static,
     ) -> std::io::Result<Self> {
         let (tx, rx) = sync_channel(queue);
         let thread = std::thread::Builder::new()
@@ -93,8 +105,8 @@ impl Lane {
 /// that takes no writes does not hold the snapshots back.
 #[derive(Debug)]
 pub struct OutputWriter {
-    log: Option<Lane>,
-    snapshots: Option<Lane>,
+    log: Option<Lane<Vec<u8>>>,
+    snapshots: Option<Lane<Snapshot>>,
 }
 
 impl OutputWriter {
@@ -147,12 +159,17 @@ impl OutputWriter {
         }
     }
 
-    /// Queues a snapshot of the report unless the last one is still being written (a
-    /// later one will do).
-    pub fn try_snapshot(&self, json: Vec<u8>) {
+    /// Queues a snapshot of the report, rendered and written on the snapshots' thread,
+    /// unless the last one is still being written (a later one will do).
+    pub fn try_snapshot(&self, render: impl FnOnce() -> Option<Vec<u8>> + Send + 'static) {
         if let Some(snapshots) = &self.snapshots {
-            let _ = snapshots.tx.try_send(json);
+            let _ = snapshots.tx.try_send(Box::new(render));
         }
+    }
+
+    /// Whether snapshots are written at all.
+    pub fn takes_snapshots(&self) -> bool {
+        self.snapshots.is_some()
     }
 
     /// Hands over the last `lines`, waits (off the runtime) for everything queued to be
@@ -230,9 +247,10 @@ fn append_lines(
 
 /// The snapshots' thread: replaces the report with each; tells stderr of the first
 /// failure once and goes on.
-fn replace_snapshots(path: &std::path::Path, rx: &Receiver<Vec<u8>>) -> Option<String> {
+fn replace_snapshots(path: &std::path::Path, rx: &Receiver<Snapshot>) -> Option<String> {
     let mut failure = None;
-    while let Ok(json) = rx.recv() {
+    while let Ok(render) = rx.recv() {
+        let Some(json) = render() else { continue };
         if let Err(e) = files::replace(path, &json)
             && failure.is_none()
         {
@@ -281,9 +299,26 @@ mod tests {
     async fn a_failed_snapshot_is_kept_and_the_run_goes_on() {
         let stop = CancellationToken::new();
         let w = OutputWriter::start(None, Some("/dev/full".into()), stop.clone()).unwrap();
-        w.try_snapshot(b"{}".to_vec());
+        w.try_snapshot(|| Some(b"{}".to_vec()));
         let failures = w.finish(Vec::new(), &CancellationToken::new()).await;
         assert!(failures.snapshot.unwrap().contains("/dev/full"));
         assert!(!stop.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_is_rendered_on_the_snapshots_thread_not_the_callers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        let w = OutputWriter::start(None, Some(path.clone()), CancellationToken::new()).unwrap();
+        w.try_snapshot(|| {
+            let name = std::thread::current().name().map(str::to_owned);
+            Some(format!("{name:?}").into_bytes())
+        });
+        let failures = w.finish(Vec::new(), &CancellationToken::new()).await;
+        assert_eq!(failures, WriteFailures::default());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "Some(\"ccsim-snapshots\")"
+        );
     }
 }
