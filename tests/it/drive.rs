@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use ccsim::cmd::flags::given::Given;
 use ccsim::cmd::serve::serve_plan;
 
-use crate::support::plan_from_args;
+use crate::support::{plan_from_args, send_json};
 
 type Run =
     tokio::task::JoinHandle<Result<(ccsim::report::Report, ccsim::Exit), ccsim::error::RunError>>;
@@ -59,18 +59,6 @@ async fn serve(profile: &str) -> Platform {
 }
 
 impl Platform {
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = tokio::time::timeout(Duration::from_secs(90), request.send())
-            .await
-            .expect("answered in time")
-            .expect("the API answers");
-        let status = response.status().as_u16();
-        let body = response.bytes().await.expect("a body");
-        let json = serde_json::from_slice(&body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-        (status, json)
-    }
-
     /// A platform operation: `POST`/`DELETE`/`GET` of `path` under
     /// `/v1/account/demo/callcenter/`; returns the envelope.
     async fn op(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -84,7 +72,7 @@ impl Platform {
             "DELETE" => self.client.delete(&url),
             _ => self.client.get(&url),
         };
-        let (status, envelope) = self.send(request).await;
+        let (status, envelope) = send_json(request).await;
         assert_eq!(status, 200, "{method} {path}: {envelope}");
         envelope
     }
@@ -99,8 +87,7 @@ impl Platform {
     /// A test-control call.
     async fn control(&self, path: &str, body: Value) -> (u16, Value) {
         let url = format!("{}/__ccsim/{path}", self.base);
-        self.send(self.client.post(&url).body(body.to_string()))
-            .await
+        send_json(self.client.post(&url).body(body.to_string())).await
     }
 
     async fn advance(&self, by: &str) {
@@ -137,7 +124,7 @@ impl Platform {
             "{}/__ccsim/journal?after={}&limit=1000",
             self.base, self.after
         );
-        let (status, page) = self.send(self.client.get(&url)).await;
+        let (status, page) = send_json(self.client.get(&url)).await;
         assert_eq!(status, 200, "{page}");
         self.after = page["next_after"].as_u64().unwrap();
         page["events"]
@@ -149,14 +136,17 @@ impl Platform {
     }
 
     /// Stops the platform; returns the built-in receiver's contract verdict.
-    async fn stop(self) -> ccsim::receiver::contract::ContractSummary {
+    /// Stops the platform; the built-in receiver must have found every event it was
+    /// sent within the contract (`context` names the case in a failure).
+    async fn stop(self, context: &str) {
         self.stop.cancel();
         let (report, _) = tokio::time::timeout(Duration::from_secs(60), self.run)
             .await
             .expect("stopped in time")
             .expect("no panic")
             .expect("the platform ran");
-        report.contract.expect("the built-in receiver's verdict")
+        let verdict = report.contract.expect("the built-in receiver's verdict");
+        assert_eq!(verdict.violations, 0, "{context}: {verdict:?}");
     }
 }
 
@@ -245,8 +235,7 @@ async fn call_out_rings_the_agent_then_the_callee_and_begins_then_a_dismiss_ends
         // Dismissed: it is over, and a second dismiss finds nothing.
         let again = p.op("DELETE", &format!("conversation/{id}"), None).await;
         assert_eq!(again["code"], "040501", "{profile}: {again}");
-        let verdict = p.stop().await;
-        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+        p.stop(profile).await;
     }
 }
 
@@ -283,8 +272,7 @@ async fn a_callee_who_never_answers_fails_the_call_out_without_begin_or_end() {
         assert_eq!(events, expected, "{profile}");
         let agent = p.ok("GET", "agent/1001", None).await;
         assert_eq!(agent["state"], "idle", "{profile}: {agent}");
-        let verdict = p.stop().await;
-        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+        p.stop(profile).await;
     }
 }
 
@@ -390,8 +378,7 @@ async fn an_injected_caller_is_served_by_the_acd_and_an_invited_agent_joins_with
         }
         expected.sort();
         assert_eq!(ended, expected, "{profile}");
-        let verdict = p.stop().await;
-        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+        p.stop(profile).await;
     }
 }
 
@@ -491,8 +478,7 @@ async fn refusals_carry_the_platforms_codes_and_concurrent_calls_on_one_agent_pl
         names(&["agent.state_changed 1001 idle→fetching"]),
         "one call placed"
     );
-    let verdict = p.stop().await;
-    assert_eq!(verdict.violations, 0, "{verdict:?}");
+    p.stop("the platform").await;
 }
 
 /// Runs the futures concurrently and returns their outputs in order.
@@ -546,7 +532,7 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
         p.advance("1m").await;
         // The whole journal, payloads and instants.
         let url = format!("{}/__ccsim/journal?after={}&limit=1000", p.base, p.after);
-        let (_, page) = p.send(p.client.get(&url)).await;
+        let (_, page) = send_json(p.client.get(&url)).await;
         p.after = page["next_after"].as_u64().unwrap();
         let events: Vec<(Value, Value)> = page["events"]
             .as_array()
@@ -567,17 +553,13 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
         assert_eq!(status, 200, "{answer}");
         let gone = p.op("GET", "agent/1001", None).await;
         assert_eq!(gone["code"], "040202", "the agent is gone: {gone}");
-        let (status, clock) = p
-            .send(p.client.get(format!("{}/__ccsim/clock", p.base)))
-            .await;
+        let (status, clock) = send_json(p.client.get(format!("{}/__ccsim/clock", p.base))).await;
         assert_eq!(status, 200);
         assert_eq!(
             clock["now_ms"], clock["start_ms"],
             "back at the start: {clock}"
         );
-        let (_, page) = p
-            .send(p.client.get(format!("{}/__ccsim/journal", p.base)))
-            .await;
+        let (_, page) = send_json(p.client.get(format!("{}/__ccsim/journal", p.base))).await;
         assert_eq!(page["events"], json!([]), "an empty journal: {page}");
         let list = p.ok("GET", "conversation", None).await;
         assert!(
@@ -602,8 +584,7 @@ async fn a_reset_forgets_everything_and_the_same_steps_then_give_the_same_events
         ids(&runs[0]).iter().all(|id| !ids(&runs[1]).contains(id)),
         "new conversation ids after a reset"
     );
-    let verdict = p.stop().await;
-    assert_eq!(verdict.violations, 0, "{verdict:?}");
+    p.stop("the platform").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -658,8 +639,7 @@ async fn call_agent_rings_a_then_the_acd_selects_b_and_begins() {
         }
         expected.sort();
         assert_eq!(ended, expected, "{profile}");
-        let verdict = p.stop().await;
-        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+        p.stop(profile).await;
     }
 }
 
@@ -746,7 +726,6 @@ async fn an_agent_enters_and_exits_and_an_outside_number_is_invited_silently() {
             4,
             "1001, the callee, 1002 (left), the guest: {record}"
         );
-        let verdict = p.stop().await;
-        assert_eq!(verdict.violations, 0, "{profile}: {verdict:?}");
+        p.stop(profile).await;
     }
 }

@@ -15,7 +15,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Answer, TestReceiver, plan_from_args};
+use crate::support::{Answer, TestReceiver, plan_from_args, send_json};
 
 /// Starts `run_plan` for `args` with its API on a port of its own; returns its base URL,
 /// the stop token and the run.
@@ -32,16 +32,14 @@ fn start(args: &[&str]) -> (String, CancellationToken, Run) {
     (base, stop, run)
 }
 
-async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = tokio::time::timeout(Duration::from_secs(90), request.send())
-        .await
-        .expect("answered in time")
-        .expect("the API answers");
-    let status = response.status().as_u16();
-    let body = response.bytes().await.expect("a body");
-    let json = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, json)
+/// `POST /__ccsim/clock/advance` by `by` (e.g. `"20s"`): the status and the answer.
+async fn advance(client: &reqwest::Client, base: &str, by: &str) -> (u16, Value) {
+    send_json(
+        client
+            .post(format!("{base}/__ccsim/clock/advance"))
+            .body(json!({ "by": by }).to_string()),
+    )
+    .await
 }
 
 /// The whole journal: (scheduled_at_ms, payload, outcome) of every event.
@@ -50,7 +48,7 @@ async fn journal(client: &reqwest::Client, base: &str) -> Vec<(i64, Value, Value
     let mut out = Vec::new();
     loop {
         let url = format!("{base}/__ccsim/journal?after={after}&limit=1000");
-        let (status, page) = call(client.get(&url)).await;
+        let (status, page) = send_json(client.get(&url)).await;
         assert_eq!(status, 200, "{page}");
         for e in page["events"].as_array().unwrap() {
             out.push((
@@ -96,7 +94,7 @@ async fn a_manual_run_advanced_step_by_step_sends_what_the_same_run_sends_at_ful
     let url =
         format!("{base}/__ccsim/wait?conversation=00000000000000000000000000000000&timeout=60s");
     for _ in 0..20 {
-        let (_, answer) = call(client.get(&url)).await;
+        let (_, answer) = send_json(client.get(&url)).await;
         if answer["finished"] == true {
             break;
         }
@@ -111,19 +109,14 @@ async fn a_manual_run_advanced_step_by_step_sends_what_the_same_run_sends_at_ful
     let mut args: Vec<&str> = SCENARIO.to_vec();
     args.extend(["10m", "--clock", "manual", "--target", &receiver.url]);
     let (base, stop, run) = start(&args);
-    let (status, clock) = call(client.get(format!("{base}/__ccsim/clock"))).await;
+    let (status, clock) = send_json(client.get(format!("{base}/__ccsim/clock"))).await;
     assert_eq!(status, 200, "{clock}");
     assert_eq!(clock["mode"], "manual");
     assert_eq!(clock["now_ms"], clock["start_ms"]);
     let mut target = clock["start_ms"].as_i64().unwrap();
     let mut steps = 0;
     loop {
-        let (status, answer) = call(
-            client
-                .post(format!("{base}/__ccsim/clock/advance"))
-                .body(json!({"by": "20s"}).to_string()),
-        )
-        .await;
+        let (status, answer) = advance(&client, &base, "20s").await;
         steps += 1;
         if status == 503 || run.is_finished() {
             break; // the run ended: everything was sent
@@ -157,12 +150,7 @@ async fn a_manual_run_advanced_step_by_step_sends_what_the_same_run_sends_at_ful
     // Once the run has delivered everything (it lingers), an advance says so at once.
     let mut over = false;
     for _ in 0..600 {
-        let (status, answer) = call(
-            client
-                .post(format!("{base}/__ccsim/clock/advance"))
-                .body(json!({"by": "20s"}).to_string()),
-        )
-        .await;
+        let (status, answer) = advance(&client, &base, "20s").await;
         if status == 503 {
             assert!(
                 answer["error"]
@@ -227,12 +215,7 @@ async fn a_receiver_acting_on_an_event_before_it_answers_acts_at_that_events_ins
     *asker.base.lock().unwrap() = base.clone();
     let client = reqwest::Client::new();
     for _ in 0..3 {
-        let (status, answer) = call(
-            client
-                .post(format!("{base}/__ccsim/clock/advance"))
-                .body(json!({"by": "40s"}).to_string()),
-        )
-        .await;
+        let (status, answer) = advance(&client, &base, "40s").await;
         assert_eq!(status, 200, "{answer}");
     }
     let sent = journal(&client, &base).await;
@@ -261,13 +244,13 @@ async fn the_clock_endpoints_refuse_what_they_cannot_do() {
     args.extend(["10m", "--speed", "60", "--target", "null"]);
     let (base, stop, run) = start(&args);
     let advance = format!("{base}/__ccsim/clock/advance");
-    let (status, answer) = call(client.post(&advance).body(r#"{"by":"1s"}"#)).await;
+    let (status, answer) = send_json(client.post(&advance).body(r#"{"by":"1s"}"#)).await;
     assert_eq!(status, 409, "{answer}");
     assert!(
         answer["error"].as_str().unwrap().contains("--clock manual"),
         "{answer}"
     );
-    let (status, clock) = call(client.get(format!("{base}/__ccsim/clock"))).await;
+    let (status, clock) = send_json(client.get(format!("{base}/__ccsim/clock"))).await;
     assert_eq!(
         (status, clock["mode"].as_str()),
         (200, Some("real")),
@@ -282,7 +265,7 @@ async fn the_clock_endpoints_refuse_what_they_cannot_do() {
         (r#"[1]"#, "body"),
         (r#"{"#, "body"),
     ] {
-        let (status, answer) = call(client.post(&advance).body(body)).await;
+        let (status, answer) = send_json(client.post(&advance).body(body)).await;
         assert_eq!(status, 400, "{body}: {answer}");
         assert_eq!(answer["parameter"], field, "{body}: {answer}");
     }

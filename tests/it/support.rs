@@ -1,9 +1,10 @@
-//! Test fixtures: a recording receiver with scripted failures, and plans built the way the
-//! command line builds them.
+//! Test fixtures: a recording receiver with scripted failures, plans built the way the
+//! command line builds them, and a JSON request to a running API.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -204,4 +205,18 @@ pub(crate) fn python_venv_with(name: &str, package: &str) -> Result<std::path::P
     });
     let _ = std::fs::remove_dir_all(&building);
     made.map(|()| venv)
+}
+
+/// Sends `request` to a running API and returns its status and JSON body (a test fails if
+/// no answer comes within 90 s or the body is not JSON).
+pub(crate) async fn send_json(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = tokio::time::timeout(Duration::from_secs(90), request.send())
+        .await
+        .expect("answered in time")
+        .expect("the API answers");
+    let status = response.status().as_u16();
+    let body = response.bytes().await.expect("a body");
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (status, json)
 }
