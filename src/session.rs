@@ -40,7 +40,7 @@ pub async fn run_plan(
     let _stop_servers = servers.clone().drop_guard();
 
     // The API first: a busy port is a usage error before anything else starts.
-    let store = RecordStore::new(plan.api.retention);
+    let store = RecordStore::for_live(plan.api.retention, plan.sim.presized_live());
     // With `--control`, the events sent so far, for the control API.
     let journal = plan
         .api

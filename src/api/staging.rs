@@ -62,6 +62,14 @@ struct Entry {
 }
 
 impl Staging {
+    /// Empty, with room for `live` conversations' queues before its table grows.
+    pub(crate) fn with_room(live: usize) -> Self {
+        Self {
+            conversations: HashMap::with_capacity_and_hasher(live, Default::default()),
+            ..Self::default()
+        }
+    }
+
     /// Stages a happening; `announced` says whether an event announces it. Returns the
     /// ticket its event carries, or `None` for a silent change.
     pub(crate) fn stage(&mut self, happening: Happening, announced: bool) -> Option<Ticket> {
@@ -234,6 +242,18 @@ mod tests {
         s.handed_over(join, &mut out);
         assert!(out.is_empty());
         assert_eq!(s.pending(), 0);
+    }
+
+    #[test]
+    fn staging_sized_for_n_live_conversations_holds_n_without_growing_its_table() {
+        let mut s = Staging::with_room(200);
+        let room = s.conversations.capacity();
+        assert!(room >= 200, "room for {room}");
+        for n in 0..200 {
+            s.stage(at(&conv(n), 10, HappeningKind::Created), false);
+        }
+        assert_eq!(s.conversations.len(), 200);
+        assert_eq!(s.conversations.capacity(), room, "the table grew");
     }
 
     #[test]

@@ -106,6 +106,13 @@ pub struct Page {
 impl RecordStore {
     /// An empty store with the given retention.
     pub fn new(retention: Retention) -> Self {
+        Self::for_live(retention, 0)
+    }
+
+    /// An empty store with the given retention, whose staging is sized up front for `live`
+    /// conversations at once: its table then never grows, and never stalls the sending
+    /// thread with a rehash, in a run with fewer live.
+    pub fn for_live(retention: Retention, live: usize) -> Self {
         // Sized for the retention limit up front (within reason), so a full store never
         // pays for a rehash that briefly holds the table twice.
         let room = retention
@@ -115,6 +122,7 @@ impl RecordStore {
         let inner = Inner {
             retention,
             records: HashMap::with_capacity_and_hasher(room, Default::default()),
+            staging: Staging::with_room(live),
             ..Inner::default()
         };
         Self {

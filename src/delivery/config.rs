@@ -37,6 +37,9 @@ pub struct DeliveryConfig {
     pub robustness: Robustness,
     /// Seed of the robustness decisions and retry jitter.
     pub seed: u64,
+    /// Spin through the last milliseconds before each send instead of sleeping
+    /// (`--busy-wait`): exact send times for a core's worth of CPU.
+    pub busy_wait: bool,
     /// Told when each event goes out (the records of a simulation), if anyone is.
     pub handover: Option<Arc<dyn Handover>>,
     /// With `--clock manual`: simulated time moves only as a suite advances this clock,
@@ -58,6 +61,7 @@ impl DeliveryConfig {
             ordering: options.ordering,
             robustness: options.robustness,
             seed,
+            busy_wait: options.busy_wait,
             handover: None,
             manual: None,
         }

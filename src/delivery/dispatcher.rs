@@ -20,8 +20,9 @@ use super::counters::LiveCounters;
 use super::jitter::JitterWait;
 use super::job::{Completion, DeliveryOutcome, Job};
 use super::lanes::Queues;
+use super::pages;
 use super::sink::Sink;
-use super::sleep::{PreciseTimer, sleep_precise, sleep_until_or_forever};
+use super::sleep::{PreciseWaits, sleep_until_or_forever};
 use super::source::{Released, Source};
 use super::workers::{AttemptContext, Workers};
 use crate::control::clock::ManualClock;
@@ -49,6 +50,7 @@ pub async fn run_delivery(
     progress: &LiveCounters,
     cancel: &CancellationToken,
 ) -> DeliveryEnd {
+    pages::prefer_base_pages_for(speed);
     let wall_start = Instant::now();
     let clock = SimClock::new(sim_start, wall_start, speed).with_manual(config.manual.clone());
     source.started(&clock);
@@ -89,9 +91,9 @@ struct Dispatcher<'a> {
     /// Whether the last release pass stopped at its budget (or the source's) with work
     /// left: the loop then yields to other tasks and comes straight back.
     busy: bool,
-    /// Wakes the loop at its next deadline to within tens of microseconds, without
-    /// spinning (`None`: the thread could not start; the runtime's timer serves).
-    precise: Option<PreciseTimer>,
+    /// Wakes the loop at its next deadline to within tens of microseconds (spinning
+    /// through the last milliseconds with `--busy-wait`).
+    precise: PreciseWaits,
 }
 
 /// At most this many batches released in one pass before the loop yields: however fast
@@ -130,7 +132,7 @@ impl<'a> Dispatcher<'a> {
             exhausted: false,
             grace_deadline: None,
             busy: false,
-            precise: PreciseTimer::start(),
+            precise: PreciseWaits::start(config.busy_wait),
         }
     }
 
@@ -165,7 +167,7 @@ impl<'a> Dispatcher<'a> {
                 () = self.workers.finished(&mut self.finished), if self.workers.in_flight() > 0 => {
                     self.collect_completions();
                 }
-                _ = sleep_precise(timer, self.precise.as_ref()), if timer.is_some() => {}
+                () = self.precise.until(timer), if timer.is_some() => {}
                 () = notified(operations.as_deref()), if operations.is_some() => {}
                 () = moved(manual.as_deref()), if manual.is_some() => {}
                 () = tokio::task::yield_now(), if self.busy => {}

@@ -19,6 +19,7 @@
 //! | `workers` | the worker tasks that attempt each send, with retries |
 //! | `transport` | where webhooks go, and each worker's connection |
 //! | `attempt` | what an attempt is and came to |
+//! | `sleep`, `pages` | waiting for a send's time; memory pages that do not stall it |
 //! | `h1`, `https` | the `http://` and `https://` clients |
 //! | `config`, `job`, `sink`, `counters` | the types shared with the rest of ccsim |
 
@@ -34,6 +35,7 @@ mod jitter;
 pub mod job;
 mod lanes;
 pub mod options;
+mod pages;
 pub mod preflight;
 pub mod retry;
 pub mod robustness;

@@ -54,6 +54,9 @@ pub struct DeliveryOptions {
     pub robustness: Robustness,
     /// How `https://` targets' certificates are checked.
     pub tls: TlsOptions,
+    /// `--busy-wait`: the dispatcher spins through the last milliseconds before each send
+    /// instead of sleeping.
+    pub busy_wait: bool,
     /// Which of the options above no flag set: the fidelity profile chooses them.
     pub profile_defaults: ProfileDefaulted,
 }

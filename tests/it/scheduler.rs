@@ -36,7 +36,13 @@ impl Sink for Recorder {
 /// Runs the default plan's first simulated minute at `speed` to the null transport, and
 /// returns (wall start, sends).
 async fn schedule(seed: u64, speed: f64) -> (Instant, SimTime, Recorder) {
-    let Command::Run(args) = Cli::try_parse_from(["ccsim", "run"]).expect("args").command else {
+    schedule_with(seed, speed, &[]).await
+}
+
+/// [`schedule`] with more `ccsim run` flags.
+async fn schedule_with(seed: u64, speed: f64, flags: &[&str]) -> (Instant, SimTime, Recorder) {
+    let command_line = ["ccsim", "run"].iter().chain(flags);
+    let Command::Run(args) = Cli::try_parse_from(command_line).expect("args").command else {
         unreachable!()
     };
     let options = args.delivery.options().expect("options");
@@ -84,6 +90,24 @@ async fn each_event_is_released_exactly_at_its_simulated_time_over_the_speed() {
             "sent {:?} late",
             sent - want
         );
+    }
+}
+
+/// On the real clock (no paused time), whether the dispatcher sleeps or spins
+/// (`--busy-wait`): the run ends, every event goes out, and none before its time. (How
+/// exact the times are is measured, not asserted: bench/lateness.sh.)
+#[tokio::test]
+async fn on_the_real_clock_every_event_is_sent_and_none_early_sleeping_or_spinning() {
+    let (_, _, asleep) = schedule_with(3, 120.0, &[]).await;
+    let (_, _, spinning) = schedule_with(3, 120.0, &["--busy-wait"]).await;
+    assert!(
+        asleep.sends.len() > 10,
+        "only {} events",
+        asleep.sends.len()
+    );
+    assert_eq!(spinning.sends.len(), asleep.sends.len());
+    for (_, scheduled, sent) in asleep.sends.iter().chain(&spinning.sends) {
+        assert!(sent.expect("sent") >= *scheduled, "sent before its time");
     }
 }
 

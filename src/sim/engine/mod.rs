@@ -190,6 +190,7 @@ impl Engine {
         let directory = Self::directory(&plan, &pool, &condition_id);
         let arrivals_end = plan.start + plan.workload.duration;
         let plan_start = plan.start;
+        let live = plan.presized_live();
         let mut engine = Self {
             now: plan.start,
             timers: Timers::default(),
@@ -198,7 +199,7 @@ impl Engine {
             condition_id,
             pool,
             directory,
-            convs: HashMap::default(),
+            convs: HashMap::with_capacity_and_hasher(live, Default::default()),
             next_key: 0,
             waiting: VecDeque::new(),
             out: VecDeque::new(),
@@ -542,6 +543,21 @@ mod tests {
 
     use super::Engine;
     use super::testing::{engine, plan, secs};
+
+    #[test]
+    fn the_live_conversations_table_is_sized_for_the_plan_up_front() {
+        let e = engine(1, |_, _| {});
+        let live = e.plan.presized_live();
+        assert!(live > 10_000, "sized for {live}");
+        assert!(
+            e.convs.capacity() >= live,
+            "room for {}",
+            e.convs.capacity()
+        );
+        let mut small = super::testing::plan(1, super::testing::behaviour());
+        small.max_live = 50;
+        assert_eq!(small.presized_live(), 50, "never more than max_live");
+    }
 
     #[test]
     fn finish_counts_live_conversations_as_unfinished_and_measures_agent_time() {
