@@ -193,7 +193,9 @@ impl Engine {
         let live = plan.presized_live();
         let mut engine = Self {
             now: plan.start,
-            timers: Timers::default(),
+            // About two timers per live conversation (its next step, and a give-up or an
+            // agent's wrap-up), besides the arrivals'.
+            timers: Timers::with_capacity(2 * live),
             rng,
             side_rng,
             condition_id,
@@ -545,15 +547,13 @@ mod tests {
     use super::testing::{engine, plan, secs};
 
     #[test]
-    fn the_live_conversations_table_is_sized_for_the_plan_up_front() {
+    fn the_live_conversations_table_and_the_timers_are_sized_for_the_plan_up_front() {
         let e = engine(1, |_, _| {});
         let live = e.plan.presized_live();
         assert!(live > 10_000, "sized for {live}");
-        assert!(
-            e.convs.capacity() >= live,
-            "room for {}",
-            e.convs.capacity()
-        );
+        let (convs, timers) = (e.convs.capacity(), e.timers.capacity());
+        assert!(convs >= live, "room for {convs} conversations");
+        assert!(timers >= 2 * live, "room for {timers} timers");
         let mut small = super::testing::plan(1, super::testing::behaviour());
         small.max_live = 50;
         assert_eq!(small.presized_live(), 50, "never more than max_live");

@@ -37,10 +37,7 @@ fn key(at: SimTime, seq: u64) -> u128 {
 
 impl<T> Default for Timers<T> {
     fn default() -> Self {
-        Self {
-            heap: BinaryHeap::new(),
-            scheduled: 0,
-        }
+        Self::with_capacity(0)
     }
 }
 
@@ -63,6 +60,14 @@ impl<T> Ord for Entry<T> {
 }
 
 impl<T> Timers<T> {
+    /// Empty, with room for `room` items before the heap grows (growing copies it whole).
+    pub(super) fn with_capacity(room: usize) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(room),
+            scheduled: 0,
+        }
+    }
+
     /// Schedules `item` at `at`.
     pub(super) fn push(&mut self, at: SimTime, item: T) {
         self.scheduled += 1;
@@ -94,6 +99,12 @@ impl<T> Timers<T> {
     /// How many items are scheduled.
     pub(super) fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// How many items fit before the heap grows.
+    #[cfg(test)]
+    pub(super) fn capacity(&self) -> usize {
+        self.heap.capacity()
     }
 }
 
