@@ -6,7 +6,7 @@
 //! a 2-core virtual machine. A real-time run grows its memory for its first seconds (the
 //! records fill up to their retention), and each such fault stalls every event due
 //! meanwhile: 11–20 stalls over 1 ms in the first 10 s of a 10,000 events/s run, against
-//! 2–7 with base pages (`docs/performance.md`). At `--speed max` the huge pages stay: they
+//! 4–7 with base pages (`docs/performance.md`). At `--speed max` the huge pages stay: they
 //! save more time in address translation than their faults cost, and nothing is late there.
 
 use crate::units::Speed;
