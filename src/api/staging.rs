@@ -161,6 +161,12 @@ impl Staging {
         }
     }
 
+    /// How many conversations' queues fit before the table grows.
+    #[cfg(test)]
+    pub(crate) fn room(&self) -> usize {
+        self.conversations.capacity()
+    }
+
     /// Staged changes not yet visible.
     #[cfg(test)]
     pub(crate) fn pending(&self) -> usize {

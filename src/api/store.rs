@@ -90,6 +90,8 @@ struct Inner {
     ended: VecDeque<(SimTime, ConversationId)>,
     /// Changes released by the simulation but not yet announced.
     staging: Staging,
+    /// The live conversations the staging is sized for (kept for a reset).
+    live: usize,
     /// Reused buffer of the changes a call makes visible.
     revealed: Vec<Happening>,
 }
@@ -113,20 +115,8 @@ impl RecordStore {
     /// conversations at once: its table then never grows, and never stalls the sending
     /// thread with a rehash, in a run with fewer live.
     pub fn for_live(retention: Retention, live: usize) -> Self {
-        // Sized for the retention limit up front (within reason), so a full store never
-        // pays for a rehash that briefly holds the table twice.
-        let room = retention
-            .max_records
-            .saturating_add(retention.max_records / 4)
-            .min(1 << 18);
-        let inner = Inner {
-            retention,
-            records: HashMap::with_capacity_and_hasher(room, Default::default()),
-            staging: Staging::with_room(live),
-            ..Inner::default()
-        };
         Self {
-            inner: Arc::new(Mutex::new(inner)),
+            inner: Arc::new(Mutex::new(Inner::empty(retention, live))),
         }
     }
 
@@ -178,14 +168,10 @@ impl RecordStore {
     }
 
     /// Forgets every record and staged change (a reset of the simulation); the
-    /// retention stays.
+    /// retention stays, and so do the tables' sizes up front.
     pub fn clear(&self) {
         let mut inner = self.lock();
-        let retention = inner.retention;
-        *inner = Inner {
-            retention,
-            ..Inner::default()
-        };
+        *inner = Inner::empty(inner.retention, inner.live);
     }
 
     /// Applies one happening at once, staging aside.
@@ -256,6 +242,23 @@ impl RecordStore {
 }
 
 impl Inner {
+    /// Empty, with its tables sized up front: the records for the retention limit (within
+    /// reason), so a full store never pays for a rehash that briefly holds the table twice;
+    /// the staging for `live` conversations.
+    fn empty(retention: Retention, live: usize) -> Self {
+        let room = retention
+            .max_records
+            .saturating_add(retention.max_records / 4)
+            .min(1 << 18);
+        Self {
+            retention,
+            records: HashMap::with_capacity_and_hasher(room, Default::default()),
+            staging: Staging::with_room(live),
+            live,
+            ..Self::default()
+        }
+    }
+
     /// Applies the happenings in `revealed`, in order, and keeps the emptied buffer.
     fn apply_all(&mut self, revealed: &mut Vec<Happening>) {
         for h in revealed.drain(..) {
@@ -438,6 +441,21 @@ mod tests {
         assert_eq!(r.end_time, Some(SimTime::from_millis(90)));
         assert_eq!(r.end_reason, Some(EndReason::CustomerHangup));
         assert_eq!(r.members[0].end_time, Some(SimTime::from_millis(90)));
+    }
+
+    #[test]
+    fn a_reset_keeps_the_tables_sized_up_front() {
+        let store = RecordStore::for_live(Retention::default(), 300);
+        let room = |s: &RecordStore| {
+            let inner = s.lock();
+            (inner.records.capacity(), inner.staging.room())
+        };
+        let sized = room(&store);
+        assert!(sized.0 >= 50_000 && sized.1 >= 300, "sized {sized:?}");
+        store.apply(&happen(&info(1), 1, HappeningKind::Created));
+        store.clear();
+        assert!(store.get(&info(1).id).is_none(), "cleared");
+        assert_eq!(room(&store), sized, "a reset keeps the room");
     }
 
     #[test]
